@@ -1,0 +1,135 @@
+/*
+ * flashlm.h - the only C ABI of libflashlm.
+ *
+ * Flat ints, longs and pointers only, so that the Java side can bind every
+ * function by hand with the FFM API (java/main/io/flashlm/nativeabi/FlashNative.java).
+ * Every function validates its arguments and returns an error code; nothing
+ * here aborts the process.
+ *
+ * Error codes: 0 is success; a negative value is either a negated errno
+ * (-EIO, -ENOENT, ...) or one of the FLM_E_* codes below.
+ * flm_strerror() turns any of them into text.
+ */
+#ifndef FLASHLM_H
+#define FLASHLM_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FLM_ABI_VERSION 1
+
+/* flashlm's own error codes (chosen far from any errno value). */
+#define FLM_E_BAD_ARG      (-100001) /* an argument is out of range or null */
+#define FLM_E_BAD_HANDLE   (-100002) /* unknown or already closed reader handle */
+#define FLM_E_PAST_EOF     (-100003) /* a read extends past the end of the file */
+#define FLM_E_NO_IO_URING  (-100004) /* io_uring was asked for but the kernel refuses it */
+#define FLM_E_NO_DIRECT    (-100005) /* the filesystem does not support O_DIRECT */
+#define FLM_E_NO_MEMORY    (-100006) /* an internal buffer could not be allocated */
+#define FLM_E_TOO_MANY     (-100007) /* the reader table is full */
+
+/* Backends for flm_reader_open / flm_probe. */
+#define FLM_BACKEND_AUTO     0 /* io_uring when the kernel allows it, else pread */
+#define FLM_BACKEND_IO_URING 1
+#define FLM_BACKEND_PREAD    2
+
+/* Flags for flm_reader_open / flm_probe. */
+#define FLM_OPEN_DIRECT 1 /* O_DIRECT: bypass the page cache (the default on the Java side) */
+
+/* Indices of the values written by flm_reader_info. */
+#define FLM_INFO_FILE_SIZE       0
+#define FLM_INFO_BACKEND         1 /* FLM_BACKEND_IO_URING or FLM_BACKEND_PREAD, never AUTO */
+#define FLM_INFO_BLOCK_SIZE      2 /* alignment used to widen O_DIRECT requests (1 when buffered) */
+#define FLM_INFO_QUEUE_DEPTH     3
+#define FLM_INFO_THREADS         4
+#define FLM_INFO_DIRECT          5 /* 1 when the file is open with O_DIRECT */
+#define FLM_INFO_REGISTERED_FILE 6 /* 1 when the fd is registered with the ring */
+#define FLM_INFO_REGISTERED_BUFS 7 /* 1 when the bounce buffers are registered with the ring */
+#define FLM_INFO_COUNT           8
+
+/* Indices of the values written by flm_probe. */
+#define FLM_PROBE_IOS        0 /* reads completed */
+#define FLM_PROBE_BYTES      1 /* bytes read */
+#define FLM_PROBE_ELAPSED_NS 2 /* wall time of the measured phase */
+#define FLM_PROBE_P50_NS     3 /* per-read latency, submission to completion */
+#define FLM_PROBE_P99_NS     4
+#define FLM_PROBE_MEAN_NS    5
+#define FLM_PROBE_MAX_NS     6
+#define FLM_PROBE_COUNT      7
+
+/* ABI version of the loaded library; the Java side refuses a mismatch. */
+int flm_abi_version(void);
+
+/* Writes a NUL-terminated description of an error code into buf (at most buflen bytes,
+ * buflen >= 1). Returns the length written, without the NUL, or FLM_E_BAD_ARG. */
+int flm_strerror(int code, char *buf, int buflen);
+
+/*
+ * Opens a reader on path (read only).
+ * backend: FLM_BACKEND_*; queue_depth: reads in flight at once (1..4096, io_uring ring size);
+ * threads: pread worker threads (1..256, ignored by io_uring); flags: FLM_OPEN_*.
+ * On success stores an opaque handle in *out_handle and returns 0.
+ */
+int flm_reader_open(const char *path, int flags, int backend, int queue_depth, int threads,
+                    int64_t *out_handle);
+
+/* Writes min(n, FLM_INFO_COUNT) values (FLM_INFO_*) into out. */
+int flm_reader_info(int64_t handle, int64_t *out, int n);
+
+/*
+ * Reads count requests and returns when all have completed or one has failed.
+ * Request i reads lengths[i] bytes at file offset offsets[i] into the memory at address
+ * dests[i]. Any offset, length and destination is accepted: under O_DIRECT the library
+ * widens unaligned requests to the block size through internal bounce buffers, and the
+ * caller receives exactly the bytes it asked for. Short reads, EINTR and EAGAIN are retried.
+ * A length of 0 is a no-op. Requests may be completed in any order.
+ * On failure returns the error code and, when out_failed is not null, stores the index of
+ * the failed request in *out_failed (-1 when the failure is not tied to one request).
+ * Calls on one handle are serialized; different handles may be used concurrently.
+ */
+int flm_reader_read(int64_t handle, int count, const int64_t *offsets, const int64_t *lengths,
+                    const int64_t *dests, int64_t *out_failed);
+
+/* Closes the reader; its handle becomes invalid (later calls get FLM_E_BAD_HANDLE). */
+int flm_reader_close(int64_t handle);
+
+/*
+ * Measures random-read performance on path, the way fio's randread job does: chunk-byte
+ * reads at random chunk-aligned offsets within the first span bytes of the file, depth reads
+ * kept in flight at all times (io_uring: one ring of that depth; pread: depth threads),
+ * for duration_ns after a short warm-up, or until max_ios reads (0: no limit).
+ * seed makes the offsets reproducible. Writes min(n, FLM_PROBE_COUNT) values into out.
+ */
+int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth, int64_t span,
+              int64_t duration_ns, int64_t max_ios, int64_t seed, int64_t *out, int n);
+
+/* ---- Kernels ---- */
+
+/* Storage types of weight matrices (row-major; quantized types in blocks of 32 along a row). */
+#define FLM_DTYPE_F32  0
+#define FLM_DTYPE_F16  1
+#define FLM_DTYPE_BF16 2
+#define FLM_DTYPE_Q8_0 3 /* 32 int8 after an f16 scale: 34 bytes per block */
+#define FLM_DTYPE_Q4_0 4 /* 16 bytes of nibbles after an f16 scale: 18 bytes per block */
+
+/* Bytes of one row of cols values in dtype, or -1 (unknown dtype, cols not a multiple of 32 for q*). */
+int64_t flm_row_bytes(int dtype, int64_t cols);
+
+/*
+ * y[r] = dot(W[r, :], x) for r in [row_begin, row_end); W is rows x cols in dtype, x has cols
+ * floats, y has rows floats (only the given range is written). A row's result depends only on
+ * that row and x, so any split of the rows across threads gives the same output.
+ */
+int flm_matvec(int dtype, const void *w, int64_t rows, int64_t cols, const float *x, float *y,
+               int64_t row_begin, int64_t row_end);
+
+/* 1 when the kernels use the AVX2/FMA/F16C paths on this CPU, 0 for the portable ones. */
+int flm_kernels_simd(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLASHLM_H */

@@ -1,0 +1,64 @@
+package io.flashlm.api;
+
+import io.flashlm.model.LanguageModel;
+import io.flashlm.model.ModelConfig;
+import io.flashlm.model.ModelLoader;
+import io.flashlm.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The entry point for applications: open a model (a llama2.c checkpoint, a GGUF file or a Hugging
+ * Face directory), start sessions, close it.
+ *
+ * <pre>{@code
+ * try (FlashModel model = FlashModel.open(Path.of("stories260K.gguf"));
+ *      Session session = model.newSession()) {
+ *     Generation g = session.generate("Once upon a time", GenerateOptions.greedy(64),
+ *             (id, text) -> System.out.print(text));
+ *     System.out.println(g.stats().generatedTokensPerSecond() + " tokens/s");
+ * }
+ * }</pre>
+ */
+public final class FlashModel implements AutoCloseable {
+    private final LanguageModel model;
+
+    private FlashModel(LanguageModel model) {
+        this.model = model;
+    }
+
+    public static FlashModel open(Path path) throws IOException {
+        return open(path, ModelOptions.defaults());
+    }
+
+    public static FlashModel open(Path path, ModelOptions options) throws IOException {
+        return new FlashModel(ModelLoader.load(path, options.tokenizer(), options.threads()));
+    }
+
+    public Session newSession() {
+        return new Session(model);
+    }
+
+    public ModelConfig config() {
+        return model.config();
+    }
+
+    public Tokenizer tokenizer() {
+        return model.tokenizer();
+    }
+
+    /** The engine-level model, for tools that drive the forward pass themselves. */
+    public LanguageModel languageModel() {
+        return model;
+    }
+
+    public String describe() {
+        return model.describe();
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

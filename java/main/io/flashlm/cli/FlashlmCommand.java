@@ -1,0 +1,36 @@
+package io.flashlm.cli;
+
+import io.flashlm.nativeabi.NativeLibraryUnavailableException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The flashlm command line: a thin layer over the library. */
+@Command(name = "flashlm", mixinStandardHelpOptions = true, version = "flashlm 0.1.0",
+        description = "Run large language models from flash under a DRAM budget.",
+        subcommands = {GenerateCommand.class, ProbeCommand.class, CommandLine.HelpCommand.class})
+public final class FlashlmCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new FlashlmCommand());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            // Expected failures (bad input, I/O errors, missing library) get one clear line, not a trace.
+            if (e instanceof java.io.IOException || e instanceof IllegalArgumentException
+                    || e instanceof IllegalStateException || e instanceof NativeLibraryUnavailableException) {
+                commandLine.getErr().println("flashlm " + commandLine.getCommandName() + ": " + e.getMessage());
+                if (System.getenv("FLASHLM_DEBUG") != null) {
+                    e.printStackTrace(commandLine.getErr());
+                }
+                return 1;
+            }
+            throw e;
+        });
+        System.exit(cli.execute(args));
+    }
+}

@@ -1,0 +1,48 @@
+package io.flashlm.model;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.flashlm.model.VectorOps.get;
+import static io.flashlm.model.VectorOps.set;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+/** Causal multi-head attention over the KV cache, with grouped-query heads. */
+final class Attention {
+    private Attention() {
+    }
+
+    /**
+     * out[h] = sum_t softmax_t(q[h] . k[t, g(h)] * scale) v[t, g(h)] for t in [0, pos], where the
+     * kv head g(h) = h / (heads / kvHeads). Queries are in s.q; the result goes to out (dim floats).
+     */
+    static void attend(InferenceState s, ModelConfig c, int layer, int pos, float scale, MemorySegment out) {
+        int headDim = c.headDim();
+        int group = c.heads() / c.kvHeads();
+        int kvDim = c.kvDim();
+        long layerBase = s.cacheOffset(layer, 0) / Float.BYTES;
+        for (int h = 0; h < c.heads(); h++) {
+            int qBase = h * headDim;
+            int kvBase = (h / group) * headDim;
+            int attBase = h * c.contextLength();
+            for (int t = 0; t <= pos; t++) {
+                long kBase = layerBase + (long) t * kvDim + kvBase;
+                float score = 0;
+                for (int i = 0; i < headDim; i++) {
+                    score += get(s.q, qBase + i) * s.keyCache.getAtIndex(JAVA_FLOAT, kBase + i);
+                }
+                set(s.att, attBase + t, score * scale);
+            }
+            VectorOps.softmax(s.att, attBase, pos + 1);
+            for (int i = 0; i < headDim; i++) {
+                set(out, qBase + i, 0f);
+            }
+            for (int t = 0; t <= pos; t++) {
+                long vBase = layerBase + (long) t * kvDim + kvBase;
+                float a = get(s.att, attBase + t);
+                for (int i = 0; i < headDim; i++) {
+                    set(out, qBase + i, get(out, qBase + i) + a * s.valueCache.getAtIndex(JAVA_FLOAT, vBase + i));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.flashlm.model;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+/**
+ * The per-sequence buffers of a forward pass, allocated once: activations, the KV cache and the
+ * logits. A token's forward pass allocates nothing.
+ */
+public final class InferenceState implements AutoCloseable {
+    private final Arena arena = Arena.ofShared();
+    final MemorySegment x;      // residual stream (dim)
+    final MemorySegment xb;     // normed input of a block (max(dim, embedProjDim))
+    final MemorySegment xb2;    // block output (dim)
+    final MemorySegment q;      // queries (dim)
+    final MemorySegment k;      // this position's keys (kvDim), copied into the cache
+    final MemorySegment v;      // this position's values (kvDim)
+    final MemorySegment att;    // attention scores (heads x contextLength)
+    final MemorySegment hb;     // FFN hidden (hiddenDim)
+    final MemorySegment hb2;    // FFN second hidden (hiddenDim, gated FFNs)
+    final MemorySegment keyCache;   // layers x contextLength x kvDim
+    final MemorySegment valueCache; // layers x contextLength x kvDim
+    final MemorySegment logits;     // vocabSize
+    final long layerCacheFloats;
+    final int kvDim;
+
+    public InferenceState(ModelConfig c) {
+        int wide = Math.max(c.dim(), c.embedProjDim());
+        x = alloc(wide);
+        xb = alloc(wide);
+        xb2 = alloc(wide);
+        q = alloc(c.dim());
+        k = alloc(c.kvDim());
+        v = alloc(c.kvDim());
+        att = alloc((long) c.heads() * c.contextLength());
+        hb = alloc(c.hiddenDim());
+        hb2 = alloc(c.hiddenDim());
+        kvDim = c.kvDim();
+        layerCacheFloats = (long) c.contextLength() * kvDim;
+        keyCache = alloc(layerCacheFloats * c.layers());
+        valueCache = alloc(layerCacheFloats * c.layers());
+        logits = alloc(c.vocabSize());
+    }
+
+    private MemorySegment alloc(long floats) {
+        return arena.allocate(JAVA_FLOAT, floats);
+    }
+
+    /** Byte offset of position pos of layer l in the key and value caches. */
+    long cacheOffset(int layer, int pos) {
+        return (layer * layerCacheFloats + (long) pos * kvDim) * Float.BYTES;
+    }
+
+    /** Stores this position's k and v into the caches. */
+    void storeKeyValue(int layer, int pos) {
+        long off = cacheOffset(layer, pos);
+        MemorySegment.copy(k, 0, keyCache, off, k.byteSize());
+        MemorySegment.copy(v, 0, valueCache, off, v.byteSize());
+    }
+
+    /** The logits of the last forward pass. */
+    public MemorySegment logits() {
+        return logits;
+    }
+
+    /** Bytes held by this state (mostly the KV cache). */
+    public long byteSize() {
+        return (x.byteSize() * 3 + q.byteSize() + k.byteSize() * 2 + att.byteSize() + hb.byteSize() * 2 + keyCache.byteSize() * 2
+                + logits.byteSize());
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

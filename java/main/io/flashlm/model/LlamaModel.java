@@ -1,0 +1,130 @@
+package io.flashlm.model;
+
+import io.flashlm.compute.ComputePool;
+import io.flashlm.tokenizer.Tokenizer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+import static io.flashlm.model.VectorOps.add;
+import static io.flashlm.model.VectorOps.rmsNorm;
+
+/**
+ * The Llama forward pass (RMSNorm, RoPE, grouped-query attention, gated SiLU FFN or an ungated
+ * ReLU FFN), with the weights wherever the loader left them (usually the mapped file).
+ */
+public final class LlamaModel implements LanguageModel {
+    private final ModelConfig c;
+    private final LlamaWeights w;
+    private final Tokenizer tokenizer;
+    private final ComputePool pool;
+    private final Rope rope;
+    private final Arena arena = Arena.ofShared();
+    private final AutoCloseable source;
+    private final String description;
+    // Norm weights as native f32 vectors, converted once.
+    private final MemorySegment[] attentionNorm;
+    private final MemorySegment[] ffnNorm;
+    private final MemorySegment finalNorm;
+
+    public LlamaModel(ModelConfig c, LlamaWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
+                      String description) {
+        this.c = c;
+        this.w = w;
+        this.tokenizer = tokenizer;
+        this.pool = pool;
+        this.source = source;
+        this.description = description;
+        this.rope = new Rope(c);
+        List<LlamaWeights.Layer> layers = w.layers();
+        attentionNorm = new MemorySegment[c.layers()];
+        ffnNorm = new MemorySegment[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            attentionNorm[l] = VectorOps.toNative(layers.get(l).attentionNorm(), arena);
+            ffnNorm[l] = VectorOps.toNative(layers.get(l).ffnNorm(), arena);
+        }
+        finalNorm = VectorOps.toNative(w.finalNorm(), arena);
+    }
+
+    @Override
+    public MemorySegment forward(InferenceState s, int token, int pos) {
+        checkPosition(token, pos);
+        int dim = c.dim();
+        w.tokenEmbedding().rowToFloat(token, s.x);
+        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaWeights.Layer layer = w.layers().get(l);
+            // attention block: x += wo(attention(rope(wq xn), rope(wk xn), wv xn))
+            rmsNorm(s.xb, s.x, attentionNorm[l], dim, c.normEps());
+            Linear.apply(pool, layer.wq(), s.xb, s.q);
+            Linear.apply(pool, layer.wk(), s.xb, s.k);
+            Linear.apply(pool, layer.wv(), s.xb, s.v);
+            rope.rotate(s.q, dim, pos);
+            rope.rotate(s.k, c.kvDim(), pos);
+            s.storeKeyValue(l, pos);
+            Attention.attend(s, c, l, pos, scale, s.xb);
+            Linear.apply(pool, layer.wo(), s.xb, s.xb2);
+            add(s.x, s.xb2, dim);
+            // FFN block: x += down(act(gate xn) * up xn), or down(act(up xn)) when ungated
+            rmsNorm(s.xb, s.x, ffnNorm[l], dim, c.normEps());
+            if (c.gatedFfn()) {
+                Linear.apply(pool, layer.gate(), s.xb, s.hb);
+                Linear.apply(pool, layer.up(), s.xb, s.hb2);
+                VectorOps.gatedActivate(s.hb, s.hb2, c.hiddenDim(), c.activation());
+            } else {
+                Linear.apply(pool, layer.up(), s.xb, s.hb);
+                VectorOps.activate(s.hb, c.hiddenDim(), c.activation());
+            }
+            Linear.apply(pool, layer.down(), s.hb, s.xb2);
+            add(s.x, s.xb2, dim);
+        }
+        rmsNorm(s.x, s.x, finalNorm, dim, c.normEps());
+        Linear.apply(pool, w.output(), s.x, s.logits);
+        return s.logits;
+    }
+
+    private void checkPosition(int token, int pos) {
+        if (token < 0 || token >= c.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + c.vocabSize());
+        }
+        if (pos < 0 || pos >= c.contextLength()) {
+            throw new IllegalArgumentException("position " + pos + " outside the context of " + c.contextLength());
+        }
+    }
+
+    @Override
+    public ModelConfig config() {
+        return c;
+    }
+
+    public LlamaWeights weights() {
+        return w;
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public InferenceState newState() {
+        return new InferenceState(c);
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        arena.close();
+        try {
+            source.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the model source failed: " + e.getMessage(), e);
+        }
+    }
+}

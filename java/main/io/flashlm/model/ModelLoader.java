@@ -1,0 +1,43 @@
+package io.flashlm.model;
+
+import io.flashlm.format.ModelFormatException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Opens a model from whatever it is: a Hugging Face directory (config.json + safetensors), a GGUF
+ * file (by its magic) or a llama2.c checkpoint (with its tokenizer file).
+ */
+public final class ModelLoader {
+    private ModelLoader() {
+    }
+
+    /**
+     * @param tokenizer the tokenizer file for llama2.c checkpoints; null to look beside the checkpoint
+     * @param threads   compute threads
+     */
+    public static LanguageModel load(Path path, Path tokenizer, int threads) throws IOException {
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "no model here: expected a .gguf file, a llama2.c"
+                    + " checkpoint or a Hugging Face model directory");
+        }
+        if (Files.isDirectory(path)) {
+            return HfLoader.load(path, threads);
+        }
+        byte[] magic = new byte[4];
+        try (InputStream in = Files.newInputStream(path)) {
+            if (in.readNBytes(magic, 0, 4) < 4) {
+                throw new ModelFormatException(path, "header", "file of " + Files.size(path)
+                        + " bytes is too short to be a model");
+            }
+        }
+        if (magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F') {
+            return GgufLoader.load(path, threads);
+        }
+        return Llama2cLoader.load(path, tokenizer, threads);
+    }
+}

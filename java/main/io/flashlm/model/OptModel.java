@@ -1,0 +1,166 @@
+package io.flashlm.model;
+
+import io.flashlm.compute.ComputePool;
+import io.flashlm.tokenizer.Tokenizer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static io.flashlm.model.VectorOps.add;
+import static io.flashlm.model.VectorOps.addBias;
+import static io.flashlm.model.VectorOps.layerNorm;
+
+/**
+ * The OPT forward pass (Hugging Face OPTForCausalLM): learned positions with an offset of 2,
+ * LayerNorm with biases, pre- or post-norm, biased projections, a ReLU FFN, optional
+ * project_in/project_out around the decoder, tied output head.
+ */
+public final class OptModel implements LanguageModel {
+    private final ModelConfig c;
+    private final OptWeights w;
+    private final Tokenizer tokenizer;
+    private final ComputePool pool;
+    private final Arena arena = Arena.ofShared();
+    private final AutoCloseable source;
+    private final String description;
+    private final Vectors[] layers;
+    private final MemorySegment finalNormWeight;
+    private final MemorySegment finalNormBias;
+
+    /** A layer's small vectors (norms, biases) as native f32, converted once. */
+    private record Vectors(MemorySegment attnNormW, MemorySegment attnNormB, MemorySegment bq, MemorySegment bk,
+                           MemorySegment bv, MemorySegment bo, MemorySegment ffnNormW, MemorySegment ffnNormB,
+                           MemorySegment fc1Bias, MemorySegment fc2Bias) {
+    }
+
+    public OptModel(ModelConfig c, OptWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
+                    String description) {
+        this.c = c;
+        this.w = w;
+        this.tokenizer = tokenizer;
+        this.pool = pool;
+        this.source = source;
+        this.description = description;
+        layers = new Vectors[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            OptWeights.Layer t = w.layers().get(l);
+            layers[l] = new Vectors(nat(t.attentionNormWeight()), nat(t.attentionNormBias()), nat(t.bq()), nat(t.bk()),
+                    nat(t.bv()), nat(t.bo()), nat(t.ffnNormWeight()), nat(t.ffnNormBias()), nat(t.fc1Bias()),
+                    nat(t.fc2Bias()));
+        }
+        finalNormWeight = nat(w.finalNormWeight());
+        finalNormBias = nat(w.finalNormBias());
+    }
+
+    private MemorySegment nat(io.flashlm.tensor.Tensor t) {
+        return VectorOps.toNative(t, arena);
+    }
+
+    @Override
+    public MemorySegment forward(InferenceState s, int token, int pos) {
+        if (token < 0 || token >= c.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + c.vocabSize());
+        }
+        if (pos < 0 || pos >= c.contextLength()) {
+            throw new IllegalArgumentException("position " + pos + " outside the context of " + c.contextLength());
+        }
+        int dim = c.dim();
+        float eps = c.normEps();
+        // h = project_in(embed_tokens[token]) + embed_positions[pos + 2]
+        if (w.projectIn() != null) {
+            w.tokenEmbedding().rowToFloat(token, s.xb);
+            Linear.apply(pool, w.projectIn(), s.xb, s.x);
+        } else {
+            w.tokenEmbedding().rowToFloat(token, s.x);
+        }
+        w.positionEmbedding().rowToFloat(pos + c.positionOffset(), s.xb2);
+        add(s.x, s.xb2, dim);
+        float scale = (float) Math.pow(c.headDim(), -0.5);
+        for (int l = 0; l < c.layers(); l++) {
+            OptWeights.Layer t = w.layers().get(l);
+            Vectors v = layers[l];
+            // attention block: h += out_proj(attention(q_proj(x) * scale, k_proj(x), v_proj(x))), x = LN(h) if pre-norm
+            MemorySegment in = s.x;
+            if (c.normBefore()) {
+                layerNorm(s.xb, s.x, v.attnNormW(), v.attnNormB(), dim, eps);
+                in = s.xb;
+            }
+            Linear.apply(pool, t.wq(), in, s.q);
+            addBias(s.q, v.bq(), dim);
+            VectorOps.scale(s.q, scale, dim);
+            Linear.apply(pool, t.wk(), in, s.k);
+            addBias(s.k, v.bk(), dim);
+            Linear.apply(pool, t.wv(), in, s.v);
+            addBias(s.v, v.bv(), dim);
+            s.storeKeyValue(l, pos);
+            Attention.attend(s, c, l, pos, 1f, s.xb);
+            Linear.apply(pool, t.wo(), s.xb, s.xb2);
+            addBias(s.xb2, v.bo(), dim);
+            add(s.x, s.xb2, dim);
+            if (!c.normBefore()) {
+                layerNorm(s.x, s.x, v.attnNormW(), v.attnNormB(), dim, eps);
+            }
+            // FFN block: h += fc2(act(fc1(x))), x = LN(h) if pre-norm
+            in = s.x;
+            if (c.normBefore()) {
+                layerNorm(s.xb, s.x, v.ffnNormW(), v.ffnNormB(), dim, eps);
+                in = s.xb;
+            }
+            Linear.apply(pool, t.fc1(), in, s.hb);
+            addBias(s.hb, v.fc1Bias(), c.hiddenDim());
+            VectorOps.activate(s.hb, c.hiddenDim(), c.activation());
+            Linear.apply(pool, t.fc2(), s.hb, s.xb2);
+            addBias(s.xb2, v.fc2Bias(), dim);
+            add(s.x, s.xb2, dim);
+            if (!c.normBefore()) {
+                layerNorm(s.x, s.x, v.ffnNormW(), v.ffnNormB(), dim, eps);
+            }
+        }
+        MemorySegment h = s.x;
+        if (finalNormWeight != null) {
+            layerNorm(s.xb, s.x, finalNormWeight, finalNormBias, dim, eps);
+            h = s.xb;
+        }
+        if (w.projectOut() != null) {
+            Linear.apply(pool, w.projectOut(), h, s.xb2);
+            h = s.xb2;
+        }
+        Linear.apply(pool, w.output(), h, s.logits);
+        return s.logits;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return c;
+    }
+
+    public OptWeights weights() {
+        return w;
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public InferenceState newState() {
+        return new InferenceState(c);
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        arena.close();
+        try {
+            source.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the model source failed: " + e.getMessage(), e);
+        }
+    }
+}

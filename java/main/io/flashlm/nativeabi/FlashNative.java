@@ -1,0 +1,222 @@
+package io.flashlm.nativeabi;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Hand-written bindings for every function in include/flashlm.h: what jextract would generate
+ * (scripts/jextract.sh regenerates a comparable class where jextract exists). Constants mirror
+ * the header's #defines; keep both in step with {@link #ABI_VERSION}.
+ */
+public final class FlashNative {
+    public static final int ABI_VERSION = 1;
+
+    public static final int E_BAD_ARG = -100001;
+    public static final int E_BAD_HANDLE = -100002;
+    public static final int E_PAST_EOF = -100003;
+    public static final int E_NO_IO_URING = -100004;
+    public static final int E_NO_DIRECT = -100005;
+    public static final int E_NO_MEMORY = -100006;
+    public static final int E_TOO_MANY = -100007;
+
+    public static final int BACKEND_AUTO = 0;
+    public static final int BACKEND_IO_URING = 1;
+    public static final int BACKEND_PREAD = 2;
+
+    public static final int OPEN_DIRECT = 1;
+
+    public static final int INFO_FILE_SIZE = 0;
+    public static final int INFO_BACKEND = 1;
+    public static final int INFO_BLOCK_SIZE = 2;
+    public static final int INFO_QUEUE_DEPTH = 3;
+    public static final int INFO_THREADS = 4;
+    public static final int INFO_DIRECT = 5;
+    public static final int INFO_REGISTERED_FILE = 6;
+    public static final int INFO_REGISTERED_BUFS = 7;
+    public static final int INFO_COUNT = 8;
+
+    public static final int PROBE_IOS = 0;
+    public static final int PROBE_BYTES = 1;
+    public static final int PROBE_ELAPSED_NS = 2;
+    public static final int PROBE_P50_NS = 3;
+    public static final int PROBE_P99_NS = 4;
+    public static final int PROBE_MEAN_NS = 5;
+    public static final int PROBE_MAX_NS = 6;
+    public static final int PROBE_COUNT = 7;
+
+    public static final int DTYPE_F32 = 0;
+    public static final int DTYPE_F16 = 1;
+    public static final int DTYPE_BF16 = 2;
+    public static final int DTYPE_Q8_0 = 3;
+    public static final int DTYPE_Q4_0 = 4;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIB = NativeLibraryLoader.lookup();
+
+    // int flm_abi_version(void)
+    private static final MethodHandle ABI_VERSION_MH = downcall("flm_abi_version",
+            FunctionDescriptor.of(JAVA_INT));
+    // int flm_strerror(int code, char *buf, int buflen)
+    private static final MethodHandle STRERROR_MH = downcall("flm_strerror",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    // int flm_reader_open(const char *path, int flags, int backend, int queue_depth, int threads, int64_t *out)
+    private static final MethodHandle READER_OPEN_MH = downcall("flm_reader_open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    // int flm_reader_info(int64_t handle, int64_t *out, int n)
+    private static final MethodHandle READER_INFO_MH = downcall("flm_reader_info",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_INT));
+    // int flm_reader_read(int64_t handle, int count, const int64_t *offsets, const int64_t *lengths,
+    //                     const int64_t *dests, int64_t *out_failed)
+    private static final MethodHandle READER_READ_MH = downcall("flm_reader_read",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    // int flm_reader_close(int64_t handle)
+    private static final MethodHandle READER_CLOSE_MH = downcall("flm_reader_close",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+    // int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth, int64_t span,
+    //               int64_t duration_ns, int64_t max_ios, int64_t seed, int64_t *out, int n)
+    private static final MethodHandle PROBE_MH = downcall("flm_probe",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG,
+                    JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT));
+
+    // int64_t flm_row_bytes(int dtype, int64_t cols)
+    private static final MethodHandle ROW_BYTES_MH = downcall("flm_row_bytes",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG));
+    // int flm_matvec(int dtype, const void *w, int64_t rows, int64_t cols, const float *x, float *y,
+    //                int64_t row_begin, int64_t row_end)
+    private static final MethodHandle MATVEC_MH = downcall("flm_matvec",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG,
+                    JAVA_LONG));
+    // int flm_kernels_simd(void)
+    private static final MethodHandle KERNELS_SIMD_MH = downcall("flm_kernels_simd",
+            FunctionDescriptor.of(JAVA_INT));
+
+    static {
+        int version = abiVersion();
+        if (version != ABI_VERSION) {
+            throw new NativeLibraryUnavailableException("libflashlm at " + NativeLibraryLoader.location()
+                    + " has ABI version " + version + " but this flashlm needs " + ABI_VERSION
+                    + "; rebuild it with ./build package");
+        }
+    }
+
+    private FlashNative() {
+    }
+
+    private static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
+        MemorySegment symbol = LIB.find(name).orElseThrow(() -> new NativeLibraryUnavailableException(
+                "libflashlm at " + NativeLibraryLoader.location() + " lacks the symbol " + name
+                        + "; it is older than this flashlm: rebuild it with ./build package"));
+        return LINKER.downcallHandle(symbol, descriptor);
+    }
+
+    /** Forces the library to load; throws {@link NativeLibraryUnavailableException} with the reason. */
+    public static void ensureLoaded() {
+        // class initialization did the work
+    }
+
+    public static int abiVersion() {
+        try {
+            return (int) ABI_VERSION_MH.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Text for an error code returned by any flm_* function. */
+    public static String describe(int code) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(256);
+            int n = (int) STRERROR_MH.invokeExact(code, buf, 256);
+            return n < 0 ? "error " + code : buf.getString(0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int readerOpen(MemorySegment path, int flags, int backend, int queueDepth, int threads,
+                                 MemorySegment outHandle) {
+        try {
+            return (int) READER_OPEN_MH.invokeExact(path, flags, backend, queueDepth, threads, outHandle);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int readerInfo(long handle, MemorySegment out, int n) {
+        try {
+            return (int) READER_INFO_MH.invokeExact(handle, out, n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int readerRead(long handle, int count, MemorySegment offsets, MemorySegment lengths,
+                                 MemorySegment dests, MemorySegment outFailed) {
+        try {
+            return (int) READER_READ_MH.invokeExact(handle, count, offsets, lengths, dests, outFailed);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int readerClose(long handle) {
+        try {
+            return (int) READER_CLOSE_MH.invokeExact(handle);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int probe(MemorySegment path, int flags, int backend, long chunk, int depth, long span,
+                            long durationNs, long maxIos, long seed, MemorySegment out, int n) {
+        try {
+            return (int) PROBE_MH.invokeExact(path, flags, backend, chunk, depth, span, durationNs, maxIos, seed,
+                    out, n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static long rowBytes(int dtype, long cols) {
+        try {
+            return (long) ROW_BYTES_MH.invokeExact(dtype, cols);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int matvec(int dtype, MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y,
+                             long rowBegin, long rowEnd) {
+        try {
+            return (int) MATVEC_MH.invokeExact(dtype, w, rows, cols, x, y, rowBegin, rowEnd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static boolean kernelsSimd() {
+        try {
+            return (int) KERNELS_SIMD_MH.invokeExact() != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException("native call failed", t);
+    }
+}

@@ -1,0 +1,12 @@
+package io.flashlm.nativeabi;
+
+/** libflashlm could not be found, loaded or trusted; the message says what is missing and how to build it. */
+public final class NativeLibraryUnavailableException extends RuntimeException {
+    public NativeLibraryUnavailableException(String message) {
+        super(message);
+    }
+
+    public NativeLibraryUnavailableException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

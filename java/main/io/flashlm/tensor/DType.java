@@ -1,0 +1,81 @@
+package io.flashlm.tensor;
+
+import java.util.Optional;
+
+/**
+ * Element types of weight tensors. Block-quantized types store {@link #blockSize()} values in
+ * {@link #bytesPerBlock()} bytes; plain types are blocks of one value.
+ *
+ * <p>The GGML type ids are those of the GGUF file format (the {@code ggml_type} enum).
+ */
+public enum DType {
+    /** IEEE binary32. */
+    F32(1, 4, 0),
+    /** IEEE binary16. */
+    F16(1, 2, 1),
+    /** bfloat16: the upper 16 bits of a binary32. */
+    BF16(1, 2, 30),
+    /** Blocks of 32: an f16 scale d, then 32 int8 q; value = d * q. */
+    Q8_0(32, 34, 8),
+    /**
+     * Blocks of 32: an f16 scale d, then 16 bytes; byte j holds value j in its low nibble and value
+     * j + 16 in its high nibble; value = d * (nibble - 8).
+     */
+    Q4_0(32, 18, 2);
+
+    private final int blockSize;
+    private final int bytesPerBlock;
+    private final int ggmlTypeId;
+
+    DType(int blockSize, int bytesPerBlock, int ggmlTypeId) {
+        this.blockSize = blockSize;
+        this.bytesPerBlock = bytesPerBlock;
+        this.ggmlTypeId = ggmlTypeId;
+    }
+
+    /** Values per block (1 for plain types). */
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** Bytes per block (the element size for plain types). */
+    public int bytesPerBlock() {
+        return bytesPerBlock;
+    }
+
+    /** The id of this type in GGUF tensor infos. */
+    public int ggmlTypeId() {
+        return ggmlTypeId;
+    }
+
+    public boolean isQuantized() {
+        return blockSize > 1;
+    }
+
+    /**
+     * Bytes taken by {@code elements} values.
+     *
+     * @throws IllegalArgumentException if {@code elements} is negative or not a whole number of blocks
+     * @throws ArithmeticException if the size overflows a long
+     */
+    public long bytesFor(long elements) {
+        if (elements < 0) {
+            throw new IllegalArgumentException(name() + ": negative element count " + elements);
+        }
+        if (elements % blockSize != 0) {
+            throw new IllegalArgumentException(name() + ": " + elements + " elements is not a multiple of the block size "
+                    + blockSize + " (" + bytesPerBlock + " bytes per block)");
+        }
+        return Math.multiplyExact(elements / blockSize, (long) bytesPerBlock);
+    }
+
+    /** The type with this GGML id, if it is one flashlm supports. */
+    public static Optional<DType> fromGgmlTypeId(int id) {
+        for (DType t : values()) {
+            if (t.ggmlTypeId == id) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
+}

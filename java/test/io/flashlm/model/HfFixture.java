@@ -1,0 +1,169 @@
+package io.flashlm.model;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Writes a tiny Hugging Face model directory for tests: config.json, model.safetensors with
+ * random weights under the real tensor names, and a byte-level tokenizer.json (4 specials + 256
+ * byte tokens, no merges). Keeps every tensor as floats, already rounded to the stored dtype, so
+ * that a reference implementation can use exactly the weights the engine reads.
+ */
+final class HfFixture {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final Map<String, float[]> tensors = new LinkedHashMap<>();
+    final Map<String, long[]> shapes = new LinkedHashMap<>();
+    final ObjectNode config = JSON.createObjectNode();
+    private final Random rnd;
+    private final String dtype;
+
+    /** dtype: F32, F16 or BF16 (safetensors names). */
+    HfFixture(long seed, String dtype) {
+        this.rnd = new Random(seed);
+        this.dtype = dtype;
+    }
+
+    /** A tensor of uniform values in [-scale, scale) (or center +- scale), rounded to the dtype. */
+    float[] random(String name, float center, float scale, long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        float[] v = new float[(int) n];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = round(center + (rnd.nextFloat() * 2 - 1) * scale);
+        }
+        tensors.put(name, v);
+        shapes.put(name, shape);
+        return v;
+    }
+
+    float[] get(String name) {
+        float[] v = tensors.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("fixture has no tensor " + name);
+        }
+        return v;
+    }
+
+    private float round(float f) {
+        return switch (dtype) {
+            case "F32" -> f;
+            case "F16" -> Float.float16ToFloat(Float.floatToFloat16(f));
+            case "BF16" -> Float.intBitsToFloat(Float.floatToIntBits(f) & 0xffff0000);
+            default -> throw new IllegalArgumentException(dtype);
+        };
+    }
+
+    Path write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), config.toPrettyString());
+        writeSafetensors(dir.resolve("model.safetensors"));
+        writeTokenizer(dir.resolve("tokenizer.json"), config.path("architectures").path(0).asText());
+        return dir;
+    }
+
+    private void writeSafetensors(Path file) throws IOException {
+        int width = dtype.equals("F32") ? 4 : 2;
+        ObjectNode header = JSON.createObjectNode();
+        long offset = 0;
+        for (var e : tensors.entrySet()) {
+            ObjectNode t = header.putObject(e.getKey());
+            t.put("dtype", dtype);
+            ArrayNode shape = t.putArray("shape");
+            for (long d : shapes.get(e.getKey())) {
+                shape.add(d);
+            }
+            long end = offset + (long) e.getValue().length * width;
+            t.putArray("data_offsets").add(offset).add(end);
+            offset = end;
+        }
+        StringBuilder h = new StringBuilder(header.toString());
+        while (h.length() % 8 != 0) {
+            h.append(' ');
+        }
+        byte[] hb = h.toString().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buf = ByteBuffer.allocate((int) (8 + hb.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(hb.length).put(hb);
+        for (float[] v : tensors.values()) {
+            for (float f : v) {
+                switch (dtype) {
+                    case "F32" -> buf.putFloat(f);
+                    case "F16" -> buf.putShort(Float.floatToFloat16(f));
+                    default -> buf.putShort((short) (Float.floatToIntBits(f) >>> 16));
+                }
+            }
+        }
+        Files.write(file, buf.array());
+    }
+
+    /** 4 specials, then the 256 bytes in GPT-2's byte-to-unicode alphabet; the BOS the family uses. */
+    private static void writeTokenizer(Path file, String architecture) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", "1.0");
+        ArrayNode added = root.putArray("added_tokens");
+        String[] specials = {"<s>", "<pad>", "</s>", "<unk>"};
+        for (int i = 0; i < specials.length; i++) {
+            added.addObject().put("id", i).put("content", specials[i]).put("special", true)
+                    .put("single_word", false).put("lstrip", false).put("rstrip", false).put("normalized", false);
+        }
+        root.putNull("normalizer");
+        root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false)
+                .put("trim_offsets", true).put("use_regex", true);
+        String bos = architecture.startsWith("OPT") ? "</s>" : "<s>";
+        int bosId = architecture.startsWith("OPT") ? 2 : 0;
+        ObjectNode post = root.putObject("post_processor");
+        post.put("type", "TemplateProcessing");
+        ArrayNode single = post.putArray("single");
+        single.addObject().putObject("SpecialToken").put("id", bos).put("type_id", 0);
+        single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+        post.putArray("pair");
+        ObjectNode st = post.putObject("special_tokens").putObject(bos);
+        st.put("id", bos);
+        st.putArray("ids").add(bosId);
+        st.putArray("tokens").add(bos);
+        root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true)
+                .put("use_regex", true);
+        ObjectNode model = root.putObject("model");
+        model.put("type", "BPE");
+        model.putNull("dropout");
+        model.putNull("unk_token");
+        model.put("fuse_unk", false);
+        model.put("byte_fallback", false);
+        ObjectNode vocab = model.putObject("vocab");
+        for (int i = 0; i < specials.length; i++) {
+            vocab.put(specials[i], i);
+        }
+        for (int b = 0; b < 256; b++) {
+            vocab.put(new String(Character.toChars(byteChar(b))), 4 + b);
+        }
+        model.putArray("merges");
+        Files.writeString(file, root.toPrettyString());
+    }
+
+    /** GPT-2's map: printable Latin-1 bytes stand for themselves, the rest for 256, 257, ... in order. */
+    private static int byteChar(int b) {
+        if ((b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF)) {
+            return b;
+        }
+        int n = 0;
+        for (int i = 0; i < b; i++) {
+            if (!((i >= '!' && i <= '~') || (i >= 0xA1 && i <= 0xAC) || (i >= 0xAE && i <= 0xFF))) {
+                n++;
+            }
+        }
+        return 256 + n;
+    }
+}

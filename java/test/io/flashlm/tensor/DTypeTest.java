@@ -1,0 +1,44 @@
+package io.flashlm.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class DTypeTest {
+    @Test
+    void ggmlIds() {
+        assertEquals(0, DType.F32.ggmlTypeId());
+        assertEquals(1, DType.F16.ggmlTypeId());
+        assertEquals(2, DType.Q4_0.ggmlTypeId());
+        assertEquals(8, DType.Q8_0.ggmlTypeId());
+        assertEquals(30, DType.BF16.ggmlTypeId());
+        for (DType t : DType.values()) {
+            assertEquals(t, DType.fromGgmlTypeId(t.ggmlTypeId()).orElseThrow());
+        }
+        assertTrue(DType.fromGgmlTypeId(12).isEmpty()); // Q4_K
+        assertTrue(DType.fromGgmlTypeId(-1).isEmpty());
+    }
+
+    @Test
+    void sizes() {
+        assertEquals(400, DType.F32.bytesFor(100));
+        assertEquals(200, DType.F16.bytesFor(100));
+        assertEquals(200, DType.BF16.bytesFor(100));
+        assertEquals(34 * 3, DType.Q8_0.bytesFor(96));
+        assertEquals(18 * 3, DType.Q4_0.bytesFor(96));
+        assertEquals(0, DType.Q4_0.bytesFor(0));
+        assertTrue(DType.Q8_0.isQuantized());
+        assertFalse(DType.BF16.isQuantized());
+    }
+
+    @Test
+    void partialBlockIsAnError() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DType.Q8_0.bytesFor(33));
+        assertTrue(e.getMessage().contains("33") && e.getMessage().contains("32"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> DType.F32.bytesFor(-1));
+        assertThrows(ArithmeticException.class, () -> DType.F32.bytesFor(Long.MAX_VALUE / 2));
+    }
+}
