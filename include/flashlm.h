@@ -128,6 +128,13 @@ int flm_matvec(int dtype, const void *w, int64_t rows, int64_t cols, const float
 /* 1 when the kernels use the AVX2/FMA/F16C paths on this CPU, 0 for the portable ones. */
 int flm_kernels_simd(void);
 
+/*
+ * Loads each of the bytes bytes at p once, as fast as the core can (AVX2 when the kernels use it),
+ * and stores their XOR, folded to 64 bits, in *out_checksum. For benchmarks: on a buffer much
+ * larger than the caches, bytes / time is the memory-read bandwidth one thread gets.
+ */
+int flm_stream_read(const void *p, int64_t bytes, uint64_t *out_checksum);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,7 +19,7 @@ import java.util.Map;
  * The probe's results: a table for people and JSON for the read planner's cost model
  * (format "flashlm-probe", version 1).
  */
-public record ProbeReport(Path file, long span, boolean direct, double secondsPerPoint, MachineInfo machine,
+public record ProbeReport(Path file, long span, boolean direct, double secondsPerPoint, long seed, MachineInfo machine,
                           List<ProbeResult> results) {
     public static final String FORMAT = "flashlm-probe";
     public static final int VERSION = 1;
@@ -57,6 +57,7 @@ public record ProbeReport(Path file, long span, boolean direct, double secondsPe
         m.put("span_bytes", span);
         m.put("direct", direct);
         m.put("seconds_per_point", secondsPerPoint);
+        m.put("seed", seed);
         m.put("machine", machine.toMap());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (ProbeResult r : results) {

@@ -7,6 +7,7 @@ import io.flashlm.bench.ProbeReport;
 import io.flashlm.bench.ProbeResult;
 import io.flashlm.io.Backend;
 import io.flashlm.util.ByteSizes;
+import io.flashlm.util.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -47,8 +48,9 @@ public final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--buffered", description = "Read through the page cache instead of O_DIRECT (not a device figure).")
     boolean buffered;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the random offsets. Default: ${DEFAULT-VALUE}.")
-    long seed;
+    @Option(names = "--seed", description = "Seed of the random offsets (default: a new one per run, so that a"
+            + " cache below the filesystem, e.g. a VM host's, never serves offsets an earlier run read).")
+    Long seed;
 
     @Option(names = "--json", defaultValue = "flashlm-probe.json", description = "Where to write the JSON."
             + " Default: ${DEFAULT-VALUE}.")
@@ -83,6 +85,7 @@ public final class ProbeCommand implements Callable<Integer> {
             throw new IllegalArgumentException(file + " holds " + span + " bytes, less than the largest chunk "
                     + largest);
         }
+        long baseSeed = seed != null ? seed : System.nanoTime() ^ ProcessHandle.current().pid() * 0x9E3779B97F4A7C15L;
         Duration perPoint = Duration.ofNanos((long) (seconds * 1e9));
         List<ProbeResult> results = new ArrayList<>();
         int total = backendList.size() * chunkBytes.size() * depths.size();
@@ -92,17 +95,17 @@ public final class ProbeCommand implements Callable<Integer> {
                 for (int depth : depths) {
                     n++;
                     if (!quiet) {
-                        System.err.printf("\rprobe %d/%d: %s, %s reads, depth %d   ", n, total, backend,
-                                ByteSizes.format(chunk), depth);
+                        System.err.printf("%sprobe %d/%d: %s, %s reads, depth %d%s", Progress.isTerminal() ? "\r" : "",
+                                n, total, backend, ByteSizes.format(chunk), depth, Progress.isTerminal() ? "   " : "\n");
                     }
-                    results.add(FlashProbe.measure(file, backend, !buffered, chunk, depth, span, perPoint, seed + n));
+                    results.add(FlashProbe.measure(file, backend, !buffered, chunk, depth, span, perPoint, baseSeed + n));
                 }
             }
         }
-        if (!quiet) {
+        if (!quiet && Progress.isTerminal()) {
             System.err.println();
         }
-        ProbeReport report = new ProbeReport(file, span, !buffered, seconds, MachineInfo.describe(file), results);
+        ProbeReport report = new ProbeReport(file, span, !buffered, seconds, baseSeed, MachineInfo.describe(file), results);
         report.printTable(System.out);
         report.writeJson(json);
         System.out.println("wrote " + json);

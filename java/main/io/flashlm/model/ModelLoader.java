@@ -38,6 +38,12 @@ public final class ModelLoader {
         if (magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F') {
             return GgufLoader.load(path, threads);
         }
-        return Llama2cLoader.load(path, tokenizer, threads);
+        try {
+            return Llama2cLoader.load(path, tokenizer, threads);
+        } catch (ModelFormatException e) {
+            // llama2.c files have no magic, so anything else ends up here: say what it was read as.
+            throw new ModelFormatException(path, "format", "no GGUF magic, so read as a llama2.c checkpoint, which it"
+                    + " is not either: " + e.getMessage(), e);
+        }
     }
 }

@@ -97,6 +97,9 @@ public final class FlashNative {
     // int flm_kernels_simd(void)
     private static final MethodHandle KERNELS_SIMD_MH = downcall("flm_kernels_simd",
             FunctionDescriptor.of(JAVA_INT));
+    // int flm_stream_read(const void *p, int64_t bytes, uint64_t *out_checksum)
+    private static final MethodHandle STREAM_READ_MH = downcall("flm_stream_read",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
 
     static {
         int version = abiVersion();
@@ -205,6 +208,15 @@ public final class FlashNative {
     public static boolean kernelsSimd() {
         try {
             return (int) KERNELS_SIMD_MH.invokeExact() != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Reads bytes bytes at p once (a memory-bandwidth probe); their XOR goes to outChecksum (8 bytes). */
+    public static int streamRead(MemorySegment p, long bytes, MemorySegment outChecksum) {
+        try {
+            return (int) STREAM_READ_MH.invokeExact(p, bytes, outChecksum);
         } catch (Throwable t) {
             throw rethrow(t);
         }

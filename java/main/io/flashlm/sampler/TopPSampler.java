@@ -17,8 +17,11 @@ public final class TopPSampler implements Sampler {
     private final int[] order;
 
     public TopPSampler(float temperature, float topP, long seed, int vocabSize) {
-        if (!(temperature > 0)) {
-            throw new IllegalArgumentException("temperature must be > 0, was " + temperature);
+        if (!(temperature > 0) || Float.isInfinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be > 0 and finite, was " + temperature);
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("top-p must be in (0, 1], was " + topP);
         }
         this.temperature = temperature;
         this.topP = topP;
@@ -46,8 +49,9 @@ public final class TopPSampler implements Sampler {
         if (topP >= 1) {
             return drawFrom(coin * sum, vocabSize);
         }
-        // Only tokens above (1-p)/(n-1) of the mass can be in the nucleus: sort just those.
-        float cutoff = (float) ((1 - topP) / Math.max(1, vocabSize - 1) * sum);
+        // Only tokens above (1-p)/(n-1) of the mass can be in the nucleus: sort just those. The most
+        // probable token (probs = exp(0) = 1) always is, even when p < 1/n makes the bound exceed it.
+        float cutoff = (float) Math.min(1.0, (1 - topP) / Math.max(1, vocabSize - 1) * sum);
         int n = 0;
         for (int i = 0; i < vocabSize; i++) {
             if (probs[i] >= cutoff) {

@@ -5,11 +5,13 @@ import java.util.Locale;
 
 /**
  * A one-line progress bar for long work measured in bytes: done/total, rate and ETA, redrawn in
- * place at most a few times a second. Silent when disabled (tests, --quiet, output not a terminal
- * is still shown line by line so that logs keep it).
+ * place a few times a second on a terminal; when the output is a log (no console) a plain line is
+ * printed every few seconds instead. Silent when disabled (tests, --quiet).
  */
 public final class Progress {
     private static final long REDRAW_NS = 250_000_000L;
+    private static final long LOG_LINE_NS = 5_000_000_000L;
+    private static final boolean TERMINAL = System.console() != null && System.console().isTerminal();
 
     private final String label;
     private final long total;
@@ -26,10 +28,15 @@ public final class Progress {
         this.enabled = enabled;
     }
 
+    /** Whether progress can be redrawn in place (a console), or must go out as whole lines (a log). */
+    public static boolean isTerminal() {
+        return TERMINAL;
+    }
+
     public void advance(long bytes) {
         done += bytes;
         long now = System.nanoTime();
-        if (enabled && now - lastDrawNs >= REDRAW_NS) {
+        if (enabled && now - lastDrawNs >= (TERMINAL ? REDRAW_NS : LOG_LINE_NS)) {
             lastDrawNs = now;
             draw(now, false);
         }
@@ -50,8 +57,8 @@ public final class Progress {
         String bar = "#".repeat(filled) + "-".repeat(width - filled);
         String eta = last ? String.format(Locale.ROOT, "in %.1f s", seconds)
                 : rate > 0 ? String.format(Locale.ROOT, "ETA %.0f s", (total - done) / rate) : "ETA ?";
-        out.printf(Locale.ROOT, "\r%s [%s] %s / %s, %.0f MB/s, %s%s", label, bar, ByteSizes.format(done),
-                ByteSizes.format(total), rate / 1e6, eta, last ? "\n" : "   ");
+        out.printf(Locale.ROOT, "%s%s [%s] %s / %s, %.0f MB/s, %s%s", TERMINAL ? "\r" : "", label, bar,
+                ByteSizes.format(done), ByteSizes.format(total), rate / 1e6, eta, last || !TERMINAL ? "\n" : "   ");
         out.flush();
     }
 }

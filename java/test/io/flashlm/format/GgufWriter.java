@@ -8,9 +8,9 @@ import java.util.List;
 
 /**
  * Writes small GGUF files for tests, following the GGUF v3 layout, with hooks to break them on purpose
- * (magic, version, raw key/value bytes, tensor offsets).
+ * (magic, version, raw key/value bytes, tensor offsets). Public for the model tests' synthetic GGUF models.
  */
-final class GgufWriter {
+public final class GgufWriter {
     private record Kv(String key, int typeId, byte[] payload) {
     }
 
@@ -39,7 +39,7 @@ final class GgufWriter {
         return kv(GgufFile.ALIGNMENT_KEY, GgufValue.scalar(GgufValueType.UINT32, (long) a));
     }
 
-    GgufWriter kv(String key, GgufValue value) {
+    public GgufWriter kv(String key, GgufValue value) {
         LeBytes b = new LeBytes();
         writeValue(b, value);
         return kvRaw(key, value.type().id(), b.toByteArray());
@@ -52,7 +52,7 @@ final class GgufWriter {
     }
 
     /** A tensor with GGML dims {@code ne} (ne[0] contiguous) and raw data. */
-    GgufWriter tensor(String name, int typeId, long[] ne, byte[] data) {
+    public GgufWriter tensor(String name, int typeId, long[] ne, byte[] data) {
         tensors.add(new TensorSpec(name, ne, typeId, data, null));
         return this;
     }
@@ -63,7 +63,7 @@ final class GgufWriter {
         return this;
     }
 
-    byte[] build() {
+    public byte[] build() {
         LeBytes b = new LeBytes();
         b.u32(magic).u32(version).u64(tensors.size()).u64(kvs.size());
         for (Kv kv : kvs) {
@@ -88,7 +88,7 @@ final class GgufWriter {
         return b.toByteArray();
     }
 
-    Path write(Path file) throws IOException {
+    public Path write(Path file) throws IOException {
         return Files.write(file, build());
     }
 

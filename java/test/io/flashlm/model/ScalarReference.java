@@ -12,8 +12,18 @@ final class ScalarReference {
     private ScalarReference() {
     }
 
+    /**
+     * @param interleavedRope RoPE on pairs (2i, 2i+1) of each head, as llama2.c and GGUF store Q/K; else Hugging
+     *                        Face's pairs (i, i + headDim/2)
+     * @param gated           FFN down(act(gate x) * up x); else down(act(up x)) with no gate tensor
+     */
     record Llama(int dim, int hidden, int layers, int heads, int kvHeads, int vocab, double eps, double theta,
-                 DoubleUnaryOperator act, boolean tied) {
+                 DoubleUnaryOperator act, boolean tied, boolean interleavedRope, boolean gated) {
+        /** A Hugging Face Llama: half-split RoPE, gated FFN. */
+        Llama(int dim, int hidden, int layers, int heads, int kvHeads, int vocab, double eps, double theta,
+              DoubleUnaryOperator act, boolean tied) {
+            this(dim, hidden, layers, heads, kvHeads, vocab, eps, theta, act, tied, false, true);
+        }
     }
 
     record Opt(int dim, int hidden, int layers, int heads, int vocab, int projDim, boolean normBefore) {
@@ -35,20 +45,19 @@ final class ScalarReference {
             double[][] q = new double[n][], k = new double[n][], v = new double[n][];
             for (int t = 0; t < n; t++) {
                 double[] xn = rmsNorm(x[t], w.get(p + "input_layernorm.weight"), c.eps);
-                q[t] = ropeHalf(linear(w.get(p + "self_attn.q_proj.weight"), xn, c.dim, c.dim), t, hd, c.theta);
-                k[t] = ropeHalf(linear(w.get(p + "self_attn.k_proj.weight"), xn, c.kvHeads * hd, c.dim), t, hd,
-                        c.theta);
+                q[t] = rope(c, linear(w.get(p + "self_attn.q_proj.weight"), xn, c.dim, c.dim), t, hd);
+                k[t] = rope(c, linear(w.get(p + "self_attn.k_proj.weight"), xn, c.kvHeads * hd, c.dim), t, hd);
                 v[t] = linear(w.get(p + "self_attn.v_proj.weight"), xn, c.kvHeads * hd, c.dim);
             }
             for (int t = 0; t < n; t++) {
                 double[] att = attention(q, k, v, t, c.heads, c.kvHeads, hd, 1 / Math.sqrt(hd));
                 add(x[t], linear(w.get(p + "self_attn.o_proj.weight"), att, c.dim, c.dim));
                 double[] xn = rmsNorm(x[t], w.get(p + "post_attention_layernorm.weight"), c.eps);
-                double[] g = linear(w.get(p + "mlp.gate_proj.weight"), xn, c.hidden, c.dim);
                 double[] u = linear(w.get(p + "mlp.up_proj.weight"), xn, c.hidden, c.dim);
+                double[] g = c.gated ? linear(w.get(p + "mlp.gate_proj.weight"), xn, c.hidden, c.dim) : null;
                 double[] h = new double[c.hidden];
                 for (int i = 0; i < c.hidden; i++) {
-                    h[i] = c.act.applyAsDouble(g[i]) * u[i];
+                    h[i] = c.gated ? c.act.applyAsDouble(g[i]) * u[i] : c.act.applyAsDouble(u[i]);
                 }
                 add(x[t], linear(w.get(p + "mlp.down_proj.weight"), h, c.dim, c.hidden));
             }
@@ -136,6 +145,24 @@ final class ScalarReference {
                 for (int i = 0; i < hd; i++) {
                     out[h * hd + i] += s[j] / sum * v[j][g * hd + i];
                 }
+            }
+        }
+        return out;
+    }
+
+    private static double[] rope(Llama c, double[] v, int pos, int hd) {
+        return c.interleavedRope ? ropeInterleaved(v, pos, hd, c.theta) : ropeHalf(v, pos, hd, c.theta);
+    }
+
+    /** llama2.c's (and GGUF's) convention: dimension 2i pairs with 2i + 1 in every head, frequency theta^(-2i/hd). */
+    private static double[] ropeInterleaved(double[] v, int pos, int hd, double theta) {
+        double[] out = v.clone();
+        for (int h = 0; h < v.length / hd; h++) {
+            for (int i = 0; i < hd / 2; i++) {
+                double angle = pos * Math.pow(theta, -2.0 * i / hd);
+                double a = v[h * hd + 2 * i], b = v[h * hd + 2 * i + 1];
+                out[h * hd + 2 * i] = a * Math.cos(angle) - b * Math.sin(angle);
+                out[h * hd + 2 * i + 1] = b * Math.cos(angle) + a * Math.sin(angle);
             }
         }
         return out;

@@ -1,0 +1,185 @@
+package io.flashlm.bench;
+
+import io.flashlm.compute.ComputePool;
+import io.flashlm.nativeabi.FlashNative;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+/**
+ * {@link ComputePool#matvec} on rows x cols weight matrices (default 4096 x 4096) in each dense
+ * dtype, on 1 and 2 threads, the way a token's forward pass runs it: the weights are not in any
+ * cache. Each operation multiplies the next of several matrices of that shape, together at least
+ * {@code footprintMiB} (default 512 MiB, far beyond the L3), so q4_0's 9 MiB matrix is read from
+ * DRAM as f32's 64 MiB one is.
+ *
+ * <p>The {@code gigabytes} counter is the result: GB (10^9 bytes) of weights read per second (JMH
+ * prints it with the unit ops/s). Compare it with {@link MemoryBandwidthBenchmark} in the same run;
+ * the goal is within 2x of it. Weights are random with the spread of a trained model (finite f16
+ * scales and values, no subnormal-heavy data).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 8, time = 1)
+@Fork(1)
+public class MatvecBenchmark {
+    @Param({"f32", "f16", "q8_0", "q4_0"})
+    String dtype;
+
+    @Param({"1", "2"})
+    int threads;
+
+    @Param({"4096"})
+    int rows;
+
+    @Param({"4096"})
+    int cols;
+
+    @Param({"512"})
+    int footprintMiB;
+
+    /** Weight bytes read, reported per second. */
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    @State(Scope.Thread)
+    public static class Traffic {
+        public double gigabytes;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            gigabytes = 0;
+        }
+    }
+
+    private Arena arena;
+    private ComputePool pool;
+    private int nativeType;
+    private MemorySegment[] matrices;
+    private long matrixBytes;
+    private int next;
+    private MemorySegment x;
+    private MemorySegment y;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        nativeType = switch (dtype) {
+            case "f32" -> FlashNative.DTYPE_F32;
+            case "f16" -> FlashNative.DTYPE_F16;
+            case "bf16" -> FlashNative.DTYPE_BF16;
+            case "q8_0" -> FlashNative.DTYPE_Q8_0;
+            case "q4_0" -> FlashNative.DTYPE_Q4_0;
+            default -> throw new IllegalArgumentException("unknown dtype " + dtype);
+        };
+        matrixBytes = rows * FlashNative.rowBytes(nativeType, cols);
+        int count = (int) Math.max(2, ((long) footprintMiB << 20) / matrixBytes + 1);
+        arena = Arena.ofShared();
+        matrices = new MemorySegment[count];
+        long seed = 0x2545F4914F6CDD1DL;
+        for (int i = 0; i < count; i++) {
+            matrices[i] = arena.allocate(matrixBytes, 4096);
+            seed = fill(matrices[i], seed);
+        }
+        x = arena.allocate((long) cols * Float.BYTES, 64);
+        for (int c = 0; c < cols; c++) {
+            seed = xorshift(seed);
+            x.setAtIndex(JAVA_FLOAT, c, uniform(seed));
+        }
+        y = arena.allocate((long) rows * Float.BYTES, 64);
+        pool = new ComputePool(threads);
+        System.out.printf("%n%s %d x %d: %d matrices of %.1f MiB (%.0f MiB), %d threads, simd=%b%n", dtype, rows,
+                cols, count, matrixBytes / 1048576.0, count * matrixBytes / 1048576.0, threads,
+                FlashNative.kernelsSimd());
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        pool.close();
+        arena.close();
+    }
+
+    @Benchmark
+    public MemorySegment matvec(Traffic traffic) {
+        MemorySegment w = matrices[next];
+        next = next + 1 == matrices.length ? 0 : next + 1;
+        pool.matvec(nativeType, w, rows, cols, x, y);
+        traffic.gigabytes += matrixBytes / 1e9;
+        return y;
+    }
+
+    /** Random weights: values of about +-0.03 (f32/f16/bf16), or blocks with an f16 scale and random quants. */
+    private long fill(MemorySegment m, long s) {
+        long n = m.byteSize();
+        switch (nativeType) {
+            case FlashNative.DTYPE_F32 -> {
+                for (long o = 0; o < n; o += 4) {
+                    s = xorshift(s);
+                    m.set(JAVA_FLOAT, o, 0.03f * uniform(s));
+                }
+            }
+            case FlashNative.DTYPE_F16 -> {
+                for (long o = 0; o < n; o += 2) {
+                    s = xorshift(s);
+                    m.set(JAVA_SHORT_UNALIGNED, o, Float.floatToFloat16(0.03f * uniform(s)));
+                }
+            }
+            case FlashNative.DTYPE_BF16 -> {
+                for (long o = 0; o < n; o += 2) {
+                    s = xorshift(s);
+                    m.set(JAVA_SHORT_UNALIGNED, o, (short) (Float.floatToRawIntBits(0.03f * uniform(s)) >>> 16));
+                }
+            }
+            case FlashNative.DTYPE_Q8_0, FlashNative.DTYPE_Q4_0 -> {
+                int block = nativeType == FlashNative.DTYPE_Q8_0 ? 34 : 18;
+                short scale = Float.floatToFloat16(nativeType == FlashNative.DTYPE_Q8_0 ? 0.03f / 127 : 0.03f / 8);
+                for (long b = 0; b < n; b += block) {
+                    m.set(JAVA_SHORT_UNALIGNED, b, scale);
+                    for (long o = b + 2; o < b + block; o += 8) {
+                        s = xorshift(s);
+                        if (o + 8 <= b + block) {
+                            m.set(JAVA_LONG_UNALIGNED, o, s);
+                        } else {
+                            for (long k = o; k < b + block; k++) {
+                                m.set(JAVA_BYTE, k, (byte) (s >>> (8 * (k - o))));
+                            }
+                        }
+                    }
+                }
+            }
+            default -> throw new AssertionError(nativeType);
+        }
+        return s;
+    }
+
+    private static long xorshift(long s) {
+        s ^= s << 13;
+        s ^= s >>> 7;
+        s ^= s << 17;
+        return s;
+    }
+
+    /** Uniform in [-1, 1). */
+    private static float uniform(long s) {
+        return (s >> 40) * 0x1p-23f;
+    }
+}

@@ -1,0 +1,275 @@
+package io.flashlm.model;
+
+import io.flashlm.format.GgufValue;
+import io.flashlm.format.GgufValueType;
+import io.flashlm.format.GgufWriter;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+
+/**
+ * Writes a tiny llama GGUF v3 file for tests: the metadata llama.cpp's converter writes, a SentencePiece
+ * vocabulary ({@code <unk>}, {@code <s>}, {@code </s>}, the 256 byte tokens, a few pieces) and random weights
+ * under the GGML tensor names, stored as F32, F16, Q8_0 or Q4_0 (norms always F32).
+ *
+ * <p>{@link #weights} keeps every tensor under the Hugging Face name {@link ScalarReference} reads, as the
+ * floats its stored bytes decode to. The decoding is done here from the bytes written, independently of the
+ * engine's Tensor/QuantBlocks, so a reference run on these floats checks the engine's dequantization too.
+ */
+final class GgufModelFixture {
+    static final int DIM = 64, HIDDEN = 96, LAYERS = 2, HEADS = 4, KV_HEADS = 2, CONTEXT = 32;
+    // Not the loader's defaults (1e-5, 10000), so that reading the keys matters.
+    static final float EPS = 1e-6f, THETA = 50000f;
+    static final String[] PIECES = {"\u2581", "\u2581a", "b", "\u2581ab", "c"};
+    static final int VOCAB = 3 + 256 + PIECES.length;
+
+    /** GGML storage types, with their ggml_type ids written out here rather than taken from the engine. */
+    enum WeightType {
+        F32(0), F16(1), Q4_0(2), Q8_0(8);
+
+        final int ggmlId;
+
+        WeightType(int ggmlId) {
+            this.ggmlId = ggmlId;
+        }
+    }
+
+    /** Decoded weights by Hugging Face name (Linear weights [out, in], row-major), filled by {@link #write}. */
+    final Map<String, float[]> weights = new LinkedHashMap<>();
+
+    private final long seed;
+    private Function<String, WeightType> typeOf;
+    private boolean tied;
+    private boolean gated = true;
+    private String activation;
+    private String architecture = "llama";
+    private final Map<String, Integer> typeIdOverrides = new HashMap<>();
+
+    /** Every weight matrix (embedding and output included) stored as {@code type}. */
+    GgufModelFixture(long seed, WeightType type) {
+        this.seed = seed;
+        this.typeOf = name -> type;
+    }
+
+    /** The storage type of each weight matrix, by GGML tensor name. */
+    GgufModelFixture weightTypes(Function<String, WeightType> byGgmlName) {
+        this.typeOf = byGgmlName;
+        return this;
+    }
+
+    /** No output.weight: the classifier is token_embd.weight. */
+    GgufModelFixture tied() {
+        this.tied = true;
+        return this;
+    }
+
+    /** No ffn_gate tensors: the FFN is down(act(up x)). */
+    GgufModelFixture ungated() {
+        this.gated = false;
+        return this;
+    }
+
+    /** Writes the flashlm key llama.feed_forward_activation. */
+    GgufModelFixture activation(String name) {
+        this.activation = name;
+        return this;
+    }
+
+    GgufModelFixture architecture(String name) {
+        this.architecture = name;
+        return this;
+    }
+
+    /** Writes {@code id} as the type of tensor {@code ggmlName} (its data stays as before), to break the file. */
+    GgufModelFixture typeId(String ggmlName, int id) {
+        typeIdOverrides.put(ggmlName, id);
+        return this;
+    }
+
+    /** The reference model these weights describe: interleaved RoPE, as GGUF stores Q and K. */
+    ScalarReference.Llama reference() {
+        boolean relu = "relu".equals(activation);
+        return new ScalarReference.Llama(DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, VOCAB, EPS, THETA,
+                relu ? ScalarReference.RELU : ScalarReference.SILU, tied, true, gated);
+    }
+
+    Path write(Path file) throws IOException {
+        weights.clear();
+        Random rnd = new Random(seed);
+        GgufWriter w = new GgufWriter();
+        metadata(w);
+        int kv = KV_HEADS * (DIM / HEADS);
+        matrix(w, rnd, "token_embd.weight", "model.embed_tokens.weight", 1f, VOCAB, DIM);
+        for (int l = 0; l < LAYERS; l++) {
+            String g = "blk." + l + ".", h = "model.layers." + l + ".";
+            norm(w, rnd, g + "attn_norm.weight", h + "input_layernorm.weight");
+            matrix(w, rnd, g + "attn_q.weight", h + "self_attn.q_proj.weight", 0.25f, DIM, DIM);
+            matrix(w, rnd, g + "attn_k.weight", h + "self_attn.k_proj.weight", 0.25f, kv, DIM);
+            matrix(w, rnd, g + "attn_v.weight", h + "self_attn.v_proj.weight", 0.25f, kv, DIM);
+            matrix(w, rnd, g + "attn_output.weight", h + "self_attn.o_proj.weight", 0.25f, DIM, DIM);
+            norm(w, rnd, g + "ffn_norm.weight", h + "post_attention_layernorm.weight");
+            if (gated) {
+                matrix(w, rnd, g + "ffn_gate.weight", h + "mlp.gate_proj.weight", 0.25f, HIDDEN, DIM);
+            }
+            matrix(w, rnd, g + "ffn_up.weight", h + "mlp.up_proj.weight", 0.25f, HIDDEN, DIM);
+            matrix(w, rnd, g + "ffn_down.weight", h + "mlp.down_proj.weight", 0.2f, DIM, HIDDEN);
+        }
+        norm(w, rnd, "output_norm.weight", "model.norm.weight");
+        if (!tied) {
+            matrix(w, rnd, "output.weight", "lm_head.weight", 0.3f, VOCAB, DIM);
+        }
+        return w.write(file);
+    }
+
+    private void metadata(GgufWriter w) {
+        w.kv("general.architecture", str(architecture));
+        w.kv("general.name", str("flashlm test llama"));
+        w.kv("llama.context_length", u32(CONTEXT));
+        w.kv("llama.embedding_length", u32(DIM));
+        w.kv("llama.block_count", u32(LAYERS));
+        w.kv("llama.feed_forward_length", u32(HIDDEN));
+        w.kv("llama.rope.dimension_count", u32(DIM / HEADS));
+        w.kv("llama.attention.head_count", u32(HEADS));
+        w.kv("llama.attention.head_count_kv", u32(KV_HEADS));
+        w.kv("llama.attention.layer_norm_rms_epsilon", GgufValue.scalar(GgufValueType.FLOAT32, EPS));
+        w.kv("llama.rope.freq_base", GgufValue.scalar(GgufValueType.FLOAT32, THETA));
+        if (activation != null) {
+            w.kv("llama.feed_forward_activation", str(activation));
+        }
+        List<String> tokens = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
+        for (int b = 0; b < 256; b++) {
+            tokens.add(String.format("<0x%02X>", b));
+        }
+        tokens.addAll(List.of(PIECES));
+        float[] scores = new float[VOCAB];
+        int[] types = new int[VOCAB];
+        types[0] = 2; // unknown
+        types[1] = types[2] = 3; // control
+        for (int i = 3; i < VOCAB; i++) {
+            types[i] = i < 259 ? 6 : 1; // byte, then normal pieces
+            scores[i] = i < 259 ? 0 : -(i - 259);
+        }
+        w.kv("tokenizer.ggml.model", str("llama"));
+        w.kv("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokens.toArray(String[]::new)));
+        w.kv("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, scores));
+        w.kv("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
+        w.kv("tokenizer.ggml.bos_token_id", u32(1));
+        w.kv("tokenizer.ggml.eos_token_id", u32(2));
+        w.kv("tokenizer.ggml.unknown_token_id", u32(0));
+    }
+
+    private static GgufValue str(String s) {
+        return GgufValue.scalar(GgufValueType.STRING, s);
+    }
+
+    private static GgufValue u32(long v) {
+        return GgufValue.scalar(GgufValueType.UINT32, v);
+    }
+
+    /** An F32 norm weight around 1. */
+    private void norm(GgufWriter w, Random rnd, String ggmlName, String hfName) {
+        float[] v = uniform(rnd, DIM, 1f, 0.2f);
+        put(w, ggmlName, hfName, WeightType.F32, encode(WeightType.F32, v), DIM);
+    }
+
+    /** A [rows, cols] matrix; GGUF lists the dims reversed (ne[0] = cols, the contiguous one). */
+    private void matrix(GgufWriter w, Random rnd, String ggmlName, String hfName, float scale, int rows, int cols) {
+        WeightType type = typeOf.apply(ggmlName);
+        put(w, ggmlName, hfName, type, encode(type, uniform(rnd, rows * cols, 0f, scale)), cols, rows);
+    }
+
+    private void put(GgufWriter w, String ggmlName, String hfName, WeightType type, byte[] data, long... ne) {
+        long n = 1;
+        for (long d : ne) {
+            n *= d;
+        }
+        weights.put(hfName, decode(type, data, (int) n));
+        w.tensor(ggmlName, typeIdOverrides.getOrDefault(ggmlName, type.ggmlId), ne, data);
+    }
+
+    private static float[] uniform(Random rnd, int n, float center, float scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = center + (rnd.nextFloat() * 2 - 1) * scale;
+        }
+        return v;
+    }
+
+    /** Quantizes as ggml's reference quantizers do (the exact rounding does not matter: the reference decodes). */
+    static byte[] encode(WeightType type, float[] v) {
+        ByteBuffer b = switch (type) {
+            case F32 -> ByteBuffer.allocate(4 * v.length);
+            case F16 -> ByteBuffer.allocate(2 * v.length);
+            case Q8_0 -> ByteBuffer.allocate(v.length / 32 * 34);
+            case Q4_0 -> ByteBuffer.allocate(v.length / 32 * 18);
+        };
+        b.order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < v.length; i++) {
+            switch (type) {
+                case F32 -> b.putFloat(v[i]);
+                case F16 -> b.putShort(Float.floatToFloat16(v[i]));
+                default -> {
+                }
+            }
+        }
+        for (int blk = 0; type == WeightType.Q8_0 && blk < v.length / 32; blk++) {
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(v[blk * 32 + i]));
+            }
+            float d = amax / 127, id = d != 0 ? 1 / d : 0;
+            b.putShort(Float.floatToFloat16(d));
+            for (int i = 0; i < 32; i++) {
+                b.put((byte) Math.round(v[blk * 32 + i] * id));
+            }
+        }
+        for (int blk = 0; type == WeightType.Q4_0 && blk < v.length / 32; blk++) {
+            float max = 0; // the value of largest magnitude, with its sign
+            for (int i = 0; i < 32; i++) {
+                if (Math.abs(v[blk * 32 + i]) > Math.abs(max)) {
+                    max = v[blk * 32 + i];
+                }
+            }
+            float d = max / -8, id = d != 0 ? 1 / d : 0;
+            b.putShort(Float.floatToFloat16(d));
+            for (int j = 0; j < 16; j++) {
+                int lo = Math.clamp((int) (v[blk * 32 + j] * id + 8.5f), 0, 15);
+                int hi = Math.clamp((int) (v[blk * 32 + 16 + j] * id + 8.5f), 0, 15);
+                b.put((byte) (lo | hi << 4));
+            }
+        }
+        return b.array();
+    }
+
+    /**
+     * The floats {@code n} stored values decode to, by the GGML block layouts: Q8_0 = f16 scale d, 32 int8 q,
+     * value d*q; Q4_0 = f16 scale d, 16 bytes whose low nibbles are values 0..15 and high nibbles 16..31,
+     * value d*(nibble-8).
+     */
+    static float[] decode(WeightType type, byte[] data, int n) {
+        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = switch (type) {
+                case F32 -> b.getFloat(4 * i);
+                case F16 -> Float.float16ToFloat(b.getShort(2 * i));
+                case Q8_0 -> Float.float16ToFloat(b.getShort(i / 32 * 34)) * b.get(i / 32 * 34 + 2 + i % 32);
+                case Q4_0 -> {
+                    int block = i / 32 * 18, k = i % 32;
+                    int bits = b.get(block + 2 + k % 16) & 0xFF;
+                    yield Float.float16ToFloat(b.getShort(block)) * ((k < 16 ? bits & 0x0F : bits >>> 4) - 8);
+                }
+            };
+        }
+        return out;
+    }
+}
