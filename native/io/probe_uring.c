@@ -2,6 +2,10 @@
  * probe_uring.c - flm_probe on one io_uring, the way fio's randread job runs: every slot
  * is resubmitted with a fresh random offset as soon as its read completes, so `depth`
  * reads are always in flight.
+ *
+ * Resubmissions go to the kernel one by one, as fio does (iodepth_batch_submit=1), not
+ * in one batch per wake-up: on a fast virtual disk the batched pattern made the reads
+ * move in lockstep and gave about a quarter fewer 4 KiB IOPS than fio at depth 32.
  */
 #define _GNU_SOURCE
 
@@ -24,9 +28,9 @@ struct flm_probe_ring {
     struct flm_probe_window win;
     int fd;              /* fixed-file index 0 when registered */
     int file_registered;
-    int bufs_registered;
     char *bufs;
     struct flm_probe_slot *slots;
+    struct io_uring_cqe **cqes; /* one batch of completions */
     struct flm_rng rng;  /* offsets */
     struct flm_lat_stats stats;
     int inflight;
@@ -45,10 +49,7 @@ static int flm_probe_queue(struct flm_probe_ring *pr, int slot)
     char *buf = pr->bufs + (size_t)slot * (size_t)pr->p->chunk + s->done;
     unsigned len = (unsigned)(pr->p->chunk - s->done);
     uint64_t off = (uint64_t)(s->off + s->done);
-    if (pr->bufs_registered)
-        io_uring_prep_read_fixed(sqe, pr->fd, buf, len, off, slot);
-    else
-        io_uring_prep_read(sqe, pr->fd, buf, len, off);
+    io_uring_prep_read(sqe, pr->fd, buf, len, off);
     if (pr->file_registered)
         sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(sqe, (uint64_t)slot);
@@ -64,15 +65,26 @@ static void flm_probe_retire(struct flm_probe_ring *pr, int rc)
     pr->inflight--;
 }
 
-static void flm_probe_start(struct flm_probe_ring *pr, int slot, int64_t now)
+/* Queues the slot's read; `eager` also submits it now (a failed submit is retried by
+ * the next io_uring_submit_and_wait, which reports a lasting failure). */
+static void flm_probe_issue(struct flm_probe_ring *pr, int slot, int eager)
+{
+    int rc = flm_probe_queue(pr, slot);
+    if (rc != 0)
+        flm_probe_retire(pr, rc);
+    else if (eager)
+        io_uring_submit(pr->ring);
+}
+
+/* A read's clock starts when its slot's previous completion was seen (fio's start time
+ * is also taken after reaping), so latencies cover the whole cycle of a slot. */
+static void flm_probe_start(struct flm_probe_ring *pr, int slot, int64_t now, int eager)
 {
     struct flm_probe_slot *s = &pr->slots[slot];
     s->off = (int64_t)flm_rng_below(&pr->rng, (uint64_t)pr->p->nchunks) * pr->p->chunk;
     s->done = 0;
     s->submitted_ns = now;
-    int rc = flm_probe_queue(pr, slot);
-    if (rc != 0)
-        flm_probe_retire(pr, rc);
+    flm_probe_issue(pr, slot, eager);
 }
 
 /* Counts a finished read if it completed inside the window and below max_ios. */
@@ -98,9 +110,7 @@ static void flm_probe_complete(struct flm_probe_ring *pr, int slot, int res, int
     }
     if (res == -EAGAIN || res == -EINTR || (res > 0 && s->done + res < pr->p->chunk)) {
         s->done += res > 0 ? res : 0; /* short read: fetch the rest under the same clock */
-        int rc = flm_probe_queue(pr, slot);
-        if (rc != 0)
-            flm_probe_retire(pr, rc);
+        flm_probe_issue(pr, slot, 1);
         return;
     }
     if (res <= 0) {
@@ -111,20 +121,22 @@ static void flm_probe_complete(struct flm_probe_ring *pr, int slot, int res, int
     if (pr->stopping)
         flm_probe_retire(pr, 0);
     else
-        flm_probe_start(pr, slot, now);
+        flm_probe_start(pr, slot, now, 1);
 }
 
+/*
+ * Handles the completions present now (the timestamp's batch); those of reads submitted
+ * while handling them wait for the next round, else they would get an older timestamp.
+ */
 static void flm_probe_reap(struct flm_probe_ring *pr, int64_t now)
 {
-    struct io_uring_cqe *cqe;
-    unsigned head, seen = 0;
-    io_uring_for_each_cqe(pr->ring, head, cqe) {
-        uint64_t slot = io_uring_cqe_get_data64(cqe);
+    unsigned n = io_uring_peek_batch_cqe(pr->ring, pr->cqes, (unsigned)pr->p->depth);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t slot = io_uring_cqe_get_data64(pr->cqes[i]);
         if (slot < (uint64_t)pr->p->depth)
-            flm_probe_complete(pr, (int)slot, cqe->res, now);
-        seen++;
+            flm_probe_complete(pr, (int)slot, pr->cqes[i]->res, now);
     }
-    io_uring_cq_advance(pr->ring, seen);
+    io_uring_cq_advance(pr->ring, n);
 }
 
 /* Returns 0, or nonzero when io_uring_enter failed and reads may still be in flight. */
@@ -134,7 +146,7 @@ static int flm_probe_loop(struct flm_probe_ring *pr)
     pr->win = flm_probe_window_from(pr->p, t0);
     pr->inflight = pr->p->depth;
     for (int slot = 0; slot < pr->p->depth; slot++)
-        flm_probe_start(pr, slot, t0);
+        flm_probe_start(pr, slot, t0, 0); /* the first round goes in together */
 
     while (pr->inflight > 0) {
         int rc = io_uring_submit_and_wait(pr->ring, 1);
@@ -143,7 +155,7 @@ static int flm_probe_loop(struct flm_probe_ring *pr)
                 pr->err = rc;
             return rc;
         }
-        /* One timestamp per batch of completions, as fio does. */
+        /* One completion timestamp per batch of completions, as fio does. */
         int64_t now = flm_now_ns();
         if (now >= pr->win.end)
             pr->stopping = 1;
@@ -158,13 +170,17 @@ int flm_probe_uring(struct io_uring *ring, const struct flm_probe_plan *p,
     struct flm_probe_ring pr = {.ring = ring, .p = p, .fd = p->fd};
     pr.bufs = flm_probe_buffers(p);
     pr.slots = calloc((size_t)p->depth, sizeof *pr.slots);
+    pr.cqes = calloc((size_t)p->depth, sizeof *pr.cqes);
     uint64_t *samples = malloc((size_t)p->sample_cap * sizeof *samples);
     int rc = FLM_E_NO_MEMORY, broken = 0;
-    if (pr.bufs != NULL && pr.slots != NULL && samples != NULL) {
+    if (pr.bufs != NULL && pr.slots != NULL && pr.cqes != NULL && samples != NULL) {
+        /* The buffers stay unregistered, as in fio's default (fixedbufs=0) and in the
+         * reader's main path, which reads straight into the caller's memory. On a
+         * Firecracker virtio disk, registered 64 KiB buffers ran at about half the
+         * speed of unregistered ones (likely: no merging of contiguous pages). */
         pr.file_registered = flm_uring_register_file(ring, p->fd);
         if (pr.file_registered)
             pr.fd = 0;
-        pr.bufs_registered = flm_uring_register_slots(ring, pr.bufs, p->chunk, p->depth);
         flm_rng_seed(&pr.rng, p->seed);
         flm_stats_init(&pr.stats, samples, p->sample_cap, p->seed ^ 0x5ca1ab1eULL);
 
@@ -179,6 +195,7 @@ int flm_probe_uring(struct io_uring *ring, const struct flm_probe_plan *p,
     if (!broken) /* reads of a broken ring may still land in the buffers: leak them */
         free(pr.bufs);
     free(pr.slots);
+    free(pr.cqes);
     free(samples);
     return rc;
 }
