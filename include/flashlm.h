@@ -84,7 +84,8 @@ int flm_reader_info(int64_t handle, int64_t *out, int n);
  * dests[i]. Any offset, length and destination is accepted: under O_DIRECT the library
  * widens unaligned requests to the block size through internal bounce buffers, and the
  * caller receives exactly the bytes it asked for. Short reads, EINTR and EAGAIN are retried.
- * A length of 0 is a no-op. Requests may be completed in any order.
+ * A length of 0 reads nothing (its offset must still lie within the file). Requests may complete
+ * in any order.
  * On failure returns the error code and, when out_failed is not null, stores the index of
  * the failed request in *out_failed (-1 when the failure is not tied to one request).
  * Calls on one handle are serialized; different handles may be used concurrently.
@@ -99,7 +100,8 @@ int flm_reader_close(int64_t handle);
  * Measures random-read performance on path, the way fio's randread job does: chunk-byte
  * reads at random chunk-aligned offsets within the first span bytes of the file, depth reads
  * kept in flight at all times (io_uring: one ring of that depth; pread: depth threads),
- * for duration_ns after a short warm-up, or until max_ios reads (0: no limit).
+ * for duration_ns after a short warm-up, or until max_ios reads (0: no limit); duration_ns 0 runs
+ * until max_ios, and both 0 is FLM_E_BAD_ARG.
  * seed makes the offsets reproducible. Writes min(n, FLM_PROBE_COUNT) values into out.
  */
 int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth, int64_t span,
@@ -134,6 +136,25 @@ int flm_kernels_simd(void);
  * larger than the caches, bytes / time is the memory-read bandwidth one thread gets.
  */
 int flm_stream_read(const void *p, int64_t bytes, uint64_t *out_checksum);
+
+/* ---- Flash pack: encoders and synthetic weights ---- */
+
+/*
+ * Encodes n f32 values at src into dtype at dst: FLM_DTYPE_F32 (a copy), F16 and BF16 (round to
+ * nearest even), Q8_0 (n a multiple of 32; per block d = max|x| / 127 stored as f16 and
+ * q = round(x / d), half away from zero, as ggml's reference quantizer). Q4_0 is refused.
+ */
+int flm_encode_f32(int dtype, const float *src, void *dst, int64_t n);
+
+/*
+ * Fills rows x cols seeded pseudo-random values of dtype (F32, F16, BF16 or Q8_0) at dst, row r at
+ * dst + r * stride_bytes (stride_bytes >= flm_row_bytes(dtype, cols); bytes between rows are left
+ * as they are). Values are mean + std * z with z approximately standard normal (a sum of four
+ * uniforms, bounded at +-3.46). Row r comes from its own generator, seeded by seed and
+ * first_row + r, so a matrix filled in any split of row ranges, by any threads, is the same bytes.
+ */
+int flm_synth_fill(int dtype, void *dst, int64_t rows, int64_t cols, int64_t stride_bytes, float mean,
+                   float std, uint64_t seed, int64_t first_row);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -100,6 +101,15 @@ public final class FlashNative {
     // int flm_stream_read(const void *p, int64_t bytes, uint64_t *out_checksum)
     private static final MethodHandle STREAM_READ_MH = downcall("flm_stream_read",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+
+    // int flm_encode_f32(int dtype, const float *src, void *dst, int64_t n)
+    private static final MethodHandle ENCODE_F32_MH = downcall("flm_encode_f32",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+    // int flm_synth_fill(int dtype, void *dst, int64_t rows, int64_t cols, int64_t stride_bytes, float mean,
+    //                    float std, uint64_t seed, int64_t first_row)
+    private static final MethodHandle SYNTH_FILL_MH = downcall("flm_synth_fill",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT,
+                    JAVA_FLOAT, JAVA_LONG, JAVA_LONG));
 
     static {
         int version = abiVersion();
@@ -217,6 +227,25 @@ public final class FlashNative {
     public static int streamRead(MemorySegment p, long bytes, MemorySegment outChecksum) {
         try {
             return (int) STREAM_READ_MH.invokeExact(p, bytes, outChecksum);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Encodes n f32 values at src into dtype (F32, F16, BF16, Q8_0) at dst. */
+    public static int encodeF32(int dtype, MemorySegment src, MemorySegment dst, long n) {
+        try {
+            return (int) ENCODE_F32_MH.invokeExact(dtype, src, dst, n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Fills rows x cols seeded pseudo-random values of dtype at dst, row r at dst + r * strideBytes. */
+    public static int synthFill(int dtype, MemorySegment dst, long rows, long cols, long strideBytes, float mean,
+                                float std, long seed, long firstRow) {
+        try {
+            return (int) SYNTH_FILL_MH.invokeExact(dtype, dst, rows, cols, strideBytes, mean, std, seed, firstRow);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -1,0 +1,58 @@
+package io.flashlm.cli;
+
+import io.flashlm.pack.PackConverter;
+import io.flashlm.pack.PackFormat;
+import io.flashlm.pack.PackLayout;
+import io.flashlm.util.ByteSizes;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** flashlm convert: a model file or directory to a flash pack. */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = {"Convert a model (llama2.c .bin, GGUF, Hugging Face directory) to a flash pack: the DRAM part in"
+                + " dram.bin, each layer's FFN on flash as neuron records (docs/flash-pack.md).",
+                "Streams one layer at a time, writes into a temporary directory beside OUT and renames it when done."})
+public final class ConvertCommand implements Callable<Integer> {
+    @Option(names = "--from", required = true, description = "The model: a .gguf file, a llama2.c checkpoint or a"
+            + " Hugging Face directory.")
+    Path from;
+
+    @Option(names = "--out", required = true, description = "The pack directory to create.")
+    Path out;
+
+    @Option(names = "--tokenizer", description = "Tokenizer file of a llama2.c checkpoint (default: tokenizer.bin or"
+            + " tok<vocab>.bin beside it).")
+    Path tokenizer;
+
+    @Option(names = "--dtype", defaultValue = "f16", description = "Storage type of the matrices: f32, f16, q8_0 (norms"
+            + " and biases stay f32). Default: ${DEFAULT-VALUE}.")
+    String dtype;
+
+    @Option(names = "--layout", defaultValue = "bundled", description = "bundled (one record per neuron) or unbundled"
+            + " (one file per matrix). Default: ${DEFAULT-VALUE}.")
+    String layout;
+
+    @Option(names = "--align", defaultValue = "4096", description = "Alignment of every tensor and FFN record, a power"
+            + " of two from 512 (e.g. 512, 4K). Default: ${DEFAULT-VALUE}.")
+    String align;
+
+    @Option(names = "--force", description = "Replace OUT if it is a flash pack already.")
+    boolean force;
+
+    @Option(names = "--quiet", description = "No progress bar.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        PackConverter.Options o = new PackConverter.Options(from, tokenizer, out, PackFormat.storageType(dtype),
+                PackLayout.parse(layout), PackFormat.checkAlignment(ByteSizes.parse(align)), force);
+        PackConverter.Result r = PackConverter.convert(o, System.err, !quiet);
+        System.out.printf(Locale.ROOT, "wrote %s: %s in %.1f s (%.0f MB/s)%n", r.dir(), ByteSizes.format(r.bytes()),
+                r.seconds(), r.bytes() / 1e6 / Math.max(1e-9, r.seconds()));
+        return 0;
+    }
+}

@@ -1,0 +1,53 @@
+package io.flashlm.pack;
+
+import io.flashlm.model.Linear;
+import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.tensor.DType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+/**
+ * f32 values to a storage dtype through the native encoder (the one `flashlm synth` uses too): f32
+ * copied, f16 rounded to nearest even, q8_0 quantized per block of 32. One thread at a time.
+ */
+final class Encoder implements AutoCloseable {
+    private final Arena arena = Arena.ofConfined();
+    private final DType dtype;
+    private final int nativeType;
+    private MemorySegment scratch;
+
+    Encoder(DType dtype) {
+        this.dtype = dtype;
+        this.nativeType = Linear.nativeDtype(dtype);
+        this.scratch = arena.allocate(JAVA_FLOAT, 4096);
+    }
+
+    DType dtype() {
+        return dtype;
+    }
+
+    /** Encodes src[off, off + n) into the first dtype.bytesFor(n) bytes of dst. */
+    void encode(float[] src, int off, int n, MemorySegment dst) {
+        long bytes = dtype.bytesFor(n);
+        if (dst.byteSize() < bytes) {
+            throw new IllegalArgumentException("destination of " + dst.byteSize() + " bytes, " + n + " values of "
+                    + dtype + " need " + bytes);
+        }
+        if (scratch.byteSize() < 4L * n) {
+            scratch = arena.allocate(JAVA_FLOAT, n);
+        }
+        MemorySegment.copy(src, off, scratch, JAVA_FLOAT, 0, n);
+        int rc = FlashNative.encodeF32(nativeType, scratch, dst, n);
+        if (rc != 0) {
+            throw new IllegalStateException("encoding " + n + " values as " + dtype + ": " + FlashNative.describe(rc));
+        }
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

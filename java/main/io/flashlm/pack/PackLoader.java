@@ -1,0 +1,131 @@
+package io.flashlm.pack;
+
+import io.flashlm.compute.ComputePool;
+import io.flashlm.format.ModelFormatException;
+import io.flashlm.model.LanguageModel;
+import io.flashlm.model.LlamaModel;
+import io.flashlm.model.LlamaWeights;
+import io.flashlm.model.ModelConfig;
+import io.flashlm.model.OptModel;
+import io.flashlm.model.OptWeights;
+import io.flashlm.tensor.Tensor;
+import io.flashlm.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+import static io.flashlm.pack.PackTensorNames.layer;
+
+/**
+ * Loads a flash pack densely: the DRAM part straight from the mapping of dram.bin, the FFN gathered
+ * into memory ({@link DenseFfn}), and the ordinary forward pass over them. The same kernels on the
+ * same values as the source, so the logits are bit-identical to the source's for f32 and f16 packs.
+ */
+public final class PackLoader {
+    private PackLoader() {
+    }
+
+    public static LanguageModel load(Path dir, int threads) throws IOException {
+        FlashPack pack = FlashPack.open(dir);
+        Arena ffnArena = Arena.ofShared();
+        try {
+            ModelConfig c = pack.config();
+            Tokenizer tokenizer = pack.tokenizer();
+            Checked t = new Checked(pack);
+            AutoCloseable source = () -> {
+                ffnArena.close();
+                pack.close();
+            };
+            String description = describe(dir, pack);
+            return switch (c.architecture()) {
+                case LLAMA -> new LlamaModel(c, llama(pack, t, ffnArena), tokenizer, new ComputePool(threads), source,
+                        description);
+                case OPT -> new OptModel(c, opt(pack, t, ffnArena), tokenizer, new ComputePool(threads), source,
+                        description);
+            };
+        } catch (IOException | RuntimeException e) {
+            ffnArena.close();
+            pack.close();
+            throw e;
+        }
+    }
+
+    private static LlamaWeights llama(FlashPack pack, Checked t, Arena arena) throws IOException {
+        ModelConfig c = pack.config();
+        long dim = c.dim(), kv = c.kvDim(), vocab = c.vocabSize();
+        List<LlamaWeights.Layer> layers = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            DenseFfn ffn = DenseFfn.load(pack, l, arena);
+            layers.add(new LlamaWeights.Layer(t.get(layer(l, PackTensorNames.ATTENTION_NORM_WEIGHT), dim),
+                    t.get(layer(l, PackTensorNames.WQ), dim, dim), t.get(layer(l, PackTensorNames.WK), kv, dim),
+                    t.get(layer(l, PackTensorNames.WV), kv, dim), t.get(layer(l, PackTensorNames.WO), dim, dim),
+                    t.get(layer(l, PackTensorNames.FFN_NORM_WEIGHT), dim), ffn.gate(), ffn.up(), ffn.down()));
+        }
+        Tensor embedding = t.get(PackTensorNames.TOKEN_EMBEDDING, vocab, dim);
+        Tensor output = pack.manifest().dram().tiedOutput() ? embedding : t.get(PackTensorNames.OUTPUT, vocab, dim);
+        return new LlamaWeights(embedding, layers, t.get(PackTensorNames.FINAL_NORM_WEIGHT, dim), output);
+    }
+
+    private static OptWeights opt(FlashPack pack, Checked t, Arena arena) throws IOException {
+        ModelConfig c = pack.config();
+        long dim = c.dim(), proj = c.embedProjDim(), vocab = c.vocabSize(), hidden = c.hiddenDim();
+        List<OptWeights.Layer> layers = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            DenseFfn ffn = DenseFfn.load(pack, l, arena);
+            layers.add(new OptWeights.Layer(t.get(layer(l, PackTensorNames.ATTENTION_NORM_WEIGHT), dim),
+                    t.get(layer(l, PackTensorNames.ATTENTION_NORM_BIAS), dim),
+                    t.get(layer(l, PackTensorNames.WQ), dim, dim), t.get(layer(l, PackTensorNames.BQ), dim),
+                    t.get(layer(l, PackTensorNames.WK), dim, dim), t.get(layer(l, PackTensorNames.BK), dim),
+                    t.get(layer(l, PackTensorNames.WV), dim, dim), t.get(layer(l, PackTensorNames.BV), dim),
+                    t.get(layer(l, PackTensorNames.WO), dim, dim), t.get(layer(l, PackTensorNames.BO), dim),
+                    t.get(layer(l, PackTensorNames.FFN_NORM_WEIGHT), dim), t.get(layer(l, PackTensorNames.FFN_NORM_BIAS), dim),
+                    ffn.up(), t.get(layer(l, PackTensorNames.FFN_UP_BIAS), hidden), ffn.down(),
+                    t.get(layer(l, PackTensorNames.FFN_DOWN_BIAS), dim)));
+        }
+        Tensor embedding = t.get(PackTensorNames.TOKEN_EMBEDDING, vocab, proj);
+        Tensor output = pack.manifest().dram().tiedOutput() ? embedding : t.get(PackTensorNames.OUTPUT, vocab, proj);
+        boolean projected = proj != dim;
+        return new OptWeights(embedding,
+                t.get(PackTensorNames.POSITION_EMBEDDING, (long) c.contextLength() + c.positionOffset(), dim),
+                projected ? t.get(PackTensorNames.PROJECT_IN, dim, proj) : null,
+                projected ? t.get(PackTensorNames.PROJECT_OUT, proj, dim) : null,
+                t.optional(PackTensorNames.FINAL_NORM_WEIGHT, dim), t.optional(PackTensorNames.FINAL_NORM_BIAS, dim),
+                layers, output);
+    }
+
+    private static String describe(Path dir, FlashPack pack) {
+        ModelConfig c = pack.config();
+        PackManifest m = pack.manifest();
+        return String.format(Locale.ROOT, "flash pack %s (dense): %s, %d layers, dim %d, ffn %d (%s%s), %d heads (%d kv),"
+                        + " vocab %d, context %d, %s, %s", dir.getFileName(),
+                c.architecture().name().toLowerCase(Locale.ROOT), c.layers(), c.dim(), c.hiddenDim(),
+                c.gatedFfn() ? "gated " : "", c.activation().name().toLowerCase(Locale.ROOT), c.heads(), c.kvHeads(),
+                c.vocabSize(), c.contextLength(), PackFormat.dtypeName(m.dtype()), m.layout().jsonName());
+    }
+
+    /** Tensors of the table, with the shape the config implies. */
+    private record Checked(FlashPack pack) {
+        Tensor get(String name, long... shape) throws ModelFormatException {
+            return check(pack.tensor(name), shape);
+        }
+
+        Tensor optional(String name, long... shape) throws ModelFormatException {
+            Tensor t = pack.optionalTensor(name).orElse(null);
+            return t == null ? null : check(t, shape);
+        }
+
+        private Tensor check(Tensor t, long... shape) throws ModelFormatException {
+            if (!Arrays.equals(t.shape(), shape)) {
+                throw new ModelFormatException(pack.dir().resolve(PackFormat.MANIFEST), "dram.tensors '" + t.name() + "'",
+                        "shape " + Arrays.toString(t.shape()) + " disagrees with the config, which implies "
+                                + Arrays.toString(shape));
+            }
+            return t;
+        }
+    }
+}

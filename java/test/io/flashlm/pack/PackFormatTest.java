@@ -1,0 +1,127 @@
+package io.flashlm.pack;
+
+import io.flashlm.model.ModelConfig;
+import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.tensor.DType;
+import io.flashlm.testing.TestFiles;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** FFN geometry, the manifest round trip, and the native f16 encoder against the JDK's. */
+class PackFormatTest {
+
+    @Test
+    void opt67bRecordsAreOne16KiBReadPerNeuron() {
+        FfnGeometry g = new FfnGeometry(4096, 16384, DType.F16, false, PackLayout.BUNDLED, 4096);
+        assertEquals(List.of(FfnPart.UP, FfnPart.DOWN), g.parts());
+        assertEquals(8192, g.partBytes());
+        assertEquals(16384, g.stride()); // the paper's 16 KiB bundle, no padding
+        assertEquals(16384L * 16384, g.fileSize());
+        assertEquals(8192 + 5 * 16384L, g.offsetOf(5, FfnPart.DOWN));
+        assertEquals("ffn/layer-007.bin", g.fileName(7, 0));
+    }
+
+    @Test
+    void gatedAndQuantizedGeometries() {
+        FfnGeometry llama = new FfnGeometry(4096, 11008, DType.F16, true, PackLayout.BUNDLED, 4096);
+        assertEquals(3 * 8192, llama.stride());
+        assertEquals(2 * 8192, llama.offsetInUnit(FfnPart.DOWN));
+        // q8_0: 128 blocks of 34 bytes per part; records padded to the alignment
+        FfnGeometry q8 = new FfnGeometry(4096, 16384, DType.Q8_0, false, PackLayout.BUNDLED, 512);
+        assertEquals(4352, q8.partBytes());
+        assertEquals(8704, q8.stride()); // 17 x 512
+        assertEquals(12288, new FfnGeometry(4096, 16384, DType.Q8_0, false, PackLayout.BUNDLED, 4096).stride());
+        FfnGeometry unbundled = new FfnGeometry(4096, 11008, DType.Q8_0, true, PackLayout.UNBUNDLED, 512);
+        assertEquals(3, unbundled.filesPerLayer());
+        assertEquals(4608, unbundled.stride());
+        assertEquals(2, unbundled.fileOf(FfnPart.DOWN));
+        assertEquals(0, unbundled.offsetInUnit(FfnPart.DOWN));
+        assertEquals("ffn/layer-000.down.bin", unbundled.fileName(0, 2));
+        assertEquals(3L * 4 * 11008, unbundled.checksumFileSize());
+        assertThrows(IllegalArgumentException.class,
+                () -> new FfnGeometry(100, 64, DType.Q8_0, false, PackLayout.BUNDLED, 512));
+        assertThrows(IllegalArgumentException.class, () -> PackFormat.checkAlignment(1000));
+        assertThrows(IllegalArgumentException.class, () -> PackFormat.checkAlignment(256));
+        assertThrows(IllegalArgumentException.class, () -> PackFormat.storageType("q4_0"));
+    }
+
+    @Test
+    void manifestRoundTrips() throws IOException {
+        ModelConfig c = new ModelConfig(ModelConfig.Architecture.LLAMA, 64, 96, 2, 4, 2, 300, 64, 1e-6f, 50000f,
+                ModelConfig.RopeStyle.INTERLEAVED, ModelConfig.Activation.SILU, true, 64, true, 0);
+        FfnGeometry g = new FfnGeometry(64, 96, DType.Q8_0, true, PackLayout.UNBUNDLED, 512);
+        List<PackManifest.FfnLayer> layers = List.of(layer(g, 0), layer(g, 1));
+        PackManifest m = new PackManifest(1, c, DType.Q8_0, 512, "a test", "flashlm test",
+                new PackManifest.TokenizerFiles(PackTokenizer.SP_VOCAB, List.of(new PackManifest.FileEntry(
+                        "tokenizer-vocab.json", 10, 0xdeadbeef))),
+                new PackManifest.DramPart(new PackManifest.FileEntry("dram.bin", 20992, 0x12345678), List.of(
+                        new PackManifest.TensorEntry("token_embedding", DType.Q8_0, new long[]{300, 64}, 0, 20400, 7),
+                        new PackManifest.TensorEntry("final_norm.weight", DType.F32, new long[]{64}, 20480, 256, -1)),
+                        true),
+                new PackManifest.Ffn(g, layers));
+        Path dir = TestFiles.newDirectory("manifest");
+        try {
+            ManifestCodec.write(m, dir.resolve(PackFormat.MANIFEST));
+            assertEquals(m, ManifestCodec.read(dir));
+        } finally {
+            TestFiles.deleteRecursively(dir);
+        }
+    }
+
+    private static PackManifest.FfnLayer layer(FfnGeometry g, int l) {
+        List<PackManifest.FfnFile> files = new ArrayList<>();
+        for (int f = 0; f < g.filesPerLayer(); f++) {
+            files.add(new PackManifest.FfnFile(g.fileName(l, f), g.partsOfFile(f), g.fileSize()));
+        }
+        return new PackManifest.FfnLayer(files, new PackManifest.FileEntry(FfnGeometry.checksumFileName(l),
+                g.checksumFileSize(), l));
+    }
+
+    /** The converter rounds through the native encoder; it must agree with the JDK's IEEE rounding everywhere. */
+    @Test
+    void nativeF16EncoderAgreesWithTheJdk() {
+        int n = 1 << 16;
+        float[] v = new float[n + 8];
+        Random rnd = new Random(3);
+        for (int i = 0; i < n; i++) {
+            v[i] = switch (i % 4) {
+                case 0 -> Float.intBitsToFloat(rnd.nextInt()); // anything, NaNs included
+                case 1 -> (float) rnd.nextGaussian() * 1e-5f; // subnormal f16 range
+                case 2 -> Float.float16ToFloat((short) rnd.nextInt()); // exact f16 values
+                default -> (Float.float16ToFloat((short) (i >> 2)) + Float.float16ToFloat((short) ((i >> 2) + 1))) / 2;
+            };
+        }
+        v[n] = 65520f;
+        v[n + 1] = 65519.99f;
+        v[n + 2] = Float.POSITIVE_INFINITY;
+        v[n + 3] = -0f;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment src = arena.allocateFrom(JAVA_FLOAT, v);
+            MemorySegment dst = arena.allocate(JAVA_SHORT, v.length);
+            assertEquals(0, FlashNative.encodeF32(FlashNative.DTYPE_F16, src, dst, v.length));
+            for (int i = 0; i < v.length; i++) {
+                short expected = Float.floatToFloat16(v[i]);
+                short actual = dst.getAtIndex(JAVA_SHORT, i);
+                if (Float.isNaN(v[i])) {
+                    assertEquals(0x7c00, actual & 0x7c00, "NaN stays NaN");
+                    assertEquals(true, (actual & 0x3ff) != 0, "NaN stays NaN");
+                } else {
+                    assertEquals(expected, actual, "f16 of " + v[i] + " (bits " + Integer.toHexString(
+                            Float.floatToRawIntBits(v[i])) + ")");
+                }
+            }
+        }
+    }
+}
