@@ -5,9 +5,9 @@
  *
  * The buffer is read like a matrix by a multi-row kernel: in groups of STREAMS consecutive chunks
  * of CHUNK bytes, the chunks of a group read in lockstep, one 64-byte line of each per step. One
- * sequential stream gets less from DRAM on a typical server core (about 9-11 GB/s here against
- * 13-15 GB/s with 4 to 8 streams) because the prefetchers keep fewer lines in flight for it; the
- * figure wanted is the most the memory delivers. A plain Java loop cannot do this job at all: it
+ * sequential stream gets less from DRAM (on the 2-core AMD EPYC VM this was written on, about
+ * 9-11 GB/s against 13-17 GB/s for 4 to 8 streams) because the prefetchers keep fewer lines in
+ * flight for it; the figure wanted is the most the memory delivers. A plain Java loop cannot do this job at all: it
  * loads from the L2 cache at about the rate DRAM delivers, so it would report its own speed.
  */
 #include "flashlm.h"

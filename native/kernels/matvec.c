@@ -253,6 +253,12 @@ FLM_AVX2 FLM_INLINE void rows_bf16_avx2(const uint8_t *w, int64_t step, const fl
     }
 }
 
+/* Eight int8 quants as floats (exact). */
+FLM_AVX2 FLM_INLINE __m256 q8_0_values(const int8_t *q)
+{
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q)));
+}
+
 FLM_AVX2 FLM_INLINE void rows_q8_0_avx2(const uint8_t *w, int64_t step, const float *x, int64_t n, float *y,
                                          int64_t ystep, const int R)
 {
@@ -269,13 +275,10 @@ FLM_AVX2 FLM_INLINE void rows_q8_0_avx2(const uint8_t *w, int64_t step, const fl
             const uint8_t *blk = w + r * step + b * 34;
             const int8_t *q = (const int8_t *)(blk + 2);
             __m256 acc = _mm256_setzero_ps();
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q))), x0, acc);
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + 8)))),
-                                  x1, acc);
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + 16)))),
-                                  x2, acc);
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + 24)))),
-                                  x3, acc);
+            acc = _mm256_fmadd_ps(q8_0_values(q), x0, acc);
+            acc = _mm256_fmadd_ps(q8_0_values(q + 8), x1, acc);
+            acc = _mm256_fmadd_ps(q8_0_values(q + 16), x2, acc);
+            acc = _mm256_fmadd_ps(q8_0_values(q + 24), x3, acc);
             total[r] = _mm256_fmadd_ps(_mm256_set1_ps(scale_f16(blk)), acc, total[r]);
         }
     }

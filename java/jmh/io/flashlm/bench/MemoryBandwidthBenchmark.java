@@ -27,9 +27,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * The machine's memory-read bandwidth, the limit the dense matvec kernels are measured against
  * ({@link MatvecBenchmark}): a streaming read of a buffer far larger than the caches (default
- * 512 MiB of random bytes) by the native {@code flm_stream_read} (AVX2 loads, four independent
- * accumulators). {@code read1}: one thread reads the whole buffer; {@code read2}: two threads each
- * read their own half at the same time.
+ * 512 MiB of random bytes) by the native {@code flm_stream_read}: AVX2 loads over eight streams in
+ * lockstep (groups of eight 16 KiB chunks, like a multi-row matvec), which gets more from DRAM than
+ * one sequential stream. {@code read1}: one thread reads the whole buffer; {@code read2}: two
+ * threads each read their own half at the same time.
  *
  * <p>{@code javaRead1} is the same read as a plain Java loop over the segment (four long
  * accumulators), for comparison only: C2's loop loads about as fast from the L2 cache as DRAM

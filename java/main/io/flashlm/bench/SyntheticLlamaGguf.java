@@ -214,15 +214,18 @@ public final class SyntheticLlamaGguf {
         b.key("llama.rope.freq_base").u32(GgufValueType.FLOAT32.id()).f32(10000f);
         b.key("llama.vocab_size").u32(GgufValueType.UINT32.id()).u32(s.vocabSize());
         b.key("tokenizer.ggml.model").u32(GgufValueType.STRING.id()).str("llama");
-        b.key("tokenizer.ggml.tokens").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.STRING.id()).u64(pieces.length);
+        b.key("tokenizer.ggml.tokens").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.STRING.id())
+                .u64(pieces.length);
         for (String p : pieces) {
             b.str(p);
         }
-        b.key("tokenizer.ggml.scores").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.FLOAT32.id()).u64(scores.length);
+        b.key("tokenizer.ggml.scores").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.FLOAT32.id())
+                .u64(scores.length);
         for (float f : scores) {
             b.f32(f);
         }
-        b.key("tokenizer.ggml.token_type").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.INT32.id()).u64(types.length);
+        b.key("tokenizer.ggml.token_type").u32(GgufValueType.ARRAY.id()).u32(GgufValueType.INT32.id())
+                .u64(types.length);
         for (int t : types) {
             b.u32(t);
         }
