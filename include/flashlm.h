@@ -156,6 +156,51 @@ int flm_encode_f32(int dtype, const float *src, void *dst, int64_t n);
 int flm_synth_fill(int dtype, void *dst, int64_t rows, int64_t cols, int64_t stride_bytes, float mean,
                    float std, uint64_t seed, int64_t first_row);
 
+/* ---- Sparse FFN over bundled neuron records (the window cache) ----
+ *
+ * rows: count records, record_bytes apart (record_bytes >= the parts' size), each a neuron's parts
+ * of dim values in dtype (F32, F16 or Q8_0; Q8_0 blocks run along each part): [gate | up | down]
+ * when gated, else [up | down], at the offsets of the flash pack's bundled record. h holds one
+ * float per row (indexed by row), bias (may be NULL) one float per row.
+ */
+#define FLM_ACT_RELU 0
+#define FLM_ACT_SILU 1 /* v / (1 + exp(-v)) in double, rounded to float */
+
+/*
+ * For i in [begin, end): r = order ? order[i] : i, and
+ *   ReLU FFN:  h[r] = act(dot(up_r, x) + bias[r])
+ *   gated FFN: h[r] = act(dot(gate_r, x)) * (dot(up_r, x) + bias[r])
+ * (bias omitted when NULL). Each dot is flm_matvec's on that row, bit for bit, so a row's h depends
+ * only on the row, its bias and x: any split of [begin, end) across threads gives the same bits.
+ */
+int flm_bundle_ffn_up(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim, int gated,
+                      int activation, const float *bias, const float *x, const int32_t *order, int64_t begin,
+                      int64_t end, float *h);
+
+/*
+ * For each column j in [col_begin, col_end): for k = 0 .. n-1 in that order, with r = order[k]
+ * and h[r] != 0, y[j] = fma(h[r], down_r[j], y[j]) (one rounding; every decoded weight is exact
+ * in f32). So y depends only on the sequence of (h, down row) in order, not on where the rows lie,
+ * on the column split or on the SIMD path: pass rows sorted by neuron id and the result depends
+ * only on the multiset of (neuron, h). Rows may repeat in order (each visit adds).
+ */
+int flm_bundle_ffn_down(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim, int gated,
+                        const float *h, const int32_t *order, int64_t n, float *y, int64_t col_begin,
+                        int64_t col_end);
+
+/* One thread: flm_bundle_ffn_up (ReLU, ungated) over order[0..n), then flm_bundle_ffn_down over all dim
+ * columns: y += sum over order of h_r * down_r. order is required. */
+int flm_bundle_ffn_relu(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+                        const float *bias, const float *x, float *h, const int32_t *order, int64_t n, float *y);
+
+/* The same for a gated FFN (no bias): h_r = act(gate_r . x) * (up_r . x), activation FLM_ACT_*. */
+int flm_bundle_ffn_gated(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+                         int activation, const float *x, float *h, const int32_t *order, int64_t n, float *y);
+
+/* Advises the kernel to back the 2 MiB-aligned interior of [p, p + bytes) with huge pages
+ * (madvise MADV_HUGEPAGE). Returns 0, 1 when the advice was not taken (harmless), or FLM_E_BAD_ARG. */
+int flm_advise_hugepage(void *p, int64_t bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,8 +13,12 @@ import java.util.concurrent.locks.LockSupport;
  * One caller at a time; the engine's forward pass is single-threaded apart from this.
  */
 public final class ComputePool implements AutoCloseable {
-    /** Below this many weight bytes a product runs on the caller alone: the hand-off costs more. */
-    private static final long PARALLEL_MIN_BYTES = 64 * 1024;
+    /**
+     * Below this many weight bytes a product runs on the caller alone: waking a parked worker costs
+     * tens of microseconds, more than a product of this size (JMH on stories260K: 2 threads with a
+     * 64 KiB threshold ran several times slower than 1).
+     */
+    private static final long PARALLEL_MIN_BYTES = 1 << 20;
     private static final int SPINS_BEFORE_PARK = 20_000;
 
     private final int threads;

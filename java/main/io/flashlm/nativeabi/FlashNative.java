@@ -59,6 +59,9 @@ public final class FlashNative {
     public static final int DTYPE_Q8_0 = 3;
     public static final int DTYPE_Q4_0 = 4;
 
+    public static final int ACT_RELU = 0;
+    public static final int ACT_SILU = 1;
+
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIB = NativeLibraryLoader.lookup();
 
@@ -110,6 +113,22 @@ public final class FlashNative {
     private static final MethodHandle SYNTH_FILL_MH = downcall("flm_synth_fill",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT,
                     JAVA_FLOAT, JAVA_LONG, JAVA_LONG));
+
+    // int flm_bundle_ffn_up(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+    //                       int gated, int activation, const float *bias, const float *x, const int32_t *order,
+    //                       int64_t begin, int64_t end, float *h)
+    private static final MethodHandle BUNDLE_FFN_UP_MH = downcall("flm_bundle_ffn_up",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT,
+                    ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
+    // int flm_bundle_ffn_down(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+    //                         int gated, const float *h, const int32_t *order, int64_t n, float *y,
+    //                         int64_t col_begin, int64_t col_end)
+    private static final MethodHandle BUNDLE_FFN_DOWN_MH = downcall("flm_bundle_ffn_down",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS,
+                    ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG));
+    // int flm_advise_hugepage(void *p, int64_t bytes)
+    private static final MethodHandle ADVISE_HUGEPAGE_MH = downcall("flm_advise_hugepage",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
     static {
         int version = abiVersion();
@@ -246,6 +265,39 @@ public final class FlashNative {
                                 float std, long seed, long firstRow) {
         try {
             return (int) SYNTH_FILL_MH.invokeExact(dtype, dst, rows, cols, strideBytes, mean, std, seed, firstRow);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** h[r] = act(up_r . x + bias[r]) (or act(gate_r . x) * (up_r . x + bias[r])) for r = order[i], i in [begin, end). */
+    public static int bundleFfnUp(int dtype, MemorySegment rows, long count, long recordBytes, long dim, int gated,
+                                  int activation, MemorySegment bias, MemorySegment x, MemorySegment order, long begin,
+                                  long end, MemorySegment h) {
+        try {
+            return (int) BUNDLE_FFN_UP_MH.invokeExact(dtype, rows, count, recordBytes, dim, gated, activation, bias, x,
+                    order, begin, end, h);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** y[j] = fma(h[r], down_r[j], y[j]) for r = order[0..n) in order (h != 0), j in [colBegin, colEnd). */
+    public static int bundleFfnDown(int dtype, MemorySegment rows, long count, long recordBytes, long dim, int gated,
+                                    MemorySegment h, MemorySegment order, long n, MemorySegment y, long colBegin,
+                                    long colEnd) {
+        try {
+            return (int) BUNDLE_FFN_DOWN_MH.invokeExact(dtype, rows, count, recordBytes, dim, gated, h, order, n, y,
+                    colBegin, colEnd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** madvise(MADV_HUGEPAGE) on the 2 MiB-aligned interior of the segment: 0, 1 (advice not taken) or an error. */
+    public static int adviseHugepage(MemorySegment p, long bytes) {
+        try {
+            return (int) ADVISE_HUGEPAGE_MH.invokeExact(p, bytes);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -1,0 +1,246 @@
+package io.flashlm.sparse;
+
+import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.tensor.DType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The FFN over a compact matrix of bundled neuron records (a {@link WindowCache}), split across
+ * threads so that the result does not depend on the thread count: the up (and gate) dots are split
+ * by rows (a row's h depends only on that row and x), the down sum by output columns (each thread
+ * accumulates its own slice of y over all the given rows, in the given order). Pass rows in
+ * ascending neuron id and y depends only on the multiset of (neuron, h): not on where the rows lie.
+ *
+ * <p>Persistent workers as in {@link io.flashlm.compute.ComputePool}: they spin briefly for the
+ * next phase, then park. Nothing is allocated per call. One caller at a time. Every segment passed
+ * (and the arena given to the constructor) must be accessible from other threads: a shared, global
+ * or automatic arena, not a confined one.
+ */
+public final class SparseFfn implements AutoCloseable {
+    private static final int SPINS_BEFORE_PARK = 20_000;
+    private static final int PHASE_UP = 1;
+    private static final int PHASE_DOWN = 2;
+
+    private final int threads;
+    private final long minParallelBytes;
+    private final int maxRows;
+    private final Thread[] workers;
+    private final AtomicInteger remaining = new AtomicInteger();
+    private final MemorySegment order;
+    private final MemorySegment h;
+    private volatile long generation;
+    private volatile boolean closed;
+
+    // The current call; written by the caller before generation is bumped, read by workers after.
+    private int phase;
+    private int dtype;
+    private MemorySegment rows;
+    private long count;
+    private long recordBytes;
+    private long dim;
+    private int gated;
+    private int activation;
+    private MemorySegment bias;
+    private MemorySegment x;
+    private MemorySegment y;
+    private long n;
+    private volatile int error;
+
+    /**
+     * @param threads          threads, the caller included (1..256)
+     * @param maxRows          the most rows a record matrix passed has (the cache capacity: sizes the order and h buffers)
+     * @param minParallelBytes below this many record bytes a call runs on the caller alone
+     * @param arena            owns the buffers
+     */
+    public SparseFfn(int threads, int maxRows, long minParallelBytes, Arena arena) {
+        if (threads < 1 || threads > 256 || maxRows < 0) {
+            throw new IllegalArgumentException("sparse FFN of " + threads + " threads and " + maxRows + " rows");
+        }
+        this.threads = threads;
+        this.maxRows = maxRows;
+        this.minParallelBytes = minParallelBytes;
+        this.order = arena.allocate(Math.max(1, maxRows) * 4L, 64);
+        this.h = arena.allocate(Math.max(1, maxRows) * 4L, 64);
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            int part = i + 1;
+            workers[i] = Thread.ofPlatform().daemon().name("flashlm-sparse-ffn-" + part).start(() -> work(part));
+        }
+    }
+
+    public SparseFfn(int threads, int maxRows, Arena arena) {
+        this(threads, maxRows, 64 * 1024, arena);
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /** The native dtype code of a storage dtype the bundle kernels take (f32, f16, q8_0). */
+    public static int nativeDtype(DType dtype) {
+        return switch (dtype) {
+            case F32 -> FlashNative.DTYPE_F32;
+            case F16 -> FlashNative.DTYPE_F16;
+            case Q8_0 -> FlashNative.DTYPE_Q8_0;
+            default -> throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and q8_0, not " + dtype);
+        };
+    }
+
+    /** h per row after the last call (indexed by row). */
+    public float h(int row) {
+        return h.getAtIndex(ValueLayout.JAVA_FLOAT, row);
+    }
+
+    /**
+     * y += FFN over the cache's rows {@code rowOrder[0..n)}: h_r = act(up_r . x + bias_r) (ReLU FFN)
+     * or act(gate_r . x) * (up_r . x + bias_r) (gated; pass {@code withBias} false for none), then
+     * y += sum over the rows in that order of h_r * down_r.
+     */
+    public void compute(WindowCache cache, DType dtype, int dim, boolean gated, int activation, boolean withBias,
+                        int[] rowOrder, int n, MemorySegment x, MemorySegment y) {
+        compute(nativeDtype(dtype), cache.matrix(), cache.count(), cache.rowBytes(), dim, gated, activation,
+                withBias ? cache.rowBiases() : null, rowOrder, n, x, y);
+    }
+
+    /**
+     * The same over any record matrix: {@code count} rows {@code recordBytes} apart in {@code rows},
+     * dtype a native code (FlashNative.DTYPE_*), bias one f32 per row or null, x and y dim floats.
+     */
+    public void compute(int dtype, MemorySegment rows, int count, long recordBytes, int dim, boolean gated,
+                        int activation, MemorySegment bias, int[] rowOrder, int n, MemorySegment x, MemorySegment y) {
+        long partBytes = FlashNative.rowBytes(dtype, dim);
+        if (partBytes <= 0 || recordBytes < (gated ? 3 : 2) * partBytes) {
+            throw new IllegalArgumentException("records of " + recordBytes + " bytes cannot hold " + (gated ? 3 : 2)
+                    + " parts of " + dim + " values of dtype " + dtype);
+        }
+        if (count < 0 || rows.byteSize() < (count == 0 ? 0 : (count - 1) * recordBytes + (gated ? 3 : 2) * partBytes)) {
+            throw new IllegalArgumentException("the record matrix holds " + rows.byteSize() + " bytes, too few for "
+                    + count + " rows of " + recordBytes);
+        }
+        if (n < 0 || n > count || count > maxRows || n > rowOrder.length) {
+            throw new IllegalArgumentException(n + " rows asked of " + count + " (buffers for " + maxRows + " rows)");
+        }
+        if (x.byteSize() < dim * 4L || y.byteSize() < dim * 4L || (bias != null && bias.byteSize() < count * 4L)) {
+            throw new IllegalArgumentException("x, y need " + dim + " floats and bias " + count);
+        }
+        if (closed) {
+            throw new IllegalStateException("sparse FFN is closed");
+        }
+        for (int i = 0; i < n; i++) {
+            int r = rowOrder[i];
+            if (r < 0 || r >= count) {
+                throw new IllegalArgumentException("row " + r + " is not in 0.." + (count - 1));
+            }
+            order.setAtIndex(ValueLayout.JAVA_INT, i, r);
+        }
+        this.dtype = dtype;
+        this.rows = rows;
+        this.count = count;
+        this.recordBytes = recordBytes;
+        this.dim = dim;
+        this.gated = gated ? 1 : 0;
+        this.activation = activation;
+        this.bias = bias == null ? MemorySegment.NULL : bias;
+        this.x = x;
+        this.y = y;
+        this.n = n;
+        this.error = 0;
+        boolean parallel = threads > 1 && (long) n * recordBytes >= minParallelBytes;
+        try {
+            runPhase(PHASE_UP, parallel);
+            runPhase(PHASE_DOWN, parallel);
+        } finally {
+            this.rows = this.x = this.y = this.bias = null;
+        }
+    }
+
+    private void runPhase(int p, boolean parallel) {
+        phase = p;
+        if (!parallel) {
+            error = 0;
+            runPart(0, 1);
+            check(p, error);
+            return;
+        }
+        remaining.set(workers.length);
+        generation++;
+        for (Thread t : workers) {
+            LockSupport.unpark(t);
+        }
+        runPart(0, threads);
+        int spins = 0;
+        while (remaining.get() != 0) {
+            if (++spins < SPINS_BEFORE_PARK) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+        check(p, error);
+    }
+
+    private void runPart(int part, int parts) {
+        int rc;
+        if (phase == PHASE_UP) {
+            long begin = n * part / parts;
+            long end = n * (part + 1) / parts;
+            rc = FlashNative.bundleFfnUp(dtype, rows, count, recordBytes, dim, gated, activation, bias, x, order,
+                    begin, end, h);
+        } else {
+            // column slices on 32-value boundaries (whole q8_0 blocks, whole vector tiles)
+            long blocks = (dim + 31) / 32;
+            long begin = Math.min(dim, blocks * part / parts * 32);
+            long end = Math.min(dim, blocks * (part + 1) / parts * 32);
+            rc = FlashNative.bundleFfnDown(dtype, rows, count, recordBytes, dim, gated, h, order, n, y, begin, end);
+        }
+        if (rc != 0) {
+            error = rc;
+        }
+    }
+
+    private void work(int part) {
+        long seen = 0;
+        while (true) {
+            int spins = 0;
+            long g;
+            while ((g = generation) == seen) {
+                if (closed) {
+                    return;
+                }
+                if (++spins < SPINS_BEFORE_PARK) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            seen = g;
+            try {
+                runPart(part, threads);
+            } catch (RuntimeException e) {
+                error = FlashNative.E_BAD_ARG;
+            } finally {
+                remaining.decrementAndGet();
+            }
+        }
+    }
+
+    private static void check(int phase, int rc) {
+        if (rc != 0) {
+            throw new IllegalStateException("native sparse FFN (" + (phase == PHASE_UP ? "up" : "down")
+                    + ") failed: " + FlashNative.describe(rc));
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread t : workers) {
+            LockSupport.unpark(t);
+        }
+    }
+}

@@ -1,0 +1,352 @@
+package io.flashlm.sparse;
+
+import io.flashlm.nativeabi.FlashNative;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * One layer's window of resident FFN neurons, managed as in "LLM in a flash" (section 3.3): a
+ * preallocated matrix of {@link #capacity()} rows, each holding one neuron's bundled record
+ * ({@code [gate | up | down]} or {@code [up | down]} in the storage dtype, exactly the bytes of the
+ * pack's bundled record), a row-to-neuron array, its inverse, the neurons' FFN biases per row (f32),
+ * a row count, and the last-k activity.
+ *
+ * <p>The resident set is always the union of the active sets of the last {@link #window()} tokens.
+ * {@link #plan(int[], int)} advances by one token: neurons whose last use drops out of the window are
+ * deleted by copying the <em>last</em> rows into their holes (nothing shifts, nothing is reallocated),
+ * and the active neurons that are not resident are appended at the end. Their rows are returned with
+ * the address each record must be read to ({@link #rowAddress(int)}), so a reader fills the cache in
+ * place. The rows of a newly appended neuron hold stale bytes until the caller loads them.
+ *
+ * <p>Nothing is allocated on the Java heap or off it by {@link #plan}: every array is sized at
+ * construction. The cost of a token is proportional to the neurons that enter and leave the window,
+ * plus the active set. Not thread-safe: one caller per layer.
+ */
+public final class WindowCache {
+    /** Allocations of at least this size are aligned to 2 MiB and advised to use huge pages. */
+    private static final long HUGE = 2L << 20;
+
+    private final int neurons;
+    private final int capacity;
+    private final int window;
+    private final long recordBytes;
+    private final long rowBytes;
+    private final MemorySegment matrix;
+    private final MemorySegment rowBias;
+    private final MemorySegment neuronBias;
+
+    private final int[] rowNeuron;
+    private final int[] neuronRow;
+    /** The token index at which each neuron was last active, or Integer.MIN_VALUE. */
+    private final int[] lastUsed;
+    /** Stamp of the plan call that last saw each neuron in its active set (duplicate and membership test). */
+    private final int[] seen;
+    /** The active sets of the last {@code window} tokens, slot {@code t % window} for token t. */
+    private final int[][] ring;
+    private final int[] ringSize;
+
+    private final int[] missingNeurons;
+    private final int[] missingRows;
+    private int missing;
+    private int evicted;
+    private long bytesMoved;
+
+    private int count;
+    private int token;
+    private int epoch;
+
+    /**
+     * @param neurons     the layer's neuron count (ids are 0..neurons-1)
+     * @param recordBytes the bytes of one record (the pack's {@code FfnGeometry.recordBytes()})
+     * @param rowBytes    distance between rows, at least recordBytes (for instance the pack's stride,
+     *                    so that aligned O_DIRECT reads of whole units can land in a row)
+     * @param capacity    rows: the window's worst case (a request that needs more is refused)
+     * @param window      k, the number of recent tokens whose active neurons stay resident (at least 1)
+     * @param bias        the layer's FFN (up) biases, {@code neurons} f32 values, or null for none
+     * @param arena       owns the matrix and the per-row biases
+     */
+    public WindowCache(int neurons, long recordBytes, long rowBytes, int capacity, int window, MemorySegment bias,
+                       Arena arena) {
+        if (neurons <= 0 || recordBytes <= 0 || rowBytes < recordBytes || capacity <= 0 || capacity > neurons
+                || window <= 0) {
+            throw new IllegalArgumentException("window cache of " + capacity + " rows of " + recordBytes + " ("
+                    + rowBytes + ") bytes for " + neurons + " neurons, window " + window + ": out of range");
+        }
+        if (bias != null && bias.byteSize() < (long) neurons * Float.BYTES) {
+            throw new IllegalArgumentException("bias holds " + bias.byteSize() + " bytes; " + neurons
+                    + " neurons need " + (long) neurons * Float.BYTES);
+        }
+        this.neurons = neurons;
+        this.capacity = capacity;
+        this.window = window;
+        this.recordBytes = recordBytes;
+        this.rowBytes = rowBytes;
+        long bytes = Math.multiplyExact(rowBytes, (long) capacity);
+        this.matrix = arena.allocate(bytes, bytes >= HUGE ? HUGE : 4096);
+        if (bytes >= HUGE) {
+            FlashNative.adviseHugepage(matrix, bytes);
+        }
+        this.rowBias = arena.allocate((long) capacity * Float.BYTES, 64);
+        this.neuronBias = bias;
+        this.rowNeuron = new int[capacity];
+        this.neuronRow = new int[neurons];
+        this.lastUsed = new int[neurons];
+        this.seen = new int[neurons];
+        this.ring = new int[window][capacity];
+        this.ringSize = new int[window];
+        this.missingNeurons = new int[capacity];
+        this.missingRows = new int[capacity];
+        reset();
+    }
+
+    /** Empties the cache and forgets the activity (the matrix bytes are left as they are). */
+    public void reset() {
+        Arrays.fill(rowNeuron, -1);
+        Arrays.fill(neuronRow, -1);
+        Arrays.fill(lastUsed, Integer.MIN_VALUE);
+        Arrays.fill(ringSize, 0);
+        count = 0;
+        token = 0;
+        missing = 0;
+        evicted = 0;
+        bytesMoved = 0;
+    }
+
+    /**
+     * Advances the window by one token whose active neurons are {@code active[0..count)} (distinct
+     * ids, any order): deletes the neurons that left the window and appends the active ones that are
+     * not resident. Returns how many were appended; {@link #missingNeuron(int)} and
+     * {@link #missingRow(int)} (or {@link #missingNeurons()}, {@link #missingRows()}) say which, in the
+     * order of {@code active}, and {@link #rowAddress(int)} where to read each record. Nothing changes
+     * when it throws.
+     *
+     * @throws IllegalArgumentException an id out of range or repeated
+     * @throws IllegalStateException    the window would need more rows than the capacity
+     */
+    public int plan(int[] active, int activeCount) {
+        if (activeCount < 0 || activeCount > active.length) {
+            throw new IllegalArgumentException("active count " + activeCount + " of an array of " + active.length);
+        }
+        int stamp = ++epoch;
+        int fresh = 0;
+        for (int i = 0; i < activeCount; i++) {
+            int n = active[i];
+            if (n < 0 || n >= neurons) {
+                throw new IllegalArgumentException("neuron " + n + " is out of range 0.." + (neurons - 1));
+            }
+            if (seen[n] == stamp) {
+                throw new IllegalArgumentException("neuron " + n + " is listed twice in the active set");
+            }
+            seen[n] = stamp;
+            if (neuronRow[n] < 0) {
+                fresh++;
+            }
+        }
+        int t = token;
+        int slot = t % window;
+        int expired = t - window;
+        int leaving = 0;
+        if (expired >= 0) {
+            int[] old = ring[slot];
+            for (int i = 0, m = ringSize[slot]; i < m; i++) {
+                int n = old[i];
+                if (lastUsed[n] == expired && seen[n] != stamp) {
+                    leaving++;
+                }
+            }
+        }
+        long after = (long) count - leaving + fresh;
+        if (after > capacity || activeCount > capacity) {
+            throw new IllegalStateException("window cache overflow: token " + t + " needs " + after
+                    + " resident neurons (" + activeCount + " active, " + fresh + " to load, window " + window
+                    + ") but the capacity is " + capacity + " rows");
+        }
+
+        // delete the neurons that left the window: the last row fills each hole
+        evicted = 0;
+        bytesMoved = 0;
+        if (expired >= 0) {
+            int[] old = ring[slot];
+            for (int i = 0, m = ringSize[slot]; i < m; i++) {
+                int n = old[i];
+                if (lastUsed[n] == expired && seen[n] != stamp) {
+                    remove(n);
+                }
+            }
+        }
+        // record this token's set, then append the active neurons that are not resident
+        System.arraycopy(active, 0, ring[slot], 0, activeCount);
+        ringSize[slot] = activeCount;
+        missing = 0;
+        for (int i = 0; i < activeCount; i++) {
+            int n = active[i];
+            lastUsed[n] = t;
+            if (neuronRow[n] < 0) {
+                int row = count++;
+                rowNeuron[row] = n;
+                neuronRow[n] = row;
+                rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, row,
+                        neuronBias == null ? 0f : neuronBias.getAtIndex(ValueLayout.JAVA_FLOAT, n));
+                missingNeurons[missing] = n;
+                missingRows[missing] = row;
+                missing++;
+            }
+        }
+        token = t + 1;
+        return missing;
+    }
+
+    private void remove(int n) {
+        int row = neuronRow[n];
+        int last = count - 1;
+        if (row != last) {
+            int moved = rowNeuron[last];
+            MemorySegment.copy(matrix, last * rowBytes, matrix, row * rowBytes, recordBytes);
+            rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, row, rowBias.getAtIndex(ValueLayout.JAVA_FLOAT, last));
+            rowNeuron[row] = moved;
+            neuronRow[moved] = row;
+            bytesMoved += recordBytes;
+        }
+        rowNeuron[last] = -1;
+        neuronRow[n] = -1;
+        count = last;
+        evicted++;
+    }
+
+    /**
+     * Writes into {@code out} the rows of all resident neurons in ascending neuron id (the order
+     * that makes the FFN's down sum independent of where rows lie) and returns their number. Walks
+     * the neuron-to-row array: O(neurons), no sort.
+     */
+    public int residentRowsByNeuron(int[] out) {
+        int k = 0;
+        for (int n = 0; n < neurons; n++) {
+            int r = neuronRow[n];
+            if (r >= 0) {
+                out[k++] = r;
+            }
+        }
+        return k;
+    }
+
+    /**
+     * Writes the rows of {@code ids[0..n)} (which must be resident) into {@code out}, in the same
+     * order, and returns n. Pass ids in ascending order for a row-order-independent FFN.
+     */
+    public int rowsOf(int[] ids, int n, int[] out) {
+        for (int i = 0; i < n; i++) {
+            int r = neuronRow[ids[i]];
+            if (r < 0) {
+                throw new IllegalStateException("neuron " + ids[i] + " is not resident");
+            }
+            out[i] = r;
+        }
+        return n;
+    }
+
+    /** The address at which row {@code row}'s record starts (where a reader puts the neuron's bundle). */
+    public long rowAddress(int row) {
+        if (row < 0 || row >= capacity) {
+            throw new IndexOutOfBoundsException("row " + row + " of " + capacity);
+        }
+        return matrix.address() + row * rowBytes;
+    }
+
+    /** Row {@code row}'s record as a segment (allocates a view: not for the per-token path). */
+    public MemorySegment rowSegment(int row) {
+        if (row < 0 || row >= capacity) {
+            throw new IndexOutOfBoundsException("row " + row + " of " + capacity);
+        }
+        return matrix.asSlice(row * rowBytes, recordBytes);
+    }
+
+    public int missingCount() {
+        return missing;
+    }
+
+    public int missingNeuron(int i) {
+        return missingNeurons[i];
+    }
+
+    public int missingRow(int i) {
+        return missingRows[i];
+    }
+
+    /** The internal array of neurons appended by the last plan (valid up to {@link #missingCount()}; do not modify). */
+    public int[] missingNeurons() {
+        return missingNeurons;
+    }
+
+    /** The internal array of their rows (valid up to {@link #missingCount()}; do not modify). */
+    public int[] missingRows() {
+        return missingRows;
+    }
+
+    /** Neurons deleted by the last plan. */
+    public int evictedCount() {
+        return evicted;
+    }
+
+    /** Bytes the last plan copied to fill holes (memory-management work). */
+    public long bytesMoved() {
+        return bytesMoved;
+    }
+
+    /** Resident rows: rows 0..count-1 are in use. */
+    public int count() {
+        return count;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int window() {
+        return window;
+    }
+
+    public int neurons() {
+        return neurons;
+    }
+
+    /** Tokens planned since the last reset. */
+    public int tokens() {
+        return token;
+    }
+
+    public long recordBytes() {
+        return recordBytes;
+    }
+
+    public long rowBytes() {
+        return rowBytes;
+    }
+
+    /** The row matrix: capacity x rowBytes, row r's record at r * rowBytes. */
+    public MemorySegment matrix() {
+        return matrix;
+    }
+
+    /** The f32 bias of each row's neuron. */
+    public MemorySegment rowBiases() {
+        return rowBias;
+    }
+
+    /** The row of neuron {@code n}, or -1 when it is not resident. */
+    public int rowOf(int n) {
+        return neuronRow[n];
+    }
+
+    /** The neuron in row {@code row}, or -1 past the count. */
+    public int neuronAt(int row) {
+        return rowNeuron[row];
+    }
+
+    /** Bytes this cache holds off-heap (matrix and biases), for the engine's memory accounting. */
+    public long offHeapBytes() {
+        return matrix.byteSize() + rowBias.byteSize();
+    }
+}

@@ -1,0 +1,372 @@
+/*
+ * Sparse FFN kernels over a compact matrix of bundled neuron records (the window cache): row r is
+ * a record [gate | up | down] (gated) or [up | down] (ReLU), each part dim values in the storage
+ * dtype, rows record_bytes apart.
+ *
+ * Determinism, which is what lets a sparse FFN be bit-identical to a dense one:
+ * - the up (and gate) dot of a row gives exactly the bits flm_matvec gives that row: the portable
+ *   path (and any rows left over from groups of four) calls flm_matvec on the single part; the AVX2
+ *   path runs four rows at once with the operations of matvec.c's AVX2 row kernels (dots4_avx2);
+ *   the tests compare every row with flm_matvec over a dense matrix;
+ * - the down accumulation is, for every output element j, y[j] = fma(h, w[j], y[j]) over the
+ *   rows in the caller's order, skipping h == 0. Every decoded weight is exact in f32 (f16 widens
+ *   exactly; a q8_0 value d * q has at most 11 + 8 significant bits), and fma rounds once, so an
+ *   element's result depends only on the sequence of (h, w) and is the same on the AVX2 path, the
+ *   portable path (fmaf) and Java (Math.fma), for any split of the columns.
+ */
+#define _DEFAULT_SOURCE 1
+#include "flashlm.h"
+#include "kernels_internal.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define BF_HAVE_X86 1
+#endif
+
+/* Columns of y (16 KiB, in L1) the vector path updates per pass over the rows; a multiple of 32. */
+#define BF_CHUNK 4096
+#define BF_MAX_DIM (INT64_C(1) << 30)
+
+static int parts_of(int gated)
+{
+    return gated ? 3 : 2;
+}
+
+/* Validates the geometry shared by all entry points; returns the part size or a negative code. */
+static int64_t check_geometry(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+                              int gated)
+{
+    if (dtype != FLM_DTYPE_F32 && dtype != FLM_DTYPE_F16 && dtype != FLM_DTYPE_Q8_0)
+        return FLM_E_BAD_ARG;
+    if ((gated != 0 && gated != 1) || count < 0 || dim <= 0 || dim > BF_MAX_DIM || (count > 0 && !rows))
+        return FLM_E_BAD_ARG;
+    int64_t part = flm_row_bytes(dtype, dim);
+    if (part <= 0 || record_bytes < parts_of(gated) * part || record_bytes > (INT64_C(1) << 40))
+        return FLM_E_BAD_ARG;
+    return part;
+}
+
+/* Checks that every index of order[0..n) is a row in [0, count). */
+static int check_order(const int32_t *order, int64_t n, int64_t count)
+{
+    if (n < 0 || n > count || (n > 0 && !order))
+        return FLM_E_BAD_ARG;
+    for (int64_t i = 0; i < n; i++)
+        if (order[i] < 0 || order[i] >= count)
+            return FLM_E_BAD_ARG;
+    return 0;
+}
+
+static float activate(int activation, float v)
+{
+    if (activation == FLM_ACT_RELU)
+        return v > 0 ? v : 0.0f;
+    return (float)((double)v / (1.0 + exp(-(double)v))); /* SiLU, as the Java model computes it */
+}
+
+#ifdef BF_HAVE_X86
+#define BF_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+/* The lane sum of matvec.c (sum8 / hsum8): the same additions in the same order. */
+static inline float bf_sum8(const float l[8])
+{
+    return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+}
+
+BF_AVX2 static inline float bf_hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/*
+ * Four dots of dim values at once, for rows at any four addresses: the operations of matvec.c's
+ * AVX2 row kernels (rows_f32_avx2, rows_f16_avx2, rows_q8_0_avx2 with R = 4), which give each row
+ * exactly the bits flm_matvec gives it; four independent FMA chains instead of one. The tests
+ * compare every row with flm_matvec, so a change of matvec.c's arithmetic shows up there.
+ */
+BF_AVX2 static void dots4_avx2(int dtype, const uint8_t *const w[4], const float *x, int64_t n, float out[4])
+{
+    __m256 acc[4];
+    for (int r = 0; r < 4; r++)
+        acc[r] = _mm256_setzero_ps();
+    if (dtype == FLM_DTYPE_Q8_0) {
+        for (int64_t b = 0; b < n / 32; b++) {
+            const float *xb = x + b * 32;
+            __m256 x0 = _mm256_loadu_ps(xb), x1 = _mm256_loadu_ps(xb + 8);
+            __m256 x2 = _mm256_loadu_ps(xb + 16), x3 = _mm256_loadu_ps(xb + 24);
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++) {
+                const uint8_t *blk = w[r] + b * 34;
+                const int8_t *q = (const int8_t *)(blk + 2);
+                __m256 a = _mm256_setzero_ps();
+                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q))), x0, a);
+                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + 8)))),
+                                    x1, a);
+                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + 16)))),
+                                    x2, a);
+                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + 24)))),
+                                    x3, a);
+                uint16_t d16;
+                memcpy(&d16, blk, 2);
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(d16)), a, acc[r]);
+            }
+        }
+        for (int r = 0; r < 4; r++)
+            out[r] = bf_hsum8(acc[r]);
+        return;
+    }
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 xv = _mm256_loadu_ps(x + i);
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            __m256 wv = dtype == FLM_DTYPE_F32
+                            ? _mm256_loadu_ps((const float *)w[r] + i)
+                            : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w[r] + i)));
+            acc[r] = _mm256_fmadd_ps(wv, xv, acc[r]);
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        float l[8];
+        _mm256_storeu_ps(l, acc[r]);
+        for (int64_t j = i, k = 0; j < n; j++, k++) {
+            if (dtype == FLM_DTYPE_F32)
+                l[k] += ((const float *)w[r])[j] * x[j];
+            else
+                l[k] += _cvtsh_ss(((const uint16_t *)w[r])[j]) * x[j];
+        }
+        out[r] = bf_sum8(l);
+    }
+}
+#endif
+
+/* h of row r from its dots. */
+static inline float neuron_h(int gated, int activation, const float *bias, int64_t r, float u, float g)
+{
+    if (bias)
+        u = u + bias[r];
+    return gated ? activate(activation, g) * u : activate(activation, u);
+}
+
+FLM_EXPORT int flm_bundle_ffn_up(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+                                 int gated, int activation, const float *bias, const float *x, const int32_t *order,
+                                 int64_t begin, int64_t end, float *h)
+{
+    int64_t part = check_geometry(dtype, rows, count, record_bytes, dim, gated);
+    if (part < 0)
+        return (int)part;
+    if ((activation != FLM_ACT_RELU && activation != FLM_ACT_SILU) || !x || !h || begin < 0 || begin > end ||
+        end > count)
+        return FLM_E_BAD_ARG;
+    if (order && check_order(order + begin, end - begin, count) != 0)
+        return FLM_E_BAD_ARG;
+    const uint8_t *base = (const uint8_t *)rows;
+    int64_t up_off = gated ? part : 0;
+    int64_t i = begin;
+#ifdef BF_HAVE_X86
+    if (flm_kernels_simd()) {
+        for (; i + 4 <= end; i += 4) {
+            int64_t r[4];
+            const uint8_t *up[4], *gate[4];
+            for (int q = 0; q < 4; q++) {
+                r[q] = order ? order[i + q] : i + q;
+                gate[q] = base + r[q] * record_bytes;
+                up[q] = gate[q] + up_off;
+            }
+            float u[4], g[4] = {0, 0, 0, 0};
+            dots4_avx2(dtype, up, x, dim, u);
+            if (gated)
+                dots4_avx2(dtype, gate, x, dim, g);
+            for (int q = 0; q < 4; q++)
+                h[r[q]] = neuron_h(gated, activation, bias, r[q], u[q], g[q]);
+        }
+    }
+#endif
+    /* the rest (all of it on the portable path): flm_matvec on each row */
+    for (; i < end; i++) {
+        int64_t r = order ? order[i] : i;
+        const uint8_t *rec = base + r * record_bytes;
+        float u, g = 0;
+        int rc = flm_matvec(dtype, rec + up_off, 1, dim, x, &u, 0, 1);
+        if (rc == 0 && gated)
+            rc = flm_matvec(dtype, rec, 1, dim, x, &g, 0, 1);
+        if (rc != 0)
+            return rc;
+        h[r] = neuron_h(gated, activation, bias, r, u, g);
+    }
+    return 0;
+}
+
+/* ---- down: y[j] += h * w[j] ---- */
+
+/* Decoded weight j of a down part (exact in f32). */
+static inline float down_weight(int dtype, const uint8_t *p, int64_t j)
+{
+    switch (dtype) {
+    case FLM_DTYPE_F32: {
+        float v;
+        memcpy(&v, p + 4 * j, 4);
+        return v;
+    }
+    case FLM_DTYPE_F16: {
+        uint16_t v;
+        memcpy(&v, p + 2 * j, 2);
+        return kern_f16_to_f32(v);
+    }
+    default: { /* q8_0 */
+        const uint8_t *blk = p + (j / 32) * 34;
+        uint16_t d16;
+        memcpy(&d16, blk, 2);
+        return kern_f16_to_f32(d16) * (float)(int8_t)blk[2 + j % 32];
+    }
+    }
+}
+
+/* Columns [j0, j1) element by element: the reference arithmetic. */
+static void down_scalar(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off, const float *h,
+                        const int32_t *order, int64_t n, float *y, int64_t j0, int64_t j1)
+{
+    for (int64_t k = 0; k < n; k++) {
+        int32_t r = order[k];
+        float hv = h[r];
+        if (hv == 0.0f)
+            continue;
+        const uint8_t *p = base + r * record_bytes + down_off;
+        for (int64_t j = j0; j < j1; j++)
+            y[j] = fmaf(hv, down_weight(dtype, p, j), y[j]);
+    }
+}
+
+#ifdef BF_HAVE_X86
+/* Columns [j0, j1) of y, row after row: each row's down part streams through once (contiguous, which
+ * the prefetchers follow) while the slice of y stays in L1. j1 - j0 is a multiple of 8; for q8_0, j0
+ * and j1 are multiples of 32 (whole blocks). */
+BF_AVX2 static void down_range_avx2(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off,
+                                    const float *h, const int32_t *order, int64_t n, float *y, int64_t j0,
+                                    int64_t j1)
+{
+    for (int64_t k = 0; k < n; k++) {
+        int32_t r = order[k];
+        float hv = h[r];
+        if (hv == 0.0f)
+            continue;
+        __m256 hb = _mm256_set1_ps(hv);
+        const uint8_t *p = base + r * record_bytes + down_off;
+        if (dtype == FLM_DTYPE_F32) {
+            const float *f = (const float *)p;
+            for (int64_t j = j0; j < j1; j += 8)
+                _mm256_storeu_ps(y + j, _mm256_fmadd_ps(hb, _mm256_loadu_ps(f + j), _mm256_loadu_ps(y + j)));
+        } else if (dtype == FLM_DTYPE_F16) {
+            const uint16_t *f = (const uint16_t *)p;
+            for (int64_t j = j0; j < j1; j += 8) {
+                __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(f + j)));
+                _mm256_storeu_ps(y + j, _mm256_fmadd_ps(hb, w, _mm256_loadu_ps(y + j)));
+            }
+        } else {
+            for (int64_t j = j0; j < j1; j += 32) {
+                const uint8_t *blk = p + (j / 32) * 34;
+                uint16_t d16;
+                memcpy(&d16, blk, 2);
+                __m256 d = _mm256_set1_ps(_cvtsh_ss(d16));
+                const int8_t *q = (const int8_t *)(blk + 2);
+                for (int v = 0; v < 32; v += 8) {
+                    /* d * q is exact: at most 11 + 8 significant bits */
+                    __m256 w = _mm256_mul_ps(
+                        d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + v)))));
+                    _mm256_storeu_ps(y + j + v, _mm256_fmadd_ps(hb, w, _mm256_loadu_ps(y + j + v)));
+                }
+            }
+        }
+    }
+}
+#endif
+
+FLM_EXPORT int flm_bundle_ffn_down(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+                                   int gated, const float *h, const int32_t *order, int64_t n, float *y,
+                                   int64_t col_begin, int64_t col_end)
+{
+    int64_t part = check_geometry(dtype, rows, count, record_bytes, dim, gated);
+    if (part < 0)
+        return (int)part;
+    if (!y || (n > 0 && !h) || col_begin < 0 || col_begin > col_end || col_end > dim)
+        return FLM_E_BAD_ARG;
+    if (check_order(order, n, count) != 0)
+        return FLM_E_BAD_ARG;
+    const uint8_t *base = (const uint8_t *)rows;
+    int64_t down_off = (parts_of(gated) - 1) * part;
+#ifdef BF_HAVE_X86
+    if (flm_kernels_simd()) {
+        /* the vector part [a, b): whole blocks for q8_0, whole vectors otherwise; the edges element by
+         * element (the same arithmetic, so any split gives the same bits) */
+        int64_t a = col_begin, b;
+        if (dtype == FLM_DTYPE_Q8_0) {
+            a = (col_begin + 31) / 32 * 32;
+            b = col_end / 32 * 32;
+        } else {
+            b = col_begin + (col_end - col_begin) / 8 * 8;
+        }
+        if (a >= b) {
+            down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
+            return 0;
+        }
+        down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, a);
+        for (int64_t j = a; j < b; j += BF_CHUNK)
+            down_range_avx2(dtype, base, record_bytes, down_off, h, order, n, y, j, j + BF_CHUNK < b ? j + BF_CHUNK : b);
+        down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, b, col_end);
+        return 0;
+    }
+#endif
+    down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
+    return 0;
+}
+
+FLM_EXPORT int flm_bundle_ffn_relu(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+                                   const float *bias, const float *x, float *h, const int32_t *order, int64_t n,
+                                   float *y)
+{
+    if (!order)
+        return FLM_E_BAD_ARG;
+    int rc = flm_bundle_ffn_up(dtype, rows, count, record_bytes, dim, 0, FLM_ACT_RELU, bias, x, order, 0, n, h);
+    if (rc != 0)
+        return rc;
+    return flm_bundle_ffn_down(dtype, rows, count, record_bytes, dim, 0, h, order, n, y, 0, dim);
+}
+
+FLM_EXPORT int flm_bundle_ffn_gated(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+                                    int activation, const float *x, float *h, const int32_t *order, int64_t n,
+                                    float *y)
+{
+    if (!order)
+        return FLM_E_BAD_ARG;
+    int rc = flm_bundle_ffn_up(dtype, rows, count, record_bytes, dim, 1, activation, NULL, x, order, 0, n, h);
+    if (rc != 0)
+        return rc;
+    return flm_bundle_ffn_down(dtype, rows, count, record_bytes, dim, 1, h, order, n, y, 0, dim);
+}
+
+FLM_EXPORT int flm_advise_hugepage(void *p, int64_t bytes)
+{
+    if (!p || bytes < 0)
+        return FLM_E_BAD_ARG;
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)p + (uintptr_t)bytes) & ~(huge - 1);
+    if (end <= start)
+        return 0;
+    if (madvise((void *)start, end - start, MADV_HUGEPAGE) != 0)
+        return 1; /* advice only: the memory works either way */
+    return 0;
+#else
+    return 1;
+#endif
+}
