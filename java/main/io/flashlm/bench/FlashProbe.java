@@ -21,12 +21,22 @@ public final class FlashProbe {
     private FlashProbe() {
     }
 
+    /** Random reads for {@code duration} (after a short warm-up). */
     public static ProbeResult measure(Path file, Backend backend, boolean direct, long chunk, int depth, long span,
                                       Duration duration, long seed) throws IOException {
+        return measure(file, backend, direct, chunk, depth, span, duration, 0, seed);
+    }
+
+    /**
+     * Random reads for {@code duration}, or until {@code maxIos} reads when the duration is zero
+     * (a fixed amount of work, e.g. for tests that must not depend on timing).
+     */
+    public static ProbeResult measure(Path file, Backend backend, boolean direct, long chunk, int depth, long span,
+                                      Duration duration, long maxIos, long seed) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_LONG, FlashNative.PROBE_COUNT);
             int rc = FlashNative.probe(arena.allocateFrom(file.toString()), direct ? FlashNative.OPEN_DIRECT : 0,
-                    backend.nativeCode(), chunk, depth, span, duration.toNanos(), 0, seed, out,
+                    backend.nativeCode(), chunk, depth, span, duration.toNanos(), maxIos, seed, out,
                     FlashNative.PROBE_COUNT);
             if (rc != 0) {
                 throw new FlashIOException(file, -1, chunk, rc, "probe of " + file + " (" + backend + ", "

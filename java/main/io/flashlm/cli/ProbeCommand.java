@@ -45,6 +45,9 @@ public final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "1.0", description = "Measured time per point. Default: ${DEFAULT-VALUE}.")
     double seconds;
 
+    @Option(names = "--ios", description = "Measure a fixed number of reads per point instead of --seconds.")
+    Long ios;
+
     @Option(names = "--buffered", description = "Read through the page cache instead of O_DIRECT (not a device figure).")
     boolean buffered;
 
@@ -62,6 +65,9 @@ public final class ProbeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long requested = ByteSizes.parse(size);
+        if (ios != null && (ios < 1 || ios > 100_000_000)) {
+            throw new IllegalArgumentException("--ios must be in 1..100000000, was " + ios);
+        }
         if (seconds <= 0 || seconds > 600) {
             throw new IllegalArgumentException("--seconds must be in (0, 600], was " + seconds);
         }
@@ -86,7 +92,8 @@ public final class ProbeCommand implements Callable<Integer> {
                     + largest);
         }
         long baseSeed = seed != null ? seed : System.nanoTime() ^ ProcessHandle.current().pid() * 0x9E3779B97F4A7C15L;
-        Duration perPoint = Duration.ofNanos((long) (seconds * 1e9));
+        Duration perPoint = ios != null ? Duration.ZERO : Duration.ofNanos((long) (seconds * 1e9));
+        long iosPerPoint = ios != null ? ios : 0;
         List<ProbeResult> results = new ArrayList<>();
         int total = backendList.size() * chunkBytes.size() * depths.size();
         int n = 0;
@@ -98,7 +105,8 @@ public final class ProbeCommand implements Callable<Integer> {
                         System.err.printf("%sprobe %d/%d: %s, %s reads, depth %d%s", Progress.isTerminal() ? "\r" : "",
                                 n, total, backend, ByteSizes.format(chunk), depth, Progress.isTerminal() ? "   " : "\n");
                     }
-                    results.add(FlashProbe.measure(file, backend, !buffered, chunk, depth, span, perPoint, baseSeed + n));
+                    results.add(FlashProbe.measure(file, backend, !buffered, chunk, depth, span, perPoint, iosPerPoint,
+                            baseSeed + n));
                 }
             }
         }
