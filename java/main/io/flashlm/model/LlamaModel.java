@@ -27,6 +27,7 @@ public final class LlamaModel implements LanguageModel {
     private final MemorySegment[] attentionNorm;
     private final MemorySegment[] ffnNorm;
     private final MemorySegment finalNorm;
+    private FfnObserver ffnObserver;
 
     public LlamaModel(ModelConfig c, LlamaWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
                       String description) {
@@ -76,6 +77,9 @@ public final class LlamaModel implements LanguageModel {
                 Linear.apply(pool, layer.up(), s.xb, s.hb);
                 VectorOps.activate(s.hb, c.hiddenDim(), c.activation());
             }
+            if (ffnObserver != null) {
+                ffnObserver.observe(l, s.xb, s.hb);
+            }
             Linear.apply(pool, layer.down(), s.hb, s.xb2);
             add(s.x, s.xb2, dim);
         }
@@ -100,6 +104,11 @@ public final class LlamaModel implements LanguageModel {
 
     public LlamaWeights weights() {
         return w;
+    }
+
+    /** Sets (or, with null, removes) the observer of every layer's FFN input and activation. */
+    public void setFfnObserver(FfnObserver observer) {
+        this.ffnObserver = observer;
     }
 
     @Override

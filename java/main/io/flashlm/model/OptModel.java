@@ -26,6 +26,7 @@ public final class OptModel implements LanguageModel {
     private final Vectors[] layers;
     private final MemorySegment finalNormWeight;
     private final MemorySegment finalNormBias;
+    private FfnObserver ffnObserver;
 
     /** A layer's small vectors (norms, biases) as native f32, converted once. */
     private record Vectors(MemorySegment attnNormW, MemorySegment attnNormB, MemorySegment bq, MemorySegment bk,
@@ -109,6 +110,9 @@ public final class OptModel implements LanguageModel {
             Linear.apply(pool, t.fc1(), in, s.hb);
             addBias(s.hb, v.fc1Bias(), c.hiddenDim());
             VectorOps.activate(s.hb, c.hiddenDim(), c.activation());
+            if (ffnObserver != null) {
+                ffnObserver.observe(l, in, s.hb);
+            }
             Linear.apply(pool, t.fc2(), s.hb, s.xb2);
             addBias(s.xb2, v.fc2Bias(), dim);
             add(s.x, s.xb2, dim);
@@ -136,6 +140,11 @@ public final class OptModel implements LanguageModel {
 
     public OptWeights weights() {
         return w;
+    }
+
+    /** Sets (or, with null, removes) the observer of every layer's FFN input and activation. */
+    public void setFfnObserver(FfnObserver observer) {
+        this.ffnObserver = observer;
     }
 
     @Override
