@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * length of the failed request (-1 when not tied to one) and the error text.
  */
 public final class FlashIOException extends IOException {
-    private final Path file;
+    private final transient Path file;
     private final long offset;
     private final long length;
     private final int errorCode;

@@ -3,7 +3,6 @@ package io.flashlm.model;
 import io.flashlm.compute.ComputePool;
 import io.flashlm.tokenizer.Tokenizer;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -14,29 +13,18 @@ import static io.flashlm.model.VectorOps.rmsNorm;
  * The Llama forward pass (RMSNorm, RoPE, grouped-query attention, gated SiLU FFN or an ungated
  * ReLU FFN), with the weights wherever the loader left them (usually the mapped file).
  */
-public final class LlamaModel implements LanguageModel {
-    private final ModelConfig c;
+public final class LlamaModel extends TransformerModel {
     private final LlamaWeights w;
-    private final Tokenizer tokenizer;
-    private final ComputePool pool;
     private final Rope rope;
-    private final Arena arena = Arena.ofShared();
-    private final AutoCloseable source;
-    private final String description;
     // Norm weights as native f32 vectors, converted once.
     private final MemorySegment[] attentionNorm;
     private final MemorySegment[] ffnNorm;
     private final MemorySegment finalNorm;
-    private FfnObserver ffnObserver;
 
     public LlamaModel(ModelConfig c, LlamaWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
                       String description) {
-        this.c = c;
+        super(c, tokenizer, pool, source, description);
         this.w = w;
-        this.tokenizer = tokenizer;
-        this.pool = pool;
-        this.source = source;
-        this.description = description;
         this.rope = new Rope(c);
         List<LlamaWeights.Layer> layers = w.layers();
         attentionNorm = new MemorySegment[c.layers()];
@@ -50,7 +38,7 @@ public final class LlamaModel implements LanguageModel {
 
     @Override
     public MemorySegment forward(InferenceState s, int token, int pos) {
-        checkPosition(token, pos);
+        checkInput(token, pos);
         int dim = c.dim();
         w.tokenEmbedding().rowToFloat(token, s.x);
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
@@ -88,52 +76,7 @@ public final class LlamaModel implements LanguageModel {
         return s.logits;
     }
 
-    private void checkPosition(int token, int pos) {
-        if (token < 0 || token >= c.vocabSize()) {
-            throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + c.vocabSize());
-        }
-        if (pos < 0 || pos >= c.contextLength()) {
-            throw new IllegalArgumentException("position " + pos + " outside the context of " + c.contextLength());
-        }
-    }
-
-    @Override
-    public ModelConfig config() {
-        return c;
-    }
-
     public LlamaWeights weights() {
         return w;
-    }
-
-    /** Sets (or, with null, removes) the observer of every layer's FFN input and activation. */
-    public void setFfnObserver(FfnObserver observer) {
-        this.ffnObserver = observer;
-    }
-
-    @Override
-    public Tokenizer tokenizer() {
-        return tokenizer;
-    }
-
-    @Override
-    public InferenceState newState() {
-        return new InferenceState(c);
-    }
-
-    @Override
-    public String describe() {
-        return description;
-    }
-
-    @Override
-    public void close() {
-        pool.close();
-        arena.close();
-        try {
-            source.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the model source failed: " + e.getMessage(), e);
-        }
     }
 }

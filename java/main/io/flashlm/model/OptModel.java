@@ -3,7 +3,6 @@ package io.flashlm.model;
 import io.flashlm.compute.ComputePool;
 import io.flashlm.tokenizer.Tokenizer;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.flashlm.model.VectorOps.add;
@@ -15,18 +14,11 @@ import static io.flashlm.model.VectorOps.layerNorm;
  * LayerNorm with biases, pre- or post-norm, biased projections, a ReLU FFN, optional
  * project_in/project_out around the decoder, tied output head.
  */
-public final class OptModel implements LanguageModel {
-    private final ModelConfig c;
+public final class OptModel extends TransformerModel {
     private final OptWeights w;
-    private final Tokenizer tokenizer;
-    private final ComputePool pool;
-    private final Arena arena = Arena.ofShared();
-    private final AutoCloseable source;
-    private final String description;
     private final Vectors[] layers;
     private final MemorySegment finalNormWeight;
     private final MemorySegment finalNormBias;
-    private FfnObserver ffnObserver;
 
     /** A layer's small vectors (norms, biases) as native f32, converted once. */
     private record Vectors(MemorySegment attnNormW, MemorySegment attnNormB, MemorySegment bq, MemorySegment bk,
@@ -36,12 +28,8 @@ public final class OptModel implements LanguageModel {
 
     public OptModel(ModelConfig c, OptWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
                     String description) {
-        this.c = c;
+        super(c, tokenizer, pool, source, description);
         this.w = w;
-        this.tokenizer = tokenizer;
-        this.pool = pool;
-        this.source = source;
-        this.description = description;
         layers = new Vectors[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
             OptWeights.Layer t = w.layers().get(l);
@@ -59,12 +47,7 @@ public final class OptModel implements LanguageModel {
 
     @Override
     public MemorySegment forward(InferenceState s, int token, int pos) {
-        if (token < 0 || token >= c.vocabSize()) {
-            throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + c.vocabSize());
-        }
-        if (pos < 0 || pos >= c.contextLength()) {
-            throw new IllegalArgumentException("position " + pos + " outside the context of " + c.contextLength());
-        }
+        checkInput(token, pos);
         int dim = c.dim();
         float eps = c.normEps();
         // h = project_in(embed_tokens[token]) + embed_positions[pos + 2]
@@ -133,43 +116,7 @@ public final class OptModel implements LanguageModel {
         return s.logits;
     }
 
-    @Override
-    public ModelConfig config() {
-        return c;
-    }
-
     public OptWeights weights() {
         return w;
-    }
-
-    /** Sets (or, with null, removes) the observer of every layer's FFN input and activation. */
-    public void setFfnObserver(FfnObserver observer) {
-        this.ffnObserver = observer;
-    }
-
-    @Override
-    public Tokenizer tokenizer() {
-        return tokenizer;
-    }
-
-    @Override
-    public InferenceState newState() {
-        return new InferenceState(c);
-    }
-
-    @Override
-    public String describe() {
-        return description;
-    }
-
-    @Override
-    public void close() {
-        pool.close();
-        arena.close();
-        try {
-            source.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the model source failed: " + e.getMessage(), e);
-        }
     }
 }
