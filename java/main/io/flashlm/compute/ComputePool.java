@@ -3,14 +3,11 @@ package io.flashlm.compute;
 import io.flashlm.nativeabi.FlashNative;
 
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * Splits native matrix-vector products across threads by rows: the caller takes the first range,
- * persistent workers the others. Workers spin briefly for the next product (a token's matvecs come
- * microseconds apart) and then park, so an idle engine costs no CPU. Nothing is allocated per call.
- * One caller at a time; the engine's forward pass is single-threaded apart from this.
+ * Splits native matrix-vector products across threads by rows ({@link WorkerGang}: the caller
+ * takes the first range). Nothing is allocated per call. One caller at a time; the engine's forward
+ * pass is single-threaded apart from this.
  */
 public final class ComputePool implements AutoCloseable {
     /**
@@ -19,33 +16,20 @@ public final class ComputePool implements AutoCloseable {
      * 64 KiB threshold ran several times slower than 1).
      */
     private static final long PARALLEL_MIN_BYTES = 1 << 20;
-    private static final int SPINS_BEFORE_PARK = 20_000;
 
-    private final int threads;
-    private final Thread[] workers;
-    private final AtomicInteger remaining = new AtomicInteger();
-    private volatile long generation;
-    private volatile boolean closed;
+    private final WorkerGang gang;
+    private final WorkerGang.Part matvecPart = this::runPart;
 
-    // The current product; written by the caller before generation is bumped, read by workers after.
+    // The current product; set by the caller before the gang runs it.
     private int dtype;
     private MemorySegment w;
     private MemorySegment x;
     private MemorySegment y;
     private long rows;
     private long cols;
-    private volatile int error;
 
     public ComputePool(int threads) {
-        if (threads < 1 || threads > 256) {
-            throw new IllegalArgumentException("compute threads must be in 1..256, was " + threads);
-        }
-        this.threads = threads;
-        this.workers = new Thread[threads - 1];
-        for (int i = 0; i < workers.length; i++) {
-            int part = i + 1;
-            workers[i] = Thread.ofPlatform().daemon().name("flashlm-compute-" + part).start(() -> work(part));
-        }
+        this.gang = new WorkerGang(threads, "flashlm-compute");
     }
 
     /** The number of threads the machine offers, at most {@code max}. */
@@ -54,7 +38,7 @@ public final class ComputePool implements AutoCloseable {
     }
 
     public int threads() {
-        return threads;
+        return gang.threads();
     }
 
     /**
@@ -74,10 +58,10 @@ public final class ComputePool implements AutoCloseable {
             throw new IllegalArgumentException("matvec: x holds " + x.byteSize() + " bytes (needs " + cols * 4
                     + "), y holds " + y.byteSize() + " (needs " + rows * 4 + ")");
         }
-        if (closed) {
+        if (gang.isClosed()) {
             throw new IllegalStateException("compute pool is closed");
         }
-        if (threads == 1 || rows * rowBytes < PARALLEL_MIN_BYTES || rows < threads) {
+        if (gang.threads() == 1 || rows * rowBytes < PARALLEL_MIN_BYTES || rows < gang.threads()) {
             check(FlashNative.matvec(dtype, w, rows, cols, x, y, 0, rows));
             return;
         }
@@ -87,58 +71,17 @@ public final class ComputePool implements AutoCloseable {
         this.y = y;
         this.rows = rows;
         this.cols = cols;
-        this.error = 0;
-        remaining.set(workers.length);
-        generation++;
-        for (Thread t : workers) {
-            LockSupport.unpark(t);
-        }
-        runPart(0);
-        int spins = 0;
-        while (remaining.get() != 0) {
-            if (++spins < SPINS_BEFORE_PARK) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
-        }
-        this.w = this.x = this.y = null;
-        check(error);
-    }
-
-    private void runPart(int part) {
-        long begin = rows * part / threads;
-        long end = rows * (part + 1) / threads;
-        int rc = FlashNative.matvec(dtype, w, rows, cols, x, y, begin, end);
-        if (rc != 0) {
-            error = rc;
+        try {
+            gang.run(matvecPart);
+        } finally {
+            this.w = this.x = this.y = null;
         }
     }
 
-    private void work(int part) {
-        long seen = 0;
-        while (true) {
-            int spins = 0;
-            long g;
-            while ((g = generation) == seen) {
-                if (closed) {
-                    return;
-                }
-                if (++spins < SPINS_BEFORE_PARK) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.park(this);
-                }
-            }
-            seen = g;
-            try {
-                runPart(part);
-            } catch (RuntimeException e) {
-                error = FlashNative.E_BAD_ARG;
-            } finally {
-                remaining.decrementAndGet();
-            }
-        }
+    private void runPart(int part, int parts) {
+        long begin = rows * part / parts;
+        long end = rows * (part + 1) / parts;
+        check(FlashNative.matvec(dtype, w, rows, cols, x, y, begin, end));
     }
 
     private static void check(int rc) {
@@ -149,9 +92,6 @@ public final class ComputePool implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        for (Thread t : workers) {
-            LockSupport.unpark(t);
-        }
+        gang.close();
     }
 }

@@ -1,13 +1,12 @@
 package io.flashlm.sparse;
 
+import io.flashlm.compute.WorkerGang;
 import io.flashlm.nativeabi.FlashNative;
 import io.flashlm.tensor.DType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The FFN over a compact matrix of bundled neuron records (a {@link WindowCache}), split across
@@ -16,27 +15,22 @@ import java.util.concurrent.locks.LockSupport;
  * accumulates its own slice of y over all the given rows, in the given order). Pass rows in
  * ascending neuron id and y depends only on the multiset of (neuron, h): not on where the rows lie.
  *
- * <p>Persistent workers as in {@link io.flashlm.compute.ComputePool}: they spin briefly for the
- * next phase, then park. Nothing is allocated per call. One caller at a time. Every segment passed
+ * <p>Threads from a {@link WorkerGang}, as in {@link io.flashlm.compute.ComputePool}. Nothing is allocated per call. One caller at a time. Every segment passed
  * (and the arena given to the constructor) must be accessible from other threads: a shared, global
  * or automatic arena, not a confined one.
  */
 public final class SparseFfn implements AutoCloseable {
-    private static final int SPINS_BEFORE_PARK = 20_000;
     private static final int PHASE_UP = 1;
     private static final int PHASE_DOWN = 2;
 
-    private final int threads;
+    private final WorkerGang gang;
+    private final WorkerGang.Part phasePart = this::runPart;
     private final long minParallelBytes;
     private final int maxRows;
-    private final Thread[] workers;
-    private final AtomicInteger remaining = new AtomicInteger();
     private final MemorySegment order;
     private final MemorySegment h;
-    private volatile long generation;
-    private volatile boolean closed;
 
-    // The current call; written by the caller before generation is bumped, read by workers after.
+    // The current call; set by the caller before the gang runs a phase.
     private int phase;
     private int dtype;
     private MemorySegment rows;
@@ -49,7 +43,6 @@ public final class SparseFfn implements AutoCloseable {
     private MemorySegment x;
     private MemorySegment y;
     private long n;
-    private volatile int error;
 
     /**
      * @param threads          threads, the caller included (1..256)
@@ -61,16 +54,11 @@ public final class SparseFfn implements AutoCloseable {
         if (threads < 1 || threads > 256 || maxRows < 0) {
             throw new IllegalArgumentException("sparse FFN of " + threads + " threads and " + maxRows + " rows");
         }
-        this.threads = threads;
         this.maxRows = maxRows;
         this.minParallelBytes = minParallelBytes;
         this.order = arena.allocate(Math.max(1, maxRows) * 4L, 64);
         this.h = arena.allocate(Math.max(1, maxRows) * 4L, 64);
-        this.workers = new Thread[threads - 1];
-        for (int i = 0; i < workers.length; i++) {
-            int part = i + 1;
-            workers[i] = Thread.ofPlatform().daemon().name("flashlm-sparse-ffn-" + part).start(() -> work(part));
-        }
+        this.gang = new WorkerGang(threads, "flashlm-sparse-ffn");
     }
 
     public SparseFfn(int threads, int maxRows, Arena arena) {
@@ -78,7 +66,7 @@ public final class SparseFfn implements AutoCloseable {
     }
 
     public int threads() {
-        return threads;
+        return gang.threads();
     }
 
     /** The native dtype code of a storage dtype the bundle kernels take (f32, f16, q8_0). */
@@ -128,7 +116,7 @@ public final class SparseFfn implements AutoCloseable {
         if (x.byteSize() < dim * 4L || y.byteSize() < dim * 4L || (bias != null && bias.byteSize() < count * 4L)) {
             throw new IllegalArgumentException("x, y need " + dim + " floats and bias " + count);
         }
-        if (closed) {
+        if (gang.isClosed()) {
             throw new IllegalStateException("sparse FFN is closed");
         }
         for (int i = 0; i < n; i++) {
@@ -149,8 +137,7 @@ public final class SparseFfn implements AutoCloseable {
         this.x = x;
         this.y = y;
         this.n = n;
-        this.error = 0;
-        boolean parallel = threads > 1 && (long) n * recordBytes >= minParallelBytes;
+        boolean parallel = gang.threads() > 1 && (long) n * recordBytes >= minParallelBytes;
         try {
             runPhase(PHASE_UP, parallel);
             runPhase(PHASE_DOWN, parallel);
@@ -161,27 +148,11 @@ public final class SparseFfn implements AutoCloseable {
 
     private void runPhase(int p, boolean parallel) {
         phase = p;
-        if (!parallel) {
-            error = 0;
+        if (parallel) {
+            gang.run(phasePart);
+        } else {
             runPart(0, 1);
-            check(p, error);
-            return;
         }
-        remaining.set(workers.length);
-        generation++;
-        for (Thread t : workers) {
-            LockSupport.unpark(t);
-        }
-        runPart(0, threads);
-        int spins = 0;
-        while (remaining.get() != 0) {
-            if (++spins < SPINS_BEFORE_PARK) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
-        }
-        check(p, error);
     }
 
     private void runPart(int part, int parts) {
@@ -199,38 +170,6 @@ public final class SparseFfn implements AutoCloseable {
             rc = FlashNative.bundleFfnDown(dtype, rows, count, recordBytes, dim, gated, h, order, n, y, begin, end);
         }
         if (rc != 0) {
-            error = rc;
-        }
-    }
-
-    private void work(int part) {
-        long seen = 0;
-        while (true) {
-            int spins = 0;
-            long g;
-            while ((g = generation) == seen) {
-                if (closed) {
-                    return;
-                }
-                if (++spins < SPINS_BEFORE_PARK) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.park(this);
-                }
-            }
-            seen = g;
-            try {
-                runPart(part, threads);
-            } catch (RuntimeException e) {
-                error = FlashNative.E_BAD_ARG;
-            } finally {
-                remaining.decrementAndGet();
-            }
-        }
-    }
-
-    private static void check(int phase, int rc) {
-        if (rc != 0) {
             throw new IllegalStateException("native sparse FFN (" + (phase == PHASE_UP ? "up" : "down")
                     + ") failed: " + FlashNative.describe(rc));
         }
@@ -238,9 +177,6 @@ public final class SparseFfn implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        for (Thread t : workers) {
-            LockSupport.unpark(t);
-        }
+        gang.close();
     }
 }
