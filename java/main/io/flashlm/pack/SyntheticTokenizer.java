@@ -27,11 +27,17 @@ public final class SyntheticTokenizer {
 
     /** Writes tokenizer.json and tokenizer_config.json into dir. */
     public static PackManifest.TokenizerFiles write(Path dir, ModelConfig c) throws IOException {
-        if (c.vocabSize() < MIN_VOCAB) {
+        return write(dir, c.architecture(), c.vocabSize());
+    }
+
+    /** As {@link #write(Path, ModelConfig)}, for a family and a vocabulary size. */
+    public static PackManifest.TokenizerFiles write(Path dir, ModelConfig.Architecture architecture, int vocabSize)
+            throws IOException {
+        if (vocabSize < MIN_VOCAB) {
             throw new IllegalArgumentException("a synthetic model's vocabulary needs at least " + MIN_VOCAB
-                    + " tokens (4 specials and 256 bytes), not " + c.vocabSize());
+                    + " tokens (4 specials and 256 bytes), not " + vocabSize);
         }
-        boolean opt = c.architecture() == ModelConfig.Architecture.OPT;
+        boolean opt = architecture == ModelConfig.Architecture.OPT;
         String bos = opt ? "</s>" : "<s>";
         int bosId = opt ? 2 : 0;
         ObjectNode root = JSON.createObjectNode();
@@ -69,7 +75,7 @@ public final class SyntheticTokenizer {
         for (int b = 0; b < 256; b++) {
             vocab.put(new String(Character.toChars(byteChar(b))), SPECIALS.length + b);
         }
-        for (int id = MIN_VOCAB; id < c.vocabSize(); id++) {
+        for (int id = MIN_VOCAB; id < vocabSize; id++) {
             vocab.put("<" + id + ">", id); // printable ASCII: each character stands for itself
         }
         model.putArray("merges");

@@ -2,6 +2,7 @@ package io.flashlm.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.flashlm.pack.SyntheticTokenizer;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -71,7 +72,9 @@ final class HfFixture {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("config.json"), config.toPrettyString());
         writeSafetensors(dir.resolve("model.safetensors"));
-        writeTokenizer(dir.resolve("tokenizer.json"), config.path("architectures").path(0).asText());
+        // The byte-level tokenizer that synthetic packs carry: 4 specials, then the 256 bytes.
+        SyntheticTokenizer.write(dir, config.path("architectures").path(0).asText().startsWith("OPT")
+                ? ModelConfig.Architecture.OPT : ModelConfig.Architecture.LLAMA, config.path("vocab_size").asInt());
         return dir;
     }
 
@@ -107,63 +110,5 @@ final class HfFixture {
             }
         }
         Files.write(file, buf.array());
-    }
-
-    /** 4 specials, then the 256 bytes in GPT-2's byte-to-unicode alphabet; the BOS the family uses. */
-    private static void writeTokenizer(Path file, String architecture) throws IOException {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("version", "1.0");
-        ArrayNode added = root.putArray("added_tokens");
-        String[] specials = {"<s>", "<pad>", "</s>", "<unk>"};
-        for (int i = 0; i < specials.length; i++) {
-            added.addObject().put("id", i).put("content", specials[i]).put("special", true)
-                    .put("single_word", false).put("lstrip", false).put("rstrip", false).put("normalized", false);
-        }
-        root.putNull("normalizer");
-        root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false)
-                .put("trim_offsets", true).put("use_regex", true);
-        String bos = architecture.startsWith("OPT") ? "</s>" : "<s>";
-        int bosId = architecture.startsWith("OPT") ? 2 : 0;
-        ObjectNode post = root.putObject("post_processor");
-        post.put("type", "TemplateProcessing");
-        ArrayNode single = post.putArray("single");
-        single.addObject().putObject("SpecialToken").put("id", bos).put("type_id", 0);
-        single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
-        post.putArray("pair");
-        ObjectNode st = post.putObject("special_tokens").putObject(bos);
-        st.put("id", bos);
-        st.putArray("ids").add(bosId);
-        st.putArray("tokens").add(bos);
-        root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true)
-                .put("use_regex", true);
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.putNull("unk_token");
-        model.put("fuse_unk", false);
-        model.put("byte_fallback", false);
-        ObjectNode vocab = model.putObject("vocab");
-        for (int i = 0; i < specials.length; i++) {
-            vocab.put(specials[i], i);
-        }
-        for (int b = 0; b < 256; b++) {
-            vocab.put(new String(Character.toChars(byteChar(b))), 4 + b);
-        }
-        model.putArray("merges");
-        Files.writeString(file, root.toPrettyString());
-    }
-
-    /** GPT-2's map: printable Latin-1 bytes stand for themselves, the rest for 256, 257, ... in order. */
-    private static int byteChar(int b) {
-        if ((b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF)) {
-            return b;
-        }
-        int n = 0;
-        for (int i = 0; i < b; i++) {
-            if (!((i >= '!' && i <= '~') || (i >= 0xA1 && i <= 0xAC) || (i >= 0xAE && i <= 0xFF))) {
-                n++;
-            }
-        }
-        return 256 + n;
     }
 }
