@@ -1,14 +1,11 @@
 package io.flashlm.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.flashlm.pack.SyntheticTokenizer;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flashlm.pack.SyntheticTokenizer;
+import io.flashlm.testing.SafetensorsFiles;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -71,44 +68,10 @@ final class HfFixture {
     Path write(Path dir) throws IOException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("config.json"), config.toPrettyString());
-        writeSafetensors(dir.resolve("model.safetensors"));
+        SafetensorsFiles.write(dir.resolve("model.safetensors"), tensors, shapes, dtype);
         // The byte-level tokenizer that synthetic packs carry: 4 specials, then the 256 bytes.
         SyntheticTokenizer.write(dir, config.path("architectures").path(0).asText().startsWith("OPT")
                 ? ModelConfig.Architecture.OPT : ModelConfig.Architecture.LLAMA, config.path("vocab_size").asInt());
         return dir;
-    }
-
-    private void writeSafetensors(Path file) throws IOException {
-        int width = dtype.equals("F32") ? 4 : 2;
-        ObjectNode header = JSON.createObjectNode();
-        long offset = 0;
-        for (var e : tensors.entrySet()) {
-            ObjectNode t = header.putObject(e.getKey());
-            t.put("dtype", dtype);
-            ArrayNode shape = t.putArray("shape");
-            for (long d : shapes.get(e.getKey())) {
-                shape.add(d);
-            }
-            long end = offset + (long) e.getValue().length * width;
-            t.putArray("data_offsets").add(offset).add(end);
-            offset = end;
-        }
-        StringBuilder h = new StringBuilder(header.toString());
-        while (h.length() % 8 != 0) {
-            h.append(' ');
-        }
-        byte[] hb = h.toString().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buf = ByteBuffer.allocate((int) (8 + hb.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
-        buf.putLong(hb.length).put(hb);
-        for (float[] v : tensors.values()) {
-            for (float f : v) {
-                switch (dtype) {
-                    case "F32" -> buf.putFloat(f);
-                    case "F16" -> buf.putShort(Float.floatToFloat16(f));
-                    default -> buf.putShort((short) (Float.floatToIntBits(f) >>> 16));
-                }
-            }
-        }
-        Files.write(file, buf.array());
     }
 }

@@ -1,14 +1,11 @@
 package io.flashlm.pack;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashlm.model.ModelConfig;
+import io.flashlm.testing.SafetensorsFiles;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -119,37 +116,7 @@ final class HfTestModel {
     Path write(Path dir, String dtype) throws IOException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("config.json"), config.toPrettyString());
-        int width = dtype.equals("F32") ? 4 : 2;
-        ObjectNode header = JSON.createObjectNode();
-        long offset = 0;
-        for (var e : tensors.entrySet()) {
-            ObjectNode t = header.putObject(e.getKey());
-            t.put("dtype", dtype);
-            ArrayNode s = t.putArray("shape");
-            for (long d : shapes.get(e.getKey())) {
-                s.add(d);
-            }
-            long end = offset + (long) e.getValue().length * width;
-            t.putArray("data_offsets").add(offset).add(end);
-            offset = end;
-        }
-        StringBuilder h = new StringBuilder(header.toString());
-        while (h.length() % 8 != 0) {
-            h.append(' ');
-        }
-        byte[] hb = h.toString().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buf = ByteBuffer.allocate((int) (8 + hb.length + offset)).order(ByteOrder.LITTLE_ENDIAN);
-        buf.putLong(hb.length).put(hb);
-        for (float[] v : tensors.values()) {
-            for (float f : v) {
-                switch (dtype) {
-                    case "F32" -> buf.putFloat(f);
-                    case "F16" -> buf.putShort(Float.floatToFloat16(f));
-                    default -> buf.putShort((short) (Float.floatToIntBits(f) >>> 16));
-                }
-            }
-        }
-        Files.write(dir.resolve("model.safetensors"), buf.array());
+        SafetensorsFiles.write(dir.resolve("model.safetensors"), tensors, shapes, dtype);
         SyntheticTokenizer.write(dir, shape);
         return dir;
     }
