@@ -1,5 +1,7 @@
 package io.flashlm.api;
 
+import io.flashlm.engine.EngineOptions;
+import io.flashlm.engine.FlashEngine;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.model.ModelLoader;
@@ -7,6 +9,7 @@ import io.flashlm.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The entry point for applications: open a model (a llama2.c checkpoint, a GGUF file or a Hugging
@@ -34,6 +37,19 @@ public final class FlashModel implements AutoCloseable {
 
     public static FlashModel open(Path path, ModelOptions options) throws IOException {
         return new FlashModel(ModelLoader.load(path, options.tokenizer(), options.threads()));
+    }
+
+    /**
+     * Opens a flash pack with the flash engine: the FFN stays on flash and is read as the options'
+     * mode says, under their memory budget. {@link #engine()} then gives the per-token statistics.
+     */
+    public static FlashModel open(Path pack, EngineOptions options) throws IOException {
+        return new FlashModel(FlashEngine.open(pack, options));
+    }
+
+    /** The flash engine running this model, when it was opened with {@link EngineOptions}. */
+    public Optional<FlashEngine> engine() {
+        return model instanceof FlashEngine e ? Optional.of(e) : Optional.empty();
     }
 
     public Session newSession() {

@@ -7,6 +7,9 @@ import io.flashlm.api.GenerationStats;
 import io.flashlm.api.ModelOptions;
 import io.flashlm.api.Session;
 import io.flashlm.compute.ComputePool;
+import io.flashlm.engine.EngineMode;
+import io.flashlm.engine.EngineStats;
+import io.flashlm.engine.StatsReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,11 +22,24 @@ import java.util.concurrent.Callable;
 
 /** flashlm generate: stream a continuation of a prompt, then the speed of each phase. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Generate text from a prompt with a model in DRAM (llama2.c .bin, GGUF or a Hugging Face directory).")
+        description = {"Generate text from a prompt.",
+                "With a flash pack (flashlm convert/synth), the flash engine runs it: the FFN stays on flash and is read"
+                        + " as --mode says, under the --memory budget. Other models (llama2.c .bin, GGUF, a Hugging"
+                        + " Face directory) run in DRAM."})
 public final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "A .gguf file, a llama2.c checkpoint or a Hugging Face"
-            + " model directory.")
+    @Option(names = "--model", required = true, description = "A flash pack directory, a .gguf file, a llama2.c"
+            + " checkpoint or a Hugging Face model directory.")
     Path model;
+
+    @Option(names = "--mode", description = "Flash packs: dense, naive, hybrid, mmap, predictor, window or flash."
+            + " Default: flash.")
+    String mode;
+
+    @Option(names = "--stats", description = "Flash packs: print the memory account and per-token statistics.")
+    boolean stats;
+
+    @picocli.CommandLine.Mixin
+    EngineOptionsMixin engine = new EngineOptionsMixin();
 
     @Option(names = "--tokenizer", description = "Tokenizer file of a llama2.c checkpoint (default: tokenizer.bin or"
             + " tok<vocab>.bin beside it).")
@@ -44,19 +60,25 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores).")
-    Integer threads;
-
     @Option(names = "--ids", description = "Also print the prompt and generated token ids.")
     boolean printIds;
 
     @Override
     public Integer call() throws Exception {
-        ModelOptions options = ModelOptions.defaults().withTokenizer(tokenizer)
-                .withThreads(threads != null ? threads : ComputePool.defaultThreads(256));
+        int threads = engine.threads != null ? engine.threads : ComputePool.defaultThreads(256);
+        boolean pack = EngineOptionsMixin.isPack(model);
+        if (!pack && (mode != null || stats || engine.anyGiven())) {
+            throw new IllegalArgumentException("--mode, --memory, --stats and the other engine options need a flash"
+                    + " pack, and " + model + " is not one (make one with flashlm convert)");
+        }
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (FlashModel m = FlashModel.open(model, options); Session session = m.newSession()) {
+        try (FlashModel m = pack ? FlashModel.open(model, engine.options(mode == null ? EngineMode.FLASH
+                : EngineMode.parse(mode))) : FlashModel.open(model, ModelOptions.defaults().withTokenizer(tokenizer)
+                .withThreads(threads)); Session session = m.newSession()) {
             System.err.println("flashlm: " + m.describe());
+            if (stats && m.engine().isPresent()) {
+                System.err.println("memory account:\n" + m.engine().get().budget().table());
+            }
             GenerateOptions g = new GenerateOptions(maxTokens, temperature, topP, seed, false);
             out.print(prompt);
             Generation result = session.generate(prompt, g, (id, text) -> out.print(text));
@@ -69,8 +91,25 @@ public final class GenerateCommand implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s"
                             + " (stopped: %s, %d threads)%n", s.promptTokens(), s.promptTokensPerSecond(),
                     s.generatedTokens(), s.generatedTokensPerSecond(), s.stopReason().name().toLowerCase(Locale.ROOT),
-                    options.threads());
+                    threads);
+            if (stats && m.engine().isPresent()) {
+                printStats(m.engine().get().stats(), s.promptTokens());
+            }
         }
         return 0;
+    }
+
+    private static void printStats(EngineStats st, int promptTokens) {
+        System.err.println(StatsReport.tokenHeader());
+        for (int i = 0; i < st.tokens(); i++) {
+            System.err.println(StatsReport.tokenLine(i, st.token(i)));
+        }
+        int prompt = Math.min(promptTokens, st.tokens());
+        if (prompt > 0) {
+            System.err.println(StatsReport.summary("prompt", st.summary(0, prompt)));
+        }
+        if (st.tokens() > prompt) {
+            System.err.println(StatsReport.summary("generated", st.summary(prompt)));
+        }
     }
 }

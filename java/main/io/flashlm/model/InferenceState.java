@@ -65,6 +65,14 @@ public final class InferenceState implements AutoCloseable {
         return logits;
     }
 
+    /** Bytes a state for this config holds (mostly the KV cache), without allocating one. */
+    public static long bytesFor(ModelConfig c) {
+        long wide = Math.max(c.dim(), c.embedProjDim());
+        long floats = wide * 3 + c.dim() + 2L * c.kvDim() + (long) c.heads() * c.contextLength() + 2L * c.hiddenDim()
+                + 2L * c.layers() * c.contextLength() * c.kvDim() + c.vocabSize();
+        return floats * Float.BYTES;
+    }
+
     /** Bytes held by this state (mostly the KV cache). */
     public long byteSize() {
         return (x.byteSize() * 3 + q.byteSize() + k.byteSize() * 2 + att.byteSize() + hb.byteSize() * 2 + keyCache.byteSize() * 2

@@ -44,6 +44,9 @@ public final class LlamaModel extends TransformerModel {
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int l = 0; l < c.layers(); l++) {
             LlamaWeights.Layer layer = w.layers().get(l);
+            if (feedForward != null) {
+                feedForward.beginLayer(l);
+            }
             // attention block: x += wo(attention(rope(wq xn), rope(wk xn), wv xn))
             rmsNorm(s.xb, s.x, attentionNorm[l], dim, c.normEps());
             Linear.apply(pool, layer.wq(), s.xb, s.q);
@@ -57,6 +60,11 @@ public final class LlamaModel extends TransformerModel {
             add(s.x, s.xb2, dim);
             // FFN block: x += down(act(gate xn) * up xn), or down(act(up xn)) when ungated
             rmsNorm(s.xb, s.x, ffnNorm[l], dim, c.normEps());
+            if (feedForward != null) {
+                feedForward.apply(l, s.xb, s.xb2);
+                add(s.x, s.xb2, dim);
+                continue;
+            }
             if (c.gatedFfn()) {
                 Linear.apply(pool, layer.gate(), s.xb, s.hb);
                 Linear.apply(pool, layer.up(), s.xb, s.hb2);

@@ -45,6 +45,12 @@ public record ModelConfig(Architecture architecture, int dim, int hiddenDim, int
         }
     }
 
+    /** The same model with a shorter (or longer) context: sizes the KV cache of new states. */
+    public ModelConfig withContextLength(int n) {
+        return new ModelConfig(architecture, dim, hiddenDim, layers, heads, kvHeads, vocabSize, n, normEps, ropeTheta,
+                rope, activation, gatedFfn, embedProjDim, normBefore, positionOffset);
+    }
+
     public int headDim() {
         return dim / heads;
     }

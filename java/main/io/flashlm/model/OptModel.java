@@ -63,6 +63,9 @@ public final class OptModel extends TransformerModel {
         for (int l = 0; l < c.layers(); l++) {
             OptWeights.Layer t = w.layers().get(l);
             Vectors v = layers[l];
+            if (feedForward != null) {
+                feedForward.beginLayer(l);
+            }
             // attention block: h += out_proj(attention(q_proj(x) * scale, k_proj(x), v_proj(x))), x = LN(h) if pre-norm
             MemorySegment in = s.x;
             if (c.normBefore()) {
@@ -90,13 +93,17 @@ public final class OptModel extends TransformerModel {
                 layerNorm(s.xb, s.x, v.ffnNormW(), v.ffnNormB(), dim, eps);
                 in = s.xb;
             }
-            Linear.apply(pool, t.fc1(), in, s.hb);
-            addBias(s.hb, v.fc1Bias(), c.hiddenDim());
-            VectorOps.activate(s.hb, c.hiddenDim(), c.activation());
-            if (ffnObserver != null) {
-                ffnObserver.observe(l, in, s.hb);
+            if (feedForward != null) {
+                feedForward.apply(l, in, s.xb2);
+            } else {
+                Linear.apply(pool, t.fc1(), in, s.hb);
+                addBias(s.hb, v.fc1Bias(), c.hiddenDim());
+                VectorOps.activate(s.hb, c.hiddenDim(), c.activation());
+                if (ffnObserver != null) {
+                    ffnObserver.observe(l, in, s.hb);
+                }
+                Linear.apply(pool, t.fc2(), s.hb, s.xb2);
             }
-            Linear.apply(pool, t.fc2(), s.hb, s.xb2);
             addBias(s.xb2, v.fc2Bias(), dim);
             add(s.x, s.xb2, dim);
             if (!c.normBefore()) {

@@ -14,6 +14,7 @@ public abstract sealed class TransformerModel implements LanguageModel permits L
     protected final ComputePool pool;
     protected final Arena arena = Arena.ofShared();
     protected FfnObserver ffnObserver;
+    protected FeedForward feedForward;
     private final Tokenizer tokenizer;
     private final AutoCloseable source;
     private final String description;
@@ -29,6 +30,14 @@ public abstract sealed class TransformerModel implements LanguageModel permits L
     /** Sets (or, with null, removes) the observer of every layer's FFN input and activation. */
     public void setFfnObserver(FfnObserver observer) {
         this.ffnObserver = observer;
+    }
+
+    /**
+     * Sets (or, with null, removes) the engine that runs every layer's FFN instead of the model's dense
+     * matrices. The FFN observer only sees the dense path.
+     */
+    public void setFeedForward(FeedForward ffn) {
+        this.feedForward = ffn;
     }
 
     protected void checkInput(int token, int pos) {

@@ -28,8 +28,28 @@ public record DenseFfn(Tensor gate, Tensor up, Tensor down) {
         return storage.isQuantized() ? DType.F32 : storage;
     }
 
+    /** No FFN matrices: for an engine that runs the FFN from flash itself. */
+    public static final DenseFfn NONE = new DenseFfn(null, null, null);
+
     /** Layer {@code layer}'s FFN, in memory of {@code arena}. */
     public static DenseFfn load(FlashPack pack, int layer, Arena arena) throws IOException {
+        return load(pack, layer, arena, true);
+    }
+
+    /**
+     * Only the up (and gate) rows of layer {@code layer}, for predictors that compute them (the
+     * oracle, the gate threshold); down is null.
+     */
+    public static DenseFfn loadUpGate(FlashPack pack, int layer, Arena arena) throws IOException {
+        return load(pack, layer, arena, false);
+    }
+
+    /** Bytes {@link #loadUpGate} takes per layer. */
+    public static long upGateBytes(FfnGeometry g) {
+        return (g.gated() ? 2 : 1) * g.partBytes() * g.neurons();
+    }
+
+    private static DenseFfn load(FlashPack pack, int layer, Arena arena, boolean withDown) throws IOException {
         FfnGeometry g = pack.ffnGeometry();
         try (Arena files = Arena.ofConfined()) {
             MemorySegment[] mapped = new MemorySegment[g.filesPerLayer()];
@@ -41,7 +61,7 @@ public record DenseFfn(Tensor gate, Tensor up, Tensor down) {
             String p = "layers." + layer + ".";
             Tensor gate = g.gated() ? rows(g, mapped, FfnPart.GATE, p + "ffn_gate", arena) : null;
             Tensor up = rows(g, mapped, FfnPart.UP, p + "ffn_up", arena);
-            Tensor down = columnsTransposed(g, mapped, p + "ffn_down", arena);
+            Tensor down = withDown ? columnsTransposed(g, mapped, p + "ffn_down", arena) : null;
             return new DenseFfn(gate, up, down);
         }
     }

@@ -34,20 +34,12 @@ public final class PackLoader {
         FlashPack pack = FlashPack.open(dir);
         Arena ffnArena = Arena.ofShared();
         try {
-            ModelConfig c = pack.config();
-            Tokenizer tokenizer = pack.tokenizer();
-            Checked t = new Checked(pack);
             AutoCloseable source = () -> {
                 ffnArena.close();
                 pack.close();
             };
-            String description = describe(dir, pack);
-            return switch (c.architecture()) {
-                case LLAMA -> new LlamaModel(c, llama(pack, t, ffnArena), tokenizer, new ComputePool(threads), source,
-                        description);
-                case OPT -> new OptModel(c, opt(pack, t, ffnArena), tokenizer, new ComputePool(threads), source,
-                        description);
-            };
+            return model(pack, pack.config(), pack::tensor, l -> DenseFfn.load(pack, l, ffnArena),
+                    new ComputePool(threads), source, describe(dir, pack, "dense"));
         } catch (IOException | RuntimeException e) {
             ffnArena.close();
             pack.close();
@@ -55,12 +47,39 @@ public final class PackLoader {
         }
     }
 
-    private static LlamaWeights llama(FlashPack pack, Checked t, Arena arena) throws IOException {
+    /** Where the FFN matrices of a layer come from; null tensors for an engine that runs the FFN itself. */
+    @FunctionalInterface
+    public interface FfnSource {
+        DenseFfn layer(int layer) throws IOException;
+    }
+
+    /** Where a DRAM tensor comes from (the mapping of dram.bin, or a staging buffer the engine fills). */
+    @FunctionalInterface
+    public interface TensorSource {
+        Tensor tensor(String name) throws ModelFormatException;
+    }
+
+    /**
+     * The forward pass over a pack's DRAM part: tensors from {@code tensors} (checked against the
+     * config's shapes), FFN matrices from {@code ffn}; {@code config} may differ from the pack's only in
+     * its context length. The model closes {@code source} when it is closed.
+     */
+    public static LanguageModel model(FlashPack pack, ModelConfig config, TensorSource tensors, FfnSource ffn,
+                                      ComputePool pool, AutoCloseable source, String description) throws IOException {
+        Checked t = new Checked(pack, tensors);
+        Tokenizer tokenizer = pack.tokenizer();
+        return switch (config.architecture()) {
+            case LLAMA -> new LlamaModel(config, llama(pack, t, ffn), tokenizer, pool, source, description);
+            case OPT -> new OptModel(config, opt(pack, t, ffn), tokenizer, pool, source, description);
+        };
+    }
+
+    private static LlamaWeights llama(FlashPack pack, Checked t, FfnSource ffnSource) throws IOException {
         ModelConfig c = pack.config();
         long dim = c.dim(), kv = c.kvDim(), vocab = c.vocabSize();
         List<LlamaWeights.Layer> layers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
-            DenseFfn ffn = DenseFfn.load(pack, l, arena);
+            DenseFfn ffn = ffnSource.layer(l);
             layers.add(new LlamaWeights.Layer(t.get(layer(l, PackTensorNames.ATTENTION_NORM_WEIGHT), dim),
                     t.get(layer(l, PackTensorNames.WQ), dim, dim), t.get(layer(l, PackTensorNames.WK), kv, dim),
                     t.get(layer(l, PackTensorNames.WV), kv, dim), t.get(layer(l, PackTensorNames.WO), dim, dim),
@@ -71,12 +90,12 @@ public final class PackLoader {
         return new LlamaWeights(embedding, layers, t.get(PackTensorNames.FINAL_NORM_WEIGHT, dim), output);
     }
 
-    private static OptWeights opt(FlashPack pack, Checked t, Arena arena) throws IOException {
+    private static OptWeights opt(FlashPack pack, Checked t, FfnSource ffnSource) throws IOException {
         ModelConfig c = pack.config();
         long dim = c.dim(), proj = c.embedProjDim(), vocab = c.vocabSize(), hidden = c.hiddenDim();
         List<OptWeights.Layer> layers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
-            DenseFfn ffn = DenseFfn.load(pack, l, arena);
+            DenseFfn ffn = ffnSource.layer(l);
             layers.add(new OptWeights.Layer(t.get(layer(l, PackTensorNames.ATTENTION_NORM_WEIGHT), dim),
                     t.get(layer(l, PackTensorNames.ATTENTION_NORM_BIAS), dim),
                     t.get(layer(l, PackTensorNames.WQ), dim, dim), t.get(layer(l, PackTensorNames.BQ), dim),
@@ -98,25 +117,25 @@ public final class PackLoader {
                 layers, output);
     }
 
-    private static String describe(Path dir, FlashPack pack) {
+    /** One line on a pack opened for {@code how} (dense, or an engine mode). */
+    public static String describe(Path dir, FlashPack pack, String how) {
         ModelConfig c = pack.config();
         PackManifest m = pack.manifest();
-        return String.format(Locale.ROOT, "flash pack %s (dense): %s, %d layers, dim %d, ffn %d (%s%s), %d heads (%d kv),"
-                        + " vocab %d, context %d, %s, %s", dir.getFileName(),
+        return String.format(Locale.ROOT, "flash pack %s (%s): %s, %d layers, dim %d, ffn %d (%s%s), %d heads (%d kv),"
+                        + " vocab %d, context %d, %s, %s", dir.getFileName(), how,
                 c.architecture().name().toLowerCase(Locale.ROOT), c.layers(), c.dim(), c.hiddenDim(),
                 c.gatedFfn() ? "gated " : "", c.activation().name().toLowerCase(Locale.ROOT), c.heads(), c.kvHeads(),
                 c.vocabSize(), c.contextLength(), PackFormat.dtypeName(m.dtype()), m.layout().jsonName());
     }
 
     /** Tensors of the table, with the shape the config implies. */
-    private record Checked(FlashPack pack) {
+    private record Checked(FlashPack pack, TensorSource source) {
         Tensor get(String name, long... shape) throws ModelFormatException {
-            return check(pack.tensor(name), shape);
+            return check(source.tensor(name), shape);
         }
 
         Tensor optional(String name, long... shape) throws ModelFormatException {
-            Tensor t = pack.optionalTensor(name).orElse(null);
-            return t == null ? null : check(t, shape);
+            return pack.manifest().dram().tensor(name).isPresent() ? get(name, shape) : null;
         }
 
         private Tensor check(Tensor t, long... shape) throws ModelFormatException {

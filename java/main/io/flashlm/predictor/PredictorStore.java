@@ -56,8 +56,8 @@ public final class PredictorStore {
 
     /** Writes a predictor (replacing one of the same kind); {@code info} goes into the manifest as is. */
     public static Path save(Path pack, Predictor p, Map<String, Object> info) throws IOException {
-        if (p instanceof OraclePredictor) {
-            throw new IllegalArgumentException("the oracle predictor has nothing to store");
+        if (p instanceof OraclePredictor || p instanceof TracePredictor) {
+            throw new IllegalArgumentException("the " + p.kind() + " predictor has nothing to store");
         }
         Path root = pack.resolve(DIR);
         Files.createDirectories(root);
@@ -102,6 +102,7 @@ public final class PredictorStore {
                 }
                 case ThresholdPredictor t -> e.put("threshold", (double) t.threshold(l));
                 case OraclePredictor o -> throw new IllegalStateException();
+                case TracePredictor t -> throw new IllegalStateException();
             }
         }
         JSON.writeValue(tmp.resolve("manifest.json").toFile(), m);

@@ -1,0 +1,69 @@
+package io.flashlm.cli;
+
+import io.flashlm.compute.ComputePool;
+import io.flashlm.engine.EngineMode;
+import io.flashlm.engine.EngineOptions;
+import io.flashlm.io.Backend;
+import io.flashlm.util.ByteSizes;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The flash engine's options, shared by the commands that run a pack (generate, bench, evaluate). */
+final class EngineOptionsMixin {
+    @Option(names = "--memory", description = "DRAM budget for everything the engine keeps resident (DRAM part,"
+            + " KV cache, neuron caches, I/O buffers), e.g. 512MiB, 4GiB or bytes. Default: no limit.")
+    String memory;
+
+    @Option(names = "--predictor", description = "trained, svd, threshold, oracle or trace (default: the best the"
+            + " pack has).")
+    String predictor;
+
+    @Option(names = "--window", defaultValue = "0", description = "Tokens whose active neurons stay resident (k)."
+            + " Default: 5.")
+    int window;
+
+    @Option(names = "--cache-rows", defaultValue = "0", description = "Neuron-cache rows per layer. Default: as many"
+            + " as the budget leaves room for (at most the FFN width).")
+    int cacheRows;
+
+    @Option(names = "--context", defaultValue = "0", description = "Positions the KV cache holds. Default: the"
+            + " model's context.")
+    int context;
+
+    @Option(names = "--probe", description = "flashlm-probe.json for the read planner's cost model. Default:"
+            + " ./flashlm-probe.json when present, else only neighbouring records are merged.")
+    Path probe;
+
+    @Option(names = "--buffered", description = "Read through the page cache instead of O_DIRECT.")
+    boolean buffered;
+
+    @Option(names = "--queue-depth", defaultValue = "32", description = "Reads in flight. Default: ${DEFAULT-VALUE}.")
+    int queueDepth;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "io_uring, pread or auto. Default: ${DEFAULT-VALUE}.")
+    String backend;
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    EngineOptions options(EngineMode mode) {
+        Path costs = probe;
+        if (costs == null && Files.isRegularFile(Path.of("flashlm-probe.json"))) {
+            costs = Path.of("flashlm-probe.json");
+        }
+        return new EngineOptions(mode, memory == null ? 0 : ByteSizes.parse(memory), predictor, window, cacheRows,
+                threads != null ? threads : ComputePool.defaultThreads(256), !buffered, context, queueDepth,
+                Backend.parse(backend), costs);
+    }
+
+    /** Whether any engine-only option was given (they need a flash pack). */
+    boolean anyGiven() {
+        return memory != null || predictor != null || window != 0 || cacheRows != 0 || probe != null || buffered;
+    }
+
+    static boolean isPack(Path model) {
+        return Files.isDirectory(model) && Files.isRegularFile(model.resolve("manifest.json"));
+    }
+}

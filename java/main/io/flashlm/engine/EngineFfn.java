@@ -1,0 +1,132 @@
+package io.flashlm.engine;
+
+import io.flashlm.model.FeedForward;
+import io.flashlm.model.ModelConfig;
+import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.pack.FfnGeometry;
+import io.flashlm.sparse.SparseFfn;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * What every mode's FFN shares: the geometry, the sparse kernels, the layers' up biases, the
+ * statistics, and a chunked pass that reads records into a matrix and computes over them. All modes
+ * compute y = sum over neurons in ascending id of h_n * down_n with the same kernels, so they agree
+ * bit for bit wherever they compute the same neurons.
+ */
+abstract sealed class EngineFfn implements FeedForward, AutoCloseable
+        permits ResidentFfn, MappedFfn, StreamingFfn, WindowedFfn {
+    protected final FfnGeometry g;
+    protected final int dtype;
+    protected final int dim;
+    protected final int neurons;
+    protected final boolean gated;
+    protected final int activation;
+    /** Per layer, the up projection's bias (f32 [neurons]) or null. */
+    protected final MemorySegment[] biases;
+    protected final SparseFfn sparse;
+    protected final EngineStats stats;
+    protected final LayerStager stager;
+    /** 0, 1, 2, ...: the row order of a matrix whose rows are in neuron order. */
+    protected final int[] identity;
+
+    EngineFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
+              LayerStager stager, int identityRows) {
+        this.g = g;
+        this.dtype = SparseFfn.nativeDtype(g.dtype());
+        this.dim = g.dim();
+        this.neurons = g.neurons();
+        this.gated = g.gated();
+        this.activation = switch (c.activation()) {
+            case RELU -> FlashNative.ACT_RELU;
+            case SILU -> FlashNative.ACT_SILU;
+            case GELU -> throw new IllegalArgumentException("the sparse FFN kernels take ReLU and SiLU, not GELU");
+        };
+        this.biases = biases;
+        this.sparse = sparse;
+        this.stats = stats;
+        this.stager = stager;
+        this.identity = new int[identityRows];
+        for (int i = 0; i < identityRows; i++) {
+            identity[i] = i;
+        }
+    }
+
+    @Override
+    public void beginLayer(int layer) {
+        if (stager != null) {
+            try {
+                stager.load(layer);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    @Override
+    public final void apply(int layer, MemorySegment x, MemorySegment y) {
+        y.asSlice(0, dim * 4L).fill((byte) 0);
+        try {
+            run(layer, x, y);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading layer " + layer + "'s FFN: " + e.getMessage(), e);
+        }
+    }
+
+    /** Accumulates layer {@code layer}'s FFN of x into y (zeroed by the caller). */
+    protected abstract void run(int layer, MemorySegment x, MemorySegment y) throws IOException;
+
+    /** y += FFN over rows 0..n-1 of a matrix whose rows are in ascending neuron order. */
+    protected void computeInOrder(MemorySegment matrix, int n, long rowBytes, MemorySegment rowBias, MemorySegment x,
+                                  MemorySegment y) {
+        sparse.compute(dtype, matrix, n, rowBytes, dim, gated, activation, rowBias, identity, n, x, y);
+    }
+
+    /**
+     * Reads the records of neurons {@code ids[0..n)} (ascending) chunk by chunk into {@code matrix}
+     * ({@code chunkRows} rows of {@code rowBytes}) and accumulates their FFN into y. Whole bundled
+     * records when {@code records} (runs of neighbours share a read), else one read per part.
+     */
+    protected void streamThrough(FfnReads reads, int layer, int[] ids, int n, MemorySegment matrix, long rowBytes,
+                                 int chunkRows, MemorySegment rowBias, boolean records, MemorySegment x,
+                                 MemorySegment y) throws IOException {
+        MemorySegment bias = biases[layer];
+        for (int s = 0; s < n; s += chunkRows) {
+            int k = Math.min(chunkRows, n - s);
+            if (bias != null) {
+                long m0 = System.nanoTime();
+                for (int i = 0; i < k; i++) {
+                    rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, i, bias.getAtIndex(ValueLayout.JAVA_FLOAT, ids[s + i]));
+                }
+                stats.memoryNanos += System.nanoTime() - m0;
+            }
+            if (records) {
+                for (int i = 0; i < k; ) {
+                    int j = i + 1;
+                    while (j < k && ids[s + j] == ids[s + j - 1] + 1) {
+                        j++;
+                    }
+                    reads.addRecords(ids[s + i], j - i, matrix, i * rowBytes);
+                    i = j;
+                }
+            } else {
+                for (int i = 0; i < k; i++) {
+                    reads.addParts(ids[s + i], matrix, i * rowBytes);
+                }
+            }
+            reads.submit(layer);
+            computeInOrder(matrix, k, rowBytes, bias == null ? null : rowBias, x, y);
+        }
+    }
+
+    @Override
+    public void close() {
+        sparse.close(); // the stager is the engine's to close
+    }
+
+    /** One line on how this FFN runs, for the model's description. */
+    abstract String describe();
+}

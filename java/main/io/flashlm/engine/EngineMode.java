@@ -1,0 +1,72 @@
+package io.flashlm.engine;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * The paths through the engine, one per row of the paper's ablation (each adds one technique to the
+ * one before, from {@link #HYBRID} on). Every mode computes with the same sparse FFN kernels, so on a
+ * ReLU model with the oracle predictor they all give the logits of {@link #DENSE}, bit for bit.
+ */
+public enum EngineMode {
+    /** Everything in DRAM, the FFN as bundled records: the upper bound. */
+    DENSE("everything in DRAM"),
+    /** Nothing kept between tokens: each token reads every layer's weights, attention and FFN, from flash. */
+    NAIVE("every token reads every layer's weights (attention and FFN) from flash"),
+    /** The DRAM part resident; each token reads all of every layer's FFN from flash. */
+    HYBRID("DRAM part resident, the whole FFN read from flash for every token"),
+    /** The FFN files memory-mapped and left to the OS page cache (what llama.cpp does). */
+    MMAP("FFN memory-mapped, left to the OS page cache"),
+    /** Reads only the neurons the predictor selects, each part (gate, up, down) on its own; no cache. */
+    PREDICTOR("predicted neurons read from flash, parts read separately, nothing cached"),
+    /** Predictor and the sliding window of resident neurons, parts read separately (unbundled). */
+    WINDOW("predictor + sliding window, parts read separately (unbundled)"),
+    /** Predictor, window, bundled records and read planning with the probe's cost model. */
+    FLASH("predictor + window + bundled records + cost-model read planning");
+
+    private final String description;
+
+    EngineMode(String description) {
+        this.description = description;
+    }
+
+    /** The name on the command line and in reports. */
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** Whether a sparsity predictor picks the neurons computed. */
+    public boolean predicts() {
+        return this == PREDICTOR || this == WINDOW || this == FLASH;
+    }
+
+    /** Whether resident neurons are kept across tokens in per-layer window caches. */
+    public boolean windowed() {
+        return this == WINDOW || this == FLASH;
+    }
+
+    /** Whether the FFN is read from flash through the engine's reader for each token. */
+    public boolean readsFfn() {
+        return this != DENSE && this != MMAP;
+    }
+
+    /** Whether a neuron's parts are read as one bundled record (else one read per part, as unbundled storage). */
+    public boolean bundledReads() {
+        return this == NAIVE || this == HYBRID || this == FLASH;
+    }
+
+    public static EngineMode parse(String text) {
+        for (EngineMode m : values()) {
+            if (m.id().equalsIgnoreCase(text.trim())) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("unknown mode '" + text + "': expected one of "
+                + Arrays.stream(values()).map(EngineMode::id).collect(Collectors.joining(", ")));
+    }
+}

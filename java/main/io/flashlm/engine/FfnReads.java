@@ -1,0 +1,166 @@
+package io.flashlm.engine;
+
+import io.flashlm.io.FlashIOException;
+import io.flashlm.io.FlashReader;
+import io.flashlm.io.ReadBatch;
+import io.flashlm.io.ReaderOptions;
+import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.pack.FfnGeometry;
+import io.flashlm.pack.FfnPart;
+import io.flashlm.pack.FlashPack;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * Reads neurons of the pack's FFN files into memory: one {@link FlashReader} per layer file, one
+ * reusable batch per file, filled by {@link #addRecords} (runs of whole bundled records, split into
+ * reads of at most {@link #MAX_READ} bytes) or {@link #addParts} (each part on its own, as unbundled
+ * storage reads it), and submitted together by {@link #submit}. Counts bytes, reads and I/O time
+ * into the engine's statistics. Allocates nothing per token.
+ */
+final class FfnReads implements AutoCloseable {
+    /** The longest single read: larger runs are split so that the queue keeps several in flight. */
+    static final long MAX_READ = 1L << 20;
+
+    private final FfnGeometry g;
+    private final FlashReader[][] readers;
+    private final ReadBatch[] batches;
+    private final List<FfnPart> parts;
+    private final EngineStats stats;
+    private final boolean direct;
+    private final int queueDepth;
+
+    FfnReads(FlashPack pack, ReaderOptions options, int batchCapacity, EngineStats stats) throws IOException {
+        this.g = pack.ffnGeometry();
+        this.parts = g.parts();
+        this.stats = stats;
+        this.queueDepth = options.queueDepth();
+        int layers = pack.config().layers();
+        int files = g.filesPerLayer();
+        readers = new FlashReader[layers][files];
+        batches = new ReadBatch[files];
+        boolean opened = options.direct();
+        try {
+            for (int f = 0; f < files; f++) {
+                batches[f] = new ReadBatch(batchCapacity);
+            }
+            for (int l = 0; l < layers; l++) {
+                for (int f = 0; f < files; f++) {
+                    readers[l][f] = open(pack, l, f, options.withDirect(opened));
+                    opened = readers[l][f].direct();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+        this.direct = opened;
+    }
+
+    /** Opens with O_DIRECT where asked and possible; a filesystem that refuses it is read buffered. */
+    private static FlashReader open(FlashPack pack, int layer, int file, ReaderOptions o) throws IOException {
+        try {
+            return FlashReader.open(pack.ffnFile(layer, file), o);
+        } catch (FlashIOException e) {
+            if (o.direct() && e.errorCode() == FlashNative.E_NO_DIRECT) {
+                return FlashReader.open(pack.ffnFile(layer, file), o.withDirect(false));
+            }
+            throw e;
+        }
+    }
+
+    /** Whether the FFN files are read with O_DIRECT (false when asked for buffered or refused by the filesystem). */
+    boolean direct() {
+        return direct;
+    }
+
+    int queueDepth() {
+        return queueDepth;
+    }
+
+    int readers() {
+        return readers.length * (readers.length == 0 ? 0 : readers[0].length);
+    }
+
+    /**
+     * Adds reads of the bundled records of neurons {@code first .. first+count-1} into {@code dest}
+     * from byte {@code destOffset}, one record per {@link FfnGeometry#stride()} (the caller's rows must
+     * be that far apart). Bundled packs only.
+     */
+    void addRecords(int first, int count, MemorySegment dest, long destOffset) {
+        long stride = g.stride();
+        long per = Math.max(1, MAX_READ / stride);
+        for (long done = 0; done < count; done += per) {
+            long n = Math.min(per, count - done);
+            long bytes = n * stride; // padding included: whole aligned units, as O_DIRECT wants them
+            batches[0].add(g.offsetOf(first + done, parts.get(0)), bytes, dest, destOffset + done * stride);
+            stats.reads++;
+            stats.bytesRead += bytes;
+        }
+    }
+
+    /** Adds one read per part of neuron {@code neuron} into a record at {@code dest + destOffset}. */
+    void addParts(int neuron, MemorySegment dest, long destOffset) {
+        long partBytes = g.partBytes();
+        for (int p = 0; p < parts.size(); p++) {
+            FfnPart part = parts.get(p);
+            batches[g.fileOf(part)].add(g.offsetOf(neuron, part), partBytes, dest, destOffset + p * partBytes);
+            stats.reads++;
+            stats.bytesRead += partBytes;
+        }
+    }
+
+    /** Whether no read is pending. */
+    boolean idle() {
+        for (ReadBatch b : batches) {
+            if (b.size() > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Room left in the fullest batch. */
+    int room() {
+        int room = Integer.MAX_VALUE;
+        for (ReadBatch b : batches) {
+            room = Math.min(room, b.capacity() - b.size());
+        }
+        return room;
+    }
+
+    /** Reads everything added, from layer {@code layer}'s files, and waits for it; times it as I/O. */
+    void submit(int layer) throws IOException {
+        long t0 = System.nanoTime();
+        try {
+            for (int f = 0; f < batches.length; f++) {
+                if (batches[f].size() > 0) {
+                    readers[layer][f].read(batches[f]);
+                }
+            }
+        } finally {
+            for (ReadBatch b : batches) {
+                b.clear();
+            }
+            stats.ioNanos += System.nanoTime() - t0;
+        }
+    }
+
+    @Override
+    public void close() {
+        for (FlashReader[] row : readers) {
+            for (FlashReader r : row) {
+                if (r != null) {
+                    r.close();
+                }
+            }
+        }
+        for (ReadBatch b : batches) {
+            if (b != null) {
+                b.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package io.flashlm.engine;
+
+import io.flashlm.model.ModelConfig;
+import io.flashlm.pack.FfnGeometry;
+import io.flashlm.predictor.Predictor;
+import io.flashlm.sparse.ReadPlanner;
+import io.flashlm.sparse.SparseFfn;
+import io.flashlm.sparse.WindowCache;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * {@link EngineMode#WINDOW} and {@link EngineMode#FLASH}: per layer, a {@link WindowCache} keeps the
+ * neurons active in the last k tokens; each token the predictor's set is planned against it and only
+ * the neurons that are not resident are read, straight into their rows.
+ *
+ * <p>With a planner (flash), the missing neurons are read as bundled records, neighbours in one read
+ * and runs across small gaps merged when the cost model says one larger read is cheaper: a run of
+ * missing neurons lands in consecutive rows (the cache appends them in ascending order), a merged run
+ * goes through a staging buffer from which the wanted records are copied. Without one (window), each
+ * part of each missing neuron is its own read, as unbundled storage needs.
+ *
+ * <p>If the window would outgrow the cache, the cache is emptied and refilled with the token's set
+ * (counted as a reset); a set larger than the whole cache is streamed through it in chunks.
+ */
+final class WindowedFfn extends EngineFfn {
+    /** Rows of the staging buffer for merged reads: a merged run longer than this is read record by record. */
+    static final int STAGING_ROWS = 256;
+
+    private final FfnReads reads;
+    private final Predictor predictor;
+    private final WindowCache[] caches;
+    private final ReadPlanner planner;
+    private final MemorySegment staging;
+    private final long rowBytes;
+    private final int[] active;
+    private final int[] order;
+    // merged runs waiting in the staging buffer: first neuron, staging row, index into the missing list, wanted
+    private final int[] stagedFirst = new int[STAGING_ROWS];
+    private final int[] stagedRow = new int[STAGING_ROWS];
+    private final int[] stagedMissing = new int[STAGING_ROWS];
+    private final int[] stagedWanted = new int[STAGING_ROWS];
+    private int stagedRuns;
+    private int stagedRows;
+
+    /** @param planner null to read each part of each missing neuron on its own (window mode) */
+    WindowedFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
+                FfnReads reads, Predictor predictor, int capacity, int window, ReadPlanner planner, Arena arena) {
+        super(g, c, biases, sparse, stats, null, capacity);
+        this.reads = reads;
+        this.predictor = predictor;
+        this.planner = planner;
+        this.rowBytes = ResidentFfn.rowBytes(g);
+        this.caches = new WindowCache[c.layers()];
+        for (int l = 0; l < caches.length; l++) {
+            caches[l] = new WindowCache(g.neurons(), g.recordBytes(), rowBytes, capacity, window, biases[l], arena);
+        }
+        this.staging = planner == null ? null : arena.allocate(rowBytes * STAGING_ROWS, 4096);
+        this.active = new int[g.neurons()];
+        this.order = new int[capacity];
+    }
+
+    /** Bytes per layer of a cache of {@code capacity} rows, and the staging buffer, for the budget. */
+    static long cacheBytes(FfnGeometry g, int capacity) {
+        return (ResidentFfn.rowBytes(g) + 4) * capacity;
+    }
+
+    static long stagingBytes(FfnGeometry g) {
+        return ResidentFfn.rowBytes(g) * STAGING_ROWS;
+    }
+
+    @Override
+    protected void run(int layer, MemorySegment x, MemorySegment y) throws IOException {
+        long p0 = System.nanoTime();
+        int n = predictor.predict(layer, x, active);
+        long m0 = System.nanoTime();
+        stats.predictNanos += m0 - p0;
+        stats.predicted += n;
+        WindowCache cache = caches[layer];
+        if (n > cache.capacity()) {
+            // more active neurons than rows: stream them through the cache's matrix, then start afresh
+            cache.reset();
+            stats.cacheResets++;
+            stats.misses += n;
+            streamThrough(reads, layer, active, n, cache.matrix(), rowBytes, cache.capacity(), cache.rowBiases(),
+                    planner != null, x, y);
+            cache.reset();
+            return;
+        }
+        int missing;
+        try {
+            missing = cache.plan(active, n);
+        } catch (IllegalStateException windowOverflow) {
+            cache.reset();
+            stats.cacheResets++;
+            missing = cache.plan(active, n);
+        }
+        stats.memoryNanos += System.nanoTime() - m0;
+        stats.hits += n - missing;
+        stats.misses += missing;
+        if (missing > 0) {
+            if (planner != null) {
+                readPlanned(layer, cache, missing);
+            } else {
+                for (int i = 0; i < missing; i++) {
+                    reads.addParts(cache.missingNeuron(i), cache.matrix(), cache.missingRow(i) * rowBytes);
+                }
+                reads.submit(layer);
+            }
+        }
+        long m1 = System.nanoTime();
+        cache.rowsOf(active, n, order);
+        stats.memoryNanos += System.nanoTime() - m1;
+        sparse.compute(dtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
+                biases[layer] == null ? null : cache.rowBiases(), order, n, x, y);
+    }
+
+    private void readPlanned(int layer, WindowCache cache, int missing) throws IOException {
+        int[] ids = cache.missingNeurons();
+        int[] rows = cache.missingRows();
+        int runs = planner.plan(ids, missing, reads.queueDepth());
+        MemorySegment matrix = cache.matrix();
+        int j = 0;
+        for (int r = 0; r < runs; r++) {
+            int first = planner.first(r);
+            int count = planner.count(r);
+            int wanted = 0;
+            while (j + wanted < missing && ids[j + wanted] < first + count) {
+                wanted++;
+            }
+            if (wanted == count && rows[j + count - 1] - rows[j] == count - 1) {
+                reads.addRecords(first, count, matrix, rows[j] * rowBytes); // straight into consecutive rows
+            } else if (count <= STAGING_ROWS) {
+                if (stagedRows + count > STAGING_ROWS) {
+                    reads.submit(layer);
+                    copyStaged(cache);
+                }
+                stagedFirst[stagedRuns] = first;
+                stagedRow[stagedRuns] = stagedRows;
+                stagedMissing[stagedRuns] = j;
+                stagedWanted[stagedRuns] = wanted;
+                stagedRuns++;
+                reads.addRecords(first, count, staging, stagedRows * rowBytes);
+                stagedRows += count;
+            } else {
+                for (int i = j; i < j + wanted; i++) {
+                    reads.addRecords(ids[i], 1, matrix, rows[i] * rowBytes);
+                }
+            }
+            j += wanted;
+        }
+        reads.submit(layer);
+        copyStaged(cache);
+    }
+
+    /** Copies the wanted records of the merged runs from the staging buffer into their rows. */
+    private void copyStaged(WindowCache cache) {
+        if (stagedRuns == 0) {
+            return;
+        }
+        long m0 = System.nanoTime();
+        int[] ids = cache.missingNeurons();
+        int[] rows = cache.missingRows();
+        long recordBytes = g.recordBytes();
+        for (int s = 0; s < stagedRuns; s++) {
+            for (int i = stagedMissing[s], end = i + stagedWanted[s]; i < end; i++) {
+                long from = (stagedRow[s] + (long) (ids[i] - stagedFirst[s])) * rowBytes;
+                MemorySegment.copy(staging, from, cache.matrix(), rows[i] * rowBytes, recordBytes);
+            }
+        }
+        stagedRuns = 0;
+        stagedRows = 0;
+        stats.memoryNanos += System.nanoTime() - m0;
+    }
+
+    /** The layer's cache (for tests and reports). */
+    WindowCache cache(int layer) {
+        return caches[layer];
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        reads.close();
+    }
+
+    @Override
+    String describe() {
+        WindowCache c = caches[0];
+        return "the " + predictor.kind() + " predictor's neurons, a window of " + c.window() + " tokens in "
+                + c.capacity() + " rows per layer, " + (planner != null ? "bundled records with read planning"
+                : "one read per part") + (reads.direct() ? " (O_DIRECT)" : " (buffered)");
+    }
+}

@@ -1,0 +1,188 @@
+package io.flashlm.engine;
+
+import io.flashlm.model.InferenceState;
+import io.flashlm.pack.PackLayout;
+import io.flashlm.pack.SyntheticPackWriter;
+import io.flashlm.pack.SyntheticShape;
+import io.flashlm.tensor.DType;
+import io.flashlm.testing.TestFiles;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every mode of the engine, with the oracle predictor on a ReLU model, gives the logits of dense,
+ * bit for bit, over a prompt and 64 greedily generated tokens: f32 and f16, bundled and unbundled,
+ * with caches large enough and small enough to overflow, and with reads merged across gaps.
+ */
+class EngineModesTest {
+    static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+    static final int[] PROMPT = {2, 17, 200, 5, 99, 143, 7, 250};
+    static final int GENERATED = 64;
+    static Path root;
+    static Path probe;
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        root = TestFiles.newDirectory("engine-modes");
+        probe = root.resolve("probe.json");
+        // a device on which one long read beats several short ones: the planner merges across gaps
+        Files.writeString(probe, """
+                {"format": "flashlm-probe", "version": 1, "results": [
+                  {"backend": "io_uring", "chunk_bytes": 4096, "queue_depth": 32, "mb_per_s": 20},
+                  {"backend": "io_uring", "chunk_bytes": 1048576, "queue_depth": 32, "mb_per_s": 2000}
+                ]}""");
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        TestFiles.deleteRecursively(root);
+    }
+
+    /** A small OPT pack: 3 layers, d_model 64, 512 neurons of which about 90% are zero per token. */
+    static Path pack(String name, DType dtype, PackLayout layout, int alignment) throws IOException {
+        Path dir = root.resolve(name);
+        if (!Files.exists(dir)) {
+            SyntheticShape shape = SyntheticShape.custom("opt", 3, 64, 512, 4, 300, 128, null);
+            SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(dir, dtype, layout, alignment, 7, 0.9, 1,
+                    false), QUIET, false);
+        }
+        return dir;
+    }
+
+    static EngineOptions oracle(EngineMode mode) {
+        return EngineOptions.defaults().withMode(mode).withPredictor("oracle").withThreads(2).withDirect(true);
+    }
+
+    /** Greedy generation: the prompt, then each argmax fed back; returns the logits at every position. */
+    static float[][] generate(FlashEngine engine, int[] forced) {
+        float[][] out = new float[PROMPT.length + GENERATED][];
+        try (InferenceState s = engine.newState()) {
+            int token = PROMPT[0];
+            for (int pos = 0; pos < out.length; pos++) {
+                MemorySegment logits = engine.forward(s, token, pos);
+                out[pos] = logits.asSlice(0, 4L * engine.config().vocabSize()).toArray(JAVA_FLOAT);
+                if (pos + 1 < PROMPT.length) {
+                    token = PROMPT[pos + 1];
+                } else if (forced != null) {
+                    token = forced[pos + 1];
+                } else {
+                    token = argmax(out[pos]);
+                }
+            }
+        }
+        return out;
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    static String firstDifference(float[][] a, float[][] b) {
+        for (int p = 0; p < a.length; p++) {
+            for (int i = 0; i < a[p].length; i++) {
+                if (Float.floatToRawIntBits(a[p][i]) != Float.floatToRawIntBits(b[p][i])) {
+                    return "position " + p + ", logit " + i + ": " + a[p][i] + " vs " + b[p][i];
+                }
+            }
+        }
+        return null;
+    }
+
+    static float[][] run(Path pack, EngineOptions o) throws IOException {
+        try (FlashEngine e = FlashEngine.open(pack, o)) {
+            return generate(e, null);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1} align {2}")
+    @CsvSource({"F32, bundled, 4096", "F16, bundled, 512", "F32, unbundled, 512", "F16, unbundled, 4096"})
+    void everyModeGivesTheLogitsOfDense(DType dtype, String layout, int alignment) throws IOException {
+        PackLayout l = PackLayout.parse(layout);
+        Path pack = pack(dtype + "-" + layout + "-" + alignment, dtype, l, alignment);
+        float[][] dense = run(pack, oracle(EngineMode.DENSE));
+        for (EngineMode mode : EngineMode.values()) {
+            if (mode == EngineMode.DENSE || (mode == EngineMode.MMAP && l == PackLayout.UNBUNDLED)) {
+                continue;
+            }
+            assertNull(firstDifference(dense, run(pack, oracle(mode))), mode.id());
+        }
+        // caches that overflow (resets) or are smaller than a token's set (streamed), and merged reads
+        assertNull(firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withCacheRows(90))), "flash, 90 rows");
+        assertNull(firstDifference(dense, run(pack, oracle(EngineMode.WINDOW).withCacheRows(20))), "window, 20 rows");
+        assertNull(firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withProbe(probe).withWindow(2))),
+                "flash, merging gaps");
+        assertNull(firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withThreads(1).withDirect(false))),
+                "flash, 1 thread, buffered");
+    }
+
+    @Test
+    void statisticsAddUp() throws IOException {
+        Path pack = pack("F16-bundled-512", DType.F16, PackLayout.BUNDLED, 512);
+        try (FlashEngine hybrid = FlashEngine.open(pack, oracle(EngineMode.HYBRID));
+             FlashEngine flash = FlashEngine.open(pack, oracle(EngineMode.FLASH).withProbe(probe))) {
+            generate(hybrid, null);
+            generate(flash, null);
+            EngineStats.Summary h = hybrid.stats().summary(0);
+            EngineStats.Summary f = flash.stats().summary(0);
+            assertEquals(PROMPT.length + GENERATED, h.tokens());
+            // hybrid reads every record of every layer, whole
+            long stride = 512 * ((2L * 64 * 2 + 511) / 512);
+            assertEquals(3 * 512 * stride, (long) h.meanBytesRead());
+            assertEquals(3 * 512, (long) h.meanPredicted());
+            // flash computes exactly the active neurons and reads fewer bytes
+            assertTrue(f.meanPredicted() < 0.3 * h.meanPredicted(), "active share " + f.meanPredicted());
+            assertEquals(f.meanPredicted(), f.meanHits() + f.meanMisses(), 1e-9);
+            assertTrue(f.hitRate() > 0.3, "hit rate " + f.hitRate());
+            assertTrue(f.meanBytesRead() < 0.3 * h.meanBytesRead(), "bytes " + f.meanBytesRead());
+            // reads merged across gaps bring more records than were missing
+            long stride512 = 512;
+            assertTrue(f.meanBytesRead() > f.meanMisses() * stride512, "merged reads " + f.meanBytesRead());
+            for (int t = 0; t < flash.stats().tokens(); t++) {
+                EngineStats.Token k = flash.stats().token(t);
+                assertTrue(k.ioNanos() + k.memoryNanos() + k.predictNanos() <= k.nanos(), "token " + t);
+            }
+        }
+    }
+
+    @Test
+    void aSmallCacheIsResetWhenTheWindowOutgrowsIt() throws IOException {
+        Path pack = pack("F16-bundled-512", DType.F16, PackLayout.BUNDLED, 512);
+        try (FlashEngine small = FlashEngine.open(pack, oracle(EngineMode.FLASH).withCacheRows(90))) {
+            generate(small, null);
+            EngineStats.Summary s = small.stats().summary(0);
+            assertEquals(90, small.cacheRows());
+            assertTrue(s.cacheResets() > 0, "resets " + s.cacheResets());
+        }
+    }
+
+    @Test
+    void generatedTokensAreTheSameAcrossModes() throws IOException {
+        Path pack = pack("F32-bundled-4096", DType.F32, PackLayout.BUNDLED, 4096);
+        float[][] dense = run(pack, oracle(EngineMode.DENSE));
+        int[] ids = Arrays.stream(dense).mapToInt(EngineModesTest::argmax).toArray();
+        assertEquals(PROMPT.length + GENERATED, ids.length);
+        assertTrue(Arrays.stream(ids).distinct().count() > 3, "the generation should not be degenerate");
+    }
+}
