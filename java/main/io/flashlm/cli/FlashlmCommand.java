@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "flashlm", mixinStandardHelpOptions = true, version = "flashlm 0.1.0",
         description = "Run large language models from flash under a DRAM budget.",
         subcommands = {GenerateCommand.class, ProbeCommand.class, ConvertCommand.class, SynthCommand.class,
-                VerifyCommand.class, CalibrateCommand.class, CommandLine.HelpCommand.class})
+                VerifyCommand.class, CalibrateCommand.class, EvaluateCommand.class, BenchCommand.class,
+                DemoCommand.class, CommandLine.HelpCommand.class})
 public final class FlashlmCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

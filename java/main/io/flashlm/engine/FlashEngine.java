@@ -18,6 +18,7 @@ import io.flashlm.predictor.FfnLayers;
 import io.flashlm.predictor.LowRankPredictor;
 import io.flashlm.predictor.Predictor;
 import io.flashlm.predictor.PredictorStore;
+import io.flashlm.predictor.TracePredictor;
 import io.flashlm.sparse.FlashCostModel;
 import io.flashlm.sparse.ReadPlanner;
 import io.flashlm.sparse.SparseFfn;
@@ -120,7 +121,10 @@ public final class FlashEngine implements LanguageModel {
             budget.add("up/gate rows for the " + kind + " predictor", (long) c.layers() * DenseFfn.upGateBytes(g));
         }
         Predictor lowRank = null;
-        if (kind != null && !upGateInDram) {
+        if ("trace".equals(kind)) {
+            lowRank = new TracePredictor(c.layers(), c.dim(), c.hiddenDim(), TracePredictor.opt67b());
+            budget.add("trace predictor state", 8L * c.layers() * c.hiddenDim());
+        } else if (kind != null && !upGateInDram) {
             lowRank = PredictorStore.loadLowRank(pack.dir(), kind, c.layers(), c.dim(), c.hiddenDim());
             budget.add(kind + " predictor", ((LowRankPredictor) lowRank).byteSize());
         }
@@ -131,6 +135,13 @@ public final class FlashEngine implements LanguageModel {
         int parts = g.parts().size();
         boolean recordReads = mode.bundledReads() && bundled;
         int files = g.filesPerLayer();
+        int batchCapacity = g.neurons() * parts + 16;
+        if (mode.readsFfn() || mode == EngineMode.DENSE) {
+            budget.add("I/O buffers (" + c.layers() * files + " readers)",
+                    ioBytes(readerOptions, g, c.layers() * files, batchCapacity, recordReads || mode == EngineMode.DENSE
+                            && bundled));
+        }
+        budget.require("the fixed part with the I/O buffers");
         int maxRows;
         int cacheRows = 0;
         switch (mode) {
@@ -138,12 +149,15 @@ public final class FlashEngine implements LanguageModel {
                 budget.add("FFN, all layers", (long) c.layers() * g.neurons() * rowBytes);
                 maxRows = g.neurons();
             }
-            case MMAP -> maxRows = g.neurons();
+            case MMAP -> {
+                budget.add("FFN pages (OS page cache, not held by the engine)", 0);
+                maxRows = g.neurons();
+            }
             case NAIVE, HYBRID, PREDICTOR -> {
-                long room = Math.min(MAX_SCRATCH, budget.left() - ioBytes(readerOptions, g, c.layers() * files, 0));
+                long room = Math.min(MAX_SCRATCH, budget.left());
                 maxRows = (int) Math.min(g.neurons(), room / (rowBytes + 4));
                 if (maxRows < 1) {
-                    budget.add("one FFN record", rowBytes);
+                    budget.add("one FFN record", rowBytes + 4);
                     budget.require("the fixed part with one FFN record");
                 }
                 budget.add("FFN scratch (" + maxRows + " rows)", StreamingFfn.scratchBytes(g, maxRows));
@@ -152,30 +166,20 @@ public final class FlashEngine implements LanguageModel {
                 if (mode == EngineMode.FLASH && bundled) {
                     budget.add("staging for merged reads", WindowedFfn.stagingBytes(g));
                 }
-                long perRow = (long) c.layers() * ((rowBytes + 4) + 4L * (2 + o.windowOrDefault() + 4));
-                long room = budget.left() - ioBytes(readerOptions, g, c.layers() * files, g.neurons() * parts);
+                long perRow = (long) c.layers() * WindowedFfn.cacheRowBytes(g, o.windowOrDefault());
+                long fixed = (long) c.layers() * WindowedFfn.cacheBytes(g, 0, o.windowOrDefault());
                 cacheRows = o.cacheRows() > 0 ? Math.min(o.cacheRows(), g.neurons())
-                        : (int) Math.min(g.neurons(), Math.max(0, room / perRow));
+                        : (int) Math.min(g.neurons(), Math.max(0, (budget.left() - fixed) / perRow));
                 if (cacheRows < 1) {
-                    budget.add("one neuron-cache row per layer", perRow);
+                    budget.add("one neuron-cache row per layer", fixed + perRow);
                     budget.require("the fixed part with one neuron-cache row per layer");
                 }
                 budget.add("neuron caches (" + c.layers() + " layers x " + cacheRows + " rows of "
                         + ByteSizes.format(rowBytes) + ", window " + o.windowOrDefault() + ")",
-                        (long) c.layers() * WindowedFfn.cacheBytes(g, cacheRows)
-                                + (long) c.layers() * 4L * cacheRows * (2 + o.windowOrDefault() + 4));
+                        (long) c.layers() * WindowedFfn.cacheBytes(g, cacheRows, o.windowOrDefault()));
                 maxRows = cacheRows;
             }
             default -> throw new IllegalStateException(mode.toString());
-        }
-        int batchCapacity = Math.max(16, (mode.readsFfn() || mode == EngineMode.DENSE ? Math.max(maxRows, 1) : 1)
-                * parts + 16);
-        if (mode.readsFfn() || mode == EngineMode.DENSE) {
-            budget.add("I/O buffers (" + c.layers() * files + " readers)",
-                    ioBytes(readerOptions, g, c.layers() * files, batchCapacity));
-        }
-        if (mode == EngineMode.MMAP) {
-            budget.add("FFN pages (OS page cache, not held by the engine)", 0);
         }
         budget.require("the engine");
 
@@ -232,9 +236,10 @@ public final class FlashEngine implements LanguageModel {
     private static String predictorKind(FlashPack pack, EngineOptions o) {
         if (o.predictor() != null) {
             String k = o.predictor();
-            if (!k.equals("oracle") && !PredictorStore.available(pack.dir()).contains(k)) {
+            if (!k.equals("oracle") && !k.equals("trace") && !PredictorStore.available(pack.dir()).contains(k)) {
                 throw new IllegalArgumentException("the pack " + pack.dir() + " has no " + k + " predictor (it has: "
-                        + describeAvailable(pack) + "); make one with flashlm calibrate, or use --predictor oracle");
+                        + describeAvailable(pack) + "); make one with flashlm calibrate, or use --predictor oracle"
+                        + " (true activations) or trace (synthetic activation traces)");
             }
             return k;
         }
@@ -242,7 +247,8 @@ public final class FlashEngine implements LanguageModel {
         if (available.isEmpty()) {
             throw new IllegalArgumentException("mode " + o.mode().id() + " needs a sparsity predictor and the pack "
                     + pack.dir() + " has none: run flashlm calibrate on it (trained, svd or threshold), or pass"
-                    + " --predictor oracle to compute the true activations");
+                    + " --predictor oracle to compute the true activations, or --predictor trace for synthetic"
+                    + " activation traces (synthetic packs)");
         }
         return available.get(0);
     }
@@ -261,13 +267,16 @@ public final class FlashEngine implements LanguageModel {
                 capacity);
     }
 
-    /** Bytes of the readers' bounce buffers (when O_DIRECT may need them) and the read batches. */
-    private static long ioBytes(ReaderOptions r, FfnGeometry g, int readers, int batchCapacity) {
-        long bounce = 0;
-        boolean aligned = g.stride() % 4096 == 0 && g.partBytes() % 4096 == 0;
-        if (r.direct() && !aligned) {
-            bounce = (long) readers * Math.min(64L << 20, r.queueDepth() * (256L << 10));
-        }
+    /**
+     * Bytes of the readers' bounce buffers, which an O_DIRECT reader allocates (one 256 KiB slot per
+     * read in flight, 64 MiB at most) once a request is not aligned to the block, and of the read
+     * batches. Whole records are aligned when the stride is; single parts when parts and rows are.
+     */
+    private static long ioBytes(ReaderOptions r, FfnGeometry g, int readers, int batchCapacity, boolean records) {
+        long block = 4096;
+        boolean aligned = records ? g.stride() % block == 0
+                : g.partBytes() % block == 0 && ResidentFfn.rowBytes(g) % block == 0;
+        long bounce = r.direct() && !aligned ? (long) readers * Math.min(64L << 20, r.queueDepth() * (256L << 10)) : 0;
         return bounce + (long) g.filesPerLayer() * batchCapacity * 32L;
     }
 

@@ -62,9 +62,17 @@ final class WindowedFfn extends EngineFfn {
         this.order = new int[capacity];
     }
 
-    /** Bytes per layer of a cache of {@code capacity} rows, and the staging buffer, for the budget. */
-    static long cacheBytes(FfnGeometry g, int capacity) {
-        return (ResidentFfn.rowBytes(g) + 4) * capacity;
+    /**
+     * Bytes per layer of a cache of {@code capacity} rows, for the budget: the rows and their biases,
+     * and the cache's index arrays (row to neuron, the last {@code window} active sets, missing lists, order).
+     */
+    static long cacheBytes(FfnGeometry g, int capacity, int window) {
+        return cacheRowBytes(g, window) * capacity + 12L * g.neurons();
+    }
+
+    /** The part of {@link #cacheBytes} that grows with each row. */
+    static long cacheRowBytes(FfnGeometry g, int window) {
+        return ResidentFfn.rowBytes(g) + 4 + 4L * (window + 4);
     }
 
     static long stagingBytes(FfnGeometry g) {
