@@ -6,6 +6,7 @@ import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineStats;
 import io.flashlm.engine.FlashEngine;
 import io.flashlm.model.InferenceState;
+import io.flashlm.pack.FlashPack;
 import io.flashlm.predictor.CalibrationText;
 import io.flashlm.util.ByteSizes;
 import io.flashlm.util.Progress;
@@ -76,9 +77,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         }
         List<int[]> seqs;
         int context;
-        try (FlashEngine probe = FlashEngine.open(model, engine.options(EngineMode.HYBRID).withMemory(0))) {
-            seqs = CalibrationText.sequences(text, probe.tokenizer(), probe.addBos(), probe.config().contextLength(),
-                    tokens);
+        try (FlashPack pack = FlashPack.open(model)) {
+            seqs = CalibrationText.sequences(text, pack.tokenizer(), true, pack.config().contextLength(), tokens);
             context = seqs.stream().mapToInt(s -> s.length).max().orElse(1);
         }
         int positions = CalibrationText.positions(seqs);

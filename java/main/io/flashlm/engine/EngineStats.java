@@ -9,9 +9,12 @@ import java.util.Arrays;
  * token. History is kept in growable arrays, so a token costs no allocation once they have grown.
  */
 public final class EngineStats {
-    /** One token's figures. Compute is the token's time minus I/O, memory management and prediction. */
+    /**
+     * One token's figures. Compute is the token's time minus I/O, memory management and prediction.
+     * windowShrinks counts the layers whose window did not fit the cache and let its oldest tokens go early.
+     */
     public record Token(long nanos, long ioNanos, long memoryNanos, long predictNanos, long predicted, long hits,
-                        long misses, long bytesRead, long reads, long cacheResets) {
+                        long misses, long bytesRead, long reads, long windowShrinks) {
         public long computeNanos() {
             return Math.max(0, nanos - ioNanos - memoryNanos - predictNanos);
         }
@@ -28,7 +31,7 @@ public final class EngineStats {
     long misses;
     long bytesRead;
     long reads;
-    long cacheResets;
+    long windowShrinks;
 
     private long[] history = new long[FIELDS * 256];
     private int tokens;
@@ -40,7 +43,7 @@ public final class EngineStats {
     }
 
     void clearCurrent() {
-        ioNanos = memoryNanos = predictNanos = predicted = hits = misses = bytesRead = reads = cacheResets = 0;
+        ioNanos = memoryNanos = predictNanos = predicted = hits = misses = bytesRead = reads = windowShrinks = 0;
     }
 
     /** Closes the current token, which took {@code nanos} in all. */
@@ -58,7 +61,7 @@ public final class EngineStats {
         history[o + 6] = misses;
         history[o + 7] = bytesRead;
         history[o + 8] = reads;
-        history[o + 9] = cacheResets;
+        history[o + 9] = windowShrinks;
         tokens++;
         clearCurrent();
     }
@@ -108,7 +111,7 @@ public final class EngineStats {
                           double medianMemoryNanos, double medianPredictNanos, double medianComputeNanos,
                           double meanIoNanos, double meanMemoryNanos, double meanPredictNanos, double meanComputeNanos,
                           double meanPredicted, double meanHits, double meanMisses, double meanBytesRead,
-                          double meanReads, long cacheResets) {
+                          double meanReads, long windowShrinks) {
 
         static Summary of(Token[] t) {
             int n = t.length;
@@ -124,7 +127,7 @@ public final class EngineStats {
                 sums[6] += k.hits();
                 sums[7] += k.misses();
                 sums[8] += k.bytesRead();
-                resets += k.cacheResets();
+                resets += k.windowShrinks();
             }
             double reads = 0;
             for (Token k : t) {

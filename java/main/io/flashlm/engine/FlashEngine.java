@@ -120,13 +120,13 @@ public final class FlashEngine implements LanguageModel {
         if (upGateInDram) {
             budget.add("up/gate rows for the " + kind + " predictor", (long) c.layers() * DenseFfn.upGateBytes(g));
         }
-        Predictor lowRank = null;
+        Predictor fromPack = null;
         if ("trace".equals(kind)) {
-            lowRank = new TracePredictor(c.layers(), c.dim(), c.hiddenDim(), TracePredictor.opt67b());
+            fromPack = new TracePredictor(c.layers(), c.dim(), c.hiddenDim(), TracePredictor.opt67b());
             budget.add("trace predictor state", 8L * c.layers() * c.hiddenDim());
         } else if (kind != null && !upGateInDram) {
-            lowRank = PredictorStore.loadLowRank(pack.dir(), kind, c.layers(), c.dim(), c.hiddenDim());
-            budget.add(kind + " predictor", ((LowRankPredictor) lowRank).byteSize());
+            fromPack = PredictorStore.loadLowRank(pack.dir(), kind, c.layers(), c.dim(), c.hiddenDim());
+            budget.add(kind + " predictor", ((LowRankPredictor) fromPack).byteSize());
         }
         budget.require("the DRAM part with the KV cache and the predictor");
 
@@ -190,7 +190,7 @@ public final class FlashEngine implements LanguageModel {
                 staged == null ? pack::tensor : name -> staged.tensor(pack, name),
                 upGateInDram ? l -> DenseFfn.loadUpGate(pack, l, arena) : l -> DenseFfn.NONE,
                 new ComputePool(o.threads()), () -> closeAll(opened), PackLoader.describe(pack.dir(), pack, mode.id()));
-        Predictor predictor = lowRank;
+        Predictor predictor = fromPack;
         if (upGateInDram) {
             FfnLayers layers = new FfnLayers(model);
             opened.add(layers);

@@ -35,7 +35,7 @@ public final class StatsReport {
                 Double.isNaN(s.hitRate()) ? "" : String.format(Locale.ROOT, " (hit rate %.1f%%)", 100 * s.hitRate())));
         b.append(String.format(Locale.ROOT, "  read per token: %s in %.0f reads (mean %s), %.1f MB/s while reading%s",
                 ByteSizes.format((long) s.meanBytesRead()), s.meanReads(), ByteSizes.format((long) s.meanReadBytes()),
-                s.readBytesPerSecond() / 1e6, s.cacheResets() > 0 ? ", " + s.cacheResets() + " cache resets" : ""));
+                s.readBytesPerSecond() / 1e6, s.windowShrinks() > 0 ? ", " + s.windowShrinks() + " layer-tokens with the window shrunk to fit the cache" : ""));
         return b.toString();
     }
 }

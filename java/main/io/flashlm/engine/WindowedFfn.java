@@ -22,8 +22,9 @@ import java.lang.foreign.MemorySegment;
  * goes through a staging buffer from which the wanted records are copied. Without one (window), each
  * part of each missing neuron is its own read, as unbundled storage needs.
  *
- * <p>If the window would outgrow the cache, the cache is emptied and refilled with the token's set
- * (counted as a reset); a set larger than the whole cache is streamed through it in chunks.
+ * <p>If the window would outgrow the cache, it shrinks for that token: the oldest tokens' neurons
+ * leave early (counted in {@code windowShrinks}); a set larger than the whole cache is streamed
+ * through it in chunks, after which the cache starts empty.
  */
 final class WindowedFfn extends EngineFfn {
     /** Rows of the staging buffer for merged reads: a merged run longer than this is read record by record. */
@@ -90,20 +91,16 @@ final class WindowedFfn extends EngineFfn {
         if (n > cache.capacity()) {
             // more active neurons than rows: stream them through the cache's matrix, then start afresh
             cache.reset();
-            stats.cacheResets++;
+            stats.windowShrinks++;
             stats.misses += n;
             streamThrough(reads, layer, active, n, cache.matrix(), rowBytes, cache.capacity(), cache.rowBiases(),
                     planner != null, x, y);
             cache.reset();
             return;
         }
-        int missing;
-        try {
-            missing = cache.plan(active, n);
-        } catch (IllegalStateException windowOverflow) {
-            cache.reset();
-            stats.cacheResets++;
-            missing = cache.plan(active, n);
+        int missing = cache.plan(active, n); // n fits: the window shrinks if it must
+        if (cache.earlyExpiredTokens() > 0) {
+            stats.windowShrinks++;
         }
         stats.memoryNanos += System.nanoTime() - m0;
         stats.hits += n - missing;

@@ -52,6 +52,9 @@ public final class WindowCache {
     private final int[] missingRows;
     private int missing;
     private int evicted;
+    private int earlyTokens;
+    /** The latest token whose neurons have all left (by expiry, early or not), or -1. */
+    private int goneThrough;
     private long bytesMoved;
 
     private int count;
@@ -110,6 +113,7 @@ public final class WindowCache {
         Arrays.fill(ringSize, 0);
         count = 0;
         token = 0;
+        goneThrough = -1;
         missing = 0;
         evicted = 0;
         bytesMoved = 0;
@@ -124,7 +128,9 @@ public final class WindowCache {
      * when it throws.
      *
      * @throws IllegalArgumentException an id out of range or repeated
-     * @throws IllegalStateException    the window would need more rows than the capacity
+     * @throws IllegalStateException    the active set alone has more neurons than the capacity (when the
+     *                                  whole window does not fit, the oldest tokens' neurons leave early
+     *                                  instead: {@link #earlyExpiredTokens()})
      */
     public int plan(int[] active, int activeCount) {
         if (activeCount < 0 || activeCount > active.length) {
@@ -153,26 +159,35 @@ public final class WindowCache {
             int[] old = ring[slot];
             for (int i = 0, m = ringSize[slot]; i < m; i++) {
                 int n = old[i];
-                if (lastUsed[n] == expired && seen[n] != stamp) {
+                if (lastUsed[n] == expired && seen[n] != stamp && neuronRow[n] >= 0) {
                     leaving++;
                 }
             }
         }
         long after = (long) count - leaving + fresh;
-        if (after > capacity || activeCount > capacity) {
-            throw new IllegalStateException("window cache overflow: token " + t + " needs " + after
-                    + " resident neurons (" + activeCount + " active, " + fresh + " to load, window " + window
-                    + ") but the capacity is " + capacity + " rows");
+        if (activeCount > capacity) {
+            throw new IllegalStateException("window cache overflow: token " + t + " has " + activeCount
+                    + " active neurons but the capacity is " + capacity + " rows");
         }
+        // When the window does not fit, it shrinks for this token: the oldest remaining tokens' neurons
+        // (those not active now) leave early, a whole token at a time, as if k were smaller.
+        int firstKept = Math.max(Math.max(0, expired + 1), goneThrough + 1);
+        int keepFrom = firstKept;
+        while (after > capacity && keepFrom < t) {
+            after -= leavingAt(keepFrom, stamp);
+            keepFrom++;
+        }
+        earlyTokens = keepFrom - firstKept;
+        goneThrough = Math.max(goneThrough, keepFrom - 1);
 
         // delete the neurons that left the window: the last row fills each hole
         evicted = 0;
         bytesMoved = 0;
-        if (expired >= 0) {
-            int[] old = ring[slot];
-            for (int i = 0, m = ringSize[slot]; i < m; i++) {
+        for (int u = Math.max(0, expired); u < keepFrom; u++) {
+            int[] old = ring[u % window];
+            for (int i = 0, m = ringSize[u % window]; i < m; i++) {
                 int n = old[i];
-                if (lastUsed[n] == expired && seen[n] != stamp) {
+                if (lastUsed[n] == u && seen[n] != stamp && neuronRow[n] >= 0) {
                     remove(n);
                 }
             }
@@ -197,6 +212,19 @@ public final class WindowCache {
         }
         token = t + 1;
         return missing;
+    }
+
+    /** Neurons whose last use was token u and that are not in the active set being planned. */
+    private int leavingAt(int u, int stamp) {
+        int k = 0;
+        int[] set = ring[u % window];
+        for (int i = 0, m = ringSize[u % window]; i < m; i++) {
+            int n = set[i];
+            if (lastUsed[n] == u && seen[n] != stamp && neuronRow[n] >= 0) {
+                k++;
+            }
+        }
+        return k;
     }
 
     private void remove(int n) {
@@ -283,6 +311,11 @@ public final class WindowCache {
     /** The internal array of their rows (valid up to {@link #missingCount()}; do not modify). */
     public int[] missingRows() {
         return missingRows;
+    }
+
+    /** Tokens whose neurons the last plan let go early because the full window did not fit (0 normally). */
+    public int earlyExpiredTokens() {
+        return earlyTokens;
     }
 
     /** Neurons deleted by the last plan. */

@@ -43,15 +43,18 @@ class WindowCacheTest {
     void randomizedSequencesKeepEveryInvariant() {
         for (int k = 1; k <= 6; k++) {
             for (long seed = 1; seed <= 3; seed++) {
-                run(k, seed * 1000 + k, 300, 1500);
+                run(k, seed * 1000 + k, 300, 1500, 0);
+                // a cache smaller than the window's worst case: the oldest tokens leave early
+                run(k, seed * 1000 + k, 300, 1500, 40 + 10 * k);
             }
         }
     }
 
-    private static void run(int k, long seed, int neurons, int steps) {
+    /** @param tight the capacity, or 0 for the worst case of k tokens */
+    private static void run(int k, long seed, int neurons, int steps, int tight) {
         Random rnd = new Random(seed);
         int maxActive = 40;
-        int capacity = Math.min(neurons, k * maxActive);
+        int capacity = tight > 0 ? tight : Math.min(neurons, k * maxActive);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment biases = arena.allocate((long) neurons * 4);
             for (int n = 0; n < neurons; n++) {
@@ -97,10 +100,16 @@ class WindowCacheTest {
                     load(cache, cache.missingNeuron(i), cache.missingRow(i));
                 }
 
-                recent.addLast(set);
-                if (recent.size() > k) {
+                while (recent.size() > k - 1) {
                     recent.removeFirst();
                 }
+                for (int e = 0; e < cache.earlyExpiredTokens(); e++) {
+                    recent.removeFirst();
+                }
+                if (tight == 0) {
+                    assertEquals(0, cache.earlyExpiredTokens());
+                }
+                recent.addLast(set);
                 Set<Integer> union = new HashSet<>();
                 recent.forEach(union::addAll);
 
@@ -170,13 +179,37 @@ class WindowCacheTest {
     }
 
     @Test
+    void aWindowThatDoesNotFitLetsItsOldestTokensGoEarly() {
+        try (Arena arena = Arena.ofConfined()) {
+            WindowCache cache = new WindowCache(100, RECORD, ROW, 5, 3, null, arena);
+            cache.plan(new int[] {1, 2}, 2);
+            cache.plan(new int[] {3, 4}, 2);
+            cache.plan(new int[] {5}, 1);
+            assertEquals(0, cache.earlyExpiredTokens());
+            assertEquals(5, cache.count());
+            // token 0 ({1, 2}) expires as usual; {3, 4} of token 1 must go early to make room for three
+            assertEquals(3, cache.plan(new int[] {4, 6, 7, 8}, 4));
+            assertEquals(1, cache.earlyExpiredTokens());
+            assertEquals(5, cache.count());
+            assertEquals(-1, cache.rowOf(3));
+            assertTrue(cache.rowOf(4) >= 0, "4 is active again, so it stays");
+            // later tokens expire what is left normally, never removing a neuron twice
+            for (int t = 0; t < 10; t++) {
+                cache.plan(new int[] {10 + t}, 1);
+                assertTrue(cache.count() <= 5);
+            }
+            assertEquals(3, cache.count());
+        }
+    }
+
+    @Test
     void overflowAndBadIdsAreRefusedWithoutChangingAnything() {
         try (Arena arena = Arena.ofConfined()) {
             WindowCache cache = new WindowCache(100, RECORD, ROW, 5, 2, null, arena);
             int[] a = {1, 2, 3};
             assertEquals(3, cache.plan(a, 3));
-            int[] b = {4, 5, 6};
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> cache.plan(b, 3));
+            int[] b = {4, 5, 6, 7, 8, 9};
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> cache.plan(b, 6));
             assertTrue(e.getMessage().contains("capacity is 5"), e.getMessage());
             assertEquals(3, cache.count());
             assertEquals(1, cache.tokens());
