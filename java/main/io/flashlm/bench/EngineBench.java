@@ -5,6 +5,7 @@ import io.flashlm.engine.EngineStats;
 import io.flashlm.engine.FlashEngine;
 import io.flashlm.engine.MemoryBudget;
 import io.flashlm.model.InferenceState;
+import io.flashlm.sampler.GreedySampler;
 import io.flashlm.tokenizer.Tokenizer;
 import io.flashlm.util.Progress;
 
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
  * One mode of `flashlm bench` on a pack: opens the engine, feeds a fixed prompt, generates greedily
@@ -125,7 +125,7 @@ public final class EngineBench {
             int token = prompt[0];
             for (int pos = 0; pos < total; pos++) {
                 MemorySegment logits = engine.forward(state, token, pos);
-                token = pos + 1 < promptTokens ? prompt[pos + 1] : argmax(logits, vocab);
+                token = pos + 1 < promptTokens ? prompt[pos + 1] : GreedySampler.argmax(logits, vocab);
                 progress.token(pos + 1, engine.stats().last().nanos());
             }
             progress.finish();
@@ -153,18 +153,6 @@ public final class EngineBench {
         return ids;
     }
 
-    static int argmax(MemorySegment logits, int vocab) {
-        int best = 0;
-        float max = logits.getAtIndex(JAVA_FLOAT, 0);
-        for (int i = 1; i < vocab; i++) {
-            float v = logits.getAtIndex(JAVA_FLOAT, i);
-            if (v > max) {
-                max = v;
-                best = i;
-            }
-        }
-        return best;
-    }
 
     /**
      * Tokens done, on one line redrawn in place on a terminal; in a log, a line every few seconds (slow

@@ -8,13 +8,13 @@ import io.flashlm.engine.FlashEngine;
 import io.flashlm.model.InferenceState;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.predictor.CalibrationText;
+import io.flashlm.sampler.GreedySampler;
 import io.flashlm.util.ByteSizes;
 import io.flashlm.util.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,8 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
  * flashlm evaluate: runs held-out text through the engine in several modes and reports, per mode, the
@@ -118,17 +116,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         for (int[] seq : seqs) {
             try (InferenceState s = e.newState()) {
                 for (int pos = 0; pos < seq.length; pos++) {
-                    MemorySegment logits = e.forward(s, seq[pos], pos);
-                    int best = 0;
-                    float bestValue = logits.getAtIndex(JAVA_FLOAT, 0);
-                    for (int i = 1; i < vocab; i++) {
-                        float v = logits.getAtIndex(JAVA_FLOAT, i);
-                        if (v > bestValue) {
-                            bestValue = v;
-                            best = i;
-                        }
-                    }
-                    out[k++] = best;
+                    out[k++] = GreedySampler.argmax(e.forward(s, seq[pos], pos), vocab);
                 }
             }
             p.advance(seq.length);

@@ -2,6 +2,7 @@ package io.flashlm.predictor;
 
 import io.flashlm.model.FfnObserver;
 import io.flashlm.model.LanguageModel;
+import io.flashlm.sampler.GreedySampler;
 
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
@@ -86,7 +87,7 @@ public final class Agreement {
     public static int[] denseTop1(LanguageModel model, List<int[]> seqs, PrintStream progress) {
         int[] top = new int[CalibrationText.positions(seqs)];
         FfnLayers.observe(model, null);
-        CalibrationText.run(model, seqs, (i, tok, logits) -> top[i] = argmax(logits, model.config().vocabSize()),
+        CalibrationText.run(model, seqs, (i, tok, logits) -> top[i] = GreedySampler.argmax(logits, model.config().vocabSize()),
                 "dense", progress);
         return top;
     }
@@ -98,7 +99,7 @@ public final class Agreement {
         FfnLayers.observe(model, mask);
         try {
             int n = CalibrationText.run(model, seqs, (i, tok, logits) -> {
-                if (argmax(logits, model.config().vocabSize()) == denseTop1[i]) {
+                if (GreedySampler.argmax(logits, model.config().vocabSize()) == denseTop1[i]) {
                     agree[0]++;
                 }
             }, "restricted to " + p.kind(), progress);
@@ -108,16 +109,4 @@ public final class Agreement {
         }
     }
 
-    static int argmax(MemorySegment logits, int n) {
-        int best = 0;
-        float bv = logits.getAtIndex(JAVA_FLOAT, 0);
-        for (int i = 1; i < n; i++) {
-            float v = logits.getAtIndex(JAVA_FLOAT, i);
-            if (v > bv) {
-                bv = v;
-                best = i;
-            }
-        }
-        return best;
-    }
 }

@@ -8,6 +8,11 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 public record GreedySampler() implements Sampler {
     @Override
     public int sample(MemorySegment logits, int vocabSize) {
+        return argmax(logits, vocabSize);
+    }
+
+    /** The index of the largest of {@code logits[0..n)}, the lowest on a tie. */
+    public static int argmax(MemorySegment logits, int vocabSize) {
         int best = 0;
         float bestValue = logits.getAtIndex(JAVA_FLOAT, 0);
         for (int i = 1; i < vocabSize; i++) {
