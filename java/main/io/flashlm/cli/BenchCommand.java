@@ -8,6 +8,7 @@ import io.flashlm.bench.PageCache;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
 import io.flashlm.pack.ManifestCodec;
+import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.PackManifest;
 import io.flashlm.predictor.PredictorStore;
 import io.flashlm.predictor.TracePredictor;
@@ -79,6 +80,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Also write the results as JSON here.")
     Path json;
 
+    @Option(names = "--unbundled", description = "The same model as an unbundled pack (flashlm synth/convert"
+            + " --layout unbundled): predictor and window then read from it, as the paper's rows without bundling"
+            + " do. Without it they read each part of the bundled pack's records separately, which the block layer"
+            + " may merge with its neighbour part (the parts of a record are adjacent).")
+    Path unbundled;
+
     @Option(names = "--mmap-jvm-allowance", defaultValue = DEFAULT_JVM_ALLOWANCE, description = "Memory the mmap"
             + " child's JVM gets in its cgroup on top of --memory. Default: ${DEFAULT-VALUE}.")
     String jvmAllowance;
@@ -114,7 +121,11 @@ public final class BenchCommand implements Callable<Integer> {
             writeChildJson(results, json);
             return results.stream().anyMatch(r -> r.status() == EngineBench.Status.FAILED) ? 1 : 0;
         }
-        BenchReport report = run(model, base, list, promptTokens, tokens, ByteSizes.parse(jvmAllowance), log);
+        if (unbundled != null) {
+            checkUnbundledTwin(model, unbundled);
+        }
+        BenchReport report = run(model, unbundled, base, list, promptTokens, tokens, ByteSizes.parse(jvmAllowance),
+                log);
         report.print(System.out);
         if (json != null) {
             report.writeJson(json);
@@ -185,8 +196,8 @@ public final class BenchCommand implements Callable<Integer> {
      * Runs the modes in order, each on a dropped page cache; mmap in a cgroup'd child JVM when one can
      * be made. Never throws for one mode's failure: the result says what happened.
      */
-    static BenchReport run(Path pack, EngineOptions base, List<EngineMode> modes, int promptTokens, int tokens,
-                           long jvmAllowance, PrintStream log) throws IOException {
+    static BenchReport run(Path pack, Path unbundled, EngineOptions base, List<EngineMode> modes, int promptTokens,
+                           int tokens, long jvmAllowance, PrintStream log) throws IOException {
         PackManifest m = ManifestCodec.read(pack);
         // read before any mode runs, so that a bad probe file fails at once and not after minutes
         FlashCostModel costs = base.probe() == null ? null : FlashCostModel.fromProbeJson(base.probe());
@@ -208,6 +219,9 @@ public final class BenchCommand implements Callable<Integer> {
                 MmapRun r = runMmap(pack, o, promptTokens, tokens, jvmAllowance, log);
                 results.add(r.result());
                 mmap = r.bound();
+            } else if (unbundled != null && (mode == EngineMode.PREDICTOR || mode == EngineMode.WINDOW)) {
+                results.add(runOne(unbundled, o, promptTokens, tokens, log)
+                        .withNotes(List.of("read from the unbundled pack " + unbundled)));
             } else {
                 results.add(runOne(pack, o, promptTokens, tokens, log));
             }
@@ -217,6 +231,20 @@ public final class BenchCommand implements Callable<Integer> {
                 base.queueDepth(), base.backend().label(), base.direct(), base.windowOrDefault(),
                 predicts ? base.predictor() : "none", traces, traceStats, base.probe());
         return new BenchReport(setup, MachineInfo.describe(pack), results, drops, mmap, costs, Instant.now());
+    }
+
+    /** The unbundled pack must hold the same model as the bundled one, unbundled. */
+    static void checkUnbundledTwin(Path bundled, Path unbundled) throws IOException {
+        if (!EngineOptionsMixin.isPack(unbundled)) {
+            throw new IllegalArgumentException("--unbundled " + unbundled + " is not a flash pack (no manifest.json)");
+        }
+        PackManifest a = ManifestCodec.read(bundled);
+        PackManifest b = ManifestCodec.read(unbundled);
+        if (b.layout() != PackLayout.UNBUNDLED || !a.config().equals(b.config()) || a.dtype() != b.dtype()) {
+            throw new IllegalArgumentException("--unbundled " + unbundled + " must be the model of " + bundled
+                    + " in the same dtype, unbundled; it is " + b.layout().jsonName() + ", " + b.dtype() + ", "
+                    + (a.config().equals(b.config()) ? "the same shape" : "another shape"));
+        }
     }
 
     /** One mode in this process; a failure other than the budget's becomes a FAILED result. */

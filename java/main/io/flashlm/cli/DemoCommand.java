@@ -139,7 +139,7 @@ public final class DemoCommand implements Callable<Integer> {
             }
             EngineOptions base = EngineOptions.defaults().withMemory(budget).withPredictor("trace").withThreads(t)
                     .withContextLength(promptTokens + tokens + 1).withProbe(costs);
-            BenchReport report = BenchCommand.run(dir, base, List.of(EngineMode.NAIVE, EngineMode.FLASH), promptTokens,
+            BenchReport report = BenchCommand.run(dir, null, base, List.of(EngineMode.NAIVE, EngineMode.FLASH), promptTokens,
                     tokens, ByteSizes.parse(BenchCommand.DEFAULT_JVM_ALLOWANCE), log);
             System.out.println();
             report.print(System.out);
