@@ -160,10 +160,34 @@ public final class MemoryCgroup implements AutoCloseable {
     public Process start(ProcessBuilder pb) throws IOException {
         List<String> original = pb.command();
         pb.command(wrap(original));
+        Process p;
         try {
-            return pb.start();
+            p = pb.start();
         } finally {
             pb.command(original);
+        }
+        awaitJoined(p);
+        return p;
+    }
+
+    /**
+     * Waits (up to 10 s) until the child is listed in the cgroup or has exited, so that when start
+     * returns the child is inside: the wrapper joins right after the fork, but not instantly.
+     */
+    private void awaitJoined(Process p) throws IOException {
+        String pid = Long.toString(p.pid());
+        Path procs = path.resolve("cgroup.procs");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (p.isAlive() && System.nanoTime() < deadline) {
+            if (Files.readAllLines(procs).contains(pid)) {
+                return;
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while the child joined " + path, e);
+            }
         }
     }
 

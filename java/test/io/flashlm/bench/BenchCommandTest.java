@@ -102,6 +102,25 @@ class BenchCommandTest {
     }
 
     @Test
+    void predictorAndWindowReadTheUnbundledTwin() throws IOException {
+        Path twin = root.resolve("tiny-unbundled");
+        SyntheticPackWriter.write(SyntheticShape.preset("tiny"), new SyntheticPackWriter.Options(twin, DType.F16,
+                PackLayout.UNBUNDLED, 4096, 3, 0.97, 1, false), new PrintStream(OutputStream.nullOutputStream()), false);
+        Path json = root.resolve("twin.json");
+        Run r = run(bench(json, "64MiB", "window,flash", "--predictor", "trace", "--unbundled", twin.toString())
+                .toArray(String[]::new));
+        assertEquals(0, r.exit(), r.output());
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        assertTrue(mode(j, "window").toString().contains("unbundled pack"), mode(j, "window").toString());
+        assertFalse(mode(j, "flash").toString().contains("unbundled pack"), mode(j, "flash").toString());
+        // the bundled pack is not an unbundled twin
+        Run bad = run(bench(root.resolve("bad.json"), "64MiB", "window", "--unbundled", pack.toString())
+                .toArray(String[]::new));
+        assertEquals(1, bad.exit());
+        assertTrue(bad.output().contains("unbundled"), bad.output());
+    }
+
+    @Test
     void everyModeRunsAndIsReported() throws IOException {
         Path json = root.resolve("all.json");
         Run r = run(bench(json, "64MiB", ALL, "--predictor", "trace", "--probe", probe.toString())
