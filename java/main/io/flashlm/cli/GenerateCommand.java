@@ -8,8 +8,13 @@ import io.flashlm.api.ModelOptions;
 import io.flashlm.api.Session;
 import io.flashlm.compute.ComputePool;
 import io.flashlm.engine.EngineMode;
+import io.flashlm.engine.EngineOptions;
 import io.flashlm.engine.EngineStats;
 import io.flashlm.engine.StatsReport;
+import io.flashlm.pack.ManifestCodec;
+import io.flashlm.pack.PackManifest;
+import io.flashlm.pack.PackTokenizer;
+import io.flashlm.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -72,8 +77,8 @@ public final class GenerateCommand implements Callable<Integer> {
                     + " pack, and " + model + " is not one (make one with flashlm convert)");
         }
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (FlashModel m = pack ? FlashModel.open(model, engine.options(mode == null ? EngineMode.FLASH
-                : EngineMode.parse(mode))) : FlashModel.open(model, ModelOptions.defaults().withTokenizer(tokenizer)
+        try (FlashModel m = pack ? FlashModel.open(model, engineOptions()) : FlashModel.open(model,
+                ModelOptions.defaults().withTokenizer(tokenizer)
                 .withThreads(threads)); Session session = m.newSession()) {
             System.err.println("flashlm: " + m.describe());
             if (stats && m.engine().isPresent()) {
@@ -97,6 +102,21 @@ public final class GenerateCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The engine's options; without --context the KV cache holds just this prompt and -n tokens, so that
+     * a long-context model does not spend its budget on positions this run never uses.
+     */
+    private EngineOptions engineOptions() throws java.io.IOException {
+        EngineOptions o = engine.options(mode == null ? EngineMode.FLASH : EngineMode.parse(mode));
+        if (o.contextLength() == 0) {
+            PackManifest manifest = ManifestCodec.read(model);
+            Tokenizer tok = PackTokenizer.load(model, manifest.tokenizer(), manifest.config().vocabSize());
+            long needed = (long) tok.encode(prompt, true).length + maxTokens + 1;
+            o = o.withContextLength((int) Math.min(manifest.config().contextLength(), needed));
+        }
+        return o;
     }
 
     private static void printStats(EngineStats st, int promptTokens) {

@@ -228,7 +228,9 @@ public final class FlashEngine implements LanguageModel {
         }
         opened.add(0, ffn);
         model.setFeedForward(ffn);
-        String description = model.describe() + "; " + mode.description() + ": " + ffn.describe();
+        String description = model.describe() + "; " + mode.description() + ": " + ffn.describe()
+                + (mode == EngineMode.FLASH && bundled ? "; cost model: " + (o.probe() == null
+                ? "none (only neighbouring records share a read)" : o.probe().toString()) : "");
         return new FlashEngine(model, ffn, stats, budget, o, kind, cacheRows, description);
     }
 

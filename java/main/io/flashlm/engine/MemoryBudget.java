@@ -75,9 +75,9 @@ public final class MemoryBudget {
     public String table() {
         StringBuilder b = new StringBuilder();
         for (Item i : items) {
-            b.append(String.format(Locale.ROOT, "  %-44s %12s%n", i.name(), ByteSizes.format(i.bytes())));
+            b.append(String.format(Locale.ROOT, "  %-60s %12s%n", i.name(), ByteSizes.format(i.bytes())));
         }
-        b.append(String.format(Locale.ROOT, "  %-44s %12s", "total", ByteSizes.format(used())));
+        b.append(String.format(Locale.ROOT, "  %-60s %12s", "total", ByteSizes.format(used())));
         if (limited()) {
             b.append(String.format(Locale.ROOT, " of %s (%.1f%%)", ByteSizes.format(limit), 100.0 * used() / limit));
         }
