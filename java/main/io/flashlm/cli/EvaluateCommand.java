@@ -6,9 +6,12 @@ import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineStats;
 import io.flashlm.engine.FlashEngine;
 import io.flashlm.model.InferenceState;
-import io.flashlm.pack.FlashPack;
+import io.flashlm.pack.ManifestCodec;
+import io.flashlm.pack.PackManifest;
+import io.flashlm.pack.PackTokenizer;
 import io.flashlm.predictor.CalibrationText;
 import io.flashlm.sampler.GreedySampler;
+import io.flashlm.tokenizer.Tokenizer;
 import io.flashlm.util.ByteSizes;
 import io.flashlm.util.Progress;
 import picocli.CommandLine.Command;
@@ -73,12 +76,10 @@ public final class EvaluateCommand implements Callable<Integer> {
                 list.add(mode);
             }
         }
-        List<int[]> seqs;
-        int context;
-        try (FlashPack pack = FlashPack.open(model)) {
-            seqs = CalibrationText.sequences(text, pack.tokenizer(), true, pack.config().contextLength(), tokens);
-            context = seqs.stream().mapToInt(s -> s.length).max().orElse(1);
-        }
+        PackManifest m = ManifestCodec.read(model); // not FlashPack.open: that checksums all of dram.bin
+        Tokenizer tok = PackTokenizer.load(model, m.tokenizer(), m.config().vocabSize());
+        List<int[]> seqs = CalibrationText.sequences(text, tok, true, m.config().contextLength(), tokens);
+        int context = seqs.stream().mapToInt(s -> s.length).max().orElse(1);
         int positions = CalibrationText.positions(seqs);
         System.err.printf(Locale.ROOT, "flashlm evaluate: %d sequences, %d positions of %s%n", seqs.size(), positions,
                 text);

@@ -11,6 +11,7 @@ import io.flashlm.pack.FlashPack;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -48,7 +49,7 @@ final class FfnReads implements AutoCloseable {
             }
             for (int l = 0; l < layers; l++) {
                 for (int f = 0; f < files; f++) {
-                    readers[l][f] = open(pack, l, f, options.withDirect(opened));
+                    readers[l][f] = openPreferDirect(pack.ffnFile(l, f), options.withDirect(opened));
                     opened = readers[l][f].direct();
                 }
             }
@@ -60,12 +61,12 @@ final class FfnReads implements AutoCloseable {
     }
 
     /** Opens with O_DIRECT where asked and possible; a filesystem that refuses it is read buffered. */
-    private static FlashReader open(FlashPack pack, int layer, int file, ReaderOptions o) throws IOException {
+    static FlashReader openPreferDirect(Path file, ReaderOptions o) throws IOException {
         try {
-            return FlashReader.open(pack.ffnFile(layer, file), o);
+            return FlashReader.open(file, o);
         } catch (FlashIOException e) {
             if (o.direct() && e.errorCode() == FlashNative.E_NO_DIRECT) {
-                return FlashReader.open(pack.ffnFile(layer, file), o.withDirect(false));
+                return FlashReader.open(file, o.withDirect(false));
             }
             throw e;
         }

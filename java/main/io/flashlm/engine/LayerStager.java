@@ -1,14 +1,13 @@
 package io.flashlm.engine;
 
 import io.flashlm.format.ModelFormatException;
-import io.flashlm.io.FlashIOException;
 import io.flashlm.io.FlashReader;
 import io.flashlm.io.ReadBatch;
 import io.flashlm.io.ReaderOptions;
-import io.flashlm.nativeabi.FlashNative;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackManifest;
 import io.flashlm.pack.PackTensorNames;
+import io.flashlm.sparse.LargeBuffers;
 import io.flashlm.tensor.Tensor;
 
 import java.io.IOException;
@@ -55,22 +54,14 @@ final class LayerStager implements AutoCloseable {
             spanBytes[l] = (spanEnd[l] - spanStart[l] + 4095) / 4096 * 4096;
             max = Math.max(max, spanBytes[l]);
         }
-        staging = arena.allocate(Math.max(4096, max), 4096);
-        if (max >= (2 << 20)) {
-            FlashNative.adviseHugepage(staging, max);
-        }
+        staging = LargeBuffers.allocate(arena, Math.max(4096, max));
         batch = new ReadBatch((int) (max / FfnReads.MAX_READ) + 2);
-        FlashReader r;
         try {
-            r = FlashReader.open(pack.dir().resolve(pack.manifest().dram().file().path()), options);
-        } catch (FlashIOException e) {
-            if (!options.direct() || e.errorCode() != FlashNative.E_NO_DIRECT) {
-                batch.close();
-                throw e;
-            }
-            r = FlashReader.open(pack.dir().resolve(pack.manifest().dram().file().path()), options.withDirect(false));
+            reader = FfnReads.openPreferDirect(pack.dir().resolve(pack.manifest().dram().file().path()), options);
+        } catch (IOException | RuntimeException e) {
+            batch.close();
+            throw e;
         }
-        reader = r;
     }
 
     /** The layer index of a tensor named layers.L.*, or -1. */

@@ -1,9 +1,9 @@
 package io.flashlm.engine;
 
 import io.flashlm.model.ModelConfig;
-import io.flashlm.nativeabi.FlashNative;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.PackLayout;
+import io.flashlm.sparse.LargeBuffers;
 import io.flashlm.sparse.SparseFfn;
 import io.flashlm.util.Progress;
 
@@ -27,10 +27,7 @@ final class ResidentFfn extends EngineFfn {
         boolean records = g.layout() == PackLayout.BUNDLED;
         for (int l = 0; l < matrices.length; l++) {
             long bytes = rowBytes * g.neurons();
-            matrices[l] = arena.allocate(bytes, bytes >= (2 << 20) ? 2 << 20 : 4096);
-            if (bytes >= (2 << 20)) {
-                FlashNative.adviseHugepage(matrices[l], bytes);
-            }
+            matrices[l] = LargeBuffers.allocate(arena, bytes);
             for (int s = 0; s < g.neurons(); s += loadRows) {
                 int k = Math.min(loadRows, g.neurons() - s);
                 if (records) {

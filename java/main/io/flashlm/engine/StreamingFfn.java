@@ -1,9 +1,9 @@
 package io.flashlm.engine;
 
 import io.flashlm.model.ModelConfig;
-import io.flashlm.nativeabi.FlashNative;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.predictor.Predictor;
+import io.flashlm.sparse.LargeBuffers;
 import io.flashlm.sparse.SparseFfn;
 
 import java.io.IOException;
@@ -37,11 +37,7 @@ final class StreamingFfn extends EngineFfn {
         this.chunkRows = chunkRows;
         this.records = records;
         this.rowBytes = ResidentFfn.rowBytes(g);
-        long bytes = rowBytes * chunkRows;
-        this.matrix = arena.allocate(bytes, bytes >= (2 << 20) ? 2 << 20 : 4096);
-        if (bytes >= (2 << 20)) {
-            FlashNative.adviseHugepage(matrix, bytes);
-        }
+        this.matrix = LargeBuffers.allocate(arena, rowBytes * chunkRows);
         this.rowBias = arena.allocate(4L * chunkRows, 64);
         this.active = new int[g.neurons()];
         if (predictor == null) {

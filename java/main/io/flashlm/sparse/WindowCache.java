@@ -1,6 +1,5 @@
 package io.flashlm.sparse;
 
-import io.flashlm.nativeabi.FlashNative;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -26,9 +25,6 @@ import java.util.Arrays;
  * plus the active set. Not thread-safe: one caller per layer.
  */
 public final class WindowCache {
-    /** Allocations of at least this size are aligned to 2 MiB and advised to use huge pages. */
-    private static final long HUGE = 2L << 20;
-
     private final int neurons;
     private final int capacity;
     private final int window;
@@ -88,10 +84,7 @@ public final class WindowCache {
         this.recordBytes = recordBytes;
         this.rowBytes = rowBytes;
         long bytes = Math.multiplyExact(rowBytes, (long) capacity);
-        this.matrix = arena.allocate(bytes, bytes >= HUGE ? HUGE : 4096);
-        if (bytes >= HUGE) {
-            FlashNative.adviseHugepage(matrix, bytes);
-        }
+        this.matrix = LargeBuffers.allocate(arena, bytes);
         this.rowBias = arena.allocate((long) capacity * Float.BYTES, 64);
         this.neuronBias = bias;
         this.rowNeuron = new int[capacity];

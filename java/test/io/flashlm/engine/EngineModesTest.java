@@ -5,6 +5,7 @@ import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.SyntheticPackWriter;
 import io.flashlm.pack.SyntheticShape;
 import io.flashlm.tensor.DType;
+import io.flashlm.testing.Logits;
 import io.flashlm.testing.TestFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,33 +83,14 @@ class EngineModesTest {
                 } else if (forced != null) {
                     token = forced[pos + 1];
                 } else {
-                    token = argmax(out[pos]);
+                    token = Logits.argmax(out[pos]);
                 }
             }
         }
         return out;
     }
 
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 
-    static String firstDifference(float[][] a, float[][] b) {
-        for (int p = 0; p < a.length; p++) {
-            for (int i = 0; i < a[p].length; i++) {
-                if (Float.floatToRawIntBits(a[p][i]) != Float.floatToRawIntBits(b[p][i])) {
-                    return "position " + p + ", logit " + i + ": " + a[p][i] + " vs " + b[p][i];
-                }
-            }
-        }
-        return null;
-    }
 
     static float[][] run(Path pack, EngineOptions o) throws IOException {
         try (FlashEngine e = FlashEngine.open(pack, o)) {
@@ -126,14 +108,14 @@ class EngineModesTest {
             if (mode == EngineMode.DENSE || (mode == EngineMode.MMAP && l == PackLayout.UNBUNDLED)) {
                 continue;
             }
-            assertNull(firstDifference(dense, run(pack, oracle(mode))), mode.id());
+            assertNull(Logits.firstDifference(dense, run(pack, oracle(mode))), mode.id());
         }
         // caches that overflow (resets) or are smaller than a token's set (streamed), and merged reads
-        assertNull(firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withCacheRows(90))), "flash, 90 rows");
-        assertNull(firstDifference(dense, run(pack, oracle(EngineMode.WINDOW).withCacheRows(20))), "window, 20 rows");
-        assertNull(firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withProbe(probe).withWindow(2))),
+        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withCacheRows(90))), "flash, 90 rows");
+        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.WINDOW).withCacheRows(20))), "window, 20 rows");
+        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withProbe(probe).withWindow(2))),
                 "flash, merging gaps");
-        assertNull(firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withThreads(1).withDirect(false))),
+        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withThreads(1).withDirect(false))),
                 "flash, 1 thread, buffered");
     }
 
@@ -181,7 +163,7 @@ class EngineModesTest {
     void generatedTokensAreTheSameAcrossModes() throws IOException {
         Path pack = pack("F32-bundled-4096", DType.F32, PackLayout.BUNDLED, 4096);
         float[][] dense = run(pack, oracle(EngineMode.DENSE));
-        int[] ids = Arrays.stream(dense).mapToInt(EngineModesTest::argmax).toArray();
+        int[] ids = Arrays.stream(dense).mapToInt(Logits::argmax).toArray();
         assertEquals(PROMPT.length + GENERATED, ids.length);
         assertTrue(Arrays.stream(ids).distinct().count() > 3, "the generation should not be degenerate");
     }

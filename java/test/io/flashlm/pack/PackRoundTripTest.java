@@ -1,5 +1,6 @@
 package io.flashlm.pack;
 
+import io.flashlm.testing.Logits;
 import io.flashlm.bench.SyntheticLlamaGguf;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;

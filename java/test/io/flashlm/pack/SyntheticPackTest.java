@@ -1,5 +1,6 @@
 package io.flashlm.pack;
 
+import io.flashlm.testing.Logits;
 import io.flashlm.api.FlashModel;
 import io.flashlm.api.GenerateOptions;
 import io.flashlm.api.Generation;

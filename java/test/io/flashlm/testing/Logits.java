@@ -1,4 +1,4 @@
-package io.flashlm.pack;
+package io.flashlm.testing;
 
 import io.flashlm.model.InferenceState;
 import io.flashlm.model.LanguageModel;
@@ -8,11 +8,11 @@ import java.lang.foreign.MemorySegment;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /** The logits a model gives at every position of a token sequence, and comparisons of them. */
-final class Logits {
+public final class Logits {
     private Logits() {
     }
 
-    static float[][] of(LanguageModel m, int[] tokens) {
+    public static float[][] of(LanguageModel m, int[] tokens) {
         InferenceState s = m.newState();
         float[][] out = new float[tokens.length][];
         for (int pos = 0; pos < tokens.length; pos++) {
@@ -23,7 +23,7 @@ final class Logits {
     }
 
     /** The first position and index where the bits differ, or null when all are identical. */
-    static String firstDifference(float[][] a, float[][] b) {
+    public static String firstDifference(float[][] a, float[][] b) {
         for (int p = 0; p < a.length; p++) {
             for (int i = 0; i < a[p].length; i++) {
                 if (Float.floatToRawIntBits(a[p][i]) != Float.floatToRawIntBits(b[p][i])) {
@@ -35,7 +35,7 @@ final class Logits {
     }
 
     /** max |a - b| over all positions, relative to max |a|. */
-    static double maxRelativeError(float[][] a, float[][] b) {
+    public static double maxRelativeError(float[][] a, float[][] b) {
         double maxDiff = 0, maxAbs = 0;
         for (int p = 0; p < a.length; p++) {
             for (int i = 0; i < a[p].length; i++) {
@@ -47,7 +47,7 @@ final class Logits {
     }
 
     /** Positions where the arg-max agrees, as a fraction. */
-    static double top1Agreement(float[][] a, float[][] b) {
+    public static double top1Agreement(float[][] a, float[][] b) {
         int same = 0;
         for (int p = 0; p < a.length; p++) {
             same += argmax(a[p]) == argmax(b[p]) ? 1 : 0;
@@ -55,7 +55,7 @@ final class Logits {
         return (double) same / a.length;
     }
 
-    static int argmax(float[] v) {
+    public static int argmax(float[] v) {
         int best = 0;
         for (int i = 1; i < v.length; i++) {
             if (v[i] > v[best]) {
