@@ -4,7 +4,6 @@ import io.flashlm.engine.EngineOptions;
 import io.flashlm.engine.FlashEngine;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.ModelConfig;
-import io.flashlm.model.ModelLoader;
 import io.flashlm.tokenizer.Tokenizer;
 
 import java.io.IOException;

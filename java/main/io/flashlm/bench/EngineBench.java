@@ -114,7 +114,7 @@ public final class EngineBench {
             String m = e.getMessage();
             int nl = m.indexOf('\n');
             return new Result(o.mode().id(), Status.DOES_NOT_FIT, (nl < 0 ? m : m.substring(0, nl)).trim(), null, 0,
-                    o.memoryBytes(), 0, null, o.direct(), (System.nanoTime() - start) / 1e9,
+                    o.memoryBytes().orElse(0), 0, null, o.direct(), (System.nanoTime() - start) / 1e9,
                     nl < 0 ? "" : m.substring(nl + 1), List.of());
         }
         try (engine; InferenceState state = engine.newState()) {
@@ -131,7 +131,7 @@ public final class EngineBench {
             progress.finish();
             EngineStats.Summary s = engine.stats().summary(promptTokens);
             return new Result(o.mode().id(), Status.OK, "", s, engine.budget().used(), engine.budget().limit(),
-                    engine.cacheRows(), engine.predictorKind(), o.direct(), (System.nanoTime() - start) / 1e9,
+                    engine.cacheRows(), engine.predictorKind() == null ? null : engine.predictorKind().id(), o.direct(), (System.nanoTime() - start) / 1e9,
                     engine.budget().table(), List.of());
         }
     }

@@ -10,6 +10,7 @@ import io.flashlm.engine.EngineOptions;
 import io.flashlm.pack.ManifestCodec;
 import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.PackManifest;
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.predictor.PredictorStore;
 import io.flashlm.predictor.TracePredictor;
 import io.flashlm.sparse.FlashCostModel;
@@ -116,7 +117,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (child) {
             List<EngineBench.Result> results = new ArrayList<>();
             for (EngineMode m : list) {
-                results.add(runOne(model, base.withMode(m), promptTokens, tokens, log));
+                results.add(runOne(model, base.toBuilder().mode(m).build(), promptTokens, tokens, log));
             }
             writeChildJson(results, json);
             return results.stream().anyMatch(r -> r.status() == EngineBench.Status.FAILED) ? 1 : 0;
@@ -169,7 +170,7 @@ public final class BenchCommand implements Callable<Integer> {
                     + " and " + tokens);
         }
         EngineOptions o = mixin.options(EngineMode.FLASH);
-        if (o.memoryBytes() <= 0) {
+        if (o.memoryBytes().isEmpty()) {
             throw new IllegalArgumentException("--memory must be positive");
         }
         PackManifest m = ManifestCodec.read(pack);
@@ -180,10 +181,10 @@ public final class BenchCommand implements Callable<Integer> {
                     + " context of " + needed + " positions; " + (needed > m.config().contextLength()
                     ? "the model holds " + m.config().contextLength() : "--context is " + context));
         }
-        o = o.withContextLength(context);
-        if (o.predictor() == null) {
-            List<String> stored = PredictorStore.available(pack);
-            o = o.withPredictor(stored.isEmpty() ? "trace" : stored.getFirst());
+        o = o.toBuilder().contextLength(context).build();
+        if (o.predictor().isEmpty()) {
+            List<PredictorKind> stored = PredictorStore.available(pack);
+            o = o.toBuilder().predictor(stored.isEmpty() ? PredictorKind.TRACE : stored.getFirst()).build();
             if (stored.isEmpty() && log != null) {
                 log.println("flashlm bench: " + pack + " stores no predictor; the predicting modes use synthetic"
                         + " activation traces (--predictor trace)");
@@ -200,21 +201,22 @@ public final class BenchCommand implements Callable<Integer> {
                            int tokens, long jvmAllowance, PrintStream log) throws IOException {
         PackManifest m = ManifestCodec.read(pack);
         // read before any mode runs, so that a bad probe file fails at once and not after minutes
-        FlashCostModel costs = base.probe() == null ? null : FlashCostModel.fromProbeJson(base.probe());
+        FlashCostModel costs = base.probe().isEmpty() ? null : FlashCostModel.fromProbeJson(base.probe().get());
         Map<String, PageCache.DropResult> drops = new LinkedHashMap<>();
         List<EngineBench.Result> results = new ArrayList<>();
         BenchReport.MmapBound mmap = null;
         boolean predicts = modes.stream().anyMatch(EngineMode::predicts);
-        TracePredictor.Params traces = predicts && "trace".equals(base.predictor()) ? TracePredictor.opt67b() : null;
+        TracePredictor.Params traces = predicts && base.predictor().orElse(null) == PredictorKind.TRACE
+                ? TracePredictor.opt67b() : null;
         TracePredictor.Stats traceStats = traces == null ? null
-                : TracePredictor.simulate(m.config().hiddenDim(), traces, base.windowOrDefault(), 200);
+                : TracePredictor.simulate(m.config().hiddenDim(), traces, base.window(), 200);
         for (EngineMode mode : modes) {
             PageCache.DropResult drop = PageCache.drop();
             drops.put(mode.id(), drop);
             if (log != null) {
                 log.printf(Locale.ROOT, "flashlm bench: %s: %s%n", mode.id(), drop);
             }
-            EngineOptions o = base.withMode(mode);
+            EngineOptions o = base.toBuilder().mode(mode).build();
             if (mode == EngineMode.MMAP) {
                 MmapRun r = runMmap(pack, o, promptTokens, tokens, jvmAllowance, log);
                 results.add(r.result());
@@ -227,9 +229,10 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         BenchReport.Setup setup = new BenchReport.Setup(pack, m.source(), shape(m), packBytes(m),
-                m.dram().file().size(), ffnBytes(m), base.memoryBytes(), promptTokens, tokens, base.threads(),
-                base.queueDepth(), base.backend().label(), base.direct(), base.windowOrDefault(),
-                predicts ? base.predictor() : "none", traces, traceStats, base.probe());
+                m.dram().file().size(), ffnBytes(m), base.memoryBytes().orElse(0), promptTokens, tokens,
+                base.threads(), base.queueDepth(), base.backend().label(), base.direct(), base.window(),
+                predicts ? base.predictor().map(PredictorKind::id).orElse("none") : "none", traces, traceStats,
+                base.probe().orElse(null));
         return new BenchReport(setup, MachineInfo.describe(pack), results, drops, mmap, costs, Instant.now());
     }
 
@@ -254,7 +257,7 @@ public final class BenchCommand implements Callable<Integer> {
             return EngineBench.run(pack, o, promptTokens, tokens, log);
         } catch (IOException | RuntimeException e) {
             String msg = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
-            return EngineBench.Result.failed(o.mode().id(), EngineBench.Status.FAILED, msg, o.memoryBytes(),
+            return EngineBench.Result.failed(o.mode().id(), EngineBench.Status.FAILED, msg, o.memoryBytes().orElse(0),
                     (System.nanoTime() - t0) / 1e9, List.of());
         }
     }
@@ -269,7 +272,7 @@ public final class BenchCommand implements Callable<Integer> {
      */
     static MmapRun runMmap(Path pack, EngineOptions o, int promptTokens, int tokens, long jvmAllowance,
                            PrintStream log) throws IOException {
-        long limit = o.memoryBytes() + jvmAllowance;
+        long limit = o.memoryBytes().orElse(0) + jvmAllowance;
         MemoryCgroup.Attempt attempt = MemoryCgroup.tryCreate("flashlm-bench-" + ProcessHandle.current().pid(),
                 limit);
         if (!attempt.created()) {
@@ -277,7 +280,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (log != null) {
                 log.println("flashlm bench: mmap runs with an unbounded page cache (" + why + "). To hold it by"
                         + " hand, run the mmap mode alone inside a cgroup, e.g.:\n" + MemoryCgroup.manualCommands(limit,
-                        "./flashlm bench --model " + pack + " --modes mmap --memory " + o.memoryBytes()));
+                        "./flashlm bench --model " + pack + " --modes mmap --memory " + o.memoryBytes().orElse(0)));
             }
             EngineBench.Result r = runOne(pack, o, promptTokens, tokens, log);
             return new MmapRun(r.withNotes(List.of("page cache unbounded (no memory cgroup; see the mmap line above)")),
@@ -315,7 +318,7 @@ public final class BenchCommand implements Callable<Integer> {
                         + (ooms > 0 ? " after " + ooms + " OOM kill(s): --memory + the JVM allowance ("
                         + ByteSizes.format(limit) + ") cannot hold it (raise --mmap-jvm-allowance?)" : "")
                         + (tail.isEmpty() ? "" : ": " + String.join(" / ", tail));
-                return new MmapRun(EngineBench.Result.failed("mmap", EngineBench.Status.FAILED, why, o.memoryBytes(),
+                return new MmapRun(EngineBench.Result.failed("mmap", EngineBench.Status.FAILED, why, o.memoryBytes().orElse(0),
                         seconds, List.of()), bound);
             }
             return new MmapRun(rs.getFirst(), bound);
@@ -347,17 +350,13 @@ public final class BenchCommand implements Callable<Integer> {
         }
         c.addAll(List.of("-cp", System.getProperty("java.class.path"), FlashlmCommand.class.getName(), "bench",
                 "--child", "--model", pack.toAbsolutePath().toString(), "--modes", o.mode().id(),
-                "--memory", Long.toString(o.memoryBytes()), "--tokens", Integer.toString(tokens),
+                "--memory", Long.toString(o.memoryBytes().orElse(0)), "--tokens", Integer.toString(tokens),
                 "--prompt-tokens", Integer.toString(promptTokens), "--json", json.toString(),
-                "--context", Integer.toString(o.contextLength()), "--threads", Integer.toString(o.threads()),
+                "--context", Integer.toString(o.contextLength().orElse(0)), "--threads", Integer.toString(o.threads()),
                 "--queue-depth", Integer.toString(o.queueDepth()), "--backend", o.backend().label(),
-                "--window", Integer.toString(o.window()), "--cache-rows", Integer.toString(o.cacheRows())));
-        if (o.predictor() != null) {
-            c.addAll(List.of("--predictor", o.predictor()));
-        }
-        if (o.probe() != null) {
-            c.addAll(List.of("--probe", o.probe().toAbsolutePath().toString()));
-        }
+                "--window", Integer.toString(o.window()), "--cache-rows", Integer.toString(o.cacheRows().orElse(0))));
+        o.predictor().ifPresent(k -> c.addAll(List.of("--predictor", k.id())));
+        o.probe().ifPresent(p -> c.addAll(List.of("--probe", p.toAbsolutePath().toString())));
         if (!o.direct()) {
             c.add("--buffered");
         }

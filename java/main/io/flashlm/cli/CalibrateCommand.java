@@ -2,7 +2,7 @@ package io.flashlm.cli;
 
 import io.flashlm.compute.ComputePool;
 import io.flashlm.model.LanguageModel;
-import io.flashlm.model.ModelLoader;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.pack.PackFormat;
 import io.flashlm.predictor.ActivationRecord;
 import io.flashlm.predictor.Agreement;
@@ -11,6 +11,7 @@ import io.flashlm.predictor.FfnLayers;
 import io.flashlm.predictor.LowRankPredictor;
 import io.flashlm.predictor.OraclePredictor;
 import io.flashlm.predictor.Predictor;
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.predictor.PredictorMetrics;
 import io.flashlm.predictor.PredictorStore;
 import io.flashlm.predictor.SvdBuilder;
@@ -120,12 +121,13 @@ public final class CalibrateCommand implements Callable<Integer> {
         }
         int nThreads = threads != null ? threads : ComputePool.defaultThreads(256);
         PrintStream progress = quiet ? null : System.err;
-        try (LanguageModel m = ModelLoader.load(model, null, nThreads); FfnLayers ffn = new FfnLayers(m)) {
-            String k = kind != null ? kind : ffn.gated() ? "threshold" : "trained";
-            if (!List.of("trained", "svd", "threshold", "oracle").contains(k)) {
+        try (LanguageModel m = ModelLoader.load(model, null, nThreads); FfnLayers ffn = FfnLayers.of(m)) {
+            PredictorKind k = kind != null ? PredictorKind.parse(kind)
+                    : ffn.gated() ? PredictorKind.THRESHOLD : PredictorKind.TRAINED;
+            if (k == PredictorKind.TRACE) {
                 throw new IllegalArgumentException("--predictor must be trained, svd, threshold or oracle, not " + k);
             }
-            if (text == null && !k.equals("svd") && !k.equals("oracle")) {
+            if (text == null && k != PredictorKind.SVD && k != PredictorKind.ORACLE) {
                 throw new IllegalArgumentException("--predictor " + k + " needs calibration text (--text FILE)");
             }
             System.err.println("flashlm: " + m.describe());
@@ -134,7 +136,7 @@ public final class CalibrateCommand implements Callable<Integer> {
             Map<String, Object> info = new LinkedHashMap<>();
             long t0 = System.nanoTime();
             Predictor p = switch (k) {
-                case "trained" -> {
+                case TRAINED -> {
                     Trainer.Options o = new Trainer.Options(rank, lastRank != null ? lastRank : 2 * rank, lastLayers,
                             epochs, learningRate, batch, posWeight, false,
                             trainThreads != null ? trainThreads : Math.min(2, nThreads), seed);
@@ -144,18 +146,18 @@ public final class CalibrateCommand implements Callable<Integer> {
                     info.put("epochs", o.epochs());
                     yield Trainer.train(calib, o, progress);
                 }
-                case "svd" -> {
+                case SVD -> {
                     int lr = lastRank != null ? lastRank : 2 * rank;
                     info.put("rank", rank);
                     info.put("last_rank", lr);
                     info.put("iterations", svdIterations);
                     yield SvdBuilder.build(ffn, rank, lr, lastLayers, svdIterations, seed, progress);
                 }
-                case "threshold" -> {
+                case THRESHOLD -> {
                     info.put("sparsity", sparsity);
                     yield ThresholdPredictor.calibrate(ffn, calib, sparsity);
                 }
-                default -> new OraclePredictor(ffn);
+                case ORACLE, TRACE -> new OraclePredictor(ffn);
             };
             if (recall != null) {
                 if (!(p instanceof LowRankPredictor lr)) {
@@ -179,7 +181,7 @@ public final class CalibrateCommand implements Callable<Integer> {
                 gatedNote(ffn);
                 calib.close();
             }
-            if (!noSave && !k.equals("oracle")) {
+            if (!noSave && k.stored()) {
                 Path dir = PredictorStore.save(model, p, info);
                 System.out.println("stored in " + dir + (p instanceof LowRankPredictor lr ? String.format(Locale.ROOT,
                         " (%.2f MB of predictor weights)", lr.byteSize() / 1e6) : ""));
@@ -216,11 +218,8 @@ public final class CalibrateCommand implements Callable<Integer> {
                 maxTokens);
         ActivationRecord rec = new ActivationRecord(ffn.layers(), ffn.dim(), ffn.neurons(),
                 CalibrationText.positions(seqs));
-        FfnLayers.observe(m, rec);
-        try {
-            CalibrationText.run(m, seqs, null, label, progress);
-        } finally {
-            FfnLayers.observe(m, null);
+        try (LanguageModel observed = FfnLayers.observe(m, rec)) {
+            CalibrationText.run(observed, seqs, null, label, progress);
         }
         return rec;
     }

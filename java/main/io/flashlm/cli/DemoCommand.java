@@ -10,6 +10,7 @@ import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.PackManifest;
 import io.flashlm.pack.SyntheticPackWriter;
 import io.flashlm.pack.SyntheticShape;
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.tensor.DType;
 import io.flashlm.util.ByteSizes;
 import picocli.CommandLine.Command;
@@ -137,8 +138,8 @@ public final class DemoCommand implements Callable<Integer> {
             if (costs == null && Files.isRegularFile(Path.of("flashlm-probe.json"))) {
                 costs = Path.of("flashlm-probe.json");
             }
-            EngineOptions base = EngineOptions.defaults().withMemory(budget).withPredictor("trace").withThreads(t)
-                    .withContextLength(promptTokens + tokens + 1).withProbe(costs);
+            EngineOptions base = EngineOptions.builder().memory(budget).predictor(PredictorKind.TRACE).threads(t)
+                    .contextLength(promptTokens + tokens + 1).probe(costs).build();
             BenchReport report = BenchCommand.run(dir, null, base, List.of(EngineMode.NAIVE, EngineMode.FLASH), promptTokens,
                     tokens, ByteSizes.parse(BenchCommand.DEFAULT_JVM_ALLOWANCE), log);
             System.out.println();

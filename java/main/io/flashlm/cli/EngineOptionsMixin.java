@@ -3,6 +3,7 @@ package io.flashlm.cli;
 import io.flashlm.compute.ComputePool;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.io.Backend;
 import io.flashlm.util.ByteSizes;
 import picocli.CommandLine.Option;
@@ -53,9 +54,25 @@ final class EngineOptionsMixin {
         if (costs == null && Files.isRegularFile(Path.of("flashlm-probe.json"))) {
             costs = Path.of("flashlm-probe.json");
         }
-        return new EngineOptions(mode, memory == null ? 0 : ByteSizes.parse(memory), predictor, window, cacheRows,
-                threads != null ? threads : ComputePool.defaultThreads(256), !buffered, context, queueDepth,
-                Backend.parse(backend), costs);
+        EngineOptions.Builder b = EngineOptions.builder().mode(mode)
+                .threads(threads != null ? threads : ComputePool.defaultThreads(256)).direct(!buffered)
+                .queueDepth(queueDepth).backend(Backend.parse(backend)).probe(costs);
+        if (memory != null) {
+            b.memory(ByteSizes.parse(memory));
+        }
+        if (predictor != null) {
+            b.predictor(PredictorKind.parse(predictor));
+        }
+        if (window != 0) {
+            b.window(window);
+        }
+        if (cacheRows != 0) {
+            b.cacheRows(cacheRows);
+        }
+        if (context != 0) {
+            b.contextLength(context);
+        }
+        return b.build();
     }
 
     /** Whether any engine-only option was given (they need a flash pack). */

@@ -86,7 +86,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         int[] reference = null;
         List<ModeResult> results = new ArrayList<>();
         for (EngineMode mode : list) {
-            try (FlashEngine e = FlashEngine.open(model, engine.options(mode).withContextLength(context))) {
+            try (FlashEngine e = FlashEngine.open(model, engine.options(mode).toBuilder().contextLength(context).build())) {
                 Progress p = new Progress(mode.id(), positions, System.err, !quiet && Progress.isTerminal());
                 int[] top1 = run(e, seqs, p);
                 p.finish();
@@ -97,7 +97,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                 for (int i = 0; i < top1.length; i++) {
                     agree += top1[i] == reference[i] ? 1 : 0;
                 }
-                results.add(new ModeResult(mode.id(), e.predictorKind(), top1.length, agree, e.stats().summary(0),
+                results.add(new ModeResult(mode.id(), e.predictorKind() == null ? null : e.predictorKind().id(), top1.length, agree, e.stats().summary(0),
                         e.cacheRows()));
             }
         }

@@ -110,11 +110,11 @@ public final class GenerateCommand implements Callable<Integer> {
      */
     private EngineOptions engineOptions() throws java.io.IOException {
         EngineOptions o = engine.options(mode == null ? EngineMode.FLASH : EngineMode.parse(mode));
-        if (o.contextLength() == 0) {
+        if (o.contextLength().isEmpty()) {
             PackManifest manifest = ManifestCodec.read(model);
             Tokenizer tok = PackTokenizer.load(model, manifest.tokenizer(), manifest.config().vocabSize());
             long needed = (long) tok.encode(prompt, true).length + maxTokens + 1;
-            o = o.withContextLength((int) Math.min(manifest.config().contextLength(), needed));
+            o = o.toBuilder().contextLength((int) Math.min(manifest.config().contextLength(), needed)).build();
         }
         return o;
     }

@@ -17,7 +17,7 @@ import java.lang.foreign.ValueLayout;
  * compute y = sum over neurons in ascending id of h_n * down_n with the same kernels, so they agree
  * bit for bit wherever they compute the same neurons.
  */
-abstract sealed class EngineFfn implements FeedForward, AutoCloseable
+abstract sealed class EngineFfn implements AutoCloseable
         permits ResidentFfn, MappedFfn, StreamingFfn, WindowedFfn {
     protected final FfnGeometry g;
     protected final int dtype;
@@ -29,12 +29,11 @@ abstract sealed class EngineFfn implements FeedForward, AutoCloseable
     protected final MemorySegment[] biases;
     protected final SparseFfn sparse;
     protected final EngineStats stats;
-    protected final LayerStager stager;
     /** 0, 1, 2, ...: the row order of a matrix whose rows are in neuron order. */
     protected final int[] identity;
 
     EngineFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
-              LayerStager stager, int identityRows) {
+              int identityRows) {
         this.g = g;
         this.dtype = SparseFfn.nativeDtype(g.dtype());
         this.dim = g.dim();
@@ -48,26 +47,19 @@ abstract sealed class EngineFfn implements FeedForward, AutoCloseable
         this.biases = biases;
         this.sparse = sparse;
         this.stats = stats;
-        this.stager = stager;
         this.identity = new int[identityRows];
         for (int i = 0; i < identityRows; i++) {
             identity[i] = i;
         }
     }
 
-    @Override
-    public void beginLayer(int layer) {
-        if (stager != null) {
-            try {
-                stager.load(layer);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
+    /** Layer {@code layer}'s FFN as the block the model's layer holds. */
+    final FeedForward layer(int layer) {
+        return (state, x, y) -> apply(layer, x, y);
     }
 
-    @Override
-    public final void apply(int layer, MemorySegment x, MemorySegment y) {
+    /** y (dim f32) = layer {@code layer}'s FFN of x, without the down bias (see {@link FeedForward#apply}). */
+    final void apply(int layer, MemorySegment x, MemorySegment y) {
         y.asSlice(0, dim * 4L).fill((byte) 0);
         try {
             run(layer, x, y);

@@ -40,24 +40,14 @@ public enum EngineMode {
         return description;
     }
 
+    /** How this mode runs: its budget lines and its FFN. */
+    ModePlan plan() {
+        return ModePlan.of(this);
+    }
+
     /** Whether a sparsity predictor picks the neurons computed. */
     public boolean predicts() {
-        return this == PREDICTOR || this == WINDOW || this == FLASH;
-    }
-
-    /** Whether resident neurons are kept across tokens in per-layer window caches. */
-    public boolean windowed() {
-        return this == WINDOW || this == FLASH;
-    }
-
-    /** Whether the FFN is read from flash through the engine's reader for each token. */
-    public boolean readsFfn() {
-        return this != DENSE && this != MMAP;
-    }
-
-    /** Whether a neuron's parts are read as one bundled record (else one read per part, as unbundled storage). */
-    public boolean bundledReads() {
-        return this == NAIVE || this == HYBRID || this == FLASH;
+        return plan().predicts();
     }
 
     public static EngineMode parse(String text) {

@@ -1,104 +1,160 @@
 package io.flashlm.engine;
 
-import io.flashlm.io.Backend;
 import io.flashlm.compute.ComputePool;
+import io.flashlm.io.Backend;
+import io.flashlm.predictor.PredictorKind;
 
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
- * How the flash engine runs a pack.
+ * How the flash engine runs a pack; made with {@link #builder()} (or {@link #toBuilder()} from another).
+ * What is left unset is derived when the pack is opened, as each accessor says.
  *
- * @param mode         the path through the engine
- * @param memoryBytes  the DRAM budget for everything the engine keeps resident; 0 for no limit
- * @param predictor    the predictor kind (trained, svd, threshold, oracle, trace); null for the best the pack has
- * @param window       k, the tokens whose active neurons stay resident; 0 for the default (5)
- * @param cacheRows    neuron-cache rows per layer; 0 to derive them from the budget
- * @param threads      compute threads
- * @param direct       read with O_DIRECT (bypassing the page cache, so that DRAM use is what the engine accounts)
- * @param contextLength positions the KV cache holds; 0 for the model's context
- * @param queueDepth   reads in flight per reader
- * @param backend      io_uring, pread or auto
- * @param probe        a flashlm-probe.json for the read planner's cost model; null to merge only neighbours
+ * @param mode          the path through the engine
+ * @param memoryBytes   the DRAM budget for everything the engine keeps resident; empty for no limit
+ * @param predictor     the predictor kind; empty for the best the pack has
+ * @param window        k, the tokens whose active neurons stay resident ({@value #DEFAULT_WINDOW} by default)
+ * @param cacheRows     neuron-cache rows per layer; empty to derive them from the budget
+ * @param threads       compute threads
+ * @param direct        read with O_DIRECT (bypassing the page cache, so that DRAM use is what the engine accounts)
+ * @param contextLength positions the KV cache holds; empty for the model's context
+ * @param queueDepth    reads in flight per reader
+ * @param backend       io_uring, pread or auto
+ * @param probe         a flashlm-probe.json for the read planner's cost model; empty to merge only neighbours
  */
-public record EngineOptions(EngineMode mode, long memoryBytes, String predictor, int window, int cacheRows, int threads,
-                            boolean direct, int contextLength, int queueDepth, Backend backend, Path probe) {
+public record EngineOptions(EngineMode mode, OptionalLong memoryBytes, Optional<PredictorKind> predictor, int window,
+                            OptionalInt cacheRows, int threads, boolean direct, OptionalInt contextLength,
+                            int queueDepth, Backend backend, Optional<Path> probe) {
     public static final int DEFAULT_WINDOW = 5;
 
     public EngineOptions {
-        if (mode == null || backend == null) {
-            throw new IllegalArgumentException("mode and backend must be given");
+        if (mode == null || backend == null || memoryBytes == null || predictor == null || cacheRows == null
+                || contextLength == null || probe == null) {
+            throw new IllegalArgumentException("engine options: every field must be given (use Optional.empty() for"
+                    + " the defaults)");
         }
-        if (memoryBytes < 0 || window < 0 || cacheRows < 0 || contextLength < 0) {
-            throw new IllegalArgumentException("memory, window, cache rows and context must not be negative");
+        if (memoryBytes.orElse(1) <= 0 || cacheRows.orElse(1) <= 0 || contextLength.orElse(1) <= 0) {
+            throw new IllegalArgumentException("memory, cache rows and context must be positive when given, were "
+                    + memoryBytes + ", " + cacheRows + " and " + contextLength);
         }
-        if (threads < 1 || threads > 256 || queueDepth < 1 || queueDepth > 4096) {
-            throw new IllegalArgumentException("threads must be in 1..256 and queue depth in 1..4096, were " + threads
-                    + " and " + queueDepth);
+        if (window < 1 || threads < 1 || threads > 256 || queueDepth < 1 || queueDepth > 4096) {
+            throw new IllegalArgumentException("window must be at least 1, threads in 1..256 and queue depth in"
+                    + " 1..4096, were " + window + ", " + threads + " and " + queueDepth);
         }
     }
 
     /** flash mode, no memory limit, the pack's best predictor, O_DIRECT, all cores. */
     public static EngineOptions defaults() {
-        return new EngineOptions(EngineMode.FLASH, 0, null, 0, 0,
-                ComputePool.defaultThreads(Runtime.getRuntime().availableProcessors()), true, 0, 32, Backend.AUTO, null);
+        return builder().build();
     }
 
-    public int windowOrDefault() {
-        return window == 0 ? DEFAULT_WINDOW : window;
+    /** A builder with the defaults of {@link #defaults()}. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public EngineOptions withMode(EngineMode m) {
-        return new EngineOptions(m, memoryBytes, predictor, window, cacheRows, threads, direct, contextLength, queueDepth,
-                backend, probe);
+    /** A builder holding these options, to change some of them. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.mode = mode;
+        b.memoryBytes = memoryBytes;
+        b.predictor = predictor;
+        b.window = window;
+        b.cacheRows = cacheRows;
+        b.threads = threads;
+        b.direct = direct;
+        b.contextLength = contextLength;
+        b.queueDepth = queueDepth;
+        b.backend = backend;
+        b.probe = probe;
+        return b;
     }
 
-    public EngineOptions withMemory(long bytes) {
-        return new EngineOptions(mode, bytes, predictor, window, cacheRows, threads, direct, contextLength, queueDepth,
-                backend, probe);
-    }
+    /** Builds {@link EngineOptions}; each setter documents its field on the record. */
+    public static final class Builder {
+        private EngineMode mode = EngineMode.FLASH;
+        private OptionalLong memoryBytes = OptionalLong.empty();
+        private Optional<PredictorKind> predictor = Optional.empty();
+        private int window = DEFAULT_WINDOW;
+        private OptionalInt cacheRows = OptionalInt.empty();
+        private int threads = ComputePool.defaultThreads(Runtime.getRuntime().availableProcessors());
+        private boolean direct = true;
+        private OptionalInt contextLength = OptionalInt.empty();
+        private int queueDepth = 32;
+        private Backend backend = Backend.AUTO;
+        private Optional<Path> probe = Optional.empty();
 
-    public EngineOptions withPredictor(String kind) {
-        return new EngineOptions(mode, memoryBytes, kind, window, cacheRows, threads, direct, contextLength, queueDepth,
-                backend, probe);
-    }
+        private Builder() {
+        }
 
-    public EngineOptions withWindow(int k) {
-        return new EngineOptions(mode, memoryBytes, predictor, k, cacheRows, threads, direct, contextLength, queueDepth,
-                backend, probe);
-    }
+        public Builder mode(EngineMode m) {
+            mode = m;
+            return this;
+        }
 
-    public EngineOptions withCacheRows(int rows) {
-        return new EngineOptions(mode, memoryBytes, predictor, window, rows, threads, direct, contextLength, queueDepth,
-                backend, probe);
-    }
+        /** The DRAM budget in bytes. */
+        public Builder memory(long bytes) {
+            memoryBytes = OptionalLong.of(bytes);
+            return this;
+        }
 
-    public EngineOptions withThreads(int n) {
-        return new EngineOptions(mode, memoryBytes, predictor, window, cacheRows, n, direct, contextLength, queueDepth,
-                backend, probe);
-    }
+        /** No memory limit. */
+        public Builder unlimitedMemory() {
+            memoryBytes = OptionalLong.empty();
+            return this;
+        }
 
-    public EngineOptions withDirect(boolean d) {
-        return new EngineOptions(mode, memoryBytes, predictor, window, cacheRows, threads, d, contextLength, queueDepth,
-                backend, probe);
-    }
+        public Builder predictor(PredictorKind kind) {
+            predictor = Optional.ofNullable(kind);
+            return this;
+        }
 
-    public EngineOptions withContextLength(int n) {
-        return new EngineOptions(mode, memoryBytes, predictor, window, cacheRows, threads, direct, n, queueDepth,
-                backend, probe);
-    }
+        public Builder window(int k) {
+            window = k;
+            return this;
+        }
 
-    public EngineOptions withQueueDepth(int q) {
-        return new EngineOptions(mode, memoryBytes, predictor, window, cacheRows, threads, direct, contextLength, q,
-                backend, probe);
-    }
+        public Builder cacheRows(int rows) {
+            cacheRows = OptionalInt.of(rows);
+            return this;
+        }
 
-    public EngineOptions withBackend(Backend b) {
-        return new EngineOptions(mode, memoryBytes, predictor, window, cacheRows, threads, direct, contextLength,
-                queueDepth, b, probe);
-    }
+        public Builder threads(int n) {
+            threads = n;
+            return this;
+        }
 
-    public EngineOptions withProbe(Path p) {
-        return new EngineOptions(mode, memoryBytes, predictor, window, cacheRows, threads, direct, contextLength,
-                queueDepth, backend, p);
+        public Builder direct(boolean d) {
+            direct = d;
+            return this;
+        }
+
+        public Builder contextLength(int n) {
+            contextLength = OptionalInt.of(n);
+            return this;
+        }
+
+        public Builder queueDepth(int q) {
+            queueDepth = q;
+            return this;
+        }
+
+        public Builder backend(Backend b) {
+            backend = b;
+            return this;
+        }
+
+        public Builder probe(Path p) {
+            probe = Optional.ofNullable(p);
+            return this;
+        }
+
+        public EngineOptions build() {
+            return new EngineOptions(mode, memoryBytes, predictor, window, cacheRows, threads, direct, contextLength,
+                    queueDepth, backend, probe);
+        }
     }
 }

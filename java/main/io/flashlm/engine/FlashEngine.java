@@ -2,29 +2,24 @@ package io.flashlm.engine;
 
 import io.flashlm.compute.ComputePool;
 import io.flashlm.io.ReaderOptions;
+import io.flashlm.model.FeedForward;
 import io.flashlm.model.InferenceState;
 import io.flashlm.model.LanguageModel;
+import io.flashlm.model.ModelAssembly;
 import io.flashlm.model.ModelConfig;
-import io.flashlm.model.TransformerModel;
 import io.flashlm.model.VectorOps;
 import io.flashlm.pack.DenseFfn;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FlashPack;
-import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.PackLoader;
 import io.flashlm.pack.PackManifest;
 import io.flashlm.pack.PackTensorNames;
 import io.flashlm.predictor.FfnLayers;
-import io.flashlm.predictor.LowRankPredictor;
 import io.flashlm.predictor.Predictor;
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.predictor.PredictorStore;
-import io.flashlm.predictor.TracePredictor;
-import io.flashlm.sparse.FlashCostModel;
-import io.flashlm.sparse.ReadPlanner;
 import io.flashlm.sparse.SparseFfn;
 import io.flashlm.tokenizer.Tokenizer;
-import io.flashlm.util.ByteSizes;
-import io.flashlm.util.Progress;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -34,6 +29,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * A flash pack run by the flash engine: the DRAM part in memory, the FFN on flash, read and computed
@@ -45,20 +41,18 @@ public final class FlashEngine implements LanguageModel {
     /** Cap on the scratch matrix of the streaming modes: large enough for long reads, small beside any budget. */
     static final long MAX_SCRATCH = 64L << 20;
 
-    private final TransformerModel model;
-    private final EngineFfn ffn;
+    private final LanguageModel model;
     private final EngineStats stats;
     private final MemoryBudget budget;
     private final EngineOptions options;
-    private final String predictorKind;
+    private final PredictorKind predictorKind;
     private final int cacheRows;
     private final String description;
     private long lastReadBytes = -1;
 
-    private FlashEngine(TransformerModel model, EngineFfn ffn, EngineStats stats, MemoryBudget budget,
-                        EngineOptions options, String predictorKind, int cacheRows, String description) {
+    private FlashEngine(LanguageModel model, EngineStats stats, MemoryBudget budget, EngineOptions options,
+                        PredictorKind predictorKind, int cacheRows, String description) {
         this.model = model;
-        this.ffn = ffn;
         this.stats = stats;
         this.budget = budget;
         this.options = options;
@@ -93,180 +87,98 @@ public final class FlashEngine implements LanguageModel {
 
     private static FlashEngine build(FlashPack pack, EngineOptions o, Arena arena, List<AutoCloseable> opened,
                                      PrintStream progress) throws IOException {
-        EngineMode mode = o.mode();
+        ModePlan plan = o.mode().plan();
         ModelConfig pc = pack.config();
-        FfnGeometry g = pack.ffnGeometry();
-        int context = o.contextLength() == 0 ? pc.contextLength() : Math.min(o.contextLength(), pc.contextLength());
+        int context = Math.min(o.contextLength().orElse(pc.contextLength()), pc.contextLength());
         ModelConfig c = pc.withContextLength(context);
-        boolean bundled = g.layout() == PackLayout.BUNDLED;
-        String kind = mode.predicts() ? predictorKind(pack, o) : null;
-        boolean upGateInDram = "oracle".equals(kind) || "threshold".equals(kind);
-        EngineStats stats = new EngineStats();
+        FfnGeometry g = pack.ffnGeometry();
+        PredictorKind kind = plan.predicts() ? predictorKind(pack, o) : null;
         ReaderOptions readerOptions = new ReaderOptions(o.backend(), o.direct(), o.queueDepth(), 4);
-        MemoryBudget budget = new MemoryBudget(o.memoryBytes());
+        MemoryBudget budget = new MemoryBudget(o.memoryBytes().orElse(0));
+        PlanContext cx = new PlanContext(pack, c, o, readerOptions, budget, new EngineStats(), arena, opened, progress);
 
         // the fixed part: DRAM tensors, vectors, KV cache, predictor
-        LayerStager stager = null;
-        if (mode == EngineMode.NAIVE) {
-            stager = new LayerStager(pack, readerOptions, stats, arena);
-            opened.add(stager);
-            budget.add("DRAM part without the layer matrices", pack.dram().byteSize() - stager.stagedTensorBytes());
-            budget.add("staging for one layer's matrices", stager.stagingBytes());
-        } else {
-            budget.add("DRAM part (dram.bin)", pack.dram().byteSize());
-        }
+        plan.accountDram(cx);
         budget.add("norms and biases as f32", vectorBytes(pack.manifest()));
         budget.add("KV cache and activations (" + context + " positions)", InferenceState.bytesFor(c));
-        if (upGateInDram) {
-            budget.add("up/gate rows for the " + kind + " predictor", (long) c.layers() * DenseFfn.upGateBytes(g));
-        }
-        Predictor fromPack = null;
-        if ("trace".equals(kind)) {
-            fromPack = new TracePredictor(c.layers(), c.dim(), c.hiddenDim(), TracePredictor.opt67b());
-            budget.add("trace predictor state", 8L * c.layers() * c.hiddenDim());
-        } else if (kind != null && !upGateInDram) {
-            fromPack = PredictorStore.loadLowRank(pack.dir(), kind, c.layers(), c.dim(), c.hiddenDim());
-            budget.add(kind + " predictor", ((LowRankPredictor) fromPack).byteSize());
+        Predictor predictor = null;
+        if (kind != null && kind.needsUpGate()) {
+            budget.add("up/gate rows for the " + kind.id() + " predictor", (long) c.layers() * DenseFfn.upGateBytes(g));
+        } else if (kind != null) {
+            predictor = kind.load(pack.dir(), c, null);
+            budget.add(kind.residentLabel(), kind.residentBytes(predictor, c));
         }
         budget.require("the DRAM part with the KV cache and the predictor");
 
         // the FFN's own buffers, sized from what is left
-        long rowBytes = ResidentFfn.rowBytes(g);
-        int parts = g.parts().size();
-        boolean recordReads = mode.bundledReads() && bundled;
-        int files = g.filesPerLayer();
-        int batchCapacity = g.neurons() * parts + 16;
-        if (mode.readsFfn() || mode == EngineMode.DENSE) {
-            budget.add("I/O buffers (" + c.layers() * files + " readers)",
-                    ioBytes(readerOptions, g, c.layers() * files, batchCapacity, recordReads || mode == EngineMode.DENSE
-                            && bundled));
+        if (plan.usesReaders()) {
+            int readers = c.layers() * g.filesPerLayer();
+            budget.add("I/O buffers (" + readers + " readers)",
+                    ioBytes(readerOptions, g, readers, cx.batchCapacity, plan.readsRecords(cx)));
         }
         budget.require("the fixed part with the I/O buffers");
-        int maxRows;
-        int cacheRows = 0;
-        switch (mode) {
-            case DENSE -> {
-                budget.add("FFN, all layers", (long) c.layers() * g.neurons() * rowBytes);
-                maxRows = g.neurons();
-            }
-            case MMAP -> {
-                budget.add("FFN pages (OS page cache, not held by the engine)", 0);
-                maxRows = g.neurons();
-            }
-            case NAIVE, HYBRID, PREDICTOR -> {
-                long room = Math.min(MAX_SCRATCH, budget.left());
-                maxRows = (int) Math.min(g.neurons(), room / (rowBytes + 4));
-                if (maxRows < 1) {
-                    budget.add("one FFN record", rowBytes + 4);
-                    budget.require("the fixed part with one FFN record");
-                }
-                budget.add("FFN scratch (" + maxRows + " rows)", StreamingFfn.scratchBytes(g, maxRows));
-            }
-            case WINDOW, FLASH -> {
-                if (mode == EngineMode.FLASH && bundled) {
-                    budget.add("staging for merged reads", WindowedFfn.stagingBytes(g));
-                }
-                long perRow = (long) c.layers() * WindowedFfn.cacheRowBytes(g, o.windowOrDefault());
-                long fixed = (long) c.layers() * WindowedFfn.cacheBytes(g, 0, o.windowOrDefault());
-                cacheRows = o.cacheRows() > 0 ? Math.min(o.cacheRows(), g.neurons())
-                        : (int) Math.min(g.neurons(), Math.max(0, (budget.left() - fixed) / perRow));
-                if (cacheRows < 1) {
-                    budget.add("one neuron-cache row per layer", fixed + perRow);
-                    budget.require("the fixed part with one neuron-cache row per layer");
-                }
-                budget.add("neuron caches (" + c.layers() + " layers x " + cacheRows + " rows of "
-                        + ByteSizes.format(rowBytes) + ", window " + o.windowOrDefault() + ")",
-                        (long) c.layers() * WindowedFfn.cacheBytes(g, cacheRows, o.windowOrDefault()));
-                maxRows = cacheRows;
-            }
-            default -> throw new IllegalStateException(mode.toString());
-        }
+        ModePlan.Sizing sizing = plan.accountFfn(cx);
         budget.require("the engine");
 
-        // the model over the DRAM part, then its FFN
-        MemorySegment[] biases = upBiases(pack, c, arena);
-        final LayerStager staged = stager;
-        TransformerModel model = (TransformerModel) PackLoader.model(pack, c,
-                staged == null ? pack::tensor : name -> staged.tensor(pack, name),
-                upGateInDram ? l -> DenseFfn.loadUpGate(pack, l, arena) : l -> DenseFfn.NONE,
-                new ComputePool(o.threads()), () -> closeAll(opened), PackLoader.describe(pack.dir(), pack, mode.id()));
-        Predictor predictor = fromPack;
-        if (upGateInDram) {
-            FfnLayers layers = new FfnLayers(model);
-            opened.add(layers);
-            predictor = PredictorStore.load(pack.dir(), kind, layers);
+        // the FFN, then the model over the DRAM part with the FFN's blocks in its layers
+        cx.biases = upBiases(pack, c, arena);
+        if (kind != null && kind.needsUpGate()) {
+            predictor = kind.load(pack.dir(), c, upGateRows(pack, c, cx.biases, arena));
         }
-        SparseFfn sparse = new SparseFfn(o.threads(), Math.max(1, maxRows), arena);
+        SparseFfn sparse = new SparseFfn(o.threads(), Math.max(1, sizing.maxRows()), arena);
         EngineFfn ffn;
         try {
-            ffn = switch (mode) {
-                case DENSE -> {
-                    try (FfnReads reads = new FfnReads(pack, readerOptions, batchCapacity, stats)) {
-                        Progress p = new Progress("loading the FFN", (long) c.layers() * g.neurons() * g.recordBytes(),
-                                progress == null ? System.err : progress, progress != null);
-                        ResidentFfn r = new ResidentFfn(g, c, biases, sparse, stats, reads,
-                                Math.max(1, (batchCapacity - 16) / parts), arena, p);
-                        p.finish();
-                        yield r;
-                    }
-                }
-                case MMAP -> new MappedFfn(pack, c, biases, sparse, stats, arena);
-                case NAIVE, HYBRID, PREDICTOR -> new StreamingFfn(g, c, biases, sparse, stats, staged,
-                        new FfnReads(pack, readerOptions, batchCapacity, stats), predictor, maxRows, recordReads, arena);
-                case WINDOW, FLASH -> {
-                    ReadPlanner planner = mode == EngineMode.FLASH && bundled
-                            ? planner(o, g, cacheRows) : null;
-                    yield new WindowedFfn(g, c, biases, sparse, stats,
-                            new FfnReads(pack, readerOptions, batchCapacity, stats), predictor, cacheRows,
-                            o.windowOrDefault(), planner, arena);
-                }
-            };
+            ffn = plan.build(cx, sizing, sparse, predictor);
         } catch (IOException | RuntimeException e) {
             sparse.close();
-            model.close();
             throw e;
         }
-        opened.add(0, ffn);
-        model.setFeedForward(ffn);
-        String description = model.describe() + "; " + mode.description() + ": " + ffn.describe()
-                + (mode == EngineMode.FLASH && bundled ? "; cost model: " + (o.probe() == null
-                ? "none (only neighbouring records share a read)" : o.probe().toString()) : "");
-        return new FlashEngine(model, ffn, stats, budget, o, kind, cacheRows, description);
+        opened.addFirst(ffn);
+        LayerStager stager = cx.stager;
+        ModelAssembly assembly = ModelAssembly.of((layer, config, weights, dense) -> ffn.layer(layer),
+                stager == null ? ModelAssembly.LayerPrelude.NONE : stager::loadUnchecked);
+        LanguageModel model = PackLoader.model(pack, c, stager == null ? pack::tensor : name -> stager.tensor(pack, name),
+                l -> DenseFfn.NONE, assembly, new ComputePool(o.threads()), () -> closeAll(opened),
+                PackLoader.describe(pack.dir(), pack, o.mode().id()));
+        String description = model.describe() + "; " + o.mode().description() + ": " + ffn.describe()
+                + plan.describeExtra(cx);
+        return new FlashEngine(model, cx.stats, budget, o, kind, sizing.cacheRows(), description);
     }
 
     /** The predictor kind asked for, or the best the pack holds. */
-    private static String predictorKind(FlashPack pack, EngineOptions o) {
-        if (o.predictor() != null) {
-            String k = o.predictor();
-            if (!k.equals("oracle") && !k.equals("trace") && !PredictorStore.available(pack.dir()).contains(k)) {
+    private static PredictorKind predictorKind(FlashPack pack, EngineOptions o) {
+        List<PredictorKind> available = PredictorStore.available(pack.dir());
+        if (o.predictor().isPresent()) {
+            PredictorKind k = o.predictor().get();
+            if (k.stored() && !available.contains(k)) {
                 throw new IllegalArgumentException("the pack " + pack.dir() + " has no " + k + " predictor (it has: "
-                        + describeAvailable(pack) + "); make one with flashlm calibrate, or use --predictor oracle"
+                        + describeAvailable(available) + "); make one with flashlm calibrate, or use --predictor oracle"
                         + " (true activations) or trace (synthetic activation traces)");
             }
             return k;
         }
-        List<String> available = PredictorStore.available(pack.dir());
         if (available.isEmpty()) {
             throw new IllegalArgumentException("mode " + o.mode().id() + " needs a sparsity predictor and the pack "
                     + pack.dir() + " has none: run flashlm calibrate on it (trained, svd or threshold), or pass"
                     + " --predictor oracle to compute the true activations, or --predictor trace for synthetic"
                     + " activation traces (synthetic packs)");
         }
-        return available.get(0);
+        return available.getFirst();
     }
 
-    private static String describeAvailable(FlashPack pack) {
-        List<String> a = PredictorStore.available(pack.dir());
-        return a.isEmpty() ? "none" : String.join(", ", a);
+    private static String describeAvailable(List<PredictorKind> a) {
+        return a.isEmpty() ? "none" : a.stream().map(PredictorKind::id).collect(Collectors.joining(", "));
     }
 
-    /** The read planner, with the probe's cost model when one was given (else neighbours only). */
-    private static ReadPlanner planner(EngineOptions o, FfnGeometry g, int capacity) throws IOException {
-        if (o.probe() == null) {
-            return new ReadPlanner(null, g.stride(), 0, capacity);
+    /** The up (and gate) rows of every layer in DRAM, for the predictors that compute from them. */
+    private static FfnLayers upGateRows(FlashPack pack, ModelConfig c, MemorySegment[] biases, Arena arena)
+            throws IOException {
+        FfnLayers.Layer[] layers = new FfnLayers.Layer[c.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            DenseFfn rows = DenseFfn.loadUpGate(pack, l, arena);
+            layers[l] = new FfnLayers.Layer(rows.up(), biases[l], rows.gate());
         }
-        return new ReadPlanner(FlashCostModel.fromProbeJson(o.probe()), g.stride(), WindowedFfn.STAGING_ROWS / 4,
-                capacity);
+        return new FfnLayers(c, layers);
     }
 
     /**
@@ -356,7 +268,7 @@ public final class FlashEngine implements LanguageModel {
     }
 
     /** The predictor in use, or null for the modes without one. */
-    public String predictorKind() {
+    public PredictorKind predictorKind() {
         return predictorKind;
     }
 
@@ -378,6 +290,11 @@ public final class FlashEngine implements LanguageModel {
     @Override
     public InferenceState newState() {
         return model.newState();
+    }
+
+    @Override
+    public FeedForward feedForward(int layer) {
+        return model.feedForward(layer);
     }
 
     @Override

@@ -94,6 +94,15 @@ final class LayerStager implements AutoCloseable {
     }
 
     /** Reads layer {@code layer}'s matrices into the staging buffer (timed and counted as I/O). */
+    /** {@link #load} for a model's layer prelude, which cannot throw a checked exception. */
+    void loadUnchecked(int layer) {
+        try {
+            load(layer);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     void load(int layer) throws IOException {
         long bytes = Math.min(spanBytes[layer], reader.fileSize() - spanStart[layer]);
         for (long done = 0; done < bytes; done += FfnReads.MAX_READ) {

@@ -24,7 +24,7 @@ final class MappedFfn extends EngineFfn {
 
     MappedFfn(FlashPack pack, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats, Arena arena)
             throws IOException {
-        super(pack.ffnGeometry(), c, biases, sparse, stats, null, pack.ffnGeometry().neurons());
+        super(pack.ffnGeometry(), c, biases, sparse, stats, pack.ffnGeometry().neurons());
         FfnGeometry geometry = pack.ffnGeometry();
         if (geometry.layout() != PackLayout.BUNDLED) {
             throw new IllegalArgumentException("mode mmap computes over the mapped records, so it needs a bundled pack;"

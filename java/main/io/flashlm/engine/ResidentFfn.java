@@ -21,7 +21,7 @@ final class ResidentFfn extends EngineFfn {
 
     ResidentFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
                 FfnReads reads, int loadRows, Arena arena, Progress progress) throws IOException {
-        super(g, c, biases, sparse, stats, null, g.neurons());
+        super(g, c, biases, sparse, stats, g.neurons());
         this.rowBytes = rowBytes(g);
         this.matrices = new MemorySegment[c.layers()];
         boolean records = g.layout() == PackLayout.BUNDLED;

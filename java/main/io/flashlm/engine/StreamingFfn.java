@@ -30,8 +30,8 @@ final class StreamingFfn extends EngineFfn {
      * @param records   read whole bundled records (else each part on its own)
      */
     StreamingFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
-                 LayerStager stager, FfnReads reads, Predictor predictor, int chunkRows, boolean records, Arena arena) {
-        super(g, c, biases, sparse, stats, stager, chunkRows);
+                 FfnReads reads, Predictor predictor, int chunkRows, boolean records, Arena arena) {
+        super(g, c, biases, sparse, stats, chunkRows);
         this.reads = reads;
         this.predictor = predictor;
         this.chunkRows = chunkRows;

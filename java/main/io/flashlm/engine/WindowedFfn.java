@@ -49,7 +49,7 @@ final class WindowedFfn extends EngineFfn {
     /** @param planner null to read each part of each missing neuron on its own (window mode) */
     WindowedFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
                 FfnReads reads, Predictor predictor, int capacity, int window, ReadPlanner planner, Arena arena) {
-        super(g, c, biases, sparse, stats, null, capacity);
+        super(g, c, biases, sparse, stats, capacity);
         this.reads = reads;
         this.predictor = predictor;
         this.planner = planner;

@@ -3,20 +3,18 @@ package io.flashlm.model;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Runs the FFN blocks of a forward pass in place of the model's own dense matrices: the flash engine
- * plugs in here to read neurons from flash and compute over its neuron caches. Installed with
- * {@link TransformerModel#setFeedForward}; the model then never touches its FFN weight tensors.
+ * The FFN block of one transformer layer, chosen when the model is assembled ({@link ModelAssembly}):
+ * the dense MLP over the layer's matrices ({@link DenseMlp}), or the flash engine's resident,
+ * streaming or windowed FFN over neurons read from flash. Decorators (calibration's
+ * {@link ObservedFfn}) wrap a block; nothing patches a built model.
  */
+@FunctionalInterface
 public interface FeedForward {
 
-    /** Called before layer {@code layer}'s attention runs, so that an engine may fetch the layer's weights. */
-    default void beginLayer(int layer) {
-    }
-
     /**
-     * Writes into {@code y} (dim f32) the FFN of {@code layer} for input {@code x} (dim f32, after the
-     * FFN's norm): down(act(up x + b)) or down(act(gate x) * up x), without the down projection's
-     * bias, which the model adds.
+     * Writes into {@code y} (dim f32) the FFN of input {@code x} (dim f32, after the FFN's norm):
+     * down(act(up x + b)) or down(act(gate x) * up x), without the down projection's bias, which the
+     * layer adds with the residual. Scratch space comes from the sequence's state {@code s}.
      */
-    void apply(int layer, MemorySegment x, MemorySegment y);
+    void apply(InferenceState s, MemorySegment x, MemorySegment y);
 }

@@ -8,9 +8,24 @@ import java.lang.foreign.MemorySegment;
  * FFNs), right after the activation and before the down projection. Used to record calibration data for
  * the sparsity predictors, and to evaluate them: an observer may overwrite the activation in place (for
  * instance zero the neurons a predictor left out) and the down projection then uses what it wrote.
- * Unset (null) by default, when it costs one null check per layer.
  */
 @FunctionalInterface
 public interface FfnObserver {
     void observe(int layer, MemorySegment ffnInput, MemorySegment activation);
+
+    /**
+     * A view of {@code model} whose every FFN is observed by {@code observer}: the same weights, threads
+     * and tokenizer, each layer's dense FFN wrapped in an {@link ObservedFfn}. Closing the view leaves the
+     * model open.
+     *
+     * @throws IllegalArgumentException if the model's FFNs are not dense (an engine's FFN from flash)
+     */
+    static LanguageModel observing(LanguageModel model, FfnObserver observer) {
+        return model.reassembled((layer, ffn) -> switch (ffn) {
+            case DenseMlp d -> new ObservedFfn(layer, d, observer);
+            case ObservedFfn o -> new ObservedFfn(layer, o.inner(), observer);
+            default -> throw new IllegalArgumentException("only a dense FFN can be observed; layer " + layer
+                    + " runs " + ffn.getClass().getSimpleName());
+        });
+    }
 }

@@ -24,6 +24,19 @@ public interface LanguageModel extends AutoCloseable {
     /** A short description: architecture, sizes, storage type, source. */
     String describe();
 
+    /** The FFN block layer {@code layer} holds. */
+    FeedForward feedForward(int layer);
+
+    /**
+     * A view of this model with each layer's FFN block decorated (for instance observed for calibration):
+     * the same weights and threads; closing the view leaves this model open.
+     *
+     * @throws UnsupportedOperationException for a model that cannot be reassembled
+     */
+    default LanguageModel reassembled(ModelAssembly.FfnDecorator decorator) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be reassembled");
+    }
+
     @Override
     void close();
 }

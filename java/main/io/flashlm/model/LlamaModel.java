@@ -23,7 +23,12 @@ public final class LlamaModel extends TransformerModel {
 
     public LlamaModel(ModelConfig c, LlamaWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
                       String description) {
-        super(c, tokenizer, pool, source, description);
+        this(c, w, tokenizer, pool, source, description, ModelAssembly.dense());
+    }
+
+    public LlamaModel(ModelConfig c, LlamaWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
+                      String description, ModelAssembly assembly) {
+        super(c, tokenizer, pool, source, description, assembly);
         this.w = w;
         this.rope = new Rope(c);
         List<LlamaWeights.Layer> layers = w.layers();
@@ -34,6 +39,26 @@ public final class LlamaModel extends TransformerModel {
             ffnNorm[l] = VectorOps.toNative(layers.get(l).ffnNorm(), arena);
         }
         finalNorm = VectorOps.toNative(w.finalNorm(), arena);
+        MlpWeights[] mlp = new MlpWeights[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaWeights.Layer t = layers.get(l);
+            mlp[l] = new MlpWeights(t.up(), null, t.gate(), t.down());
+        }
+        assemble(assembly, mlp);
+    }
+
+    private LlamaModel(LlamaModel base, ModelAssembly.FfnDecorator decorator) {
+        super(base, decorator);
+        this.w = base.w;
+        this.rope = base.rope;
+        this.attentionNorm = base.attentionNorm;
+        this.ffnNorm = base.ffnNorm;
+        this.finalNorm = base.finalNorm;
+    }
+
+    @Override
+    public LlamaModel reassembled(ModelAssembly.FfnDecorator decorator) {
+        return new LlamaModel(this, decorator);
     }
 
     @Override
@@ -44,9 +69,7 @@ public final class LlamaModel extends TransformerModel {
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int l = 0; l < c.layers(); l++) {
             LlamaWeights.Layer layer = w.layers().get(l);
-            if (feedForward != null) {
-                feedForward.beginLayer(l);
-            }
+            prelude.beforeLayer(l);
             // attention block: x += wo(attention(rope(wq xn), rope(wk xn), wv xn))
             rmsNorm(s.xb, s.x, attentionNorm[l], dim, c.normEps());
             Linear.apply(pool, layer.wq(), s.xb, s.q);
@@ -60,23 +83,7 @@ public final class LlamaModel extends TransformerModel {
             add(s.x, s.xb2, dim);
             // FFN block: x += down(act(gate xn) * up xn), or down(act(up xn)) when ungated
             rmsNorm(s.xb, s.x, ffnNorm[l], dim, c.normEps());
-            if (feedForward != null) {
-                feedForward.apply(l, s.xb, s.xb2);
-                add(s.x, s.xb2, dim);
-                continue;
-            }
-            if (c.gatedFfn()) {
-                Linear.apply(pool, layer.gate(), s.xb, s.hb);
-                Linear.apply(pool, layer.up(), s.xb, s.hb2);
-                VectorOps.gatedActivate(s.hb, s.hb2, c.hiddenDim(), c.activation());
-            } else {
-                Linear.apply(pool, layer.up(), s.xb, s.hb);
-                VectorOps.activate(s.hb, c.hiddenDim(), c.activation());
-            }
-            if (ffnObserver != null) {
-                ffnObserver.observe(l, s.xb, s.hb);
-            }
-            Linear.apply(pool, layer.down(), s.hb, s.xb2);
+            ffn[l].apply(s, s.xb, s.xb2);
             add(s.x, s.xb2, dim);
         }
         rmsNorm(s.x, s.x, finalNorm, dim, c.normEps());

@@ -23,22 +23,45 @@ public final class OptModel extends TransformerModel {
     /** A layer's small vectors (norms, biases) as native f32, converted once. */
     private record Vectors(MemorySegment attnNormW, MemorySegment attnNormB, MemorySegment bq, MemorySegment bk,
                            MemorySegment bv, MemorySegment bo, MemorySegment ffnNormW, MemorySegment ffnNormB,
-                           MemorySegment fc1Bias, MemorySegment fc2Bias) {
+                           MemorySegment fc2Bias) {
     }
 
     public OptModel(ModelConfig c, OptWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
                     String description) {
-        super(c, tokenizer, pool, source, description);
+        this(c, w, tokenizer, pool, source, description, ModelAssembly.dense());
+    }
+
+    public OptModel(ModelConfig c, OptWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
+                    String description, ModelAssembly assembly) {
+        super(c, tokenizer, pool, source, description, assembly);
         this.w = w;
         layers = new Vectors[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
             OptWeights.Layer t = w.layers().get(l);
             layers[l] = new Vectors(nat(t.attentionNormWeight()), nat(t.attentionNormBias()), nat(t.bq()), nat(t.bk()),
-                    nat(t.bv()), nat(t.bo()), nat(t.ffnNormWeight()), nat(t.ffnNormBias()), nat(t.fc1Bias()),
-                    nat(t.fc2Bias()));
+                    nat(t.bv()), nat(t.bo()), nat(t.ffnNormWeight()), nat(t.ffnNormBias()), nat(t.fc2Bias()));
         }
         finalNormWeight = nat(w.finalNormWeight());
         finalNormBias = nat(w.finalNormBias());
+        MlpWeights[] mlp = new MlpWeights[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            OptWeights.Layer t = w.layers().get(l);
+            mlp[l] = new MlpWeights(t.fc1(), t.fc1Bias(), null, t.fc2());
+        }
+        assemble(assembly, mlp);
+    }
+
+    private OptModel(OptModel base, ModelAssembly.FfnDecorator decorator) {
+        super(base, decorator);
+        this.w = base.w;
+        this.layers = base.layers;
+        this.finalNormWeight = base.finalNormWeight;
+        this.finalNormBias = base.finalNormBias;
+    }
+
+    @Override
+    public OptModel reassembled(ModelAssembly.FfnDecorator decorator) {
+        return new OptModel(this, decorator);
     }
 
     private MemorySegment nat(io.flashlm.tensor.Tensor t) {
@@ -63,9 +86,7 @@ public final class OptModel extends TransformerModel {
         for (int l = 0; l < c.layers(); l++) {
             OptWeights.Layer t = w.layers().get(l);
             Vectors v = layers[l];
-            if (feedForward != null) {
-                feedForward.beginLayer(l);
-            }
+            prelude.beforeLayer(l);
             // attention block: h += out_proj(attention(q_proj(x) * scale, k_proj(x), v_proj(x))), x = LN(h) if pre-norm
             MemorySegment in = s.x;
             if (c.normBefore()) {
@@ -93,17 +114,7 @@ public final class OptModel extends TransformerModel {
                 layerNorm(s.xb, s.x, v.ffnNormW(), v.ffnNormB(), dim, eps);
                 in = s.xb;
             }
-            if (feedForward != null) {
-                feedForward.apply(l, in, s.xb2);
-            } else {
-                Linear.apply(pool, t.fc1(), in, s.hb);
-                addBias(s.hb, v.fc1Bias(), c.hiddenDim());
-                VectorOps.activate(s.hb, c.hiddenDim(), c.activation());
-                if (ffnObserver != null) {
-                    ffnObserver.observe(l, in, s.hb);
-                }
-                Linear.apply(pool, t.fc2(), s.hb, s.xb2);
-            }
+            ffn[l].apply(s, in, s.xb2);
             addBias(s.xb2, v.fc2Bias(), dim);
             add(s.x, s.xb2, dim);
             if (!c.normBefore()) {

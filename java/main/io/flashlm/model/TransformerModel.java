@@ -7,37 +7,58 @@ import java.lang.foreign.Arena;
 
 /**
  * What every forward pass shares: the config, the tokenizer, the compute threads, an arena for the
- * vectors converted at load, the mapped source to close, the FFN observer and the input checks.
+ * vectors converted at load, the mapped source to close, each layer's {@link FeedForward} block and
+ * the prelude run before each layer (both from the {@link ModelAssembly}), and the input checks.
+ * A {@linkplain #reassembled reassembled} view shares all of it but its FFN blocks, and closes nothing.
  */
 public abstract sealed class TransformerModel implements LanguageModel permits LlamaModel, OptModel {
     protected final ModelConfig c;
     protected final ComputePool pool;
-    protected final Arena arena = Arena.ofShared();
-    protected FfnObserver ffnObserver;
-    protected FeedForward feedForward;
+    protected final Arena arena;
+    /** Each layer's FFN, filled once by the subclass's constructor from the assembly. */
+    protected final FeedForward[] ffn;
+    protected final ModelAssembly.LayerPrelude prelude;
     private final Tokenizer tokenizer;
     private final AutoCloseable source;
     private final String description;
+    private final boolean owner;
 
-    protected TransformerModel(ModelConfig c, Tokenizer tokenizer, ComputePool pool, AutoCloseable source, String description) {
+    protected TransformerModel(ModelConfig c, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
+                               String description, ModelAssembly assembly) {
         this.c = c;
         this.tokenizer = tokenizer;
         this.pool = pool;
+        this.arena = Arena.ofShared();
         this.source = source;
         this.description = description;
+        this.ffn = new FeedForward[c.layers()];
+        this.prelude = assembly.prelude();
+        this.owner = true;
     }
 
-    /** Sets (or, with null, removes) the observer of every layer's FFN input and activation. */
-    public void setFfnObserver(FfnObserver observer) {
-        this.ffnObserver = observer;
+    /** A view of {@code base} with each FFN block decorated; it shares (and never closes) base's resources. */
+    protected TransformerModel(TransformerModel base, ModelAssembly.FfnDecorator decorator) {
+        this.c = base.c;
+        this.tokenizer = base.tokenizer;
+        this.pool = base.pool;
+        this.arena = base.arena;
+        this.source = base.source;
+        this.description = base.description;
+        this.prelude = base.prelude;
+        this.owner = false;
+        this.ffn = new FeedForward[base.ffn.length];
+        for (int l = 0; l < ffn.length; l++) {
+            ffn[l] = decorator.decorate(l, base.ffn[l]);
+            if (ffn[l] == null) {
+                throw new IllegalStateException("the decorator returned no FFN for layer " + l);
+            }
+        }
     }
 
-    /**
-     * Sets (or, with null, removes) the engine that runs every layer's FFN instead of the model's dense
-     * matrices. The FFN observer only sees the dense path.
-     */
-    public void setFeedForward(FeedForward ffn) {
-        this.feedForward = ffn;
+    /** Fills {@link #ffn} from the assembly; the subclass's constructor calls it once. */
+    protected final void assemble(ModelAssembly assembly, MlpWeights[] weights) {
+        FeedForward[] blocks = assembly.blocks(c, weights, pool, arena);
+        System.arraycopy(blocks, 0, ffn, 0, ffn.length);
     }
 
     protected void checkInput(int token, int pos) {
@@ -47,6 +68,11 @@ public abstract sealed class TransformerModel implements LanguageModel permits L
         if (pos < 0 || pos >= c.contextLength()) {
             throw new IllegalArgumentException("position " + pos + " outside the context of " + c.contextLength());
         }
+    }
+
+    @Override
+    public FeedForward feedForward(int layer) {
+        return ffn[layer];
     }
 
     @Override
@@ -71,6 +97,9 @@ public abstract sealed class TransformerModel implements LanguageModel permits L
 
     @Override
     public void close() {
+        if (!owner) {
+            return;
+        }
         pool.close();
         arena.close();
         try {

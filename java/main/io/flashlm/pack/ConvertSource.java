@@ -5,7 +5,7 @@ import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;
 import io.flashlm.model.LlamaWeights;
 import io.flashlm.model.ModelConfig;
-import io.flashlm.model.ModelLoader;
+import io.flashlm.model.ModelFiles;
 import io.flashlm.model.OptModel;
 import io.flashlm.model.OptWeights;
 import io.flashlm.tensor.Tensor;
@@ -46,7 +46,7 @@ final class ConvertSource implements AutoCloseable {
             throw new ModelFormatException(from, "source", "is already a flash pack; convert reads llama2.c, GGUF and"
                     + " Hugging Face models");
         }
-        LanguageModel m = ModelLoader.load(from, tokenizer, 1);
+        LanguageModel m = ModelFiles.load(from, tokenizer, 1);
         if (!(m instanceof LlamaModel) && !(m instanceof OptModel)) {
             String kind = m.getClass().getSimpleName();
             m.close();

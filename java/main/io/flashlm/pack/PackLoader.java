@@ -5,6 +5,7 @@ import io.flashlm.format.ModelFormatException;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;
 import io.flashlm.model.LlamaWeights;
+import io.flashlm.model.ModelAssembly;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.model.OptModel;
 import io.flashlm.model.OptWeights;
@@ -39,7 +40,7 @@ public final class PackLoader {
                 pack.close();
             };
             return model(pack, pack.config(), pack::tensor, l -> DenseFfn.load(pack, l, ffnArena),
-                    new ComputePool(threads), source, describe(dir, pack, "dense"));
+                    ModelAssembly.dense(), new ComputePool(threads), source, describe(dir, pack, "dense"));
         } catch (IOException | RuntimeException e) {
             ffnArena.close();
             pack.close();
@@ -61,16 +62,17 @@ public final class PackLoader {
 
     /**
      * The forward pass over a pack's DRAM part: tensors from {@code tensors} (checked against the
-     * config's shapes), FFN matrices from {@code ffn}; {@code config} may differ from the pack's only in
-     * its context length. The model closes {@code source} when it is closed.
+     * config's shapes), FFN matrices from {@code ffn}, each layer's FFN block as {@code assembly} chooses;
+     * {@code config} may differ from the pack's only in its context length. The model closes {@code source} when it is closed.
      */
     public static LanguageModel model(FlashPack pack, ModelConfig config, TensorSource tensors, FfnSource ffn,
-                                      ComputePool pool, AutoCloseable source, String description) throws IOException {
+                                      ModelAssembly assembly, ComputePool pool, AutoCloseable source,
+                                      String description) throws IOException {
         Checked t = new Checked(pack, tensors);
         Tokenizer tokenizer = pack.tokenizer();
         return switch (config.architecture()) {
-            case LLAMA -> new LlamaModel(config, llama(pack, t, ffn), tokenizer, pool, source, description);
-            case OPT -> new OptModel(config, opt(pack, t, ffn), tokenizer, pool, source, description);
+            case LLAMA -> new LlamaModel(config, llama(pack, t, ffn), tokenizer, pool, source, description, assembly);
+            case OPT -> new OptModel(config, opt(pack, t, ffn), tokenizer, pool, source, description, assembly);
         };
     }
 

@@ -86,7 +86,6 @@ public final class Agreement {
     /** Top-1 tokens of a dense run (no observer). */
     public static int[] denseTop1(LanguageModel model, List<int[]> seqs, PrintStream progress) {
         int[] top = new int[CalibrationText.positions(seqs)];
-        FfnLayers.observe(model, null);
         CalibrationText.run(model, seqs, (i, tok, logits) -> top[i] = GreedySampler.argmax(logits, model.config().vocabSize()),
                 "dense", progress);
         return top;
@@ -96,16 +95,13 @@ public final class Agreement {
                                  PrintStream progress) {
         Mask mask = new Mask(p);
         int[] agree = new int[1];
-        FfnLayers.observe(model, mask);
-        try {
-            int n = CalibrationText.run(model, seqs, (i, tok, logits) -> {
+        try (LanguageModel masked = FfnLayers.observe(model, mask)) {
+            int n = CalibrationText.run(masked, seqs, (i, tok, logits) -> {
                 if (GreedySampler.argmax(logits, model.config().vocabSize()) == denseTop1[i]) {
                     agree[0]++;
                 }
             }, "restricted to " + p.kind(), progress);
             return new Result(n, agree[0], mask.predicted, mask.active, mask.kept, p.neurons());
-        } finally {
-            FfnLayers.observe(model, null);
         }
     }
 

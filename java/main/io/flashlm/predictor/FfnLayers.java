@@ -1,67 +1,71 @@
 package io.flashlm.predictor;
 
+import io.flashlm.model.DenseMlp;
+import io.flashlm.model.FeedForward;
 import io.flashlm.model.FfnObserver;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.Linear;
-import io.flashlm.model.LlamaModel;
-import io.flashlm.model.LlamaWeights;
 import io.flashlm.model.ModelConfig;
-import io.flashlm.model.OptModel;
-import io.flashlm.model.OptWeights;
-import io.flashlm.model.VectorOps;
+import io.flashlm.model.ObservedFfn;
 import io.flashlm.nativeabi.FlashNative;
 import io.flashlm.tensor.Tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
  * What the predictors need of a model's FFNs, per layer: the up projection (OPT's fc1) with its bias,
- * the gate projection of gated FFNs, and the activation. The weights stay where the model keeps them.
+ * the gate projection of gated FFNs, and the activation. The weights stay where the model keeps them:
+ * in its dense FFN blocks ({@link #of(LanguageModel)}), or wherever an engine loaded them.
  */
 public final class FfnLayers implements AutoCloseable {
     /** One layer: up [n, d], upBias (f32 [n], null when there is none), gate [n, d] or null. */
     public record Layer(Tensor up, MemorySegment upBias, Tensor gate) {
     }
 
-    private final Arena arena = Arena.ofShared();
     private final Layer[] layers;
     private final int dim;
     private final int neurons;
     private final boolean gated;
     private final ModelConfig.Activation activation;
 
-    public FfnLayers(LanguageModel model) {
-        ModelConfig c = model.config();
+    /** The given layers of a model of config {@code c}. */
+    public FfnLayers(ModelConfig c, Layer[] layers) {
+        if (layers.length != c.layers()) {
+            throw new IllegalArgumentException(layers.length + " FFN layers for a model of " + c.layers());
+        }
         dim = c.dim();
         neurons = c.hiddenDim();
         gated = c.gatedFfn();
         activation = c.activation();
-        layers = new Layer[c.layers()];
-        for (int l = 0; l < layers.length; l++) {
-            layers[l] = switch (model) {
-                case OptModel m -> {
-                    OptWeights.Layer t = m.weights().layers().get(l);
-                    yield new Layer(t.fc1(), VectorOps.toNative(t.fc1Bias(), arena), null);
-                }
-                case LlamaModel m -> {
-                    LlamaWeights.Layer t = m.weights().layers().get(l);
-                    yield new Layer(t.up(), null, t.gate());
-                }
-                default -> throw new IllegalArgumentException("predictors need an OPT or Llama model, not "
-                        + model.getClass().getSimpleName());
-            };
-        }
+        this.layers = layers.clone();
     }
 
-    /** Installs (or, with null, removes) a model's FFN observer. */
-    public static void observe(LanguageModel model, FfnObserver observer) {
-        switch (model) {
-            case OptModel m -> m.setFfnObserver(observer);
-            case LlamaModel m -> m.setFfnObserver(observer);
-            default -> throw new IllegalArgumentException("cannot observe the FFN of "
-                    + model.getClass().getSimpleName());
+    /**
+     * The FFN matrices of a model whose layers hold dense FFN blocks.
+     *
+     * @throws IllegalArgumentException if a layer's FFN is not dense (an engine's FFN from flash)
+     */
+    public static FfnLayers of(LanguageModel model) {
+        ModelConfig c = model.config();
+        Layer[] layers = new Layer[c.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            DenseMlp d = switch (model.feedForward(l)) {
+                case DenseMlp m -> m;
+                case ObservedFfn o -> o.inner();
+                case FeedForward f -> throw new IllegalArgumentException("predictors need the dense FFN of the model;"
+                        + " layer " + l + " runs " + f.getClass().getSimpleName());
+            };
+            layers[l] = new Layer(d.up(), d.upBias(), d.gate());
         }
+        return new FfnLayers(c, layers);
+    }
+
+    /**
+     * A view of the model whose every FFN is observed (see {@link FfnObserver#observing}); closing the
+     * view leaves the model open.
+     */
+    public static LanguageModel observe(LanguageModel model, FfnObserver observer) {
+        return FfnObserver.observing(model, observer);
     }
 
     public int layers() {
@@ -105,8 +109,8 @@ public final class FfnLayers implements AutoCloseable {
         }
     }
 
+    /** Nothing to release: the weights belong to the model or the engine. */
     @Override
     public void close() {
-        arena.close();
     }
 }

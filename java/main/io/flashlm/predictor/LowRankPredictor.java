@@ -21,7 +21,7 @@ public final class LowRankPredictor implements Predictor {
         }
     }
 
-    private final String kind;
+    private final PredictorKind kind;
     private final int dim;
     private final int neurons;
     private final boolean hiddenRelu;
@@ -29,8 +29,8 @@ public final class LowRankPredictor implements Predictor {
     private final MemorySegment h;
     private final MemorySegment z;
 
-    public LowRankPredictor(String kind, int dim, int neurons, boolean hiddenRelu, Layer[] layers) {
-        if (!kind.equals("trained") && !kind.equals("svd")) {
+    public LowRankPredictor(PredictorKind kind, int dim, int neurons, boolean hiddenRelu, Layer[] layers) {
+        if (kind != PredictorKind.TRAINED && kind != PredictorKind.SVD) {
             throw new IllegalArgumentException("low-rank predictor kind must be trained or svd, not " + kind);
         }
         this.kind = kind;
@@ -106,7 +106,7 @@ public final class LowRankPredictor implements Predictor {
     }
 
     @Override
-    public String kind() {
+    public PredictorKind kind() {
         return kind;
     }
 

@@ -54,8 +54,8 @@ public final class OraclePredictor implements Predictor {
     }
 
     @Override
-    public String kind() {
-        return "oracle";
+    public PredictorKind kind() {
+        return PredictorKind.ORACLE;
     }
 
     @Override

@@ -15,8 +15,8 @@ public sealed interface Predictor permits OraclePredictor, LowRankPredictor, Thr
      */
     int predict(int layer, MemorySegment x, int[] outActive);
 
-    /** The predictor's kind as stored and chosen on the command line: oracle, trained, svd, threshold. */
-    String kind();
+    /** The predictor's kind, as stored and chosen on the command line. */
+    PredictorKind kind();
 
     int layers();
 

@@ -31,22 +31,20 @@ public final class PredictorStore {
     public static final String DIR = "predictors";
     public static final String FORMAT = "flashlm-predictors";
     public static final int VERSION = 1;
-    /** Preference order for the default predictor. */
-    public static final List<String> KINDS = List.of("trained", "svd", "threshold");
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private PredictorStore() {
     }
 
-    public static Path dir(Path pack, String kind) {
-        return pack.resolve(DIR).resolve(kind);
+    public static Path dir(Path pack, PredictorKind kind) {
+        return pack.resolve(DIR).resolve(kind.id());
     }
 
     /** The kinds stored in a pack, best first. */
-    public static List<String> available(Path pack) {
-        List<String> out = new ArrayList<>();
-        for (String k : KINDS) {
+    public static List<PredictorKind> available(Path pack) {
+        List<PredictorKind> out = new ArrayList<>();
+        for (PredictorKind k : PredictorKind.STORED) {
             if (Files.isRegularFile(dir(pack, k).resolve("manifest.json"))) {
                 out.add(k);
             }
@@ -67,7 +65,7 @@ public final class PredictorStore {
         ObjectNode m = JSON.createObjectNode();
         m.put("format", FORMAT);
         m.put("version", VERSION);
-        m.put("kind", p.kind());
+        m.put("kind", p.kind().id());
         m.put("dim", p.dim());
         m.put("neurons", p.neurons());
         m.put("layer_count", p.layers());
@@ -115,25 +113,25 @@ public final class PredictorStore {
     private static final ValueLayout.OfFloat LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Loads the predictor of {@code kind} from a pack for a model's FFN layers ({@code ffn}). */
-    public static Predictor load(Path pack, String kind, FfnLayers ffn) throws IOException {
-        if (kind.equals("oracle")) {
+    public static Predictor load(Path pack, PredictorKind kind, FfnLayers ffn) throws IOException {
+        if (kind == PredictorKind.ORACLE) {
             return new OraclePredictor(ffn);
         }
         return load(pack, kind, ffn.layers(), ffn.dim(), ffn.neurons(), ffn);
     }
 
     /** Loads a low-rank predictor (trained, svd) for the given geometry, without the model. */
-    public static LowRankPredictor loadLowRank(Path pack, String kind, int layerCount, int modelDim, int modelNeurons)
+    public static LowRankPredictor loadLowRank(Path pack, PredictorKind kind, int layerCount, int modelDim, int modelNeurons)
             throws IOException {
         return (LowRankPredictor) load(pack, kind, layerCount, modelDim, modelNeurons, null);
     }
 
-    private static Predictor load(Path pack, String kind, int layerCount, int modelDim, int modelNeurons,
+    private static Predictor load(Path pack, PredictorKind kind, int layerCount, int modelDim, int modelNeurons,
                                   FfnLayers ffn) throws IOException {
-        if (!kind.equals("trained") && !kind.equals("svd") && !kind.equals("threshold")) {
+        if (!kind.stored()) {
             throw new IllegalArgumentException("predictor kind must be trained, svd, threshold or oracle, not " + kind);
         }
-        if (kind.equals("threshold") && ffn == null) {
+        if (kind == PredictorKind.THRESHOLD && ffn == null) {
             throw new IllegalArgumentException("the threshold predictor needs the model's gate weights");
         }
         Path d = dir(pack, kind);
@@ -151,7 +149,7 @@ public final class PredictorStore {
             throw new ModelFormatException(mf, "version", "version " + version + " is not one this flashlm reads ("
                     + VERSION + ")");
         }
-        if (!kind.equals(m.path("kind").asText())) {
+        if (!kind.id().equals(m.path("kind").asText())) {
             throw new ModelFormatException(mf, "kind", m.path("kind").asText() + ", expected " + kind);
         }
         int dim = m.path("dim").asInt(), n = m.path("neurons").asInt(), layers = m.path("layer_count").asInt();
@@ -160,7 +158,7 @@ public final class PredictorStore {
                     + " disagree with the model's " + modelDim + "/" + modelNeurons + "/" + layerCount);
         }
         JsonNode ls = m.path("layers");
-        if (kind.equals("threshold")) {
+        if (kind == PredictorKind.THRESHOLD) {
             float[] t = new float[layers];
             for (int l = 0; l < layers; l++) {
                 t[l] = Float.parseFloat(ls.get(l).path("threshold").asText());

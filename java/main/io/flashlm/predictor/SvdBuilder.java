@@ -84,7 +84,7 @@ public final class SvdBuilder {
                 progress.printf(Locale.ROOT, "svd: layer %d rank %d done%n", l, r);
             }
         }
-        return new LowRankPredictor("svd", d, n, false, out);
+        return new LowRankPredictor(PredictorKind.SVD, d, n, false, out);
     }
 
     /** Modified Gram-Schmidt on the rows (twice, for stability). */

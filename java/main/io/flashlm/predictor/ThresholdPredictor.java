@@ -81,8 +81,8 @@ public final class ThresholdPredictor implements Predictor {
     }
 
     @Override
-    public String kind() {
-        return "threshold";
+    public PredictorKind kind() {
+        return PredictorKind.THRESHOLD;
     }
 
     @Override

@@ -221,8 +221,8 @@ public final class TracePredictor implements Predictor {
     }
 
     @Override
-    public String kind() {
-        return "trace";
+    public PredictorKind kind() {
+        return PredictorKind.TRACE;
     }
 
     @Override

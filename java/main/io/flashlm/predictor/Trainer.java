@@ -88,7 +88,7 @@ public final class Trainer {
         } catch (ExecutionException e) {
             throw new IllegalStateException("training failed: " + e.getCause(), e.getCause());
         }
-        return new LowRankPredictor("trained", record.dim(), record.neurons(), o.hiddenRelu(), out);
+        return new LowRankPredictor(PredictorKind.TRAINED, record.dim(), record.neurons(), o.hiddenRelu(), out);
     }
 
     static LowRankPredictor.Layer trainLayer(ActivationRecord rec, int layer, int r, Options o, Arena arena,

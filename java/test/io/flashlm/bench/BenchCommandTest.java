@@ -193,8 +193,7 @@ class BenchCommandTest {
     @Test
     void aModeTheBudgetCannotHoldDoesNotFit() throws IOException {
         long dense;
-        try (FlashEngine e = FlashEngine.open(pack, EngineOptions.defaults().withMode(EngineMode.DENSE)
-                .withThreads(1).withContextLength(9))) {
+        try (FlashEngine e = FlashEngine.open(pack, EngineOptions.builder().mode(EngineMode.DENSE).threads(1).contextLength(9).build())) {
             dense = e.budget().used();
         }
         // one byte short of dense: dense does not fit, flash sizes its caches to what is left

@@ -1,5 +1,6 @@
 package io.flashlm.engine;
 
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.model.InferenceState;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackLayout;
@@ -38,7 +39,7 @@ class EngineBudgetTest {
     }
 
     static EngineOptions options(EngineMode mode, long memory) {
-        return EngineModesTest.oracle(mode).withPredictor("trace").withMemory(memory).withContextLength(96);
+        return EngineModesTest.oracle(mode).toBuilder().predictor(PredictorKind.TRACE).memory(memory).contextLength(96).build();
     }
 
     @Test
@@ -95,7 +96,7 @@ class EngineBudgetTest {
         for (EngineMode mode : new EngineMode[]{EngineMode.NAIVE, EngineMode.HYBRID, EngineMode.PREDICTOR,
                 EngineMode.WINDOW}) {
             // buffered: with O_DIRECT, this pack's 128-byte parts would need 8 MiB of bounce slots per reader
-            try (FlashEngine e = FlashEngine.open(pack, options(mode, limit).withDirect(false))) {
+            try (FlashEngine e = FlashEngine.open(pack, options(mode, limit).toBuilder().direct(false).build())) {
                 assertTrue(e.budget().used() <= limit, mode + "\n" + e.budget().table());
             }
         }

@@ -1,5 +1,6 @@
 package io.flashlm.engine;
 
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.model.InferenceState;
 import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.SyntheticPackWriter;
@@ -67,7 +68,7 @@ class EngineModesTest {
     }
 
     static EngineOptions oracle(EngineMode mode) {
-        return EngineOptions.defaults().withMode(mode).withPredictor("oracle").withThreads(2).withDirect(true);
+        return EngineOptions.builder().mode(mode).predictor(PredictorKind.ORACLE).threads(2).direct(true).build();
     }
 
     /** Greedy generation: the prompt, then each argmax fed back; returns the logits at every position. */
@@ -111,11 +112,11 @@ class EngineModesTest {
             assertNull(Logits.firstDifference(dense, run(pack, oracle(mode))), mode.id());
         }
         // caches that overflow (resets) or are smaller than a token's set (streamed), and merged reads
-        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withCacheRows(90))), "flash, 90 rows");
-        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.WINDOW).withCacheRows(20))), "window, 20 rows");
-        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withProbe(probe).withWindow(2))),
+        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).toBuilder().cacheRows(90).build())), "flash, 90 rows");
+        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.WINDOW).toBuilder().cacheRows(20).build())), "window, 20 rows");
+        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).toBuilder().probe(probe).window(2).build())),
                 "flash, merging gaps");
-        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).withThreads(1).withDirect(false))),
+        assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).toBuilder().threads(1).direct(false).build())),
                 "flash, 1 thread, buffered");
     }
 
@@ -123,7 +124,7 @@ class EngineModesTest {
     void statisticsAddUp() throws IOException {
         Path pack = pack("F16-bundled-512", DType.F16, PackLayout.BUNDLED, 512);
         try (FlashEngine hybrid = FlashEngine.open(pack, oracle(EngineMode.HYBRID));
-             FlashEngine flash = FlashEngine.open(pack, oracle(EngineMode.FLASH).withProbe(probe))) {
+             FlashEngine flash = FlashEngine.open(pack, oracle(EngineMode.FLASH).toBuilder().probe(probe).build())) {
             generate(hybrid, null);
             generate(flash, null);
             EngineStats.Summary h = hybrid.stats().summary(0);
@@ -151,7 +152,7 @@ class EngineModesTest {
     @Test
     void aSmallCacheShrinksTheWindowWhenItOutgrowsIt() throws IOException {
         Path pack = pack("F16-bundled-512", DType.F16, PackLayout.BUNDLED, 512);
-        try (FlashEngine small = FlashEngine.open(pack, oracle(EngineMode.FLASH).withCacheRows(90))) {
+        try (FlashEngine small = FlashEngine.open(pack, oracle(EngineMode.FLASH).toBuilder().cacheRows(90).build())) {
             generate(small, null);
             EngineStats.Summary s = small.stats().summary(0);
             assertEquals(90, small.cacheRows());

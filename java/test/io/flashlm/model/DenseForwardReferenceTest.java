@@ -1,5 +1,6 @@
 package io.flashlm.model;
 
+import io.flashlm.api.ModelLoader;
 import io.flashlm.testing.TestFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

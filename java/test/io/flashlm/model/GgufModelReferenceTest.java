@@ -1,5 +1,6 @@
 package io.flashlm.model;
 
+import io.flashlm.api.ModelLoader;
 import io.flashlm.model.GgufModelFixture.WeightType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,5 +1,6 @@
 package io.flashlm.model;
 
+import io.flashlm.api.ModelLoader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashlm.api.FlashModel;
 import io.flashlm.api.GenerateOptions;

@@ -2,7 +2,7 @@ package io.flashlm.pack;
 
 import io.flashlm.testing.Logits;
 import io.flashlm.bench.SyntheticLlamaGguf;
-import io.flashlm.model.ModelLoader;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.tensor.DType;
 import io.flashlm.testing.TestFiles;
 import io.flashlm.util.Progress;

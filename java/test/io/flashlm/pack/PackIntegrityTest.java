@@ -2,7 +2,7 @@ package io.flashlm.pack;
 
 import io.flashlm.cli.FlashlmCommand;
 import io.flashlm.format.ModelFormatException;
-import io.flashlm.model.ModelLoader;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.tensor.DType;
 import io.flashlm.testing.TestFiles;
 import io.flashlm.util.Progress;

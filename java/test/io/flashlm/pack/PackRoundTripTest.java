@@ -4,7 +4,7 @@ import io.flashlm.testing.Logits;
 import io.flashlm.bench.SyntheticLlamaGguf;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;
-import io.flashlm.model.ModelLoader;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.tensor.DType;
 import io.flashlm.tensor.Tensor;
 import io.flashlm.testing.TestFiles;

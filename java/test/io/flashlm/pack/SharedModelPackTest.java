@@ -7,7 +7,7 @@ import io.flashlm.api.Generation;
 import io.flashlm.api.ModelOptions;
 import io.flashlm.api.Session;
 import io.flashlm.model.LanguageModel;
-import io.flashlm.model.ModelLoader;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.tensor.DType;
 import io.flashlm.testing.SharedModels;
 import io.flashlm.testing.TestFiles;

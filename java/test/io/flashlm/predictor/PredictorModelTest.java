@@ -1,7 +1,7 @@
 package io.flashlm.predictor;
 
 import io.flashlm.model.LanguageModel;
-import io.flashlm.model.ModelLoader;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.testing.SharedModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,11 +23,8 @@ class PredictorModelTest {
     private static ActivationRecord record(LanguageModel m, FfnLayers ffn, List<int[]> seqs) {
         ActivationRecord rec = new ActivationRecord(ffn.layers(), ffn.dim(), ffn.neurons(),
                 CalibrationText.positions(seqs));
-        FfnLayers.observe(m, rec);
-        try {
-            CalibrationText.run(m, seqs, null, "record", null);
-        } finally {
-            FfnLayers.observe(m, null);
+        try (LanguageModel observed = FfnLayers.observe(m, rec)) {
+            CalibrationText.run(observed, seqs, null, "record", null);
         }
         return rec;
     }
@@ -35,7 +32,7 @@ class PredictorModelTest {
     @Test
     void oracleEqualsTheTrueActivationsAndKeepsTheModelExact() throws IOException {
         Path dir = tinyopt();
-        try (LanguageModel m = ModelLoader.load(dir, null, 1); FfnLayers ffn = new FfnLayers(m)) {
+        try (LanguageModel m = ModelLoader.load(dir, null, 1); FfnLayers ffn = FfnLayers.of(m)) {
             List<int[]> seqs = CalibrationText.sequences(dir.resolve("calib.txt"), m.tokenizer(), true,
                     m.config().contextLength(), 300);
             assertEquals(2, seqs.getFirst()[0]);
@@ -72,7 +69,7 @@ class PredictorModelTest {
     @Test
     void trainedPredictorOnTinyoptReachesItsRecall() throws IOException {
         Path dir = tinyopt();
-        try (LanguageModel m = ModelLoader.load(dir, null, 1); FfnLayers ffn = new FfnLayers(m)) {
+        try (LanguageModel m = ModelLoader.load(dir, null, 1); FfnLayers ffn = FfnLayers.of(m)) {
             int ctx = m.config().contextLength();
             try (ActivationRecord calib = record(m, ffn, CalibrationText.sequences(dir.resolve("calib.txt"),
                     m.tokenizer(), true, ctx, 1500));
@@ -100,7 +97,7 @@ class PredictorModelTest {
     @Test
     void svdPredictorOnTinyopt(@TempDir Path tmp) throws IOException {
         Path dir = tinyopt();
-        try (LanguageModel m = ModelLoader.load(dir, null, 1); FfnLayers ffn = new FfnLayers(m);
+        try (LanguageModel m = ModelLoader.load(dir, null, 1); FfnLayers ffn = FfnLayers.of(m);
              ActivationRecord held = record(m, ffn, CalibrationText.sequences(dir.resolve("heldout.txt"),
                      m.tokenizer(), true, m.config().contextLength(), 600))) {
             LowRankPredictor full = SvdBuilder.build(ffn, 256, 256, 1, 2, 1, null);
@@ -113,7 +110,7 @@ class PredictorModelTest {
                     all.precision(), all.readShare());
             assertTrue(all.recall() > 0.5, all.toString());
             PredictorStore.save(tmp, p, null);
-            LowRankPredictor q = (LowRankPredictor) PredictorStore.load(tmp, "svd", ffn);
+            LowRankPredictor q = (LowRankPredictor) PredictorStore.load(tmp, PredictorKind.SVD, ffn);
             assertEquals(-1, q.layer(3).b().mismatch(p.layer(3).b()));
         }
     }
@@ -123,7 +120,7 @@ class PredictorModelTest {
         Path model = SharedModels.require("stories260K.bin");
         SharedModels.require("tok512.bin");
         Path text = SharedModels.require("tinyopt-relu/calib.txt");
-        try (LanguageModel m = ModelLoader.load(model, null, 1); FfnLayers ffn = new FfnLayers(m)) {
+        try (LanguageModel m = ModelLoader.load(model, null, 1); FfnLayers ffn = FfnLayers.of(m)) {
             assertTrue(ffn.gated());
             List<int[]> seqs = CalibrationText.sequences(text, m.tokenizer(), true, m.config().contextLength(), 800);
             try (ActivationRecord rec = record(m, ffn, seqs)) {
@@ -132,7 +129,7 @@ class PredictorModelTest {
                     assertEquals(0.5, l.readShare(), 0.01, "layer " + l.layer());
                 }
                 PredictorStore.save(tmp, p, null);
-                ThresholdPredictor q = (ThresholdPredictor) PredictorStore.load(tmp, "threshold", ffn);
+                ThresholdPredictor q = (ThresholdPredictor) PredictorStore.load(tmp, PredictorKind.THRESHOLD, ffn);
                 for (int l = 0; l < ffn.layers(); l++) {
                     assertEquals(Float.floatToRawIntBits(p.threshold(l)), Float.floatToRawIntBits(q.threshold(l)));
                 }

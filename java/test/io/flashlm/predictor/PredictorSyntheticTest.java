@@ -113,10 +113,10 @@ class PredictorSyntheticTest {
             }
             layers[l] = new LowRankPredictor.Layer(r, a, b, c, (float) Trainer.gauss(rnd) / 3f);
         }
-        LowRankPredictor p = new LowRankPredictor("trained", d, n, true, layers);
+        LowRankPredictor p = new LowRankPredictor(PredictorKind.TRAINED, d, n, true, layers);
         PredictorStore.save(pack, p, Map.of("note", "test"));
-        assertEquals(List.of("trained"), PredictorStore.available(pack));
-        LowRankPredictor q = PredictorStore.loadLowRank(pack, "trained", 3, d, n);
+        assertEquals(List.of(PredictorKind.TRAINED), PredictorStore.available(pack));
+        LowRankPredictor q = PredictorStore.loadLowRank(pack, PredictorKind.TRAINED, 3, d, n);
         assertTrue(q.hiddenRelu());
         for (int l = 0; l < 3; l++) {
             assertEquals(p.layer(l).rank(), q.layer(l).rank());
@@ -127,13 +127,13 @@ class PredictorSyntheticTest {
         }
         // Saving again replaces; a damaged file is refused.
         PredictorStore.save(pack, p, null);
-        Path f = PredictorStore.dir(pack, "trained").resolve("layer-001.bin");
+        Path f = PredictorStore.dir(pack, PredictorKind.TRAINED).resolve("layer-001.bin");
         byte[] bytes = Files.readAllBytes(f);
         bytes[17] ^= 1;
         Files.write(f, bytes);
-        Exception e = assertThrows(IOException.class, () -> PredictorStore.loadLowRank(pack, "trained", 3, d, n));
+        Exception e = assertThrows(IOException.class, () -> PredictorStore.loadLowRank(pack, PredictorKind.TRAINED, 3, d, n));
         assertTrue(e.getMessage().contains("crc32c"), e.getMessage());
-        assertThrows(IOException.class, () -> PredictorStore.loadLowRank(pack, "trained", 3, d + 1, n));
-        assertThrows(IOException.class, () -> PredictorStore.loadLowRank(pack, "svd", 3, d, n));
+        assertThrows(IOException.class, () -> PredictorStore.loadLowRank(pack, PredictorKind.TRAINED, 3, d + 1, n));
+        assertThrows(IOException.class, () -> PredictorStore.loadLowRank(pack, PredictorKind.SVD, 3, d, n));
     }
 }

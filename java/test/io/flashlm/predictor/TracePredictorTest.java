@@ -29,7 +29,7 @@ class TracePredictorTest {
     @Test
     void setsAreAscendingDistinctInRangeAndOfTheSetSize() {
         TracePredictor p = new TracePredictor(3, 64, 1000, TracePredictor.opt67b());
-        assertEquals("trace", p.kind());
+        assertEquals("trace", p.kind().id());
         assertEquals(3, p.layers());
         assertEquals(64, p.dim());
         assertEquals(1000, p.neurons());

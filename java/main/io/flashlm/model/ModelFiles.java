@@ -1,8 +1,6 @@
 package io.flashlm.model;
 
 import io.flashlm.format.ModelFormatException;
-import io.flashlm.pack.PackFormat;
-import io.flashlm.pack.PackLoader;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,12 +9,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * Opens a model from whatever it is: a flash pack (a directory with manifest.json, loaded densely), a
- * Hugging Face directory (config.json + safetensors), a GGUF file (by its magic) or a llama2.c
- * checkpoint (with its tokenizer file).
+ * Opens a model file as its publisher shipped it: a Hugging Face directory (config.json + safetensors),
+ * a GGUF file (by its magic) or a llama2.c checkpoint (with its tokenizer file). Flash packs are opened
+ * one level up ({@code io.flashlm.api.ModelLoader}), which knows both.
  */
-public final class ModelLoader {
-    private ModelLoader() {
+public final class ModelFiles {
+    private ModelFiles() {
     }
 
     /**
@@ -29,9 +27,6 @@ public final class ModelLoader {
                     + " checkpoint or a Hugging Face model directory");
         }
         if (Files.isDirectory(path)) {
-            if (PackFormat.isPack(path)) {
-                return PackLoader.load(path, threads);
-            }
             return HfLoader.load(path, threads);
         }
         byte[] magic = new byte[4];

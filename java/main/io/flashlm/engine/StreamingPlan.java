@@ -1,0 +1,32 @@
+package io.flashlm.engine;
+
+import io.flashlm.predictor.Predictor;
+import io.flashlm.sparse.SparseFfn;
+
+import java.io.IOException;
+
+/**
+ * The modes that keep nothing of the FFN between tokens: every token reads what it computes (all of
+ * it, or the predicted neurons) through a scratch matrix of at most {@link FlashEngine#MAX_SCRATCH}.
+ */
+sealed interface StreamingPlan extends ModePlan permits NaivePlan, HybridPlan, PredictorPlan {
+
+    @Override
+    default Sizing accountFfn(PlanContext cx) {
+        long rowBytes = ResidentFfn.rowBytes(cx.geometry);
+        long room = Math.min(FlashEngine.MAX_SCRATCH, cx.budget.left());
+        int maxRows = (int) Math.min(cx.geometry.neurons(), room / (rowBytes + 4));
+        if (maxRows < 1) {
+            cx.budget.add("one FFN record", rowBytes + 4);
+            cx.budget.require("the fixed part with one FFN record");
+        }
+        cx.budget.add("FFN scratch (" + maxRows + " rows)", StreamingFfn.scratchBytes(cx.geometry, maxRows));
+        return new Sizing(maxRows, 0);
+    }
+
+    @Override
+    default EngineFfn build(PlanContext cx, Sizing sizing, SparseFfn sparse, Predictor predictor) throws IOException {
+        return new StreamingFfn(cx.geometry, cx.config, cx.biases, sparse, cx.stats, cx.reads(),
+                predicts() ? predictor : null, sizing.maxRows(), readsRecords(cx), cx.arena);
+    }
+}
