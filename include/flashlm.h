@@ -188,15 +188,6 @@ int flm_bundle_ffn_down(int dtype, const void *rows, int64_t count, int64_t reco
                         const float *h, const int32_t *order, int64_t n, float *y, int64_t col_begin,
                         int64_t col_end);
 
-/* One thread: flm_bundle_ffn_up (ReLU, ungated) over order[0..n), then flm_bundle_ffn_down over all dim
- * columns: y += sum over order of h_r * down_r. order is required. */
-int flm_bundle_ffn_relu(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
-                        const float *bias, const float *x, float *h, const int32_t *order, int64_t n, float *y);
-
-/* The same for a gated FFN (no bias): h_r = act(gate_r . x) * (up_r . x), activation FLM_ACT_*. */
-int flm_bundle_ffn_gated(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
-                         int activation, const float *x, float *h, const int32_t *order, int64_t n, float *y);
-
 /* Advises the kernel to back the 2 MiB-aligned interior of [p, p + bytes) with huge pages
  * (madvise MADV_HUGEPAGE). Returns 0, 1 when the advice was not taken (harmless), or FLM_E_BAD_ARG. */
 int flm_advise_hugepage(void *p, int64_t bytes);

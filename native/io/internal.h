@@ -7,10 +7,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "../export.h"
 #include "flashlm.h"
-
-/* Everything is hidden (-fvisibility=hidden); only the ABI functions carry this. */
-#define FLM_EXPORT __attribute__((visibility("default")))
 
 #define FLM_MAX_BATCH       (1 << 24)
 #define FLM_MAX_QUEUE_DEPTH 4096

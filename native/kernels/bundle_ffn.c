@@ -16,6 +16,7 @@
  */
 #define _DEFAULT_SOURCE 1
 #include "flashlm.h"
+#include "bundle_ffn_internal.h"
 #include "kernels_internal.h"
 
 #include <math.h>
@@ -329,9 +330,9 @@ FLM_EXPORT int flm_bundle_ffn_down(int dtype, const void *rows, int64_t count, i
     return 0;
 }
 
-FLM_EXPORT int flm_bundle_ffn_relu(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
-                                   const float *bias, const float *x, float *h, const int32_t *order, int64_t n,
-                                   float *y)
+/* Hidden, for the C tests (bundle_ffn_internal.h). */
+int flm_bundle_ffn_relu(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+                        const float *bias, const float *x, float *h, const int32_t *order, int64_t n, float *y)
 {
     if (!order)
         return FLM_E_BAD_ARG;
@@ -341,9 +342,8 @@ FLM_EXPORT int flm_bundle_ffn_relu(int dtype, const void *rows, int64_t count, i
     return flm_bundle_ffn_down(dtype, rows, count, record_bytes, dim, 0, h, order, n, y, 0, dim);
 }
 
-FLM_EXPORT int flm_bundle_ffn_gated(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
-                                    int activation, const float *x, float *h, const int32_t *order, int64_t n,
-                                    float *y)
+int flm_bundle_ffn_gated(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+                         int activation, const float *x, float *h, const int32_t *order, int64_t n, float *y)
 {
     if (!order)
         return FLM_E_BAD_ARG;

@@ -4,8 +4,7 @@
 
 #include <stdint.h>
 
-/* Everything is hidden (-fvisibility=hidden); only the ABI functions carry this. */
-#define FLM_EXPORT __attribute__((visibility("default")))
+#include "../export.h"
 
 float kern_f16_to_f32(uint16_t h);
 

@@ -2,24 +2,14 @@
  * matrix, then fmaf accumulation of the down rows in neuron order) bit for bit, against a double
  * reference, for every dtype, gated and ReLU; column splits and row permutations give the same bits;
  * h == 0 is skipped; bad arguments are refused. */
-#include "flashlm.h"
-
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                            \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                           \
-            fprintf(stderr, "\n");                                                  \
-            failures++;                                                             \
-        }                                                                           \
-    } while (0)
+#include "bundle_ffn_internal.h"
+#include "test_util.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static float frand(void)
@@ -100,7 +90,7 @@ static void ffn_make(struct ffn *f, int dtype, int gated, int64_t dim, int64_t n
                 src[0] = 0; /* some exact zeros */
             uint8_t *dst = f->records + r * f->record + p * f->part;
             if (flm_encode_f32(dtype, src, dst, dim) != 0)
-                CHECK(0, "encode");
+                CHECK_MSG(0, "encode");
             memcpy(f->dense[p] + r * f->part, dst, (size_t)f->part);
         }
     }
@@ -122,9 +112,9 @@ static void dense_ffn(const struct ffn *f, int a, int use_bias, const float *x, 
 {
     float *u = malloc((size_t)f->n * sizeof(float)), *g = malloc((size_t)f->n * sizeof(float));
     int upp = f->gated ? 1 : 0, downp = f->gated ? 2 : 1;
-    CHECK(flm_matvec(f->dtype, f->dense[upp], f->n, f->dim, x, u, 0, f->n) == 0, "matvec up");
+    CHECK_MSG(flm_matvec(f->dtype, f->dense[upp], f->n, f->dim, x, u, 0, f->n) == 0, "matvec up");
     if (f->gated)
-        CHECK(flm_matvec(f->dtype, f->dense[0], f->n, f->dim, x, g, 0, f->n) == 0, "matvec gate");
+        CHECK_MSG(flm_matvec(f->dtype, f->dense[0], f->n, f->dim, x, g, 0, f->n) == 0, "matvec gate");
     for (int64_t i = 0; i < k; i++) {
         int32_t r = sel[i];
         float uu = use_bias ? u[r] + f->bias[r] : u[r];
@@ -224,12 +214,12 @@ static void test_one(int dtype, int gated, int a, int64_t dim, int64_t n)
         if (rc == 0)
             rc = flm_bundle_ffn_down(dtype, cache, k, f.record, dim, 1, h, order, k, y1, 0, dim);
     }
-    CHECK(rc == 0, "%s gated=%d rc %d", dname(dtype), gated, rc);
+    CHECK_MSG(rc == 0, "%s gated=%d rc %d", dname(dtype), gated, rc);
     int diff = 0;
     for (int64_t j = 0; j < dim; j++)
         diff += memcmp(&y0[j], &y1[j], 4) != 0;
-    CHECK(diff == 0, "%s gated=%d act=%d dim=%lld: %d elements differ from the dense computation", dname(dtype),
-          gated, a, (long long)dim, diff);
+    CHECK_MSG(diff == 0, "%s gated=%d act=%d dim=%lld: %d elements differ from the dense computation", dname(dtype),
+              gated, a, (long long)dim, diff);
 
     /* double reference (starting from y's initial value) */
     double *yd = malloc((size_t)dim * sizeof(double)), *sc = malloc((size_t)dim * sizeof(double));
@@ -240,7 +230,7 @@ static void test_one(int dtype, int gated, int a, int64_t dim, int64_t n)
         if (fabs(y1[j] - ref) > 1e-5 * (sc[j] + 1e-3))
             bad++;
     }
-    CHECK(bad == 0, "%s gated=%d: %d elements off the double reference", dname(dtype), gated, bad);
+    CHECK_MSG(bad == 0, "%s gated=%d: %d elements off the double reference", dname(dtype), gated, bad);
 
     /* column splits, including unaligned ones, give the same bits; up split by rows too */
     const int64_t cuts[][3] = {{0, 32, dim}, {0, 7, dim}, {0, dim / 2 + 3, dim}, {0, 1, dim}};
@@ -256,9 +246,9 @@ static void test_one(int dtype, int gated, int a, int64_t dim, int64_t n)
                                 h2);
         rc |= flm_bundle_ffn_down(dtype, cache, k, f.record, dim, gated, h2, order, k, y2, mid, dim);
         rc |= flm_bundle_ffn_down(dtype, cache, k, f.record, dim, gated, h2, order, k, y2, 0, mid);
-        CHECK(rc == 0, "split rc");
-        CHECK(memcmp(y1, y2, (size_t)dim * 4) == 0, "%s gated=%d: split at %lld differs", dname(dtype), gated,
-              (long long)mid);
+        CHECK_MSG(rc == 0, "split rc");
+        CHECK_MSG(memcmp(y1, y2, (size_t)dim * 4) == 0, "%s gated=%d: split at %lld differs", dname(dtype), gated,
+                  (long long)mid);
         free(y2);
         free(h2);
     }
@@ -288,31 +278,34 @@ static void test_zero_skip_and_args(void)
     }
     int32_t order[1] = {0};
     float bias[1] = {-1};
-    CHECK(flm_bundle_ffn_relu(FLM_DTYPE_F32, rec, 1, sizeof rec, D, bias, x, h, order, 1, y) == 0, "relu");
-    CHECK(h[0] == 0, "h %f", h[0]);
+    CHECK_MSG(flm_bundle_ffn_relu(FLM_DTYPE_F32, rec, 1, sizeof rec, D, bias, x, h, order, 1, y) == 0, "relu");
+    CHECK_MSG(h[0] == 0, "h %f", h[0]);
     for (int j = 0; j < D; j++)
-        CHECK(y[j] == 2, "y[%d] = %f", j, y[j]);
+        CHECK_MSG(y[j] == 2, "y[%d] = %f", j, y[j]);
     /* bad arguments */
-    CHECK(flm_bundle_ffn_relu(FLM_DTYPE_BF16, rec, 1, sizeof rec, D, bias, x, h, order, 1, y) == FLM_E_BAD_ARG, "bf16");
-    CHECK(flm_bundle_ffn_relu(FLM_DTYPE_F32, rec, 1, sizeof rec - 4, D, bias, x, h, order, 1, y) == FLM_E_BAD_ARG,
-          "short record");
-    CHECK(flm_bundle_ffn_relu(FLM_DTYPE_F32, rec, 1, sizeof rec, D, bias, x, h, NULL, 1, y) == FLM_E_BAD_ARG, "order");
-    CHECK(flm_bundle_ffn_relu(FLM_DTYPE_F32, rec, 1, sizeof rec, D, bias, x, h, order, 2, y) == FLM_E_BAD_ARG, "n");
+    CHECK_MSG(flm_bundle_ffn_relu(FLM_DTYPE_BF16, rec, 1, sizeof rec, D, bias, x, h, order, 1, y) == FLM_E_BAD_ARG,
+              "bf16");
+    CHECK_MSG(flm_bundle_ffn_relu(FLM_DTYPE_F32, rec, 1, sizeof rec - 4, D, bias, x, h, order, 1, y) == FLM_E_BAD_ARG,
+              "short record");
+    CHECK_MSG(flm_bundle_ffn_relu(FLM_DTYPE_F32, rec, 1, sizeof rec, D, bias, x, h, NULL, 1, y) == FLM_E_BAD_ARG,
+              "order");
+    CHECK_MSG(flm_bundle_ffn_relu(FLM_DTYPE_F32, rec, 1, sizeof rec, D, bias, x, h, order, 2, y) == FLM_E_BAD_ARG, "n");
     int32_t bad[1] = {1};
-    CHECK(flm_bundle_ffn_relu(FLM_DTYPE_F32, rec, 1, sizeof rec, D, bias, x, h, bad, 1, y) == FLM_E_BAD_ARG, "row");
-    CHECK(flm_bundle_ffn_down(FLM_DTYPE_F32, rec, 1, sizeof rec, D, 0, h, order, 1, y, 0, D + 1) == FLM_E_BAD_ARG,
-          "cols");
-    CHECK(flm_bundle_ffn_down(FLM_DTYPE_F32, rec, 1, sizeof rec, D, 2, h, order, 1, y, 0, D) == FLM_E_BAD_ARG,
-          "gated");
-    CHECK(flm_bundle_ffn_up(FLM_DTYPE_F32, rec, 1, sizeof rec, D, 0, 7, NULL, x, order, 0, 1, h) == FLM_E_BAD_ARG,
-          "activation");
-    CHECK(flm_bundle_ffn_up(FLM_DTYPE_Q8_0, rec, 1, sizeof rec, 48, 0, 0, NULL, x, order, 0, 1, h) == FLM_E_BAD_ARG,
-          "q8_0 dim");
-    CHECK(flm_bundle_ffn_gated(FLM_DTYPE_F32, NULL, 1, sizeof rec, D, 0, x, h, order, 1, y) == FLM_E_BAD_ARG, "null");
-    CHECK(flm_bundle_ffn_down(FLM_DTYPE_F32, NULL, 0, sizeof rec, D, 0, NULL, NULL, 0, y, 0, D) == 0, "empty");
-    CHECK(flm_advise_hugepage(NULL, 1) == FLM_E_BAD_ARG, "advise null");
+    CHECK_MSG(flm_bundle_ffn_relu(FLM_DTYPE_F32, rec, 1, sizeof rec, D, bias, x, h, bad, 1, y) == FLM_E_BAD_ARG, "row");
+    CHECK_MSG(flm_bundle_ffn_down(FLM_DTYPE_F32, rec, 1, sizeof rec, D, 0, h, order, 1, y, 0, D + 1) == FLM_E_BAD_ARG,
+              "cols");
+    CHECK_MSG(flm_bundle_ffn_down(FLM_DTYPE_F32, rec, 1, sizeof rec, D, 2, h, order, 1, y, 0, D) == FLM_E_BAD_ARG,
+              "gated");
+    CHECK_MSG(flm_bundle_ffn_up(FLM_DTYPE_F32, rec, 1, sizeof rec, D, 0, 7, NULL, x, order, 0, 1, h) == FLM_E_BAD_ARG,
+              "activation");
+    CHECK_MSG(flm_bundle_ffn_up(FLM_DTYPE_Q8_0, rec, 1, sizeof rec, 48, 0, 0, NULL, x, order, 0, 1, h) == FLM_E_BAD_ARG,
+              "q8_0 dim");
+    CHECK_MSG(flm_bundle_ffn_gated(FLM_DTYPE_F32, NULL, 1, sizeof rec, D, 0, x, h, order, 1, y) == FLM_E_BAD_ARG,
+              "null");
+    CHECK_MSG(flm_bundle_ffn_down(FLM_DTYPE_F32, NULL, 0, sizeof rec, D, 0, NULL, NULL, 0, y, 0, D) == 0, "empty");
+    CHECK_MSG(flm_advise_hugepage(NULL, 1) == FLM_E_BAD_ARG, "advise null");
     void *big = malloc(8 << 20);
-    CHECK(flm_advise_hugepage(big, 8 << 20) >= 0, "advise");
+    CHECK_MSG(flm_advise_hugepage(big, 8 << 20) >= 0, "advise");
     free(big);
 }
 
@@ -333,6 +326,5 @@ int main(void)
     test_one(FLM_DTYPE_F32, 0, FLM_ACT_RELU, 8203, 9);
     test_one(FLM_DTYPE_Q8_0, 1, FLM_ACT_SILU, 8256, 9);
     test_zero_skip_and_args();
-    printf("bundle_ffn (%s): %s\n", flm_kernels_simd() ? "simd" : "portable", failures ? "FAILED" : "ok");
-    return failures ? 1 : 0;
+    return tu_finish(flm_kernels_simd() ? "bundle_ffn (simd)" : "bundle_ffn (portable)");
 }

@@ -1,23 +1,12 @@
 /* Kernel tests: every dtype against a double-precision reference, hand-made quantized blocks,
  * row-range splits giving the same bits as one call, and argument validation. */
-#include "flashlm.h"
-
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                            \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                           \
-            fprintf(stderr, "\n");                                                  \
-            failures++;                                                             \
-        }                                                                           \
-    } while (0)
+#include "test_util.h"
 
 static uint64_t rng = 0x1234567;
 static float frand(void)
@@ -50,18 +39,18 @@ static void test_f32_and_splits(void)
         w[i] = frand();
     for (int i = 0; i < C; i++)
         x[i] = frand();
-    CHECK(flm_matvec(FLM_DTYPE_F32, w, R, C, x, y, 0, R) == 0, "f32 matvec");
+    CHECK_MSG(flm_matvec(FLM_DTYPE_F32, w, R, C, x, y, 0, R) == 0, "f32 matvec");
     for (int r = 0; r < R; r++) {
         double ref = 0;
         for (int c = 0; c < C; c++)
             ref += (double)w[r * C + c] * x[c];
-        CHECK(fabs(y[r] - ref) < 1e-4, "row %d: %f vs %f", r, y[r], ref);
+        CHECK_MSG(fabs(y[r] - ref) < 1e-4, "row %d: %f vs %f", r, y[r], ref);
     }
     /* Any split into ranges gives the same bits. */
-    CHECK(flm_matvec(FLM_DTYPE_F32, w, R, C, x, y2, 0, 11) == 0, "range 1");
-    CHECK(flm_matvec(FLM_DTYPE_F32, w, R, C, x, y2, 11, 30) == 0, "range 2");
-    CHECK(flm_matvec(FLM_DTYPE_F32, w, R, C, x, y2, 30, R) == 0, "range 3");
-    CHECK(memcmp(y, y2, sizeof y) == 0, "split results differ");
+    CHECK_MSG(flm_matvec(FLM_DTYPE_F32, w, R, C, x, y2, 0, 11) == 0, "range 1");
+    CHECK_MSG(flm_matvec(FLM_DTYPE_F32, w, R, C, x, y2, 11, 30) == 0, "range 2");
+    CHECK_MSG(flm_matvec(FLM_DTYPE_F32, w, R, C, x, y2, 30, R) == 0, "range 3");
+    CHECK_MSG(memcmp(y, y2, sizeof y) == 0, "split results differ");
 }
 
 static void test_f16_bf16(void)
@@ -80,13 +69,13 @@ static void test_f16_bf16(void)
     for (int i = 0; i < C; i++)
         x[i] = 0.5f * (float)i;
     for (int t = 0; t < 2; t++) {
-        CHECK(flm_matvec(t ? FLM_DTYPE_BF16 : FLM_DTYPE_F16, t ? (void *)wb : (void *)wh, R, C, x, y, 0, R) == 0,
-              "16-bit matvec");
+        CHECK_MSG(flm_matvec(t ? FLM_DTYPE_BF16 : FLM_DTYPE_F16, t ? (void *)wb : (void *)wh, R, C, x, y, 0, R) == 0,
+                  "16-bit matvec");
         for (int r = 0; r < R; r++) {
             double ref = 0;
             for (int c = 0; c < C; c++)
                 ref += (double)((r * C + c) % 7 - 3) * x[c];
-            CHECK(fabs(y[r] - ref) < 1e-4, "%s row %d: %f vs %f", t ? "bf16" : "f16", r, y[r], ref);
+            CHECK_MSG(fabs(y[r] - ref) < 1e-4, "%s row %d: %f vs %f", t ? "bf16" : "f16", r, y[r], ref);
         }
     }
 }
@@ -103,13 +92,13 @@ static void test_q8_0_block(void)
     float x[32], y[1];
     for (int i = 0; i < 32; i++)
         x[i] = 1.0f;
-    CHECK(flm_matvec(FLM_DTYPE_Q8_0, blk, 1, 32, x, y, 0, 1) == 0, "q8_0 matvec");
-    CHECK(y[0] == -8.0f, "q8_0: %f, expected -8", y[0]);
+    CHECK_MSG(flm_matvec(FLM_DTYPE_Q8_0, blk, 1, 32, x, y, 0, 1) == 0, "q8_0 matvec");
+    CHECK_MSG(y[0] == -8.0f, "q8_0: %f, expected -8", y[0]);
     /* x = e_5: picks value 5 = 0.5 * (5 - 16) = -5.5 */
     memset(x, 0, sizeof x);
     x[5] = 1.0f;
     flm_matvec(FLM_DTYPE_Q8_0, blk, 1, 32, x, y, 0, 1);
-    CHECK(y[0] == -5.5f, "q8_0 element 5: %f, expected -5.5", y[0]);
+    CHECK_MSG(y[0] == -5.5f, "q8_0 element 5: %f, expected -5.5", y[0]);
 }
 
 static void test_q4_0_block(void)
@@ -125,15 +114,15 @@ static void test_q4_0_block(void)
     memset(x, 0, sizeof x);
     x[3] = 1.0f;  /* 2 * (3 - 8) = -10 */
     flm_matvec(FLM_DTYPE_Q4_0, blk, 1, 32, x, y, 0, 1);
-    CHECK(y[0] == -10.0f, "q4_0 element 3: %f, expected -10", y[0]);
+    CHECK_MSG(y[0] == -10.0f, "q4_0 element 3: %f, expected -10", y[0]);
     memset(x, 0, sizeof x);
     x[16 + 3] = 1.0f;  /* 2 * (7 - 3) = 8 */
     flm_matvec(FLM_DTYPE_Q4_0, blk, 1, 32, x, y, 0, 1);
-    CHECK(y[0] == 8.0f, "q4_0 element 19: %f, expected 8", y[0]);
+    CHECK_MSG(y[0] == 8.0f, "q4_0 element 19: %f, expected 8", y[0]);
     for (int i = 0; i < 32; i++)
         x[i] = 1.0f; /* sum over j of 2(j-8) + 2(7-j) = 16 * 2 * (-1) = -32 */
     flm_matvec(FLM_DTYPE_Q4_0, blk, 1, 32, x, y, 0, 1);
-    CHECK(y[0] == -32.0f, "q4_0 sum: %f, expected -32", y[0]);
+    CHECK_MSG(y[0] == -32.0f, "q4_0 sum: %f, expected -32", y[0]);
 }
 
 static void test_bad_arguments(void)
@@ -141,16 +130,16 @@ static void test_bad_arguments(void)
     float w[64], x[32], y[2];
     memset(w, 0, sizeof w);
     memset(x, 0, sizeof x);
-    CHECK(flm_matvec(99, w, 2, 32, x, y, 0, 2) == FLM_E_BAD_ARG, "unknown dtype");
-    CHECK(flm_matvec(FLM_DTYPE_F32, NULL, 2, 32, x, y, 0, 2) == FLM_E_BAD_ARG, "null w");
-    CHECK(flm_matvec(FLM_DTYPE_F32, w, 2, 32, NULL, y, 0, 2) == FLM_E_BAD_ARG, "null x");
-    CHECK(flm_matvec(FLM_DTYPE_F32, w, 2, 32, x, NULL, 0, 2) == FLM_E_BAD_ARG, "null y");
-    CHECK(flm_matvec(FLM_DTYPE_F32, w, 2, 32, x, y, 0, 3) == FLM_E_BAD_ARG, "range past rows");
-    CHECK(flm_matvec(FLM_DTYPE_F32, w, 2, 32, x, y, 2, 1) == FLM_E_BAD_ARG, "inverted range");
-    CHECK(flm_matvec(FLM_DTYPE_Q8_0, w, 1, 33, x, y, 0, 1) == FLM_E_BAD_ARG, "q8_0 cols not a multiple of 32");
-    CHECK(flm_row_bytes(FLM_DTYPE_Q4_0, 64) == 36, "q4_0 row bytes");
-    CHECK(flm_row_bytes(FLM_DTYPE_Q8_0, 64) == 68, "q8_0 row bytes");
-    CHECK(flm_row_bytes(FLM_DTYPE_F16, 10) == 20, "f16 row bytes");
+    CHECK_MSG(flm_matvec(99, w, 2, 32, x, y, 0, 2) == FLM_E_BAD_ARG, "unknown dtype");
+    CHECK_MSG(flm_matvec(FLM_DTYPE_F32, NULL, 2, 32, x, y, 0, 2) == FLM_E_BAD_ARG, "null w");
+    CHECK_MSG(flm_matvec(FLM_DTYPE_F32, w, 2, 32, NULL, y, 0, 2) == FLM_E_BAD_ARG, "null x");
+    CHECK_MSG(flm_matvec(FLM_DTYPE_F32, w, 2, 32, x, NULL, 0, 2) == FLM_E_BAD_ARG, "null y");
+    CHECK_MSG(flm_matvec(FLM_DTYPE_F32, w, 2, 32, x, y, 0, 3) == FLM_E_BAD_ARG, "range past rows");
+    CHECK_MSG(flm_matvec(FLM_DTYPE_F32, w, 2, 32, x, y, 2, 1) == FLM_E_BAD_ARG, "inverted range");
+    CHECK_MSG(flm_matvec(FLM_DTYPE_Q8_0, w, 1, 33, x, y, 0, 1) == FLM_E_BAD_ARG, "q8_0 cols not a multiple of 32");
+    CHECK_MSG(flm_row_bytes(FLM_DTYPE_Q4_0, 64) == 36, "q4_0 row bytes");
+    CHECK_MSG(flm_row_bytes(FLM_DTYPE_Q8_0, 64) == 68, "q8_0 row bytes");
+    CHECK_MSG(flm_row_bytes(FLM_DTYPE_F16, 10) == 20, "f16 row bytes");
 }
 
 int main(void)
@@ -160,6 +149,5 @@ int main(void)
     test_q8_0_block();
     test_q4_0_block();
     test_bad_arguments();
-    printf("kernels (simd=%d): %s\n", flm_kernels_simd(), failures ? "FAILED" : "ok");
-    return failures ? 1 : 0;
+    return tu_finish(flm_kernels_simd() ? "kernels (simd)" : "kernels (portable)");
 }

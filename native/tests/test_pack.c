@@ -1,23 +1,12 @@
 /* Flash pack encoders and synthetic fill: f16 rounding against an exhaustive reference, q8_0 error
  * bounds, fill determinism under any row split, value statistics, and argument validation. */
-#include "flashlm.h"
-
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                            \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                           \
-            fprintf(stderr, "\n");                                                  \
-            failures++;                                                             \
-        }                                                                           \
-    } while (0)
+#include "test_util.h"
 
 static double f16_value(uint16_t h)
 {
@@ -29,7 +18,7 @@ static double f16_value(uint16_t h)
 static uint16_t encode_f16(float f)
 {
     uint16_t h;
-    CHECK(flm_encode_f32(FLM_DTYPE_F16, &f, &h, 1) == 0, "encode");
+    CHECK_MSG(flm_encode_f32(FLM_DTYPE_F16, &f, &h, 1) == 0, "encode");
     return h;
 }
 
@@ -40,42 +29,42 @@ static void test_f16_rounding(void)
         for (int s = 0; s < 2; s++) {
             uint16_t bits = (uint16_t)(h | (s ? 0x8000 : 0));
             float f = (float)f16_value(bits);
-            CHECK(encode_f16(f) == bits, "round trip of 0x%04x", bits);
+            CHECK_MSG(encode_f16(f) == bits, "round trip of 0x%04x", bits);
             if (h + 1 < 0x7c00) {
                 double mid = (f16_value((uint16_t)h) + f16_value((uint16_t)(h + 1))) / 2;
                 float fm = (float)(s ? -mid : mid); /* exact: f16 midpoints fit in f32 */
                 uint16_t even = (uint16_t)(((h & 1) == 0 ? h : h + 1) | (s ? 0x8000 : 0));
-                CHECK(encode_f16(fm) == even, "midpoint above 0x%04x -> 0x%04x", bits, even);
+                CHECK_MSG(encode_f16(fm) == even, "midpoint above 0x%04x -> 0x%04x", bits, even);
             }
         }
     }
-    CHECK(encode_f16(65520.0f) == 0x7c00, "overflow to infinity");
-    CHECK(encode_f16(65519.0f) == 0x7bff, "largest finite");
-    CHECK(encode_f16(INFINITY) == 0x7c00, "infinity");
-    CHECK((encode_f16(NAN) & 0x7c00) == 0x7c00 && (encode_f16(NAN) & 0x3ff) != 0, "nan");
-    CHECK(encode_f16(1e-9f) == 0, "underflow to zero");
+    CHECK_MSG(encode_f16(65520.0f) == 0x7c00, "overflow to infinity");
+    CHECK_MSG(encode_f16(65519.0f) == 0x7bff, "largest finite");
+    CHECK_MSG(encode_f16(INFINITY) == 0x7c00, "infinity");
+    CHECK_MSG((encode_f16(NAN) & 0x7c00) == 0x7c00 && (encode_f16(NAN) & 0x3ff) != 0, "nan");
+    CHECK_MSG(encode_f16(1e-9f) == 0, "underflow to zero");
     uint32_t nan_bits = 0x7f812345u; /* a signalling NaN: quieted, top payload bits kept (as F16C does) */
     float nan;
     memcpy(&nan, &nan_bits, 4);
-    CHECK(encode_f16(nan) == 0x7e09, "nan payload: 0x%04x", encode_f16(nan));
+    CHECK_MSG(encode_f16(nan) == 0x7e09, "nan payload: 0x%04x", encode_f16(nan));
     /* A long vector takes the 8-wide path where there is one: same bits as one by one. */
     enum { V = 1000 };
     static float v[V];
     static uint16_t h[V];
     for (int i = 0; i < V; i++)
         v[i] = (float)f16_value((uint16_t)(i * 61)) * 1.0001f;
-    CHECK(flm_encode_f32(FLM_DTYPE_F16, v, h, V) == 0, "vector");
+    CHECK_MSG(flm_encode_f32(FLM_DTYPE_F16, v, h, V) == 0, "vector");
     for (int i = 0; i < V; i++)
-        CHECK(h[i] == encode_f16(v[i]), "vector element %d", i);
+        CHECK_MSG(h[i] == encode_f16(v[i]), "vector element %d", i);
 }
 
 static void test_bf16(void)
 {
     float in[3] = {1.0f, 1.00390625f, -3.0f}; /* 1 + 2^-8 is a tie: rounds to even (1.0) */
     uint16_t out[3];
-    CHECK(flm_encode_f32(FLM_DTYPE_BF16, in, out, 3) == 0, "bf16");
-    CHECK(out[0] == 0x3f80 && out[1] == 0x3f80 && out[2] == 0xc040, "bf16 bits %04x %04x %04x", out[0], out[1],
-          out[2]);
+    CHECK_MSG(flm_encode_f32(FLM_DTYPE_BF16, in, out, 3) == 0, "bf16");
+    CHECK_MSG(out[0] == 0x3f80 && out[1] == 0x3f80 && out[2] == 0xc040, "bf16 bits %04x %04x %04x", out[0], out[1],
+              out[2]);
 }
 
 /* |x - d q| <= d / 2 (plus the scale's f16 rounding), and the largest |x| maps to +-127. */
@@ -91,7 +80,7 @@ static void test_q8_0(void)
     }
     for (int i = 0; i < 32; i++)
         x[32 * 5 + i] = 0; /* an all-zero block */
-    CHECK(flm_encode_f32(FLM_DTYPE_Q8_0, x, q, N) == 0, "q8_0");
+    CHECK_MSG(flm_encode_f32(FLM_DTYPE_Q8_0, x, q, N) == 0, "q8_0");
     for (int b = 0; b < N / 32; b++) {
         uint16_t d16;
         memcpy(&d16, q + b * 34, 2);
@@ -103,14 +92,15 @@ static void test_q8_0(void)
         int maxq = 0;
         for (int i = 0; i < 32; i++) {
             double err = fabs(x[b * 32 + i] - d * qs[i]);
-            CHECK(err <= amax / 254 + amax * 0x1p-11 + 1e-12, "block %d value %d: error %g, amax %g", b, i, err, amax);
+            CHECK_MSG(err <= amax / 254 + amax * 0x1p-11 + 1e-12, "block %d value %d: error %g, amax %g", b, i, err,
+                      amax);
             maxq = abs(qs[i]) > maxq ? abs(qs[i]) : maxq;
         }
-        CHECK(b == 5 ? maxq == 0 && d == 0 : maxq == 127, "block %d: largest |q| %d", b, maxq);
+        CHECK_MSG(b == 5 ? maxq == 0 && d == 0 : maxq == 127, "block %d: largest |q| %d", b, maxq);
     }
-    CHECK(flm_encode_f32(FLM_DTYPE_Q8_0, x, q, 31) == FLM_E_BAD_ARG, "q8_0 needs whole blocks");
-    CHECK(flm_encode_f32(FLM_DTYPE_Q4_0, x, q, 32) == FLM_E_BAD_ARG, "q4_0 is not an encoder");
-    CHECK(flm_encode_f32(FLM_DTYPE_F16, NULL, q, 4) == FLM_E_BAD_ARG, "null source");
+    CHECK_MSG(flm_encode_f32(FLM_DTYPE_Q8_0, x, q, 31) == FLM_E_BAD_ARG, "q8_0 needs whole blocks");
+    CHECK_MSG(flm_encode_f32(FLM_DTYPE_Q4_0, x, q, 32) == FLM_E_BAD_ARG, "q4_0 is not an encoder");
+    CHECK_MSG(flm_encode_f32(FLM_DTYPE_F16, NULL, q, 4) == FLM_E_BAD_ARG, "null source");
 }
 
 /* One call, or rows split at odd places into a strided buffer, give the same row bytes. */
@@ -121,22 +111,23 @@ static void test_fill_splits(int dtype, int64_t cols)
     int64_t stride = rb + 100;
     uint8_t *a = calloc((size_t)(rows * rb), 1);
     uint8_t *b = calloc((size_t)(rows * stride), 1);
-    CHECK(flm_synth_fill(dtype, a, rows, cols, rb, 0.5f, 0.25f, 7, 100) == 0, "fill");
+    CHECK_MSG(flm_synth_fill(dtype, a, rows, cols, rb, 0.5f, 0.25f, 7, 100) == 0, "fill");
     int64_t cuts[] = {0, 1, 13, 14, 30, rows};
     for (int i = 0; i + 1 < 6; i++)
-        CHECK(flm_synth_fill(dtype, b + cuts[i] * stride, cuts[i + 1] - cuts[i], cols, stride, 0.5f, 0.25f, 7,
-                             100 + cuts[i]) == 0, "fill part");
+        CHECK_MSG(flm_synth_fill(dtype, b + cuts[i] * stride, cuts[i + 1] - cuts[i], cols, stride, 0.5f, 0.25f, 7,
+                                 100 + cuts[i]) == 0, "fill part");
     for (int64_t r = 0; r < rows; r++) {
-        CHECK(memcmp(a + r * rb, b + r * stride, (size_t)rb) == 0, "dtype %d row %lld differs", dtype, (long long)r);
+        CHECK_MSG(memcmp(a + r * rb, b + r * stride, (size_t)rb) == 0, "dtype %d row %lld differs", dtype,
+                  (long long)r);
         for (int64_t k = rb; k < stride; k++)
-            CHECK(b[r * stride + k] == 0, "padding written at row %lld", (long long)r);
+            CHECK_MSG(b[r * stride + k] == 0, "padding written at row %lld", (long long)r);
     }
     /* Another seed, or another first row, gives other values. */
     uint8_t *c = calloc((size_t)rb, 1);
     flm_synth_fill(dtype, c, 1, cols, rb, 0.5f, 0.25f, 8, 100);
-    CHECK(memcmp(a, c, (size_t)rb) != 0, "seed changes the values");
+    CHECK_MSG(memcmp(a, c, (size_t)rb) != 0, "seed changes the values");
     flm_synth_fill(dtype, c, 1, cols, rb, 0.5f, 0.25f, 7, 101);
-    CHECK(memcmp(a, c, (size_t)rb) != 0, "rows differ");
+    CHECK_MSG(memcmp(a, c, (size_t)rb) != 0, "rows differ");
     free(a);
     free(b);
     free(c);
@@ -146,7 +137,7 @@ static void test_fill_statistics(void)
 {
     enum { N = 1 << 20 };
     float *v = malloc(N * sizeof(float));
-    CHECK(flm_synth_fill(FLM_DTYPE_F32, v, 1, N, N * 4, -1.5f, 0.1f, 3, 0) == 0, "fill");
+    CHECK_MSG(flm_synth_fill(FLM_DTYPE_F32, v, 1, N, N * 4, -1.5f, 0.1f, 3, 0) == 0, "fill");
     double sum = 0, sq = 0, lo = 1e9, hi = -1e9;
     for (int i = 0; i < N; i++) {
         sum += v[i];
@@ -155,22 +146,22 @@ static void test_fill_statistics(void)
         hi = fmax(hi, v[i]);
     }
     double mean = sum / N, std = sqrt(sq / N - mean * mean);
-    CHECK(fabs(mean + 1.5) < 1e-3, "mean %f", mean);
-    CHECK(fabs(std - 0.1) < 1e-3, "std %f", std);
-    CHECK(lo >= -1.5 - 0.347 && hi <= -1.5 + 0.347 && lo < -1.5 - 0.25 && hi > -1.5 + 0.25, "range %f..%f", lo, hi);
+    CHECK_MSG(fabs(mean + 1.5) < 1e-3, "mean %f", mean);
+    CHECK_MSG(fabs(std - 0.1) < 1e-3, "std %f", std);
+    CHECK_MSG(lo >= -1.5 - 0.347 && hi <= -1.5 + 0.347 && lo < -1.5 - 0.25 && hi > -1.5 + 0.25, "range %f..%f", lo, hi);
     free(v);
 }
 
 static void test_fill_arguments(void)
 {
     float buf[64];
-    CHECK(flm_synth_fill(FLM_DTYPE_F32, buf, 1, 64, 255, 0, 1, 1, 0) == FLM_E_BAD_ARG, "stride below the row");
-    CHECK(flm_synth_fill(FLM_DTYPE_Q8_0, buf, 1, 40, 200, 0, 1, 1, 0) == FLM_E_BAD_ARG, "partial q8_0 block");
-    CHECK(flm_synth_fill(FLM_DTYPE_Q4_0, buf, 1, 32, 200, 0, 1, 1, 0) == FLM_E_BAD_ARG, "q4_0");
-    CHECK(flm_synth_fill(FLM_DTYPE_F32, NULL, 1, 8, 32, 0, 1, 1, 0) == FLM_E_BAD_ARG, "null");
-    CHECK(flm_synth_fill(FLM_DTYPE_F32, buf, 1, 8, 32, NAN, 1, 1, 0) == FLM_E_BAD_ARG, "nan mean");
-    CHECK(flm_synth_fill(FLM_DTYPE_F32, buf, -1, 8, 32, 0, 1, 1, 0) == FLM_E_BAD_ARG, "negative rows");
-    CHECK(flm_synth_fill(FLM_DTYPE_F32, NULL, 0, 8, 32, 0, 1, 1, 0) == 0, "nothing to fill");
+    CHECK_MSG(flm_synth_fill(FLM_DTYPE_F32, buf, 1, 64, 255, 0, 1, 1, 0) == FLM_E_BAD_ARG, "stride below the row");
+    CHECK_MSG(flm_synth_fill(FLM_DTYPE_Q8_0, buf, 1, 40, 200, 0, 1, 1, 0) == FLM_E_BAD_ARG, "partial q8_0 block");
+    CHECK_MSG(flm_synth_fill(FLM_DTYPE_Q4_0, buf, 1, 32, 200, 0, 1, 1, 0) == FLM_E_BAD_ARG, "q4_0");
+    CHECK_MSG(flm_synth_fill(FLM_DTYPE_F32, NULL, 1, 8, 32, 0, 1, 1, 0) == FLM_E_BAD_ARG, "null");
+    CHECK_MSG(flm_synth_fill(FLM_DTYPE_F32, buf, 1, 8, 32, NAN, 1, 1, 0) == FLM_E_BAD_ARG, "nan mean");
+    CHECK_MSG(flm_synth_fill(FLM_DTYPE_F32, buf, -1, 8, 32, 0, 1, 1, 0) == FLM_E_BAD_ARG, "negative rows");
+    CHECK_MSG(flm_synth_fill(FLM_DTYPE_F32, NULL, 0, 8, 32, 0, 1, 1, 0) == 0, "nothing to fill");
 }
 
 int main(void)
@@ -184,10 +175,5 @@ int main(void)
     test_fill_splits(FLM_DTYPE_Q8_0, 288);
     test_fill_statistics();
     test_fill_arguments();
-    if (failures) {
-        fprintf(stderr, "test_pack: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_pack: ok\n");
-    return 0;
+    return tu_finish("pack");
 }

@@ -30,7 +30,19 @@ extern int tu_failures;
         }                                                                               \
     } while (0)
 
-/* Prints a summary; the value to return from main. */
+/* CHECK that also says, printf-style, what was being checked (the values, the case). */
+#define CHECK_MSG(cond, ...)                                                            \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);    \
+            fprintf(stderr, __VA_ARGS__);                                               \
+            fputc('\n', stderr);                                                        \
+            tu_failures++;                                                              \
+        }                                                                               \
+    } while (0)
+
+/* Prints the summary line ("name: all checks passed" or the failure count); the value to
+ * return from main. */
 int tu_finish(const char *name);
 
 /* splitmix64: deterministic test randomness. */

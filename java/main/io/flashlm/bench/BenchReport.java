@@ -1,8 +1,19 @@
 package io.flashlm.bench;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineStats;
 import io.flashlm.predictor.TracePredictor;
@@ -11,8 +22,6 @@ import io.flashlm.util.ByteSizes;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -314,6 +323,22 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
 
     // ---------------------------------------------------------------- JSON
 
+    /**
+     * The JSON mapper: records become objects with their components in order, named in snake_case
+     * ({@code medianNanos} -> {@code median_nanos}); NaN and infinities, which JSON cannot hold, are
+     * written as null, and a null read into a {@code double} is NaN again.
+     */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .addModule(new SimpleModule("finite doubles")
+                    .addSerializer(double.class, new FiniteOrNull())
+                    .addSerializer(Double.class, new FiniteOrNull())
+                    .addDeserializer(double.class, new NanForNull()))
+            .build();
+
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("format", FORMAT);
@@ -343,27 +368,18 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
         m.put("options", o);
         Map<String, Object> cache = new LinkedHashMap<>();
         cache.put("method", cacheMethod());
-        Map<String, Object> d = new LinkedHashMap<>();
-        drops.forEach((mode, r) -> {
-            Map<String, Object> x = new LinkedHashMap<>();
-            x.put("dropped", r.dropped());
-            x.put("reason", r.reason());
-            x.put("cached_before_bytes", r.cachedBeforeBytes());
-            x.put("cached_after_bytes", r.cachedAfterBytes());
-            d.put(mode, x);
-        });
-        cache.put("drops", d);
+        cache.put("drops", drops);
         m.put("page_cache", cache);
         Map<String, Object> tr = new LinkedHashMap<>();
         tr.put("used", s.traces() != null);
         tr.put("description", predictorText());
         if (s.traces() != null) {
-            tr.put("params", componentsOf(s.traces()));
-            tr.put("stats", s.traceStats() == null ? null : componentsOf(s.traceStats()));
+            tr.put("params", s.traces());
+            tr.put("stats", s.traceStats());
         }
         m.put("traces", tr);
         if (mmap != null) {
-            Map<String, Object> mm = componentsOf(mmap);
+            ObjectNode mm = JSON.valueToTree(mmap);
             mm.put("description", mmapText());
             m.put("mmap", mm);
         }
@@ -376,7 +392,7 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
         for (Target t : targets()) {
             Map<String, Object> x = new LinkedHashMap<>();
             x.put("name", t.name());
-            x.put("measured", t.checked() ? t.measured() : null);
+            x.put("measured", t.measured());
             x.put("required", t.requiredText());
             x.put("status", t.status());
             x.put("detail", t.detail());
@@ -404,10 +420,10 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
             x.put("bytes_read_per_token", s.meanBytesRead());
             x.put("read_mb_per_s", s.readBytesPerSecond() / 1e6);
             x.put("mean_read_bytes", s.meanReadBytes());
-            x.put("hit_rate", Double.isNaN(s.hitRate()) ? null : s.hitRate());
+            x.put("hit_rate", s.hitRate());
             x.put("tokens_per_s", s.tokensPerSecond());
-            x.put("speedup_vs_naive", Double.isNaN(speedup) ? null : speedup);
-            x.put("summary", componentsOf(s));
+            x.put("speedup_vs_naive", speedup);
+            x.put("summary", s);
         }
         x.put("budget_used_bytes", r.budgetUsed());
         x.put("budget_limit_bytes", r.budgetLimit());
@@ -421,10 +437,15 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
     }
 
     /** One mode's result back from {@link #resultMap}'s JSON (a child process's run). */
-    public static EngineBench.Result parseResult(JsonNode x) {
+    public static EngineBench.Result parseResult(JsonNode x) throws IOException {
         EngineBench.Status status = EngineBench.Status.parse(x.path("status").asText());
-        EngineStats.Summary summary = status == EngineBench.Status.OK
-                ? fromComponents(EngineStats.Summary.class, x.path("summary")) : null;
+        EngineStats.Summary summary = null;
+        if (status == EngineBench.Status.OK) {
+            if (!x.path("summary").isObject()) {
+                throw new IOException("bench JSON: mode " + x.path("mode") + " ran but has no summary");
+            }
+            summary = JSON.treeToValue(x.path("summary"), EngineStats.Summary.class);
+        }
         List<String> notes = new ArrayList<>();
         x.path("notes").forEach(n -> notes.add(n.asText()));
         return new EngineBench.Result(x.path("mode").asText(), status, x.path("error").asText(), summary,
@@ -435,7 +456,7 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
 
     /** Reads a bench JSON file's modes. */
     public static List<EngineBench.Result> readResults(Path json) throws IOException {
-        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        JsonNode root = JSON.readTree(json.toFile());
         if (!FORMAT.equals(root.path("format").asText())) {
             throw new IOException(json + ": format: expected \"" + FORMAT + "\" (written by flashlm bench)");
         }
@@ -463,49 +484,41 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
     static void writeJson(Map<String, Object> map, Path target) throws IOException {
         Path abs = target.toAbsolutePath();
         Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), map);
+        JSON.writeValue(tmp.toFile(), map);
         Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** A record's components as snake_case keys (so the JSON follows the records without a second list). */
-    static Map<String, Object> componentsOf(Record r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (RecordComponent c : r.getClass().getRecordComponents()) {
-            try {
-                Object v = c.getAccessor().invoke(r);
-                m.put(snake(c.getName()), v instanceof Double dv && (dv.isNaN() || dv.isInfinite()) ? null : v);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("cannot read " + c.getName() + " of " + r.getClass(), e);
-            }
+    /** A double as a JSON number, or null when it is NaN or infinite. */
+    private static final class FiniteOrNull extends StdSerializer<Double> {
+        FiniteOrNull() {
+            super(Double.class);
         }
-        return m;
-    }
 
-    static <R extends Record> R fromComponents(Class<R> type, JsonNode node) {
-        RecordComponent[] cs = type.getRecordComponents();
-        Object[] args = new Object[cs.length];
-        Class<?>[] types = new Class<?>[cs.length];
-        for (int i = 0; i < cs.length; i++) {
-            types[i] = cs[i].getType();
-            JsonNode v = node.path(snake(cs[i].getName()));
-            if (v.isMissingNode()) {
-                throw new IllegalArgumentException("bench JSON: " + type.getSimpleName() + " lacks "
-                        + snake(cs[i].getName()));
+        @Override
+        public void serialize(Double v, JsonGenerator g, SerializerProvider p) throws IOException {
+            if (v.isNaN() || v.isInfinite()) {
+                g.writeNull();
+            } else {
+                g.writeNumber(v);
             }
-            args[i] = types[i] == int.class ? v.asInt() : types[i] == long.class ? v.asLong()
-                    : types[i] == double.class ? (v.isNull() ? Double.NaN : v.asDouble())
-                    : types[i] == boolean.class ? v.asBoolean() : v.asText();
-        }
-        try {
-            Constructor<R> k = type.getDeclaredConstructor(types);
-            return k.newInstance(args);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot rebuild " + type.getSimpleName() + " from JSON", e);
         }
     }
 
-    private static String snake(String camel) {
-        return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+    /** A double from a JSON number; null gives NaN (what {@link FiniteOrNull} wrote it for). */
+    private static final class NanForNull extends StdScalarDeserializer<Double> {
+        NanForNull() {
+            super(Double.class);
+        }
+
+        @Override
+        public Double deserialize(JsonParser p, DeserializationContext c) throws IOException {
+            return _parseDoublePrimitive(p, c);
+        }
+
+        @Override
+        public Double getNullValue(DeserializationContext c) {
+            return Double.NaN;
+        }
     }
 
     private static double ms(double nanos) {

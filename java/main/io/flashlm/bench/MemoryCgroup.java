@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -35,10 +34,6 @@ public final class MemoryCgroup implements AutoCloseable {
         public boolean created() {
             return cgroup != null;
         }
-
-        public Optional<MemoryCgroup> asOptional() {
-            return Optional.ofNullable(cgroup);
-        }
     }
 
     /** A line of /proc/self/mountinfo: root within the hierarchy, mount point, type and super options. */
@@ -58,11 +53,6 @@ public final class MemoryCgroup implements AutoCloseable {
         this.version = version;
         this.path = path;
         this.swapLimited = swapLimited;
-    }
-
-    /** A cgroup named {@code name} limited to {@code limitBytes}, or empty (see {@link #tryCreate} for why). */
-    public static Optional<MemoryCgroup> create(String name, long limitBytes) {
-        return tryCreate(name, limitBytes).asOptional();
     }
 
     /**
@@ -129,11 +119,6 @@ public final class MemoryCgroup implements AutoCloseable {
     public long peakBytes() {
         String file = v2() ? "memory.peak" : "memory.max_usage_in_bytes";
         return Files.exists(path.resolve(file)) ? Long.parseLong(read(file)) : -1;
-    }
-
-    /** The memory (page cache included) the cgroup uses now. */
-    public long currentBytes() {
-        return Long.parseLong(read(v2() ? "memory.current" : "memory.usage_in_bytes"));
     }
 
     /** How many processes the OOM killer has killed in the cgroup; -1 where the kernel does not say. */

@@ -20,11 +20,6 @@ public final class GgufMetadata {
         this.values = Collections.unmodifiableMap(values);
     }
 
-    /** All pairs in file order. */
-    public Map<String, GgufValue> asMap() {
-        return values;
-    }
-
     public Set<String> keys() {
         return values.keySet();
     }
