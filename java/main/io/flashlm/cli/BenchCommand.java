@@ -7,6 +7,7 @@ import io.flashlm.bench.MemoryCgroup;
 import io.flashlm.bench.PageCache;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
+import io.flashlm.pack.PackFormat;
 import io.flashlm.pack.ManifestCodec;
 import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.PackManifest;
@@ -103,7 +104,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!EngineOptionsMixin.isPack(model)) {
+        if (!PackFormat.isPack(model)) {
             throw new IllegalArgumentException(model + " is not a flash pack (no manifest.json): bench runs packs;"
                     + " make one with flashlm convert, or a synthetic one with flashlm synth");
         }
@@ -238,7 +239,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** The unbundled pack must hold the same model as the bundled one, unbundled. */
     static void checkUnbundledTwin(Path bundled, Path unbundled) throws IOException {
-        if (!EngineOptionsMixin.isPack(unbundled)) {
+        if (!PackFormat.isPack(unbundled)) {
             throw new IllegalArgumentException("--unbundled " + unbundled + " is not a flash pack (no manifest.json)");
         }
         PackManifest a = ManifestCodec.read(bundled);

@@ -80,7 +80,4 @@ final class EngineOptionsMixin {
         return memory != null || predictor != null || window != 0 || cacheRows != 0 || probe != null || buffered;
     }
 
-    static boolean isPack(Path model) {
-        return Files.isDirectory(model) && Files.isRegularFile(model.resolve("manifest.json"));
-    }
 }

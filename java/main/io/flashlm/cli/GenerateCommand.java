@@ -11,6 +11,7 @@ import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
 import io.flashlm.engine.EngineStats;
 import io.flashlm.engine.StatsReport;
+import io.flashlm.pack.PackFormat;
 import io.flashlm.pack.ManifestCodec;
 import io.flashlm.pack.PackManifest;
 import io.flashlm.pack.PackTokenizer;
@@ -71,7 +72,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int threads = engine.threads != null ? engine.threads : ComputePool.defaultThreads(256);
-        boolean pack = EngineOptionsMixin.isPack(model);
+        boolean pack = PackFormat.isPack(model);
         if (!pack && (mode != null || stats || engine.anyGiven())) {
             throw new IllegalArgumentException("--mode, --memory, --stats and the other engine options need a flash"
                     + " pack, and " + model + " is not one (make one with flashlm convert)");

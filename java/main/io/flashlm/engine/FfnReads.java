@@ -81,10 +81,6 @@ final class FfnReads implements AutoCloseable {
         return queueDepth;
     }
 
-    int readers() {
-        return readers.length * (readers.length == 0 ? 0 : readers[0].length);
-    }
-
     /**
      * Adds reads of the bundled records of neurons {@code first .. first+count-1} into {@code dest}
      * from byte {@code destOffset}, one record per {@link FfnGeometry#stride()} (the caller's rows must
@@ -111,25 +107,6 @@ final class FfnReads implements AutoCloseable {
             stats.reads++;
             stats.bytesRead += partBytes;
         }
-    }
-
-    /** Whether no read is pending. */
-    boolean idle() {
-        for (ReadBatch b : batches) {
-            if (b.size() > 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Room left in the fullest batch. */
-    int room() {
-        int room = Integer.MAX_VALUE;
-        for (ReadBatch b : batches) {
-            room = Math.min(room, b.capacity() - b.size());
-        }
-        return room;
     }
 
     /** Reads everything added, from layer {@code layer}'s files, and waits for it; times it as I/O. */

@@ -81,7 +81,6 @@ public final class TracePredictor implements Predictor {
     }
 
     private final int dim;
-    private final Params params;
     private final Process process;
     private final int keep;
     private final Layer[] layers;
@@ -92,7 +91,6 @@ public final class TracePredictor implements Predictor {
             throw new IllegalArgumentException("layers and dim must be positive, were " + layers + ", " + dim);
         }
         this.dim = dim;
-        this.params = params;
         process = new Process(neurons, params);
         keep = calibrate(process, params);
         this.layers = new Layer[layers];
@@ -126,10 +124,6 @@ public final class TracePredictor implements Predictor {
     /** K / m: the calibrated share of a set kept from the previous token's. */
     public double reuse() {
         return (double) keep / process.m;
-    }
-
-    public Params params() {
-        return params;
     }
 
     /**

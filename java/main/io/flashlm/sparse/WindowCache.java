@@ -51,7 +51,6 @@ public final class WindowCache {
     private int earlyTokens;
     /** The latest token whose neurons have all left (by expiry, early or not), or -1. */
     private int goneThrough;
-    private long bytesMoved;
 
     private int count;
     private int token;
@@ -109,7 +108,6 @@ public final class WindowCache {
         goneThrough = -1;
         missing = 0;
         evicted = 0;
-        bytesMoved = 0;
     }
 
     /**
@@ -175,7 +173,6 @@ public final class WindowCache {
 
         // delete the neurons that left the window: the last row fills each hole
         evicted = 0;
-        bytesMoved = 0;
         for (int u = Math.max(0, expired); u < keepFrom; u++) {
             int[] old = ring[u % window];
             for (int i = 0, m = ringSize[u % window]; i < m; i++) {
@@ -229,7 +226,6 @@ public final class WindowCache {
             rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, row, rowBias.getAtIndex(ValueLayout.JAVA_FLOAT, last));
             rowNeuron[row] = moved;
             neuronRow[moved] = row;
-            bytesMoved += recordBytes;
         }
         rowNeuron[last] = -1;
         neuronRow[n] = -1;
@@ -284,10 +280,6 @@ public final class WindowCache {
         return matrix.asSlice(row * rowBytes, recordBytes);
     }
 
-    public int missingCount() {
-        return missing;
-    }
-
     public int missingNeuron(int i) {
         return missingNeurons[i];
     }
@@ -296,12 +288,12 @@ public final class WindowCache {
         return missingRows[i];
     }
 
-    /** The internal array of neurons appended by the last plan (valid up to {@link #missingCount()}; do not modify). */
+    /** The internal array of neurons appended by the last plan (valid up to the count the last plan returned; do not modify). */
     public int[] missingNeurons() {
         return missingNeurons;
     }
 
-    /** The internal array of their rows (valid up to {@link #missingCount()}; do not modify). */
+    /** The internal array of their rows (valid up to the count the last plan returned; do not modify). */
     public int[] missingRows() {
         return missingRows;
     }
@@ -314,11 +306,6 @@ public final class WindowCache {
     /** Neurons deleted by the last plan. */
     public int evictedCount() {
         return evicted;
-    }
-
-    /** Bytes the last plan copied to fill holes (memory-management work). */
-    public long bytesMoved() {
-        return bytesMoved;
     }
 
     /** Resident rows: rows 0..count-1 are in use. */
