@@ -10,14 +10,14 @@ import static io.flashlm.model.VectorOps.add;
 import static io.flashlm.model.VectorOps.rmsNorm;
 
 /**
- * The Llama forward pass (RMSNorm, RoPE, grouped-query attention, gated SiLU FFN or an ungated
- * ReLU FFN), with the weights wherever the loader left them (usually the mapped file).
+ * The Llama forward pass: each layer an attention block (RMSNorm, RoPE, grouped-query attention:
+ * {@link LlamaAttention}) and an FFN block after its RMSNorm (gated SiLU or ungated ReLU, or whatever
+ * the {@link ModelAssembly} chose), with the weights wherever the loader left them (usually the mapped file).
  */
 public final class LlamaModel extends TransformerModel {
     private final LlamaWeights w;
-    private final Rope rope;
+    private final AttentionBlock[] attention;
     // Norm weights as native f32 vectors, converted once.
-    private final MemorySegment[] attentionNorm;
     private final MemorySegment[] ffnNorm;
     private final MemorySegment finalNorm;
 
@@ -30,13 +30,14 @@ public final class LlamaModel extends TransformerModel {
                       String description, ModelAssembly assembly) {
         super(c, tokenizer, pool, source, description, assembly);
         this.w = w;
-        this.rope = new Rope(c);
+        Rope rope = new Rope(c);
         List<LlamaWeights.Layer> layers = w.layers();
-        attentionNorm = new MemorySegment[c.layers()];
+        attention = new AttentionBlock[c.layers()];
         ffnNorm = new MemorySegment[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
-            attentionNorm[l] = VectorOps.toNative(layers.get(l).attentionNorm(), arena);
-            ffnNorm[l] = VectorOps.toNative(layers.get(l).ffnNorm(), arena);
+            LlamaWeights.Layer t = layers.get(l);
+            attention[l] = new LlamaAttention(c, pool, rope, VectorOps.toNative(t.attentionNorm(), arena), t);
+            ffnNorm[l] = VectorOps.toNative(t.ffnNorm(), arena);
         }
         finalNorm = VectorOps.toNative(w.finalNorm(), arena);
         MlpWeights[] mlp = new MlpWeights[c.layers()];
@@ -50,8 +51,7 @@ public final class LlamaModel extends TransformerModel {
     private LlamaModel(LlamaModel base, ModelAssembly.FfnDecorator decorator) {
         super(base, decorator);
         this.w = base.w;
-        this.rope = base.rope;
-        this.attentionNorm = base.attentionNorm;
+        this.attention = base.attention;
         this.ffnNorm = base.ffnNorm;
         this.finalNorm = base.finalNorm;
     }
@@ -66,21 +66,9 @@ public final class LlamaModel extends TransformerModel {
         checkInput(token, pos);
         int dim = c.dim();
         w.tokenEmbedding().rowToFloat(token, s.x);
-        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int l = 0; l < c.layers(); l++) {
-            LlamaWeights.Layer layer = w.layers().get(l);
             prelude.beforeLayer(l);
-            // attention block: x += wo(attention(rope(wq xn), rope(wk xn), wv xn))
-            rmsNorm(s.xb, s.x, attentionNorm[l], dim, c.normEps());
-            Linear.apply(pool, layer.wq(), s.xb, s.q);
-            Linear.apply(pool, layer.wk(), s.xb, s.k);
-            Linear.apply(pool, layer.wv(), s.xb, s.v);
-            rope.rotate(s.q, dim, pos);
-            rope.rotate(s.k, c.kvDim(), pos);
-            s.storeKeyValue(l, pos);
-            Attention.attend(s, c, l, pos, scale, s.xb);
-            Linear.apply(pool, layer.wo(), s.xb, s.xb2);
-            add(s.x, s.xb2, dim);
+            attention[l].apply(s, l, pos);
             // FFN block: x += down(act(gate xn) * up xn), or down(act(up xn)) when ungated
             rmsNorm(s.xb, s.x, ffnNorm[l], dim, c.normEps());
             ffn[l].apply(s, s.xb, s.xb2);

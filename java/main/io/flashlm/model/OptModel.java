@@ -16,14 +16,13 @@ import static io.flashlm.model.VectorOps.layerNorm;
  */
 public final class OptModel extends TransformerModel {
     private final OptWeights w;
+    private final AttentionBlock[] attention;
     private final Vectors[] layers;
     private final MemorySegment finalNormWeight;
     private final MemorySegment finalNormBias;
 
-    /** A layer's small vectors (norms, biases) as native f32, converted once. */
-    private record Vectors(MemorySegment attnNormW, MemorySegment attnNormB, MemorySegment bq, MemorySegment bk,
-                           MemorySegment bv, MemorySegment bo, MemorySegment ffnNormW, MemorySegment ffnNormB,
-                           MemorySegment fc2Bias) {
+    /** A layer's FFN norm and down bias as native f32, converted once. */
+    private record Vectors(MemorySegment ffnNormW, MemorySegment ffnNormB, MemorySegment fc2Bias) {
     }
 
     public OptModel(ModelConfig c, OptWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
@@ -35,11 +34,12 @@ public final class OptModel extends TransformerModel {
                     String description, ModelAssembly assembly) {
         super(c, tokenizer, pool, source, description, assembly);
         this.w = w;
+        attention = new AttentionBlock[c.layers()];
         layers = new Vectors[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
             OptWeights.Layer t = w.layers().get(l);
-            layers[l] = new Vectors(nat(t.attentionNormWeight()), nat(t.attentionNormBias()), nat(t.bq()), nat(t.bk()),
-                    nat(t.bv()), nat(t.bo()), nat(t.ffnNormWeight()), nat(t.ffnNormBias()), nat(t.fc2Bias()));
+            attention[l] = new OptAttention(c, pool, t, arena);
+            layers[l] = new Vectors(nat(t.ffnNormWeight()), nat(t.ffnNormBias()), nat(t.fc2Bias()));
         }
         finalNormWeight = nat(w.finalNormWeight());
         finalNormBias = nat(w.finalNormBias());
@@ -54,6 +54,7 @@ public final class OptModel extends TransformerModel {
     private OptModel(OptModel base, ModelAssembly.FfnDecorator decorator) {
         super(base, decorator);
         this.w = base.w;
+        this.attention = base.attention;
         this.layers = base.layers;
         this.finalNormWeight = base.finalNormWeight;
         this.finalNormBias = base.finalNormBias;
@@ -82,34 +83,12 @@ public final class OptModel extends TransformerModel {
         }
         w.positionEmbedding().rowToFloat(pos + c.positionOffset(), s.xb2);
         add(s.x, s.xb2, dim);
-        float scale = (float) Math.pow(c.headDim(), -0.5);
         for (int l = 0; l < c.layers(); l++) {
-            OptWeights.Layer t = w.layers().get(l);
             Vectors v = layers[l];
             prelude.beforeLayer(l);
-            // attention block: h += out_proj(attention(q_proj(x) * scale, k_proj(x), v_proj(x))), x = LN(h) if pre-norm
-            MemorySegment in = s.x;
-            if (c.normBefore()) {
-                layerNorm(s.xb, s.x, v.attnNormW(), v.attnNormB(), dim, eps);
-                in = s.xb;
-            }
-            Linear.apply(pool, t.wq(), in, s.q);
-            addBias(s.q, v.bq(), dim);
-            VectorOps.scale(s.q, scale, dim);
-            Linear.apply(pool, t.wk(), in, s.k);
-            addBias(s.k, v.bk(), dim);
-            Linear.apply(pool, t.wv(), in, s.v);
-            addBias(s.v, v.bv(), dim);
-            s.storeKeyValue(l, pos);
-            Attention.attend(s, c, l, pos, 1f, s.xb);
-            Linear.apply(pool, t.wo(), s.xb, s.xb2);
-            addBias(s.xb2, v.bo(), dim);
-            add(s.x, s.xb2, dim);
-            if (!c.normBefore()) {
-                layerNorm(s.x, s.x, v.attnNormW(), v.attnNormB(), dim, eps);
-            }
+            attention[l].apply(s, l, pos);
             // FFN block: h += fc2(act(fc1(x))), x = LN(h) if pre-norm
-            in = s.x;
+            MemorySegment in = s.x;
             if (c.normBefore()) {
                 layerNorm(s.xb, s.x, v.ffnNormW(), v.ffnNormB(), dim, eps);
                 in = s.xb;
