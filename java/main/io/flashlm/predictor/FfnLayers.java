@@ -2,14 +2,14 @@ package io.flashlm.predictor;
 
 import io.flashlm.model.FfnObserver;
 import io.flashlm.model.LanguageModel;
-import io.flashlm.model.Linear;
 import io.flashlm.model.LlamaModel;
 import io.flashlm.model.LlamaWeights;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.model.OptModel;
 import io.flashlm.model.OptWeights;
 import io.flashlm.model.VectorOps;
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.Kernels;
+import io.flashlm.tensor.DType;
 import io.flashlm.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -90,19 +90,12 @@ public final class FfnLayers implements AutoCloseable {
 
     /** y[0..n) = W x for a weight tensor [n, d], single-threaded, allocating nothing. */
     static void matvec(Tensor w, MemorySegment x, MemorySegment y) {
-        int rc = FlashNative.matvec(Linear.nativeDtype(w.dtype()), w.data(), w.rowCount(), w.rowLength(), x, y, 0,
-                w.rowCount());
-        if (rc != 0) {
-            throw new IllegalStateException("native matvec failed: " + FlashNative.describe(rc));
-        }
+        Kernels.matvec(w.dtype(), w.data(), w.rowCount(), w.rowLength(), x, y);
     }
 
     /** y[0..rows) = W x for an f32 matrix [rows, cols] held in a segment. */
     static void matvecF32(MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y) {
-        int rc = FlashNative.matvec(FlashNative.DTYPE_F32, w, rows, cols, x, y, 0, rows);
-        if (rc != 0) {
-            throw new IllegalStateException("native matvec failed: " + FlashNative.describe(rc));
-        }
+        Kernels.matvec(DType.F32, w, rows, cols, x, y);
     }
 
     @Override
