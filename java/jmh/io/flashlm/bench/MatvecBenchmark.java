@@ -1,7 +1,8 @@
 package io.flashlm.bench;
 
 import io.flashlm.compute.ComputePool;
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.Kernels;
+import io.flashlm.tensor.DType;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -74,7 +75,7 @@ public class MatvecBenchmark {
 
     private Arena arena;
     private ComputePool pool;
-    private int nativeType;
+    private DType nativeType;
     private MemorySegment[] matrices;
     private long matrixBytes;
     private int next;
@@ -84,14 +85,14 @@ public class MatvecBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         nativeType = switch (dtype) {
-            case "f32" -> FlashNative.DTYPE_F32;
-            case "f16" -> FlashNative.DTYPE_F16;
-            case "bf16" -> FlashNative.DTYPE_BF16;
-            case "q8_0" -> FlashNative.DTYPE_Q8_0;
-            case "q4_0" -> FlashNative.DTYPE_Q4_0;
+            case "f32" -> DType.F32;
+            case "f16" -> DType.F16;
+            case "bf16" -> DType.BF16;
+            case "q8_0" -> DType.Q8_0;
+            case "q4_0" -> DType.Q4_0;
             default -> throw new IllegalArgumentException("unknown dtype " + dtype);
         };
-        matrixBytes = rows * FlashNative.rowBytes(nativeType, cols);
+        matrixBytes = rows * Kernels.rowBytes(nativeType, cols);
         int count = (int) Math.max(2, ((long) footprintMiB << 20) / matrixBytes + 1);
         arena = Arena.ofShared();
         matrices = new MemorySegment[count];
@@ -109,7 +110,7 @@ public class MatvecBenchmark {
         pool = new ComputePool(threads);
         System.out.printf("%n%s %d x %d: %d matrices of %.1f MiB (%.0f MiB), %d threads, simd=%b%n", dtype, rows,
                 cols, count, matrixBytes / 1048576.0, count * matrixBytes / 1048576.0, threads,
-                FlashNative.kernelsSimd());
+                Kernels.simd());
     }
 
     @TearDown(Level.Trial)
@@ -131,27 +132,27 @@ public class MatvecBenchmark {
     private long fill(MemorySegment m, long s) {
         long n = m.byteSize();
         switch (nativeType) {
-            case FlashNative.DTYPE_F32 -> {
+            case F32 -> {
                 for (long o = 0; o < n; o += 4) {
                     s = xorshift(s);
                     m.set(JAVA_FLOAT, o, 0.03f * uniform(s));
                 }
             }
-            case FlashNative.DTYPE_F16 -> {
+            case F16 -> {
                 for (long o = 0; o < n; o += 2) {
                     s = xorshift(s);
                     m.set(JAVA_SHORT_UNALIGNED, o, Float.floatToFloat16(0.03f * uniform(s)));
                 }
             }
-            case FlashNative.DTYPE_BF16 -> {
+            case BF16 -> {
                 for (long o = 0; o < n; o += 2) {
                     s = xorshift(s);
                     m.set(JAVA_SHORT_UNALIGNED, o, (short) (Float.floatToRawIntBits(0.03f * uniform(s)) >>> 16));
                 }
             }
-            case FlashNative.DTYPE_Q8_0, FlashNative.DTYPE_Q4_0 -> {
-                int block = nativeType == FlashNative.DTYPE_Q8_0 ? 34 : 18;
-                short scale = Float.floatToFloat16(nativeType == FlashNative.DTYPE_Q8_0 ? 0.03f / 127 : 0.03f / 8);
+            case Q8_0, Q4_0 -> {
+                int block = nativeType == DType.Q8_0 ? 34 : 18;
+                short scale = Float.floatToFloat16(nativeType == DType.Q8_0 ? 0.03f / 127 : 0.03f / 8);
                 for (long b = 0; b < n; b += block) {
                     m.set(JAVA_SHORT_UNALIGNED, b, scale);
                     for (long o = b + 2; o < b + block; o += 8) {
@@ -166,7 +167,6 @@ public class MatvecBenchmark {
                     }
                 }
             }
-            default -> throw new AssertionError(nativeType);
         }
         return s;
     }

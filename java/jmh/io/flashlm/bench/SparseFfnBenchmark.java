@@ -1,7 +1,9 @@
 package io.flashlm.bench;
 
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.FfnActivation;
+import io.flashlm.nativeabi.Kernels;
 import io.flashlm.sparse.SparseFfn;
+import io.flashlm.tensor.DType;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -111,9 +113,9 @@ public class SparseFfnBenchmark {
 
     private Arena arena;
     private SparseFfn sparse;
-    private int nativeType;
+    private DType nativeType;
     private boolean gated;
-    private int activation;
+    private FfnActivation activation;
     private long rowBytes;
     private MemorySegment[] matrices;
     private MemorySegment[] biases;
@@ -129,24 +131,24 @@ public class SparseFfnBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         nativeType = switch (dtype) {
-            case "f32" -> FlashNative.DTYPE_F32;
-            case "f16" -> FlashNative.DTYPE_F16;
-            case "q8_0" -> FlashNative.DTYPE_Q8_0;
+            case "f32" -> DType.F32;
+            case "f16" -> DType.F16;
+            case "q8_0" -> DType.Q8_0;
             default -> throw new IllegalArgumentException("the sparse FFN kernels take f32, f16, q8_0, not " + dtype);
         };
         switch (ffn) {
             case "relu" -> {
                 gated = false;
-                activation = FlashNative.ACT_RELU;
+                activation = FfnActivation.RELU;
             }
             case "silu" -> {
                 gated = true;
-                activation = FlashNative.ACT_SILU;
+                activation = FfnActivation.SILU;
             }
             default -> throw new IllegalArgumentException("unknown ffn " + ffn);
         }
         int parts = gated ? 3 : 2;
-        long partBytes = FlashNative.rowBytes(nativeType, dim);
+        long partBytes = Kernels.rowBytes(nativeType, dim);
         long recordBytes = parts * partBytes;
         rowBytes = (recordBytes + rowAlignment - 1) / rowAlignment * rowAlignment;
         long matrixBytes = rowBytes * rows;
@@ -181,14 +183,11 @@ public class SparseFfnBenchmark {
             // as WindowCache allocates its matrix
             matrices[i] = arena.allocate(matrixBytes, matrixBytes >= HUGE ? HUGE : 4096);
             if (matrixBytes >= HUGE) {
-                FlashNative.adviseHugepage(matrices[i], matrixBytes);
+                Kernels.adviseHugepage(matrices[i]);
             }
             for (int p = 0; p < parts; p++) {
-                int rc = FlashNative.synthFill(nativeType, matrices[i].asSlice(p * partBytes), rows, dim, rowBytes,
-                        0f, 0.03f, 0x9E3779B97F4A7C15L + 1000L * i + p, 0);
-                if (rc != 0) {
-                    throw new IllegalStateException("flm_synth_fill failed: " + FlashNative.describe(rc));
-                }
+                Kernels.synthFill(nativeType, matrices[i].asSlice(p * partBytes), rows, dim, rowBytes, 0f, 0.03f,
+                        0x9E3779B97F4A7C15L + 1000L * i + p, 0);
             }
             if (!gated) {
                 biases[i] = arena.allocate((long) rows * Float.BYTES, 64);
@@ -222,7 +221,7 @@ public class SparseFfnBenchmark {
                         + " %.0f MiB in all), h != 0 for %.1f%% of rows, %.2f MB read per op (%s), %d threads, simd=%b,"
                         + " %s%n", ffn, dtype, dim, count, rows, recordBytes, rowBytes, matrixBytes / 1048576.0,
                 count * matrixBytes / 1048576.0, 100.0 * active / ((long) count * rows),
-                gigabytesPerOp[0] * 1e3, phase, threads, FlashNative.kernelsSimd(), hugePages());
+                gigabytesPerOp[0] * 1e3, phase, threads, Kernels.simd(), hugePages());
     }
 
     @TearDown(Level.Trial)
@@ -237,21 +236,15 @@ public class SparseFfnBenchmark {
         next = next + 1 == matrices.length ? 0 : next + 1;
         y.fill((byte) 0);
         switch (phase) {
-            case "up" -> check(FlashNative.bundleFfnUp(nativeType, matrices[i], rows, rowBytes, dim, gated ? 1 : 0,
-                    activation, biases[i] == null ? MemorySegment.NULL : biases[i], x, orderSegment, 0, rows, upH));
-            case "down" -> check(FlashNative.bundleFfnDown(nativeType, matrices[i], rows, rowBytes, dim, gated ? 1 : 0,
-                    hs[i], orderSegment, rows, y, 0, dim));
+            case "up" -> Kernels.bundleFfnUp(nativeType, matrices[i], rows, rowBytes, dim, gated, activation, biases[i],
+                    x, orderSegment, 0, rows, upH);
+            case "down" -> Kernels.bundleFfnDown(nativeType, matrices[i], rows, rowBytes, dim, gated, hs[i],
+                    orderSegment, rows, y, 0, dim);
             default -> sparse.compute(nativeType, matrices[i], rows, rowBytes, dim, gated, activation, biases[i], order,
                     rows, x, y);
         }
         traffic.gigabytes += gigabytesPerOp[i];
         return y;
-    }
-
-    private static void check(int rc) {
-        if (rc != 0) {
-            throw new IllegalStateException("native sparse FFN failed: " + FlashNative.describe(rc));
-        }
     }
 
     /** The process's transparent huge pages (AnonHugePages), to see whether the advice was taken. */

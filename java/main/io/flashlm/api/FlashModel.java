@@ -4,6 +4,8 @@ import io.flashlm.engine.EngineOptions;
 import io.flashlm.engine.FlashEngine;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.ModelConfig;
+import io.flashlm.nativeabi.NativeLibrary;
+import io.flashlm.nativeabi.NativeLibraryUnavailableException;
 import io.flashlm.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -30,19 +32,30 @@ public final class FlashModel implements AutoCloseable {
         this.model = model;
     }
 
+    /**
+     * Opens a model with the default options.
+     *
+     * @throws NativeLibraryUnavailableException when libflashlm is missing or unusable (the message says
+     *                                           which file was tried and how to build it)
+     */
     public static FlashModel open(Path path) throws IOException {
         return open(path, ModelOptions.defaults());
     }
 
+    /** Opens a model; see {@link #open(Path)}. */
     public static FlashModel open(Path path, ModelOptions options) throws IOException {
+        NativeLibrary.require();
         return new FlashModel(ModelLoader.load(path, options.tokenizer(), options.threads()));
     }
 
     /**
      * Opens a flash pack with the flash engine: the FFN stays on flash and is read as the options'
      * mode says, under their memory budget. {@link #engine()} then gives the per-token statistics.
+     *
+     * @throws NativeLibraryUnavailableException when libflashlm is missing or unusable
      */
     public static FlashModel open(Path pack, EngineOptions options) throws IOException {
+        NativeLibrary.require();
         return new FlashModel(FlashEngine.open(pack, options));
     }
 

@@ -2,15 +2,12 @@ package io.flashlm.bench;
 
 import io.flashlm.io.Backend;
 import io.flashlm.io.FlashIOException;
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.NativeIo;
+import io.flashlm.nativeabi.NativeIoException;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
-
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Measures random-read throughput and latency on the device holding a file, the way fio's
@@ -33,19 +30,17 @@ public final class FlashProbe {
      */
     public static ProbeResult measure(Path file, Backend backend, boolean direct, long chunk, int depth, long span,
                                       Duration duration, long maxIos, long seed) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_LONG, FlashNative.PROBE_COUNT);
-            int rc = FlashNative.probe(arena.allocateFrom(file.toString()), direct ? FlashNative.OPEN_DIRECT : 0,
-                    backend.nativeCode(), chunk, depth, span, duration.toNanos(), maxIos, seed, out,
-                    FlashNative.PROBE_COUNT);
-            if (rc != 0) {
-                throw new FlashIOException(file, -1, chunk, rc, "probe of " + file + " (" + backend + ", "
-                        + chunk + " B reads, depth " + depth + ") failed: " + FlashNative.describe(rc));
-            }
-            long[] v = out.toArray(JAVA_LONG);
-            return new ProbeResult(backend, chunk, depth, v[FlashNative.PROBE_IOS], v[FlashNative.PROBE_BYTES],
-                    v[FlashNative.PROBE_ELAPSED_NS], v[FlashNative.PROBE_P50_NS], v[FlashNative.PROBE_P99_NS],
-                    v[FlashNative.PROBE_MEAN_NS], v[FlashNative.PROBE_MAX_NS]);
+        NativeIo.ProbeFigures v;
+        try {
+            v = NativeIo.probe(file, direct, backend.nativeBackend(), chunk, depth, span, duration.toNanos(), maxIos,
+                    seed);
+        } catch (NativeIoException e) {
+            FlashIOException f = new FlashIOException(file, -1, chunk, e.code(), "probe of " + file + " (" + backend
+                    + ", " + chunk + " B reads, depth " + depth + ") failed: " + e.getMessage());
+            f.initCause(e);
+            throw f;
         }
+        return new ProbeResult(backend, chunk, depth, v.ios(), v.bytes(), v.elapsedNs(), v.p50Ns(), v.p99Ns(),
+                v.meanNs(), v.maxNs());
     }
 }

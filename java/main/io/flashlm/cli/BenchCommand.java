@@ -8,6 +8,7 @@ import io.flashlm.bench.PageCache;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
 import io.flashlm.pack.PackFormat;
+import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.ManifestCodec;
 import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.PackManifest;
@@ -104,6 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        NativeLibrary.require(); // before any work: a missing library is one clear message
         if (!PackFormat.isPack(model)) {
             throw new IllegalArgumentException(model + " is not a flash pack (no manifest.json): bench runs packs;"
                     + " make one with flashlm convert, or a synthetic one with flashlm synth");

@@ -3,6 +3,7 @@ package io.flashlm.cli;
 import io.flashlm.compute.ComputePool;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.api.ModelLoader;
+import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.PackFormat;
 import io.flashlm.predictor.ActivationRecord;
 import io.flashlm.predictor.Agreement;
@@ -116,6 +117,7 @@ public final class CalibrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        NativeLibrary.require(); // before any work: a missing library is one clear message
         if (!PackFormat.isPack(model)) {
             throw new IllegalArgumentException(model + " is not a flash pack (flashlm convert makes one)");
         }

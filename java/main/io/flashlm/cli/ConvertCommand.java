@@ -1,5 +1,6 @@
 package io.flashlm.cli;
 
+import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.PackConverter;
 import io.flashlm.pack.PackFormat;
 import io.flashlm.pack.PackLayout;
@@ -48,6 +49,7 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        NativeLibrary.require(); // before any work: a missing library is one clear message
         PackConverter.Options o = new PackConverter.Options(from, tokenizer, out, PackFormat.storageType(dtype),
                 PackLayout.parse(layout), PackFormat.checkAlignment(ByteSizes.parse(align)), force);
         PackConverter.Result r = PackConverter.convert(o, System.err, !quiet);

@@ -4,6 +4,7 @@ import io.flashlm.bench.BenchReport;
 import io.flashlm.compute.ComputePool;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
+import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.ManifestCodec;
 import io.flashlm.pack.PackFormat;
 import io.flashlm.pack.PackLayout;
@@ -105,6 +106,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        NativeLibrary.require(); // before any work: a missing library is one clear message
         long start = System.nanoTime();
         long budget = ByteSizes.parse(memory);
         if (budget < (64L << 20)) {

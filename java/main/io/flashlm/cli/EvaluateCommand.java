@@ -6,6 +6,7 @@ import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineStats;
 import io.flashlm.engine.FlashEngine;
 import io.flashlm.model.InferenceState;
+import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.ManifestCodec;
 import io.flashlm.pack.PackManifest;
 import io.flashlm.pack.PackTokenizer;
@@ -68,6 +69,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        NativeLibrary.require(); // before any work: a missing library is one clear message
         List<EngineMode> list = new ArrayList<>();
         list.add(EngineMode.DENSE);
         for (String m : modes) {

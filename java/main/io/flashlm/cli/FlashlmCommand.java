@@ -23,9 +23,11 @@ public final class FlashlmCommand implements Runnable {
         CommandLine cli = new CommandLine(new FlashlmCommand());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // Expected failures (bad input, I/O errors, missing library) get one clear line, not a trace.
-            if (e instanceof java.io.IOException || e instanceof IllegalArgumentException
-                    || e instanceof IllegalStateException || e instanceof NativeLibraryUnavailableException) {
-                commandLine.getErr().println("flashlm " + commandLine.getCommandName() + ": " + e.getMessage());
+            NativeLibraryUnavailableException noLibrary = libraryCause(e);
+            if (noLibrary != null || e instanceof java.io.IOException || e instanceof IllegalArgumentException
+                    || e instanceof IllegalStateException) {
+                commandLine.getErr().println("flashlm " + commandLine.getCommandName() + ": "
+                        + (noLibrary != null ? noLibrary : e).getMessage());
                 if (System.getenv("FLASHLM_DEBUG") != null) {
                     e.printStackTrace(commandLine.getErr());
                 }
@@ -34,5 +36,18 @@ public final class FlashlmCommand implements Runnable {
             throw e;
         });
         System.exit(cli.execute(args));
+    }
+
+    /** The missing library behind a failure, however deeply wrapped, or null. */
+    static NativeLibraryUnavailableException libraryCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof NativeLibraryUnavailableException n) {
+                return n;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return null;
     }
 }

@@ -12,6 +12,7 @@ import io.flashlm.engine.EngineOptions;
 import io.flashlm.engine.EngineStats;
 import io.flashlm.engine.StatsReport;
 import io.flashlm.pack.PackFormat;
+import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.ManifestCodec;
 import io.flashlm.pack.PackManifest;
 import io.flashlm.pack.PackTokenizer;
@@ -71,6 +72,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        NativeLibrary.require(); // before any work: a missing library is one clear message
         int threads = engine.threads != null ? engine.threads : ComputePool.defaultThreads(256);
         boolean pack = PackFormat.isPack(model);
         if (!pack && (mode != null || stats || engine.anyGiven())) {

@@ -6,6 +6,7 @@ import io.flashlm.bench.ProbeFile;
 import io.flashlm.bench.ProbeReport;
 import io.flashlm.bench.ProbeResult;
 import io.flashlm.io.Backend;
+import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.util.ByteSizes;
 import io.flashlm.util.Progress;
 import picocli.CommandLine.Command;
@@ -64,6 +65,7 @@ public final class ProbeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        NativeLibrary.require(); // before any work: a missing library is one clear message
         long requested = ByteSizes.parse(size);
         if (ios != null && (ios < 1 || ios > 100_000_000)) {
             throw new IllegalArgumentException("--ios must be in 1..100000000, was " + ios);

@@ -1,6 +1,7 @@
 package io.flashlm.cli;
 
 import io.flashlm.model.ModelConfig;
+import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.PackFormat;
 import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.SyntheticPackWriter;
@@ -79,6 +80,7 @@ public final class SynthCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        NativeLibrary.require(); // before any work: a missing library is one clear message
         boolean customFlags = arch != null || layers != null || dim != null || ffn != null || heads != null
                 || vocab != null || context != null || activation != null;
         if (!shape.equalsIgnoreCase("custom") && customFlags) {

@@ -1,6 +1,7 @@
 package io.flashlm.compute;
 
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.Kernels;
+import io.flashlm.tensor.DType;
 
 import java.lang.foreign.MemorySegment;
 
@@ -21,7 +22,7 @@ public final class ComputePool implements AutoCloseable {
     private final WorkerGang.Part matvecPart = this::runPart;
 
     // The current product; set by the caller before the gang runs it.
-    private int dtype;
+    private DType dtype;
     private MemorySegment w;
     private MemorySegment x;
     private MemorySegment y;
@@ -42,27 +43,16 @@ public final class ComputePool implements AutoCloseable {
     }
 
     /**
-     * y[0..rows) = W x, with W rows x cols of the native dtype {@code dtype} (FlashNative.DTYPE_*),
-     * x cols floats, y rows floats. Sizes are checked here so the native code never reads past a segment.
+     * y[0..rows) = W x, with W rows x cols of {@code dtype}, x cols floats, y rows floats. Sizes are
+     * checked (by {@link Kernels#matvec}) before the native code runs, so it never reads past a segment.
      */
-    public void matvec(int dtype, MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y) {
-        long rowBytes = FlashNative.rowBytes(dtype, cols);
-        if (rowBytes <= 0) {
-            throw new IllegalArgumentException("matvec: " + cols + " columns are not valid for dtype " + dtype);
-        }
-        if (rows < 0 || w.byteSize() < rows * rowBytes) {
-            throw new IllegalArgumentException("matvec: weight holds " + w.byteSize() + " bytes, " + rows + " x "
-                    + cols + " needs " + rows * rowBytes);
-        }
-        if (x.byteSize() < cols * Float.BYTES || y.byteSize() < rows * Float.BYTES) {
-            throw new IllegalArgumentException("matvec: x holds " + x.byteSize() + " bytes (needs " + cols * 4
-                    + "), y holds " + y.byteSize() + " (needs " + rows * 4 + ")");
-        }
+    public void matvec(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y) {
         if (gang.isClosed()) {
             throw new IllegalStateException("compute pool is closed");
         }
-        if (gang.threads() == 1 || rows * rowBytes < PARALLEL_MIN_BYTES || rows < gang.threads()) {
-            check(FlashNative.matvec(dtype, w, rows, cols, x, y, 0, rows));
+        long weightBytes = rows * (cols / dtype.blockSize() * dtype.bytesPerBlock());
+        if (gang.threads() == 1 || weightBytes < PARALLEL_MIN_BYTES || rows < gang.threads()) {
+            Kernels.matvec(dtype, w, rows, cols, x, y, 0, rows);
             return;
         }
         this.dtype = dtype;
@@ -81,13 +71,7 @@ public final class ComputePool implements AutoCloseable {
     private void runPart(int part, int parts) {
         long begin = rows * part / parts;
         long end = rows * (part + 1) / parts;
-        check(FlashNative.matvec(dtype, w, rows, cols, x, y, begin, end));
-    }
-
-    private static void check(int rc) {
-        if (rc != 0) {
-            throw new IllegalStateException("native matvec failed: " + FlashNative.describe(rc));
-        }
+        Kernels.matvec(dtype, w, rows, cols, x, y, begin, end);
     }
 
     @Override

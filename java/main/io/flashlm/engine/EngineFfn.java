@@ -2,9 +2,10 @@ package io.flashlm.engine;
 
 import io.flashlm.model.FeedForward;
 import io.flashlm.model.ModelConfig;
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.FfnActivation;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.sparse.SparseFfn;
+import io.flashlm.tensor.DType;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,11 +21,11 @@ import java.lang.foreign.ValueLayout;
 abstract sealed class EngineFfn implements AutoCloseable
         permits ResidentFfn, MappedFfn, StreamingFfn, WindowedFfn {
     protected final FfnGeometry g;
-    protected final int dtype;
+    protected final DType dtype;
     protected final int dim;
     protected final int neurons;
     protected final boolean gated;
-    protected final int activation;
+    protected final FfnActivation activation;
     /** Per layer, the up projection's bias (f32 [neurons]) or null. */
     protected final MemorySegment[] biases;
     protected final SparseFfn sparse;
@@ -35,13 +36,13 @@ abstract sealed class EngineFfn implements AutoCloseable
     EngineFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
               int identityRows) {
         this.g = g;
-        this.dtype = SparseFfn.nativeDtype(g.dtype());
+        this.dtype = SparseFfn.requireSupported(g.dtype());
         this.dim = g.dim();
         this.neurons = g.neurons();
         this.gated = g.gated();
         this.activation = switch (c.activation()) {
-            case RELU -> FlashNative.ACT_RELU;
-            case SILU -> FlashNative.ACT_SILU;
+            case RELU -> FfnActivation.RELU;
+            case SILU -> FfnActivation.SILU;
             case GELU -> throw new IllegalArgumentException("the sparse FFN kernels take ReLU and SiLU, not GELU");
         };
         this.biases = biases;

@@ -4,7 +4,7 @@ import io.flashlm.io.FlashIOException;
 import io.flashlm.io.FlashReader;
 import io.flashlm.io.ReadBatch;
 import io.flashlm.io.ReaderOptions;
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.NativeError;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FfnPart;
 import io.flashlm.pack.FlashPack;
@@ -65,7 +65,7 @@ final class FfnReads implements AutoCloseable {
         try {
             return FlashReader.open(file, o);
         } catch (FlashIOException e) {
-            if (o.direct() && e.errorCode() == FlashNative.E_NO_DIRECT) {
+            if (o.direct() && e.is(NativeError.NO_DIRECT)) {
                 return FlashReader.open(file, o.withDirect(false));
             }
             throw e;

@@ -1,29 +1,29 @@
 package io.flashlm.io;
 
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.IoBackend;
 
 import java.util.Locale;
 
 /** How the native reader issues its reads. */
 public enum Backend {
     /** io_uring when the kernel allows it, else {@link #PREAD}. */
-    AUTO(FlashNative.BACKEND_AUTO, "auto"),
+    AUTO(IoBackend.AUTO, "auto"),
     /** One io_uring submission per batch, completions reaped in bulk. */
-    IO_URING(FlashNative.BACKEND_IO_URING, "io_uring"),
+    IO_URING(IoBackend.IO_URING, "io_uring"),
     /** A small pool of threads doing pread(2), for kernels or sandboxes without io_uring. */
-    PREAD(FlashNative.BACKEND_PREAD, "pread");
+    PREAD(IoBackend.PREAD, "pread");
 
-    private final int nativeCode;
+    private final IoBackend nativeBackend;
     private final String label;
 
-    Backend(int nativeCode, String label) {
-        this.nativeCode = nativeCode;
+    Backend(IoBackend nativeBackend, String label) {
+        this.nativeBackend = nativeBackend;
         this.label = label;
     }
 
-    /** The FLM_BACKEND_* value of flashlm.h. */
-    public int nativeCode() {
-        return nativeCode;
+    /** The native library's name for this backend. */
+    public IoBackend nativeBackend() {
+        return nativeBackend;
     }
 
     /** The name used on the command line and in reports. */
@@ -31,13 +31,13 @@ public enum Backend {
         return label;
     }
 
-    static Backend fromNative(int code) {
+    static Backend fromNative(IoBackend nativeBackend) {
         for (Backend b : values()) {
-            if (b.nativeCode == code) {
+            if (b.nativeBackend == nativeBackend) {
                 return b;
             }
         }
-        throw new IllegalStateException("unknown native backend code " + code);
+        throw new IllegalStateException("unknown native backend " + nativeBackend);
     }
 
     /** Parses "auto", "io_uring" (or "io-uring", "uring") and "pread". */

@@ -1,5 +1,7 @@
 package io.flashlm.io;
 
+import io.flashlm.nativeabi.NativeError;
+
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -35,8 +37,13 @@ public final class FlashIOException extends IOException {
         return length;
     }
 
-    /** The native error code: a negated errno or one of FlashNative.E_*. */
+    /** The native error code: a negated errno or a {@link NativeError}'s code. */
     public int errorCode() {
         return errorCode;
+    }
+
+    /** Whether the native library failed with this flashlm error. */
+    public boolean is(NativeError error) {
+        return error.is(errorCode);
     }
 }

@@ -1,15 +1,14 @@
 package io.flashlm.io;
 
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.NativeError;
+import io.flashlm.nativeabi.NativeIoException;
+import io.flashlm.nativeabi.NativeReader;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Batched reads of one file through the native reader (io_uring or a pread pool, O_DIRECT by
@@ -21,30 +20,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class FlashReader implements AutoCloseable {
     private final Path file;
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment failedIndex = arena.allocate(JAVA_LONG);
+    private final NativeReader reader;
     private final ReadBatch single = new ReadBatch(1);
-    private final long fileSize;
     private final Backend backend;
-    private final int blockSize;
-    private final int queueDepth;
-    private final int threads;
-    private final boolean direct;
-    private final boolean registeredFile;
-    private final boolean registeredBuffers;
-    private volatile long handle;
 
-    private FlashReader(Path file, long handle, long[] info) {
+    private FlashReader(Path file, NativeReader reader) {
         this.file = file;
-        this.handle = handle;
-        this.fileSize = info[FlashNative.INFO_FILE_SIZE];
-        this.backend = Backend.fromNative((int) info[FlashNative.INFO_BACKEND]);
-        this.blockSize = (int) info[FlashNative.INFO_BLOCK_SIZE];
-        this.queueDepth = (int) info[FlashNative.INFO_QUEUE_DEPTH];
-        this.threads = (int) info[FlashNative.INFO_THREADS];
-        this.direct = info[FlashNative.INFO_DIRECT] != 0;
-        this.registeredFile = info[FlashNative.INFO_REGISTERED_FILE] != 0;
-        this.registeredBuffers = info[FlashNative.INFO_REGISTERED_BUFS] != 0;
+        this.reader = reader;
+        this.backend = Backend.fromNative(reader.backend());
     }
 
     public static FlashReader open(Path file) throws IOException {
@@ -58,44 +41,32 @@ public final class FlashReader implements AutoCloseable {
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString(), null, "flash file does not exist");
         }
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(JAVA_LONG);
-            int flags = options.direct() ? FlashNative.OPEN_DIRECT : 0;
-            int rc = FlashNative.readerOpen(a.allocateFrom(file.toString()), flags, options.backend().nativeCode(),
-                    options.queueDepth(), options.threads(), out);
-            if (rc != 0) {
-                String hint = switch (rc) {
-                    case FlashNative.E_NO_DIRECT -> "; the filesystem does not support O_DIRECT: open it buffered"
-                            + " (ReaderOptions.withDirect(false), --buffered)";
-                    case FlashNative.E_NO_IO_URING -> "; use the pread backend or auto";
-                    default -> "";
-                };
-                throw new FlashIOException(file, -1, -1, rc, "cannot open " + file + " for flash reads ("
-                        + options.backend() + (options.direct() ? ", O_DIRECT" : ", buffered") + "): "
-                        + FlashNative.describe(rc) + hint);
-            }
-            long h = out.get(JAVA_LONG, 0);
-            MemorySegment infoSeg = a.allocate(JAVA_LONG, FlashNative.INFO_COUNT);
-            rc = FlashNative.readerInfo(h, infoSeg, FlashNative.INFO_COUNT);
-            if (rc != 0) {
-                FlashNative.readerClose(h);
-                throw new FlashIOException(file, -1, -1, rc, "cannot query reader for " + file + ": "
-                        + FlashNative.describe(rc));
-            }
-            return new FlashReader(file, h, infoSeg.toArray(JAVA_LONG));
+        try {
+            return new FlashReader(file, NativeReader.open(file, options.direct(), options.backend().nativeBackend(),
+                    options.queueDepth(), options.threads()));
+        } catch (NativeIoException e) {
+            String hint = e.is(NativeError.NO_DIRECT) ? "; the filesystem does not support O_DIRECT: open it buffered"
+                    + " (ReaderOptions.withDirect(false), --buffered)"
+                    : e.is(NativeError.NO_IO_URING) ? "; use the pread backend or auto" : "";
+            FlashIOException f = new FlashIOException(file, -1, -1, e.code(), "cannot open " + file
+                    + " for flash reads (" + options.backend() + (options.direct() ? ", O_DIRECT" : ", buffered")
+                    + "): " + e.getMessage() + hint);
+            f.initCause(e);
+            throw f;
         }
     }
 
     /** Reads every request of the batch; returns when all are done or throws for the first that failed. */
     public synchronized void read(ReadBatch batch) throws IOException {
-        long h = checkOpen();
+        checkOpen();
         if (batch.size() == 0) {
             return;
         }
         batch.checkDestinationsAlive();
-        int rc = FlashNative.readerRead(h, batch.size(), batch.offsets, batch.lengths, batch.addresses, failedIndex);
-        if (rc != 0) {
-            throw failure(rc, batch);
+        try {
+            reader.read(batch.size(), batch.offsets, batch.lengths, batch.addresses);
+        } catch (NativeIoException e) {
+            throw failure(e, batch);
         }
     }
 
@@ -111,28 +82,30 @@ public final class FlashReader implements AutoCloseable {
         }
     }
 
-    private long checkOpen() {
-        long h = handle;
-        if (h == 0) {
+    private void checkOpen() {
+        if (!reader.isOpen()) {
             throw new IllegalStateException("flash reader for " + file + " is closed");
         }
-        return h;
     }
 
-    private IOException failure(int rc, ReadBatch batch) {
-        if (rc == FlashNative.E_BAD_HANDLE) {
-            return new FlashIOException(file, -1, -1, rc, "flash reader for " + file + " was closed during the read");
+    private IOException failure(NativeIoException e, ReadBatch batch) {
+        int rc = e.code();
+        FlashIOException f;
+        if (e.is(NativeError.BAD_HANDLE)) {
+            f = new FlashIOException(file, -1, -1, rc, "flash reader for " + file + " was closed during the read");
+        } else if (e.failedIndex() >= 0 && e.failedIndex() < batch.size()) {
+            int index = (int) e.failedIndex();
+            long off = batch.offset(index);
+            long len = batch.length(index);
+            f = new FlashIOException(file, off, len, rc, "read of " + len + " bytes at offset " + off + " in "
+                    + file + " failed: " + e.getMessage()
+                    + (e.is(NativeError.PAST_EOF) ? " (file size " + fileSize() + ")" : ""));
+        } else {
+            f = new FlashIOException(file, -1, -1, rc, "batch read of " + batch.size() + " requests in " + file
+                    + " failed: " + e.getMessage());
         }
-        long index = failedIndex.get(JAVA_LONG, 0);
-        String what = FlashNative.describe(rc);
-        if (index >= 0 && index < batch.size()) {
-            long off = batch.offset((int) index);
-            long len = batch.length((int) index);
-            return new FlashIOException(file, off, len, rc, "read of " + len + " bytes at offset " + off + " in "
-                    + file + " failed: " + what + (rc == FlashNative.E_PAST_EOF ? " (file size " + fileSize + ")" : ""));
-        }
-        return new FlashIOException(file, -1, -1, rc, "batch read of " + batch.size() + " requests in " + file
-                + " failed: " + what);
+        f.initCause(e);
+        return f;
     }
 
     public Path file() {
@@ -140,7 +113,7 @@ public final class FlashReader implements AutoCloseable {
     }
 
     public long fileSize() {
-        return fileSize;
+        return reader.fileSize();
     }
 
     /** The backend actually in use (never AUTO). */
@@ -150,48 +123,45 @@ public final class FlashReader implements AutoCloseable {
 
     /** The alignment that O_DIRECT requests are widened to (1 when buffered). */
     public int blockSize() {
-        return blockSize;
+        return reader.blockSize();
     }
 
     public int queueDepth() {
-        return queueDepth;
+        return reader.queueDepth();
     }
 
     public int threads() {
-        return threads;
+        return reader.threads();
     }
 
     public boolean direct() {
-        return direct;
+        return reader.direct();
     }
 
     public boolean registeredFile() {
-        return registeredFile;
+        return reader.registeredFile();
     }
 
     public boolean registeredBuffers() {
-        return registeredBuffers;
+        return reader.registeredBuffers();
     }
 
     public boolean isOpen() {
-        return handle != 0;
+        return reader.isOpen();
     }
 
     @Override
     public synchronized void close() {
-        long h = handle;
-        if (h == 0) {
+        if (!reader.isOpen()) {
             return;
         }
-        handle = 0;
-        FlashNative.readerClose(h);
+        reader.close();
         single.close();
-        arena.close();
     }
 
     @Override
     public String toString() {
-        return "FlashReader[" + file + ", " + backend + (direct ? ", O_DIRECT block " + blockSize : ", buffered")
-                + ", depth " + queueDepth + "]";
+        return "FlashReader[" + file + ", " + backend + (direct() ? ", O_DIRECT block " + blockSize() : ", buffered")
+                + ", depth " + queueDepth() + "]";
     }
 }

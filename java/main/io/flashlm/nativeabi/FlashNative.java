@@ -2,9 +2,7 @@ package io.flashlm.nativeabi;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -16,145 +14,141 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Hand-written bindings for every function in include/flashlm.h: what jextract would generate
  * (scripts/jextract.sh regenerates a comparable class where jextract exists). Constants mirror
  * the header's #defines; keep both in step with {@link #ABI_VERSION}.
+ *
+ * <p>Package-private: raw codes and handles stay here. The rest of flashlm calls the typed facades
+ * ({@link Kernels}, {@link NativeIo}, {@link NativeReader}), which check every bound first, and asks
+ * {@link NativeLibrary} whether the library is there. Loading happens once, when this class is first
+ * used, and never throws; while the library is unavailable every call throws
+ * {@link NativeLibraryUnavailableException} with the reason.
  */
-public final class FlashNative {
-    public static final int ABI_VERSION = 1;
+final class FlashNative {
+    static final int ABI_VERSION = 1;
 
-    public static final int E_BAD_ARG = -100001;
-    public static final int E_BAD_HANDLE = -100002;
-    public static final int E_PAST_EOF = -100003;
-    public static final int E_NO_IO_URING = -100004;
-    public static final int E_NO_DIRECT = -100005;
-    public static final int E_NO_MEMORY = -100006;
-    public static final int E_TOO_MANY = -100007;
+    static final int E_BAD_ARG = -100001;
+    static final int E_BAD_HANDLE = -100002;
+    static final int E_PAST_EOF = -100003;
+    static final int E_NO_IO_URING = -100004;
+    static final int E_NO_DIRECT = -100005;
+    static final int E_NO_MEMORY = -100006;
+    static final int E_TOO_MANY = -100007;
 
-    public static final int BACKEND_AUTO = 0;
-    public static final int BACKEND_IO_URING = 1;
-    public static final int BACKEND_PREAD = 2;
+    static final int BACKEND_AUTO = 0;
+    static final int BACKEND_IO_URING = 1;
+    static final int BACKEND_PREAD = 2;
 
-    public static final int OPEN_DIRECT = 1;
+    static final int OPEN_DIRECT = 1;
 
-    public static final int INFO_FILE_SIZE = 0;
-    public static final int INFO_BACKEND = 1;
-    public static final int INFO_BLOCK_SIZE = 2;
-    public static final int INFO_QUEUE_DEPTH = 3;
-    public static final int INFO_THREADS = 4;
-    public static final int INFO_DIRECT = 5;
-    public static final int INFO_REGISTERED_FILE = 6;
-    public static final int INFO_REGISTERED_BUFS = 7;
-    public static final int INFO_COUNT = 8;
+    static final int INFO_FILE_SIZE = 0;
+    static final int INFO_BACKEND = 1;
+    static final int INFO_BLOCK_SIZE = 2;
+    static final int INFO_QUEUE_DEPTH = 3;
+    static final int INFO_THREADS = 4;
+    static final int INFO_DIRECT = 5;
+    static final int INFO_REGISTERED_FILE = 6;
+    static final int INFO_REGISTERED_BUFS = 7;
+    static final int INFO_COUNT = 8;
 
-    public static final int PROBE_IOS = 0;
-    public static final int PROBE_BYTES = 1;
-    public static final int PROBE_ELAPSED_NS = 2;
-    public static final int PROBE_P50_NS = 3;
-    public static final int PROBE_P99_NS = 4;
-    public static final int PROBE_MEAN_NS = 5;
-    public static final int PROBE_MAX_NS = 6;
-    public static final int PROBE_COUNT = 7;
+    static final int PROBE_IOS = 0;
+    static final int PROBE_BYTES = 1;
+    static final int PROBE_ELAPSED_NS = 2;
+    static final int PROBE_P50_NS = 3;
+    static final int PROBE_P99_NS = 4;
+    static final int PROBE_MEAN_NS = 5;
+    static final int PROBE_MAX_NS = 6;
+    static final int PROBE_COUNT = 7;
 
-    public static final int DTYPE_F32 = 0;
-    public static final int DTYPE_F16 = 1;
-    public static final int DTYPE_BF16 = 2;
-    public static final int DTYPE_Q8_0 = 3;
-    public static final int DTYPE_Q4_0 = 4;
+    static final int DTYPE_F32 = 0;
+    static final int DTYPE_F16 = 1;
+    static final int DTYPE_BF16 = 2;
+    static final int DTYPE_Q8_0 = 3;
+    static final int DTYPE_Q4_0 = 4;
 
-    public static final int ACT_RELU = 0;
-    public static final int ACT_SILU = 1;
+    static final int ACT_RELU = 0;
+    static final int ACT_SILU = 1;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIB = NativeLibraryLoader.lookup();
+    /** Opened once, when this class is first used; never throws (a failure is kept for {@link #STATUS}). */
+    private static final NativeLibraryLoader.Loaded LIB = NativeLibraryLoader.load();
 
     // int flm_abi_version(void)
-    private static final MethodHandle ABI_VERSION_MH = downcall("flm_abi_version",
+    private static final MethodHandle ABI_VERSION_MH = LIB.bind("flm_abi_version",
             FunctionDescriptor.of(JAVA_INT));
     // int flm_strerror(int code, char *buf, int buflen)
-    private static final MethodHandle STRERROR_MH = downcall("flm_strerror",
+    private static final MethodHandle STRERROR_MH = LIB.bind("flm_strerror",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     // int flm_reader_open(const char *path, int flags, int backend, int queue_depth, int threads, int64_t *out)
-    private static final MethodHandle READER_OPEN_MH = downcall("flm_reader_open",
+    private static final MethodHandle READER_OPEN_MH = LIB.bind("flm_reader_open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     // int flm_reader_info(int64_t handle, int64_t *out, int n)
-    private static final MethodHandle READER_INFO_MH = downcall("flm_reader_info",
+    private static final MethodHandle READER_INFO_MH = LIB.bind("flm_reader_info",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_INT));
     // int flm_reader_read(int64_t handle, int count, const int64_t *offsets, const int64_t *lengths,
     //                     const int64_t *dests, int64_t *out_failed)
-    private static final MethodHandle READER_READ_MH = downcall("flm_reader_read",
+    private static final MethodHandle READER_READ_MH = LIB.bind("flm_reader_read",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     // int flm_reader_close(int64_t handle)
-    private static final MethodHandle READER_CLOSE_MH = downcall("flm_reader_close",
+    private static final MethodHandle READER_CLOSE_MH = LIB.bind("flm_reader_close",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
     // int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth, int64_t span,
     //               int64_t duration_ns, int64_t max_ios, int64_t seed, int64_t *out, int n)
-    private static final MethodHandle PROBE_MH = downcall("flm_probe",
+    private static final MethodHandle PROBE_MH = LIB.bind("flm_probe",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG,
                     JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT));
 
     // int64_t flm_row_bytes(int dtype, int64_t cols)
-    private static final MethodHandle ROW_BYTES_MH = downcall("flm_row_bytes",
+    private static final MethodHandle ROW_BYTES_MH = LIB.bind("flm_row_bytes",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG));
     // int flm_matvec(int dtype, const void *w, int64_t rows, int64_t cols, const float *x, float *y,
     //                int64_t row_begin, int64_t row_end)
-    private static final MethodHandle MATVEC_MH = downcall("flm_matvec",
+    private static final MethodHandle MATVEC_MH = LIB.bind("flm_matvec",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG,
                     JAVA_LONG));
     // int flm_kernels_simd(void)
-    private static final MethodHandle KERNELS_SIMD_MH = downcall("flm_kernels_simd",
+    private static final MethodHandle KERNELS_SIMD_MH = LIB.bind("flm_kernels_simd",
             FunctionDescriptor.of(JAVA_INT));
     // int flm_stream_read(const void *p, int64_t bytes, uint64_t *out_checksum)
-    private static final MethodHandle STREAM_READ_MH = downcall("flm_stream_read",
+    private static final MethodHandle STREAM_READ_MH = LIB.bind("flm_stream_read",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
 
     // int flm_encode_f32(int dtype, const float *src, void *dst, int64_t n)
-    private static final MethodHandle ENCODE_F32_MH = downcall("flm_encode_f32",
+    private static final MethodHandle ENCODE_F32_MH = LIB.bind("flm_encode_f32",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
     // int flm_synth_fill(int dtype, void *dst, int64_t rows, int64_t cols, int64_t stride_bytes, float mean,
     //                    float std, uint64_t seed, int64_t first_row)
-    private static final MethodHandle SYNTH_FILL_MH = downcall("flm_synth_fill",
+    private static final MethodHandle SYNTH_FILL_MH = LIB.bind("flm_synth_fill",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT,
                     JAVA_FLOAT, JAVA_LONG, JAVA_LONG));
 
     // int flm_bundle_ffn_up(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
     //                       int gated, int activation, const float *bias, const float *x, const int32_t *order,
     //                       int64_t begin, int64_t end, float *h)
-    private static final MethodHandle BUNDLE_FFN_UP_MH = downcall("flm_bundle_ffn_up",
+    private static final MethodHandle BUNDLE_FFN_UP_MH = LIB.bind("flm_bundle_ffn_up",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT,
                     ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
     // int flm_bundle_ffn_down(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
     //                         int gated, const float *h, const int32_t *order, int64_t n, float *y,
     //                         int64_t col_begin, int64_t col_end)
-    private static final MethodHandle BUNDLE_FFN_DOWN_MH = downcall("flm_bundle_ffn_down",
+    private static final MethodHandle BUNDLE_FFN_DOWN_MH = LIB.bind("flm_bundle_ffn_down",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS,
                     ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG));
     // int flm_advise_hugepage(void *p, int64_t bytes)
-    private static final MethodHandle ADVISE_HUGEPAGE_MH = downcall("flm_advise_hugepage",
+    private static final MethodHandle ADVISE_HUGEPAGE_MH = LIB.bind("flm_advise_hugepage",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
-    static {
-        int version = abiVersion();
-        if (version != ABI_VERSION) {
-            throw new NativeLibraryUnavailableException("libflashlm at " + NativeLibraryLoader.location()
-                    + " has ABI version " + version + " but this flashlm needs " + ABI_VERSION
-                    + "; rebuild it with ./build package");
-        }
-    }
+    /**
+     * The outcome of loading, after every handle above is bound. When the library is unavailable the
+     * handles are null (or belong to a library of another ABI) and every call below throws
+     * {@link NativeLibraryUnavailableException} with the reason instead of reaching them.
+     */
+    static final NativeStatus STATUS = LIB.verify(ABI_VERSION_MH, ABI_VERSION);
+    // A static final: once this class is initialised, the JIT folds the check in every call away.
+    private static final boolean AVAILABLE = STATUS.available();
 
     private FlashNative() {
     }
 
-    private static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
-        MemorySegment symbol = LIB.find(name).orElseThrow(() -> new NativeLibraryUnavailableException(
-                "libflashlm at " + NativeLibraryLoader.location() + " lacks the symbol " + name
-                        + "; it is older than this flashlm: rebuild it with ./build package"));
-        return LINKER.downcallHandle(symbol, descriptor);
-    }
-
-    /** Forces the library to load; throws {@link NativeLibraryUnavailableException} with the reason. */
-    public static void ensureLoaded() {
-        // class initialization did the work
-    }
-
-    public static int abiVersion() {
+    /** The ABI version of the library loaded; only for a library that passed the check (tests). */
+    static int abiVersion() {
+        check();
         try {
             return (int) ABI_VERSION_MH.invokeExact();
         } catch (Throwable t) {
@@ -163,7 +157,8 @@ public final class FlashNative {
     }
 
     /** Text for an error code returned by any flm_* function. */
-    public static String describe(int code) {
+    static String describe(int code) {
+        check();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(256);
             int n = (int) STRERROR_MH.invokeExact(code, buf, 256);
@@ -173,8 +168,9 @@ public final class FlashNative {
         }
     }
 
-    public static int readerOpen(MemorySegment path, int flags, int backend, int queueDepth, int threads,
-                                 MemorySegment outHandle) {
+    static int readerOpen(MemorySegment path, int flags, int backend, int queueDepth, int threads,
+                          MemorySegment outHandle) {
+        check();
         try {
             return (int) READER_OPEN_MH.invokeExact(path, flags, backend, queueDepth, threads, outHandle);
         } catch (Throwable t) {
@@ -182,7 +178,8 @@ public final class FlashNative {
         }
     }
 
-    public static int readerInfo(long handle, MemorySegment out, int n) {
+    static int readerInfo(long handle, MemorySegment out, int n) {
+        check();
         try {
             return (int) READER_INFO_MH.invokeExact(handle, out, n);
         } catch (Throwable t) {
@@ -190,8 +187,9 @@ public final class FlashNative {
         }
     }
 
-    public static int readerRead(long handle, int count, MemorySegment offsets, MemorySegment lengths,
-                                 MemorySegment dests, MemorySegment outFailed) {
+    static int readerRead(long handle, int count, MemorySegment offsets, MemorySegment lengths,
+                          MemorySegment dests, MemorySegment outFailed) {
+        check();
         try {
             return (int) READER_READ_MH.invokeExact(handle, count, offsets, lengths, dests, outFailed);
         } catch (Throwable t) {
@@ -199,7 +197,8 @@ public final class FlashNative {
         }
     }
 
-    public static int readerClose(long handle) {
+    static int readerClose(long handle) {
+        check();
         try {
             return (int) READER_CLOSE_MH.invokeExact(handle);
         } catch (Throwable t) {
@@ -207,8 +206,9 @@ public final class FlashNative {
         }
     }
 
-    public static int probe(MemorySegment path, int flags, int backend, long chunk, int depth, long span,
-                            long durationNs, long maxIos, long seed, MemorySegment out, int n) {
+    static int probe(MemorySegment path, int flags, int backend, long chunk, int depth, long span,
+                     long durationNs, long maxIos, long seed, MemorySegment out, int n) {
+        check();
         try {
             return (int) PROBE_MH.invokeExact(path, flags, backend, chunk, depth, span, durationNs, maxIos, seed,
                     out, n);
@@ -217,7 +217,8 @@ public final class FlashNative {
         }
     }
 
-    public static long rowBytes(int dtype, long cols) {
+    static long rowBytes(int dtype, long cols) {
+        check();
         try {
             return (long) ROW_BYTES_MH.invokeExact(dtype, cols);
         } catch (Throwable t) {
@@ -225,8 +226,9 @@ public final class FlashNative {
         }
     }
 
-    public static int matvec(int dtype, MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y,
-                             long rowBegin, long rowEnd) {
+    static int matvec(int dtype, MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y,
+                      long rowBegin, long rowEnd) {
+        check();
         try {
             return (int) MATVEC_MH.invokeExact(dtype, w, rows, cols, x, y, rowBegin, rowEnd);
         } catch (Throwable t) {
@@ -234,7 +236,8 @@ public final class FlashNative {
         }
     }
 
-    public static boolean kernelsSimd() {
+    static boolean kernelsSimd() {
+        check();
         try {
             return (int) KERNELS_SIMD_MH.invokeExact() != 0;
         } catch (Throwable t) {
@@ -243,7 +246,8 @@ public final class FlashNative {
     }
 
     /** Reads bytes bytes at p once (a memory-bandwidth probe); their XOR goes to outChecksum (8 bytes). */
-    public static int streamRead(MemorySegment p, long bytes, MemorySegment outChecksum) {
+    static int streamRead(MemorySegment p, long bytes, MemorySegment outChecksum) {
+        check();
         try {
             return (int) STREAM_READ_MH.invokeExact(p, bytes, outChecksum);
         } catch (Throwable t) {
@@ -252,7 +256,8 @@ public final class FlashNative {
     }
 
     /** Encodes n f32 values at src into dtype (F32, F16, BF16, Q8_0) at dst. */
-    public static int encodeF32(int dtype, MemorySegment src, MemorySegment dst, long n) {
+    static int encodeF32(int dtype, MemorySegment src, MemorySegment dst, long n) {
+        check();
         try {
             return (int) ENCODE_F32_MH.invokeExact(dtype, src, dst, n);
         } catch (Throwable t) {
@@ -261,8 +266,9 @@ public final class FlashNative {
     }
 
     /** Fills rows x cols seeded pseudo-random values of dtype at dst, row r at dst + r * strideBytes. */
-    public static int synthFill(int dtype, MemorySegment dst, long rows, long cols, long strideBytes, float mean,
-                                float std, long seed, long firstRow) {
+    static int synthFill(int dtype, MemorySegment dst, long rows, long cols, long strideBytes, float mean,
+                         float std, long seed, long firstRow) {
+        check();
         try {
             return (int) SYNTH_FILL_MH.invokeExact(dtype, dst, rows, cols, strideBytes, mean, std, seed, firstRow);
         } catch (Throwable t) {
@@ -271,9 +277,10 @@ public final class FlashNative {
     }
 
     /** h[r] = act(up_r . x + bias[r]) (or act(gate_r . x) * (up_r . x + bias[r])) for r = order[i], i in [begin, end). */
-    public static int bundleFfnUp(int dtype, MemorySegment rows, long count, long recordBytes, long dim, int gated,
-                                  int activation, MemorySegment bias, MemorySegment x, MemorySegment order, long begin,
-                                  long end, MemorySegment h) {
+    static int bundleFfnUp(int dtype, MemorySegment rows, long count, long recordBytes, long dim, int gated,
+                           int activation, MemorySegment bias, MemorySegment x, MemorySegment order, long begin,
+                           long end, MemorySegment h) {
+        check();
         try {
             return (int) BUNDLE_FFN_UP_MH.invokeExact(dtype, rows, count, recordBytes, dim, gated, activation, bias, x,
                     order, begin, end, h);
@@ -283,9 +290,10 @@ public final class FlashNative {
     }
 
     /** y[j] = fma(h[r], down_r[j], y[j]) for r = order[0..n) in order (h != 0), j in [colBegin, colEnd). */
-    public static int bundleFfnDown(int dtype, MemorySegment rows, long count, long recordBytes, long dim, int gated,
-                                    MemorySegment h, MemorySegment order, long n, MemorySegment y, long colBegin,
-                                    long colEnd) {
+    static int bundleFfnDown(int dtype, MemorySegment rows, long count, long recordBytes, long dim, int gated,
+                             MemorySegment h, MemorySegment order, long n, MemorySegment y, long colBegin,
+                             long colEnd) {
+        check();
         try {
             return (int) BUNDLE_FFN_DOWN_MH.invokeExact(dtype, rows, count, recordBytes, dim, gated, h, order, n, y,
                     colBegin, colEnd);
@@ -295,11 +303,19 @@ public final class FlashNative {
     }
 
     /** madvise(MADV_HUGEPAGE) on the 2 MiB-aligned interior of the segment: 0, 1 (advice not taken) or an error. */
-    public static int adviseHugepage(MemorySegment p, long bytes) {
+    static int adviseHugepage(MemorySegment p, long bytes) {
+        check();
         try {
             return (int) ADVISE_HUGEPAGE_MH.invokeExact(p, bytes);
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /** Throws, every time, while the library is unavailable; compiled away once it is loaded. */
+    private static void check() {
+        if (!AVAILABLE) {
+            throw new NativeLibraryUnavailableException(STATUS.reason());
         }
     }
 

@@ -1,14 +1,14 @@
 package io.flashlm.nativeabi;
 
-/** libflashlm could not be found, loaded or trusted; the message says what is missing and how to build it. */
+/**
+ * libflashlm could not be found, loaded or trusted; the message says which file was tried, what is
+ * missing and how to build it. Thrown by {@link NativeLibrary#require()} and by every native call
+ * while the library is unavailable.
+ */
 public final class NativeLibraryUnavailableException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    public NativeLibraryUnavailableException(String message) {
+    NativeLibraryUnavailableException(String message) {
         super(message);
-    }
-
-    public NativeLibraryUnavailableException(String message, Throwable cause) {
-        super(message, cause);
     }
 }

@@ -1,7 +1,6 @@
 package io.flashlm.pack;
 
-import io.flashlm.model.Linear;
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.Kernels;
 import io.flashlm.tensor.DType;
 
 import java.lang.foreign.Arena;
@@ -16,12 +15,10 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 final class Encoder implements AutoCloseable {
     private final Arena arena = Arena.ofConfined();
     private final DType dtype;
-    private final int nativeType;
     private MemorySegment scratch;
 
     Encoder(DType dtype) {
         this.dtype = dtype;
-        this.nativeType = Linear.nativeDtype(dtype);
         this.scratch = arena.allocate(JAVA_FLOAT, 4096);
     }
 
@@ -40,10 +37,7 @@ final class Encoder implements AutoCloseable {
             scratch = arena.allocate(JAVA_FLOAT, n);
         }
         MemorySegment.copy(src, off, scratch, JAVA_FLOAT, 0, n);
-        int rc = FlashNative.encodeF32(nativeType, scratch, dst, n);
-        if (rc != 0) {
-            throw new IllegalStateException("encoding " + n + " values as " + dtype + ": " + FlashNative.describe(rc));
-        }
+        Kernels.encodeF32(dtype, scratch, dst, n);
     }
 
     @Override

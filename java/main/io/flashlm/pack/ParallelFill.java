@@ -1,7 +1,6 @@
 package io.flashlm.pack;
 
-import io.flashlm.model.Linear;
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.Kernels;
 import io.flashlm.tensor.DType;
 
 import java.io.IOException;
@@ -72,11 +71,7 @@ final class ParallelFill implements AutoCloseable {
         }
         long last = (end - 1) * stride + dtype.bytesFor(cols);
         MemorySegment region = dst.asSlice(begin * stride, last - begin * stride); // bounds-checked here, not in C
-        int rc = FlashNative.synthFill(Linear.nativeDtype(dtype), region, end - begin, cols, stride, d.mean(), d.std(),
-                d.seed(), firstRow + begin);
-        if (rc != 0) {
-            throw new IllegalStateException("flm_synth_fill: " + FlashNative.describe(rc));
-        }
+        Kernels.synthFill(dtype, region, end - begin, cols, stride, d.mean(), d.std(), d.seed(), firstRow + begin);
     }
 
     @Override

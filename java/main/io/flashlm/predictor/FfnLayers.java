@@ -4,10 +4,10 @@ import io.flashlm.model.DenseMlp;
 import io.flashlm.model.FeedForward;
 import io.flashlm.model.FfnObserver;
 import io.flashlm.model.LanguageModel;
-import io.flashlm.model.Linear;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.model.ObservedFfn;
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.Kernels;
+import io.flashlm.tensor.DType;
 import io.flashlm.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -94,19 +94,12 @@ public final class FfnLayers implements AutoCloseable {
 
     /** y[0..n) = W x for a weight tensor [n, d], single-threaded, allocating nothing. */
     static void matvec(Tensor w, MemorySegment x, MemorySegment y) {
-        int rc = FlashNative.matvec(Linear.nativeDtype(w.dtype()), w.data(), w.rowCount(), w.rowLength(), x, y, 0,
-                w.rowCount());
-        if (rc != 0) {
-            throw new IllegalStateException("native matvec failed: " + FlashNative.describe(rc));
-        }
+        Kernels.matvec(w.dtype(), w.data(), w.rowCount(), w.rowLength(), x, y);
     }
 
     /** y[0..rows) = W x for an f32 matrix [rows, cols] held in a segment. */
     static void matvecF32(MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y) {
-        int rc = FlashNative.matvec(FlashNative.DTYPE_F32, w, rows, cols, x, y, 0, rows);
-        if (rc != 0) {
-            throw new IllegalStateException("native matvec failed: " + FlashNative.describe(rc));
-        }
+        Kernels.matvec(DType.F32, w, rows, cols, x, y);
     }
 
     /** Nothing to release: the weights belong to the model or the engine. */

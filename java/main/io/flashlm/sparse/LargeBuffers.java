@@ -1,6 +1,6 @@
 package io.flashlm.sparse;
 
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.Kernels;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,7 +15,7 @@ public final class LargeBuffers {
     public static MemorySegment allocate(Arena arena, long bytes) {
         MemorySegment s = arena.allocate(bytes, bytes >= HUGE ? HUGE : 4096);
         if (bytes >= HUGE) {
-            FlashNative.adviseHugepage(s, bytes);
+            Kernels.adviseHugepage(s);
         }
         return s;
     }

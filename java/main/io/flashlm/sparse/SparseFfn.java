@@ -1,12 +1,14 @@
 package io.flashlm.sparse;
 
 import io.flashlm.compute.WorkerGang;
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.FfnActivation;
+import io.flashlm.nativeabi.Kernels;
 import io.flashlm.tensor.DType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 
 /**
  * The FFN over a compact matrix of bundled neuron records (a {@link WindowCache}), split across
@@ -32,13 +34,13 @@ public final class SparseFfn implements AutoCloseable {
 
     // The current call; set by the caller before the gang runs a phase.
     private int phase;
-    private int dtype;
+    private DType dtype;
     private MemorySegment rows;
     private long count;
     private long recordBytes;
     private long dim;
-    private int gated;
-    private int activation;
+    private boolean gated;
+    private FfnActivation activation;
     private MemorySegment bias;
     private MemorySegment x;
     private MemorySegment y;
@@ -69,14 +71,12 @@ public final class SparseFfn implements AutoCloseable {
         return gang.threads();
     }
 
-    /** The native dtype code of a storage dtype the bundle kernels take (f32, f16, q8_0). */
-    public static int nativeDtype(DType dtype) {
-        return switch (dtype) {
-            case F32 -> FlashNative.DTYPE_F32;
-            case F16 -> FlashNative.DTYPE_F16;
-            case Q8_0 -> FlashNative.DTYPE_Q8_0;
-            default -> throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and q8_0, not " + dtype);
-        };
+    /** The storage dtype, if the bundle kernels take it (f32, f16, q8_0); else an IllegalArgumentException. */
+    public static DType requireSupported(DType dtype) {
+        if (!Kernels.bundleTakes(dtype)) {
+            throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and q8_0, not " + dtype);
+        }
+        return dtype;
     }
 
     /** h per row after the last call (indexed by row). */
@@ -89,19 +89,23 @@ public final class SparseFfn implements AutoCloseable {
      * or act(gate_r . x) * (up_r . x + bias_r) (gated; pass {@code withBias} false for none), then
      * y += sum over the rows in that order of h_r * down_r.
      */
-    public void compute(WindowCache cache, DType dtype, int dim, boolean gated, int activation, boolean withBias,
-                        int[] rowOrder, int n, MemorySegment x, MemorySegment y) {
-        compute(nativeDtype(dtype), cache.matrix(), cache.count(), cache.rowBytes(), dim, gated, activation,
+    public void compute(WindowCache cache, DType dtype, int dim, boolean gated, FfnActivation activation,
+                        boolean withBias, int[] rowOrder, int n, MemorySegment x, MemorySegment y) {
+        compute(dtype, cache.matrix(), cache.count(), cache.rowBytes(), dim, gated, activation,
                 withBias ? cache.rowBiases() : null, rowOrder, n, x, y);
     }
 
     /**
      * The same over any record matrix: {@code count} rows {@code recordBytes} apart in {@code rows},
-     * dtype a native code (FlashNative.DTYPE_*), bias one f32 per row or null, x and y dim floats.
+     * dtype one the kernels take ({@link #requireSupported}), bias one f32 per row or null, x and y dim floats.
      */
-    public void compute(int dtype, MemorySegment rows, int count, long recordBytes, int dim, boolean gated,
-                        int activation, MemorySegment bias, int[] rowOrder, int n, MemorySegment x, MemorySegment y) {
-        long partBytes = FlashNative.rowBytes(dtype, dim);
+    public void compute(DType dtype, MemorySegment rows, int count, long recordBytes, int dim, boolean gated,
+                        FfnActivation activation, MemorySegment bias, int[] rowOrder, int n, MemorySegment x,
+                        MemorySegment y) {
+        requireSupported(dtype);
+        Objects.requireNonNull(activation, "activation");
+        long partBytes = dim > 0 && dim % dtype.blockSize() == 0 ? (long) dim / dtype.blockSize() * dtype.bytesPerBlock()
+                : 0;
         if (partBytes <= 0 || recordBytes < (gated ? 3 : 2) * partBytes) {
             throw new IllegalArgumentException("records of " + recordBytes + " bytes cannot hold " + (gated ? 3 : 2)
                     + " parts of " + dim + " values of dtype " + dtype);
@@ -131,9 +135,9 @@ public final class SparseFfn implements AutoCloseable {
         this.count = count;
         this.recordBytes = recordBytes;
         this.dim = dim;
-        this.gated = gated ? 1 : 0;
+        this.gated = gated;
         this.activation = activation;
-        this.bias = bias == null ? MemorySegment.NULL : bias;
+        this.bias = bias;
         this.x = x;
         this.y = y;
         this.n = n;
@@ -156,22 +160,16 @@ public final class SparseFfn implements AutoCloseable {
     }
 
     private void runPart(int part, int parts) {
-        int rc;
         if (phase == PHASE_UP) {
             long begin = n * part / parts;
             long end = n * (part + 1) / parts;
-            rc = FlashNative.bundleFfnUp(dtype, rows, count, recordBytes, dim, gated, activation, bias, x, order,
-                    begin, end, h);
+            Kernels.bundleFfnUp(dtype, rows, count, recordBytes, dim, gated, activation, bias, x, order, begin, end, h);
         } else {
             // column slices on 32-value boundaries (whole q8_0 blocks, whole vector tiles)
             long blocks = (dim + 31) / 32;
             long begin = Math.min(dim, blocks * part / parts * 32);
             long end = Math.min(dim, blocks * (part + 1) / parts * 32);
-            rc = FlashNative.bundleFfnDown(dtype, rows, count, recordBytes, dim, gated, h, order, n, y, begin, end);
-        }
-        if (rc != 0) {
-            throw new IllegalStateException("native sparse FFN (" + (phase == PHASE_UP ? "up" : "down")
-                    + ") failed: " + FlashNative.describe(rc));
+            Kernels.bundleFfnDown(dtype, rows, count, recordBytes, dim, gated, h, order, n, y, begin, end);
         }
     }
 

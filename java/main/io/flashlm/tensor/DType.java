@@ -6,31 +6,34 @@ import java.util.Optional;
  * Element types of weight tensors. Block-quantized types store {@link #blockSize()} values in
  * {@link #bytesPerBlock()} bytes; plain types are blocks of one value.
  *
- * <p>The GGML type ids are those of the GGUF file format (the {@code ggml_type} enum).
+ * <p>The GGML type ids are those of the GGUF file format (the {@code ggml_type} enum); the native
+ * codes are the FLM_DTYPE_* values of include/flashlm.h.
  */
 public enum DType {
     /** IEEE binary32. */
-    F32(1, 4, 0),
+    F32(1, 4, 0, 0),
     /** IEEE binary16. */
-    F16(1, 2, 1),
+    F16(1, 2, 1, 1),
     /** bfloat16: the upper 16 bits of a binary32. */
-    BF16(1, 2, 30),
+    BF16(1, 2, 30, 2),
     /** Blocks of 32: an f16 scale d, then 32 int8 q; value = d * q. */
-    Q8_0(32, 34, 8),
+    Q8_0(32, 34, 8, 3),
     /**
      * Blocks of 32: an f16 scale d, then 16 bytes; byte j holds value j in its low nibble and value
      * j + 16 in its high nibble; value = d * (nibble - 8).
      */
-    Q4_0(32, 18, 2);
+    Q4_0(32, 18, 2, 4);
 
     private final int blockSize;
     private final int bytesPerBlock;
     private final int ggmlTypeId;
+    private final int nativeCode;
 
-    DType(int blockSize, int bytesPerBlock, int ggmlTypeId) {
+    DType(int blockSize, int bytesPerBlock, int ggmlTypeId, int nativeCode) {
         this.blockSize = blockSize;
         this.bytesPerBlock = bytesPerBlock;
         this.ggmlTypeId = ggmlTypeId;
+        this.nativeCode = nativeCode;
     }
 
     /** Values per block (1 for plain types). */
@@ -46,6 +49,11 @@ public enum DType {
     /** The id of this type in GGUF tensor infos. */
     public int ggmlTypeId() {
         return ggmlTypeId;
+    }
+
+    /** The FLM_DTYPE_* value of include/flashlm.h: what the native kernels are told (by io.flashlm.nativeabi only). */
+    public int nativeCode() {
+        return nativeCode;
     }
 
     public boolean isQuantized() {

@@ -1,6 +1,6 @@
 package io.flashlm.compute;
 
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.tensor.DType;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -47,15 +47,15 @@ class ComputePoolTest {
             MemorySegment w = arena.allocate(JAVA_FLOAT, 16);
             MemorySegment x = arena.allocate(JAVA_FLOAT, 4);
             MemorySegment y = arena.allocate(JAVA_FLOAT, 4);
-            assertThrows(IllegalArgumentException.class, () -> pool.matvec(FlashNative.DTYPE_F32, w, 5, 4, x, y));
-            assertThrows(IllegalArgumentException.class, () -> pool.matvec(FlashNative.DTYPE_F32, w, 4, 8, x, y));
-            assertThrows(IllegalArgumentException.class, () -> pool.matvec(FlashNative.DTYPE_Q8_0, w, 1, 20, x, y));
+            assertThrows(IllegalArgumentException.class, () -> pool.matvec(DType.F32, w, 5, 4, x, y));
+            assertThrows(IllegalArgumentException.class, () -> pool.matvec(DType.F32, w, 4, 8, x, y));
+            assertThrows(IllegalArgumentException.class, () -> pool.matvec(DType.Q8_0, w, 1, 20, x, y));
         }
     }
 
     private static float[] run(ComputePool pool, Arena arena, MemorySegment w, MemorySegment x, int rows, int cols) {
         MemorySegment y = arena.allocate(JAVA_FLOAT, rows);
-        pool.matvec(FlashNative.DTYPE_F32, w, rows, cols, x, y);
+        pool.matvec(DType.F32, w, rows, cols, x, y);
         return y.toArray(JAVA_FLOAT);
     }
 }

@@ -1,6 +1,7 @@
 package io.flashlm.sparse;
 
-import io.flashlm.nativeabi.FlashNative;
+import io.flashlm.nativeabi.FfnActivation;
+import io.flashlm.nativeabi.Kernels;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FfnPart;
 import io.flashlm.pack.PackLayout;
@@ -30,14 +31,14 @@ class SparseFfnTest {
     /** A layer's FFN: bundled records as in the pack, and the same parts as dense [neurons, dim] matrices. */
     private static final class Layer {
         final FfnGeometry g;
-        final int nativeDtype;
+        final DType dtype;
         final MemorySegment records;
         final MemorySegment[] dense = new MemorySegment[3];
         final MemorySegment bias;
 
         Layer(DType dtype, boolean gated, int dim, int neurons, long seed, Arena arena) {
             g = new FfnGeometry(dim, neurons, dtype, gated, PackLayout.BUNDLED, 512);
-            nativeDtype = SparseFfn.nativeDtype(dtype);
+            this.dtype = SparseFfn.requireSupported(dtype);
             records = arena.allocate(g.recordBytes() * neurons, 64);
             bias = arena.allocate(neurons * 4L);
             Random rnd = new Random(seed);
@@ -54,7 +55,7 @@ class SparseFfnTest {
                     }
                     MemorySegment dst = records.asSlice(n * g.recordBytes() + g.offsetInUnit(parts.get(p)),
                             g.partBytes());
-                    assertEquals(0, FlashNative.encodeF32(nativeDtype, src, dst, dim));
+                    Kernels.encodeF32(this.dtype, src, dst, dim); // throws on a non-zero return
                     MemorySegment.copy(dst, 0, dense[p], n * g.partBytes(), g.partBytes());
                 }
             }
@@ -84,17 +85,17 @@ class SparseFfnTest {
         }
     }
 
-    private static float act(int activation, float v) {
-        return activation == FlashNative.ACT_RELU ? (v > 0 ? v : 0f) : (float) (v / (1.0 + Math.exp(-v)));
+    private static float act(FfnActivation activation, float v) {
+        return activation == FfnActivation.RELU ? (v > 0 ? v : 0f) : (float) (v / (1.0 + Math.exp(-v)));
     }
 
     /** Dense: flm_matvec rows, activation, fma accumulation in neuron order. */
-    private static float[] dense(Layer l, int activation, boolean withBias, MemorySegment x, Arena arena) {
+    private static float[] dense(Layer l, FfnActivation activation, boolean withBias, MemorySegment x, Arena arena) {
         int dim = l.g.dim(), neurons = l.g.neurons();
         MemorySegment u = arena.allocate(neurons * 4L), gt = arena.allocate(neurons * 4L);
-        assertEquals(0, FlashNative.matvec(l.nativeDtype, l.dense[l.upPart()], neurons, dim, x, u, 0, neurons));
+        Kernels.matvec(l.dtype, l.dense[l.upPart()], neurons, dim, x, u, 0, neurons); // throws on a non-zero return
         if (l.g.gated()) {
-            assertEquals(0, FlashNative.matvec(l.nativeDtype, l.dense[0], neurons, dim, x, gt, 0, neurons));
+            Kernels.matvec(l.dtype, l.dense[0], neurons, dim, x, gt, 0, neurons);
         }
         float[] y = new float[dim];
         for (int n = 0; n < neurons; n++) {
@@ -140,7 +141,7 @@ class SparseFfnTest {
     }
 
     /** Sparse over all neurons, loaded into a window cache in a shuffled order, rows passed in neuron order. */
-    private static float[] sparse(Layer l, int activation, boolean withBias, MemorySegment x, int threads, long seed,
+    private static float[] sparse(Layer l, FfnActivation activation, boolean withBias, MemorySegment x, int threads, long seed,
                                   Arena arena) {
         int neurons = l.g.neurons(), dim = l.g.dim();
         WindowCache cache = new WindowCache(neurons, l.g.recordBytes(), l.g.recordBytes() + 8, neurons, 3,
@@ -196,7 +197,7 @@ class SparseFfnTest {
             }
             String what = dtype + (gated ? " gated" : " relu") + " dim " + dim;
             // ReLU (and the gated FFN with a ReLU gate) is bit-identical to dense
-            int exactAct = FlashNative.ACT_RELU;
+            FfnActivation exactAct = FfnActivation.RELU;
             boolean withBias = !gated;
             float[] d = dense(l, exactAct, withBias, x, arena);
             float[] s1 = sparse(l, exactAct, withBias, x, 1, 1, arena);
@@ -205,9 +206,9 @@ class SparseFfnTest {
             assertBits(d, sparse(l, exactAct, withBias, x, 3, 3, arena), what + ", 3 threads, another row order");
             // SiLU gating: the same across threads and row orders, and close to dense and to double
             if (gated) {
-                float[] g1 = sparse(l, FlashNative.ACT_SILU, true, x, 1, 4, arena);
-                assertBits(g1, sparse(l, FlashNative.ACT_SILU, true, x, 2, 5, arena), what + " silu, 2 threads");
-                float[] gd = dense(l, FlashNative.ACT_SILU, true, x, arena);
+                float[] g1 = sparse(l, FfnActivation.SILU, true, x, 1, 4, arena);
+                assertBits(g1, sparse(l, FfnActivation.SILU, true, x, 2, 5, arena), what + " silu, 2 threads");
+                float[] gd = dense(l, FfnActivation.SILU, true, x, arena);
                 double[] scale = new double[dim];
                 double[] ref = reference(l, true, x, scale);
                 for (int j = 0; j < dim; j++) {
@@ -259,7 +260,7 @@ class SparseFfnTest {
                         cache.rowsOf(act, m, rows);
                         MemorySegment y = arena.allocate(96 * 4L);
                         try (SparseFfn ffn = new SparseFfn(1 + trial % 2, 120, 0, arena)) {
-                            ffn.compute(cache, DType.F16, 96, false, FlashNative.ACT_RELU, true, rows, m, x, y);
+                            ffn.compute(cache, DType.F16, 96, false, FfnActivation.RELU, true, rows, m, x, y);
                         }
                         float[] out = y.toArray(ValueLayout.JAVA_FLOAT);
                         if (first == null) {
@@ -307,7 +308,7 @@ class SparseFfnTest {
                                 cache.missingRow(i) * cache.rowBytes(), rec);
                     }
                     cache.rowsOf(set, set.length, rows);
-                    ffn.compute(cache, DType.Q8_0, 64, false, FlashNative.ACT_RELU, true, rows, set.length, x, y);
+                    ffn.compute(cache, DType.Q8_0, 64, false, FfnActivation.RELU, true, rows, set.length, x, y);
                 }
                 long allocated = least;
                 assertEquals(0, allocated, "bytes allocated by 1000 warm tokens");
@@ -320,15 +321,17 @@ class SparseFfnTest {
         try (Arena arena = Arena.ofShared(); SparseFfn ffn = new SparseFfn(2, 4, arena)) {
             MemorySegment rows = arena.allocate(4 * 256L);
             MemorySegment x = arena.allocate(32 * 4L), y = arena.allocate(32 * 4L);
-            assertThrows(IllegalArgumentException.class, () -> ffn.compute(FlashNative.DTYPE_F32, rows, 4, 100, 32,
-                    false, FlashNative.ACT_RELU, null, new int[] {0}, 1, x, y));
-            assertThrows(IllegalArgumentException.class, () -> ffn.compute(FlashNative.DTYPE_F32, rows, 4, 256, 32,
-                    false, FlashNative.ACT_RELU, null, new int[] {4}, 1, x, y));
-            assertThrows(IllegalArgumentException.class, () -> ffn.compute(FlashNative.DTYPE_F32, rows, 5, 256, 32,
-                    false, FlashNative.ACT_RELU, null, new int[] {0}, 1, x, y));
-            assertThrows(IllegalStateException.class, () -> ffn.compute(FlashNative.DTYPE_F32, rows, 4, 256, 32,
-                    false, 9, null, new int[] {0}, 1, x, y));
-            assertThrows(IllegalArgumentException.class, () -> SparseFfn.nativeDtype(DType.Q4_0));
+            assertThrows(IllegalArgumentException.class, () -> ffn.compute(DType.F32, rows, 4, 100, 32,
+                    false, FfnActivation.RELU, null, new int[] {0}, 1, x, y));
+            assertThrows(IllegalArgumentException.class, () -> ffn.compute(DType.F32, rows, 4, 256, 32,
+                    false, FfnActivation.RELU, null, new int[] {4}, 1, x, y));
+            assertThrows(IllegalArgumentException.class, () -> ffn.compute(DType.F32, rows, 5, 256, 32,
+                    false, FfnActivation.RELU, null, new int[] {0}, 1, x, y));
+            // an activation the kernels do not take cannot be named (FfnActivation); the native code's own
+            // refusal of one is asserted on the raw ABI in io.flashlm.nativeabi.FlashNativeAbiTest
+            assertThrows(IllegalArgumentException.class, () -> ffn.compute(DType.Q4_0, rows, 4, 256, 32,
+                    false, FfnActivation.RELU, null, new int[] {0}, 1, x, y));
+            assertThrows(IllegalArgumentException.class, () -> SparseFfn.requireSupported(DType.Q4_0));
         }
     }
 }

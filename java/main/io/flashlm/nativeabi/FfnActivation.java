@@ -1,0 +1,15 @@
+package io.flashlm.nativeabi;
+
+/** The activations the bundled FFN kernels apply (FLM_ACT_* of flashlm.h). */
+public enum FfnActivation {
+    /** max(v, 0). */
+    RELU(FlashNative.ACT_RELU),
+    /** v / (1 + exp(-v)), in double, rounded to float. */
+    SILU(FlashNative.ACT_SILU);
+
+    final int code;
+
+    FfnActivation(int code) {
+        this.code = code;
+    }
+}

@@ -1,0 +1,256 @@
+package io.flashlm.nativeabi;
+
+import io.flashlm.tensor.DType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The native compute kernels, typed and bounds-checked: every segment is checked against the sizes
+ * the call implies before C runs, so the native code never reads or writes past one; a non-zero
+ * native return becomes an exception with the library's text. Argument errors are
+ * {@link IllegalArgumentException}s, refusals by the native code {@link IllegalStateException}s.
+ *
+ * <p>On the per-token path: the checks are O(1) (the native code itself checks row indices in the
+ * order arrays, which it can see), nothing is allocated and nothing is boxed. Segments must be
+ * native (not heap) and accessible from the calling thread.
+ */
+public final class Kernels {
+    /** The longest row the matrix kernels take (flm_matvec's limit). */
+    private static final long MAX_COLS = 1L << 40;
+    /** The widest FFN the bundle kernels take, and their longest record. */
+    private static final long MAX_DIM = 1L << 30;
+    private static final long MAX_RECORD_BYTES = 1L << 40;
+
+    private Kernels() {
+    }
+
+    /**
+     * Bytes of one row of {@code cols} values of {@code dtype}, as the native library computes it.
+     *
+     * @throws IllegalArgumentException when cols is not positive or, for a block type, not a whole number of blocks
+     */
+    public static long rowBytes(DType dtype, long cols) {
+        long bytes = FlashNative.rowBytes(dtype.nativeCode(), cols);
+        if (bytes <= 0) {
+            throw new IllegalArgumentException(cols + " columns are not valid for dtype " + dtype + " (positive"
+                    + (dtype.blockSize() > 1 ? ", a multiple of " + dtype.blockSize() : "") + ")");
+        }
+        return bytes;
+    }
+
+    /** Whether the kernels use the AVX2/FMA/F16C paths on this CPU. */
+    public static boolean simd() {
+        return FlashNative.kernelsSimd();
+    }
+
+    /** y[r] = W[r, :] . x for every row r of W (rows x cols of dtype); see {@link #matvec(DType, MemorySegment, long, long, MemorySegment, MemorySegment, long, long)}. */
+    public static void matvec(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y) {
+        matvec(dtype, w, rows, cols, x, y, 0, rows);
+    }
+
+    /**
+     * y[r] = W[r, :] . x for r in [rowBegin, rowEnd): W rows x cols of dtype (row-major, rows
+     * adjacent), x cols floats, y rows floats (only the range is written). A row's result depends
+     * only on that row and x, so any split of the rows gives the same bits.
+     */
+    public static void matvec(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y,
+                              long rowBegin, long rowEnd) {
+        long rowBytes = rowBytesOrZero(dtype, cols);
+        if (rowBytes == 0 || cols > MAX_COLS) {
+            throw new IllegalArgumentException("matvec: " + cols + " columns are not valid for dtype " + dtype);
+        }
+        long weightBytes = product(rows, rowBytes);
+        if (rows < 0 || w.byteSize() < weightBytes) {
+            throw new IllegalArgumentException("matvec: weight holds " + w.byteSize() + " bytes, " + rows + " x "
+                    + cols + " " + dtype + " needs " + weightBytes);
+        }
+        if (x.byteSize() < cols * Float.BYTES || y.byteSize() < product(rows, Float.BYTES)) {
+            throw new IllegalArgumentException("matvec: x holds " + x.byteSize() + " bytes (needs " + cols * 4
+                    + "), y holds " + y.byteSize() + " (needs " + rows * 4 + ")");
+        }
+        if (rowBegin < 0 || rowBegin > rowEnd || rowEnd > rows) {
+            throw new IllegalArgumentException("matvec: rows [" + rowBegin + ", " + rowEnd + ") of " + rows);
+        }
+        int rc = FlashNative.matvec(dtype.nativeCode(), w, rows, cols, x, y, rowBegin, rowEnd);
+        if (rc != 0) {
+            throw new IllegalStateException("native matvec failed: " + FlashNative.describe(rc));
+        }
+    }
+
+    /**
+     * The up half of a sparse FFN over bundled neuron records: for i in [begin, end), r = order[i]
+     * (or i when order is null), h[r] = act(up_r . x + bias[r]), or act(gate_r . x) * (up_r . x +
+     * bias[r]) when gated. {@code rows} holds {@code count} records {@code recordBytes} apart, each
+     * [gate |] up | down of dim values of dtype; h and bias (null for none) hold one float per record,
+     * x dim floats, order at least {@code end} ints (each a record index, checked by the native code).
+     * A row's h depends only on the row, its bias and x: any split of [begin, end) gives the same bits.
+     */
+    public static void bundleFfnUp(DType dtype, MemorySegment rows, long count, long recordBytes, long dim,
+                                   boolean gated, FfnActivation activation, MemorySegment bias, MemorySegment x,
+                                   MemorySegment order, long begin, long end, MemorySegment h) {
+        checkRecords(dtype, rows, count, recordBytes, dim, gated);
+        if (begin < 0 || begin > end || end > count) {
+            throw new IllegalArgumentException("sparse FFN: rows [" + begin + ", " + end + ") of " + count);
+        }
+        long perRecord = product(count, Float.BYTES);
+        if (x.byteSize() < dim * Float.BYTES || h.byteSize() < perRecord
+                || (bias != null && bias.byteSize() < perRecord)
+                || (order != null && order.byteSize() < product(end, Integer.BYTES))) {
+            throw new IllegalArgumentException("sparse FFN: x holds " + x.byteSize() + " bytes (needs " + dim * 4
+                    + "), h " + h.byteSize() + " and bias " + (bias == null ? "none" : bias.byteSize()) + " (need "
+                    + count * 4 + "), order " + (order == null ? "none" : order.byteSize()) + " (needs " + end * 4
+                    + ")");
+        }
+        int rc = FlashNative.bundleFfnUp(dtype.nativeCode(), rows, count, recordBytes, dim, gated ? 1 : 0,
+                activation.code, bias == null ? MemorySegment.NULL : bias, x,
+                order == null ? MemorySegment.NULL : order, begin, end, h);
+        if (rc != 0) {
+            throw new IllegalStateException("native sparse FFN (up) failed: " + FlashNative.describe(rc));
+        }
+    }
+
+    /**
+     * The down half: for each column j in [colBegin, colEnd), for k = 0 .. n-1 in that order with r =
+     * order[k] and h[r] != 0, y[j] = fma(h[r], down_r[j], y[j]). Records as in {@link #bundleFfnUp};
+     * order holds at least n ints (record indices, checked by the native code; n at most count), h one
+     * float per record, y at least colEnd floats. The result depends only on the sequence of (h, down
+     * row), not on the column split.
+     */
+    public static void bundleFfnDown(DType dtype, MemorySegment rows, long count, long recordBytes, long dim,
+                                     boolean gated, MemorySegment h, MemorySegment order, long n, MemorySegment y,
+                                     long colBegin, long colEnd) {
+        checkRecords(dtype, rows, count, recordBytes, dim, gated);
+        if (n < 0 || n > count || colBegin < 0 || colBegin > colEnd || colEnd > dim) {
+            throw new IllegalArgumentException("sparse FFN: " + n + " rows of " + count + ", columns [" + colBegin
+                    + ", " + colEnd + ") of " + dim);
+        }
+        if (order.byteSize() < product(n, Integer.BYTES) || (n > 0 && h.byteSize() < product(count, Float.BYTES))
+                || y.byteSize() < colEnd * Float.BYTES) {
+            throw new IllegalArgumentException("sparse FFN: order holds " + order.byteSize() + " bytes (needs "
+                    + n * 4 + "), h " + h.byteSize() + " (needs " + count * 4 + "), y " + y.byteSize() + " (needs "
+                    + colEnd * 4 + ")");
+        }
+        int rc = FlashNative.bundleFfnDown(dtype.nativeCode(), rows, count, recordBytes, dim, gated ? 1 : 0, h, order,
+                n, y, colBegin, colEnd);
+        if (rc != 0) {
+            throw new IllegalStateException("native sparse FFN (down) failed: " + FlashNative.describe(rc));
+        }
+    }
+
+    /** Whether the bundle kernels take this storage type (f32, f16, q8_0). */
+    public static boolean bundleTakes(DType dtype) {
+        return dtype == DType.F32 || dtype == DType.F16 || dtype == DType.Q8_0;
+    }
+
+    /**
+     * Encodes n f32 values at src into dtype at dst: f32 copied, f16 and bf16 rounded to nearest
+     * even, q8_0 quantized per block of 32 (n a multiple of 32). Q4_0 is not encoded.
+     */
+    public static void encodeF32(DType dtype, MemorySegment src, MemorySegment dst, long n) {
+        if (dtype == DType.Q4_0 || n < 0 || n % dtype.blockSize() != 0) {
+            throw new IllegalArgumentException("cannot encode " + n + " values as " + dtype
+                    + (dtype == DType.Q4_0 ? ": q4_0 has no encoder" : ""));
+        }
+        long bytes = n / dtype.blockSize() * dtype.bytesPerBlock();
+        if (src.byteSize() < product(n, Float.BYTES) || dst.byteSize() < bytes) {
+            throw new IllegalArgumentException("encoding " + n + " values as " + dtype + ": source holds "
+                    + src.byteSize() + " bytes (needs " + n * 4 + "), destination " + dst.byteSize() + " (needs "
+                    + bytes + ")");
+        }
+        int rc = FlashNative.encodeF32(dtype.nativeCode(), src, dst, n);
+        if (rc != 0) {
+            throw new IllegalStateException("encoding " + n + " values as " + dtype + ": " + FlashNative.describe(rc));
+        }
+    }
+
+    /**
+     * Fills rows x cols seeded pseudo-random values (mean + std * z, z about standard normal) of dtype
+     * (f32, f16, bf16 or q8_0) at dst, row r at dst + r * strideBytes. Row r comes from its own stream,
+     * seeded by seed and firstRow + r, so any split of a matrix into calls gives the same bytes.
+     */
+    public static void synthFill(DType dtype, MemorySegment dst, long rows, long cols, long strideBytes, float mean,
+                                 float std, long seed, long firstRow) {
+        if (dtype == DType.Q4_0 || cols < 0 || cols % dtype.blockSize() != 0 || rows < 0 || firstRow < 0
+                || !Float.isFinite(mean) || !Float.isFinite(std)) {
+            throw new IllegalArgumentException("cannot synthesize " + rows + " x " + cols + " values of " + dtype
+                    + " from row " + firstRow + " (mean " + mean + ", std " + std + ")");
+        }
+        long rowBytes = cols / dtype.blockSize() * dtype.bytesPerBlock();
+        long needed = rows == 0 ? 0 : plus(product(rows - 1, strideBytes), rowBytes);
+        if (strideBytes < rowBytes || dst.byteSize() < needed) {
+            throw new IllegalArgumentException("synthesizing " + rows + " x " + cols + " " + dtype + " rows "
+                    + strideBytes + " bytes apart: the destination holds " + dst.byteSize() + " bytes, needs "
+                    + needed + " (rows of " + rowBytes + ")");
+        }
+        int rc = FlashNative.synthFill(dtype.nativeCode(), dst, rows, cols, strideBytes, mean, std, seed, firstRow);
+        if (rc != 0) {
+            throw new IllegalStateException("flm_synth_fill: " + FlashNative.describe(rc));
+        }
+    }
+
+    /**
+     * Reads every byte of {@code data} once, as fast as one core can (a memory-bandwidth probe), and
+     * returns their XOR folded to 64 bits, also stored in the first 8 bytes of {@code checksum}.
+     */
+    public static long streamRead(MemorySegment data, MemorySegment checksum) {
+        if (checksum.byteSize() < Long.BYTES) {
+            throw new IllegalArgumentException("the checksum needs 8 bytes, has " + checksum.byteSize());
+        }
+        int rc = FlashNative.streamRead(data, data.byteSize(), checksum);
+        if (rc != 0) {
+            throw new IllegalStateException("flm_stream_read failed: " + FlashNative.describe(rc));
+        }
+        return checksum.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+    }
+
+    /**
+     * Advises the kernel to back the 2 MiB-aligned interior of the segment with huge pages. Returns
+     * false when the advice was not taken (harmless: the memory works either way).
+     */
+    public static boolean adviseHugepage(MemorySegment segment) {
+        int rc = FlashNative.adviseHugepage(segment, segment.byteSize());
+        if (rc < 0) {
+            throw new IllegalStateException("flm_advise_hugepage failed: " + FlashNative.describe(rc));
+        }
+        return rc == 0;
+    }
+
+    /** The record geometry shared by the bundle kernels: dtype, dim, record size and the matrix's size. */
+    private static void checkRecords(DType dtype, MemorySegment rows, long count, long recordBytes, long dim,
+                                     boolean gated) {
+        if (!bundleTakes(dtype)) {
+            throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and q8_0, not " + dtype);
+        }
+        long partBytes = dim > MAX_DIM ? 0 : rowBytesOrZero(dtype, dim);
+        int parts = gated ? 3 : 2;
+        if (partBytes == 0 || recordBytes < parts * partBytes || recordBytes > MAX_RECORD_BYTES) {
+            throw new IllegalArgumentException("records of " + recordBytes + " bytes cannot hold " + parts
+                    + " parts of " + dim + " values of dtype " + dtype);
+        }
+        long needed = count <= 0 ? 0 : plus(product(count - 1, recordBytes), parts * partBytes);
+        if (count < 0 || rows.byteSize() < needed) {
+            throw new IllegalArgumentException("the record matrix holds " + rows.byteSize() + " bytes, too few for "
+                    + count + " rows of " + recordBytes);
+        }
+    }
+
+    /** Bytes of a row of cols values, or 0 when cols is not positive or not a whole number of blocks. */
+    private static long rowBytesOrZero(DType dtype, long cols) {
+        int block = dtype.blockSize();
+        if (cols <= 0 || cols % block != 0) {
+            return 0;
+        }
+        return cols / block * dtype.bytesPerBlock();
+    }
+
+    /** a * b for a, b >= 0, saturating at Long.MAX_VALUE (no size can be that large). */
+    private static long product(long a, long b) {
+        long p = a * b;
+        return Math.multiplyHigh(a, b) != 0 || p < 0 ? Long.MAX_VALUE : p;
+    }
+
+    private static long plus(long a, long b) {
+        return a > Long.MAX_VALUE - b ? Long.MAX_VALUE : a + b;
+    }
+}

@@ -1,0 +1,176 @@
+package io.flashlm.nativeabi;
+
+import io.flashlm.tensor.DType;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The typed kernels compute what they say, and refuse every out-of-bounds segment before C runs. */
+class KernelsTest {
+    @Test
+    void matvecComputesTheRangeAndNothingElse() {
+        int rows = 5, cols = 32;
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(3);
+            MemorySegment w = arena.allocate(JAVA_FLOAT, (long) rows * cols);
+            MemorySegment x = arena.allocate(JAVA_FLOAT, cols);
+            MemorySegment y = arena.allocate(JAVA_FLOAT, rows);
+            for (int i = 0; i < rows * cols; i++) {
+                w.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+            }
+            for (int i = 0; i < cols; i++) {
+                x.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat() - 0.5f);
+            }
+            y.fill((byte) 0x7f); // a marker the range must leave alone outside [1, 4)
+            float marker = y.getAtIndex(JAVA_FLOAT, 0);
+            Kernels.matvec(DType.F32, w, rows, cols, x, y, 1, 4);
+            assertEquals(Float.floatToRawIntBits(marker), Float.floatToRawIntBits(y.getAtIndex(JAVA_FLOAT, 0)));
+            assertEquals(Float.floatToRawIntBits(marker), Float.floatToRawIntBits(y.getAtIndex(JAVA_FLOAT, 4)));
+            for (int r = 1; r < 4; r++) {
+                double dot = 0;
+                for (int c = 0; c < cols; c++) {
+                    dot += (double) w.getAtIndex(JAVA_FLOAT, (long) r * cols + c) * x.getAtIndex(JAVA_FLOAT, c);
+                }
+                assertEquals(dot, y.getAtIndex(JAVA_FLOAT, r), 1e-5, "row " + r);
+            }
+        }
+    }
+
+    @Test
+    void matvecRefusesEveryBadBound() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = arena.allocate(JAVA_FLOAT, 4 * 32);
+            MemorySegment x = arena.allocate(JAVA_FLOAT, 32);
+            MemorySegment y = arena.allocate(JAVA_FLOAT, 4);
+            Kernels.matvec(DType.F32, w, 4, 32, x, y);
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.F32, w, 5, 32, x, y), "w rows");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.F32, w, 2, 64, x, y), "x");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.F16, w, 8, 32, x, y), "y");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.Q8_0, w, 1, 20, x, y), "q8 cols");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.F32, w, 4, 0, x, y), "no cols");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.F32, w, -1, 32, x, y), "rows");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.F32, w, 4, 32, x, y, 0, 5),
+                    "past the last row");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.F32, w, 4, 32, x, y, -1, 2),
+                    "negative first row");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.F32, w, 4, 32, x, y, 3, 2),
+                    "empty range backwards");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.F32, w, Long.MAX_VALUE / 2, 32,
+                    x, y), "an overflowing size");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.rowBytes(DType.Q4_0, 31));
+        }
+    }
+
+    @Test
+    void bundleKernelsRefuseEveryBadBound() {
+        long dim = 32, part = 128, record = 256;
+        int count = 4;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment rows = arena.allocate(count * record);
+            MemorySegment x = arena.allocate(dim * 4);
+            MemorySegment y = arena.allocate(dim * 4);
+            MemorySegment h = arena.allocate(count * 4L);
+            MemorySegment bias = arena.allocate(count * 4L);
+            MemorySegment order = arena.allocate(count * 4L);
+            for (int i = 0; i < count; i++) {
+                order.setAtIndex(JAVA_INT, i, count - 1 - i);
+            }
+            FfnActivation relu = FfnActivation.RELU;
+            Kernels.bundleFfnUp(DType.F32, rows, count, record, dim, false, relu, bias, x, order, 0, count, h);
+            Kernels.bundleFfnUp(DType.F32, rows, count, record, dim, false, relu, null, x, null, 0, count, h);
+            Kernels.bundleFfnDown(DType.F32, rows, count, record, dim, false, h, order, count, y, 0, dim);
+
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, 2 * part - 1,
+                    dim, false, relu, null, x, order, 0, count, h), "records too short for their parts");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+                    dim, true, relu, null, x, order, 0, count, h), "gated records need three parts");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count + 1, record,
+                    dim, false, relu, null, x, order, 0, count, h), "more records than the matrix holds");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.BF16, rows, count, record,
+                    dim, false, relu, null, x, order, 0, count, h), "a dtype the kernels do not take");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+                    dim, false, relu, null, x.asSlice(4), order, 0, count, h), "x short");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+                    dim, false, relu, null, x, order, 0, count, h.asSlice(4)), "h short");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+                    dim, false, relu, bias.asSlice(4), x, order, 0, count, h), "bias short");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+                    dim, false, relu, null, x, order.asSlice(4), 0, count, h), "order short");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+                    dim, false, relu, null, x, order, 2, 1, h), "backwards range");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+                    dim, false, relu, null, x, order, 0, count + 1, h), "range past the records");
+
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, rows, count, record,
+                    dim, false, h, order, count + 1, y, 0, dim), "more rows than records");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, rows, count, record,
+                    dim, false, h, order.asSlice(4), count, y, 0, dim), "order short");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, rows, count, record,
+                    dim, false, h.asSlice(4), order, count, y, 0, dim), "h short");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, rows, count, record,
+                    dim, false, h, order, count, y.asSlice(4), 0, dim), "y short");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, rows, count, record,
+                    dim, false, h, order, count, y, 0, dim + 1), "columns past dim");
+
+            // an index out of range is the native code's to refuse: it sees the order array, Java does not read it
+            order.setAtIndex(JAVA_INT, 0, count);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Kernels.bundleFfnDown(DType.F32,
+                    rows, count, record, dim, false, h, order, count, y, 0, dim));
+            assertTrue(e.getMessage().contains("down"), e.getMessage());
+        }
+    }
+
+    @Test
+    void encodeAndSynthCheckTheirDestinations() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment src = arena.allocate(JAVA_FLOAT, 64);
+            for (int i = 0; i < 64; i++) {
+                src.setAtIndex(JAVA_FLOAT, i, i * 0.25f - 3);
+            }
+            MemorySegment f16 = arena.allocate(128);
+            Kernels.encodeF32(DType.F16, src, f16, 64);
+            assertEquals(Float.floatToFloat16(-3f), f16.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 0));
+            assertThrows(IllegalArgumentException.class, () -> Kernels.encodeF32(DType.F16, src, f16.asSlice(2), 64));
+            assertThrows(IllegalArgumentException.class, () -> Kernels.encodeF32(DType.F32, src, arena.allocate(512),
+                    65), "source short");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.encodeF32(DType.Q8_0, src, f16, 33));
+            assertThrows(IllegalArgumentException.class, () -> Kernels.encodeF32(DType.Q4_0, src, f16, 32));
+
+            // rows from their own streams: one call or two give the same bytes
+            MemorySegment a = arena.allocate(4 * 80L), b = arena.allocate(4 * 80L);
+            Kernels.synthFill(DType.F16, a, 4, 32, 80, 0f, 1f, 42, 0);
+            Kernels.synthFill(DType.F16, b, 1, 32, 80, 0f, 1f, 42, 0);
+            Kernels.synthFill(DType.F16, b.asSlice(80), 3, 32, 80, 0f, 1f, 42, 1);
+            assertArrayEquals(a.toArray(JAVA_INT), b.toArray(JAVA_INT));
+            assertThrows(IllegalArgumentException.class, () -> Kernels.synthFill(DType.F16, a, 5, 32, 80, 0f, 1f, 42,
+                    0), "destination short");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.synthFill(DType.F16, a, 4, 32, 63, 0f, 1f, 42,
+                    0), "stride shorter than a row");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.synthFill(DType.Q4_0, a, 1, 32, 80, 0f, 1f, 42,
+                    0), "q4_0");
+        }
+    }
+
+    @Test
+    void streamReadAndHugePageAdvice() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment zeros = arena.allocate(4 << 20, 2 << 20);
+            MemorySegment sum = arena.allocate(8);
+            sum.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, -1);
+            assertEquals(0, Kernels.streamRead(zeros, sum));
+            assertEquals(0, sum.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0));
+            assertThrows(IllegalArgumentException.class, () -> Kernels.streamRead(zeros, sum.asSlice(1)));
+            Kernels.adviseHugepage(zeros); // taken or not, never an error
+            Kernels.simd();
+        }
+    }
+}
