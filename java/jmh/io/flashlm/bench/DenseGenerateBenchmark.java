@@ -1,5 +1,6 @@
 package io.flashlm.bench;
 
+import io.flashlm.synth.SyntheticLlamaGguf;
 import io.flashlm.api.FlashModel;
 import io.flashlm.api.GenerateOptions;
 import io.flashlm.api.Generation;

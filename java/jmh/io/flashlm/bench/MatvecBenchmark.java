@@ -1,6 +1,6 @@
 package io.flashlm.bench;
 
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.nativeabi.Kernels;
 import io.flashlm.tensor.DType;
 import org.openjdk.jmh.annotations.AuxCounters;

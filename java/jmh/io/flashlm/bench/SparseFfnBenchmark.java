@@ -2,7 +2,7 @@ package io.flashlm.bench;
 
 import io.flashlm.nativeabi.FfnActivation;
 import io.flashlm.nativeabi.Kernels;
-import io.flashlm.sparse.SparseFfn;
+import io.flashlm.kernels.SparseFfn;
 import io.flashlm.tensor.DType;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -32,7 +32,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 /**
  * The sparse bundle FFN kernels ({@link SparseFfn#compute(int, MemorySegment, int, long, int, boolean, int,
  * MemorySegment, int[], int, MemorySegment, MemorySegment)}) over a record matrix laid out as a
- * {@link io.flashlm.sparse.WindowCache} lays it out, the way a token's forward pass runs them: one
+ * {@link io.flashlm.cache.WindowCache} lays it out, the way a token's forward pass runs them: one
  * layer of an OPT-6.7B-like model (d_model 4096, 16384 neurons) with the window cache holding 10% of
  * the neurons ({@code rows} 1638) and all of them in the active set ({@code n = rows}).
  *

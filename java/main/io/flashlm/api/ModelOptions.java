@@ -1,6 +1,6 @@
 package io.flashlm.api;
 
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 
 import java.nio.file.Path;
 

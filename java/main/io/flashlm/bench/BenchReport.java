@@ -1,5 +1,6 @@
 package io.flashlm.bench;
 
+import io.flashlm.util.MachineInfo;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -17,7 +18,7 @@ import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineStats;
 import io.flashlm.predictor.TracePredictor;
-import io.flashlm.sparse.FlashCostModel;
+import io.flashlm.planning.FlashCostModel;
 import io.flashlm.util.ByteSizes;
 
 import java.io.IOException;

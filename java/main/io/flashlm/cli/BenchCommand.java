@@ -2,7 +2,7 @@ package io.flashlm.cli;
 
 import io.flashlm.bench.BenchReport;
 import io.flashlm.bench.EngineBench;
-import io.flashlm.bench.MachineInfo;
+import io.flashlm.util.MachineInfo;
 import io.flashlm.bench.MemoryCgroup;
 import io.flashlm.bench.PageCache;
 import io.flashlm.engine.EngineMode;
@@ -15,7 +15,7 @@ import io.flashlm.pack.PackManifest;
 import io.flashlm.predictor.PredictorKind;
 import io.flashlm.predictor.PredictorStore;
 import io.flashlm.predictor.TracePredictor;
-import io.flashlm.sparse.FlashCostModel;
+import io.flashlm.planning.FlashCostModel;
 import io.flashlm.util.ByteSizes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,6 +1,6 @@
 package io.flashlm.cli;
 
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.api.ModelLoader;
 import io.flashlm.nativeabi.NativeLibrary;

@@ -1,7 +1,7 @@
 package io.flashlm.cli;
 
 import io.flashlm.bench.BenchReport;
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
 import io.flashlm.nativeabi.NativeLibrary;
@@ -9,8 +9,8 @@ import io.flashlm.pack.ManifestCodec;
 import io.flashlm.pack.PackFormat;
 import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.PackManifest;
-import io.flashlm.pack.SyntheticPackWriter;
-import io.flashlm.pack.SyntheticShape;
+import io.flashlm.synth.SyntheticPackWriter;
+import io.flashlm.synth.SyntheticShape;
 import io.flashlm.predictor.PredictorKind;
 import io.flashlm.tensor.DType;
 import io.flashlm.util.ByteSizes;

@@ -1,6 +1,6 @@
 package io.flashlm.cli;
 
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
 import io.flashlm.predictor.PredictorKind;

@@ -6,7 +6,7 @@ import io.flashlm.api.Generation;
 import io.flashlm.api.GenerationStats;
 import io.flashlm.api.ModelOptions;
 import io.flashlm.api.Session;
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
 import io.flashlm.engine.EngineStats;

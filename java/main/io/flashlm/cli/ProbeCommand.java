@@ -1,10 +1,10 @@
 package io.flashlm.cli;
 
-import io.flashlm.bench.FlashProbe;
-import io.flashlm.bench.MachineInfo;
-import io.flashlm.bench.ProbeFile;
-import io.flashlm.bench.ProbeReport;
-import io.flashlm.bench.ProbeResult;
+import io.flashlm.planning.FlashProbe;
+import io.flashlm.util.MachineInfo;
+import io.flashlm.planning.ProbeFile;
+import io.flashlm.planning.ProbeReport;
+import io.flashlm.planning.ProbeResult;
 import io.flashlm.io.Backend;
 import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.util.ByteSizes;

@@ -4,7 +4,7 @@ import io.flashlm.model.FeedForward;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.nativeabi.FfnActivation;
 import io.flashlm.pack.FfnGeometry;
-import io.flashlm.sparse.SparseFfn;
+import io.flashlm.kernels.SparseFfn;
 import io.flashlm.tensor.DType;
 
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.flashlm.engine;
 
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.io.Backend;
 import io.flashlm.predictor.PredictorKind;
 

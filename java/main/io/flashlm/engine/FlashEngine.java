@@ -1,6 +1,6 @@
 package io.flashlm.engine;
 
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.io.ReaderOptions;
 import io.flashlm.model.FeedForward;
 import io.flashlm.model.InferenceState;
@@ -18,7 +18,7 @@ import io.flashlm.predictor.FfnLayers;
 import io.flashlm.predictor.Predictor;
 import io.flashlm.predictor.PredictorKind;
 import io.flashlm.predictor.PredictorStore;
-import io.flashlm.sparse.SparseFfn;
+import io.flashlm.kernels.SparseFfn;
 import io.flashlm.tokenizer.Tokenizer;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.flashlm.engine;
 
-import io.flashlm.sparse.FlashCostModel;
-import io.flashlm.sparse.ReadPlanner;
+import io.flashlm.planning.FlashCostModel;
+import io.flashlm.planning.ReadPlanner;
 
 import java.io.IOException;
 

@@ -7,7 +7,7 @@ import io.flashlm.io.ReaderOptions;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackManifest;
 import io.flashlm.pack.PackTensorNames;
-import io.flashlm.sparse.LargeBuffers;
+import io.flashlm.kernels.LargeBuffers;
 import io.flashlm.tensor.Tensor;
 
 import java.io.IOException;

@@ -4,7 +4,7 @@ import io.flashlm.model.ModelConfig;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackLayout;
-import io.flashlm.sparse.SparseFfn;
+import io.flashlm.kernels.SparseFfn;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -3,8 +3,8 @@ package io.flashlm.engine;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.PackLayout;
-import io.flashlm.sparse.LargeBuffers;
-import io.flashlm.sparse.SparseFfn;
+import io.flashlm.kernels.LargeBuffers;
+import io.flashlm.kernels.SparseFfn;
 import io.flashlm.util.Progress;
 
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.flashlm.engine;
 
-import io.flashlm.sparse.ReadPlanner;
+import io.flashlm.planning.ReadPlanner;
 
 /** {@link EngineMode#WINDOW}: predictor and sliding window, each part of a missing neuron read on its own. */
 record WindowPlan() implements WindowedPlan {

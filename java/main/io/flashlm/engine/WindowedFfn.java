@@ -3,9 +3,9 @@ package io.flashlm.engine;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.predictor.Predictor;
-import io.flashlm.sparse.ReadPlanner;
-import io.flashlm.sparse.SparseFfn;
-import io.flashlm.sparse.WindowCache;
+import io.flashlm.planning.ReadPlanner;
+import io.flashlm.kernels.SparseFfn;
+import io.flashlm.cache.WindowCache;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -1,6 +1,6 @@
 package io.flashlm.model;
 
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.tensor.Tensor;
 
 import java.lang.foreign.Arena;

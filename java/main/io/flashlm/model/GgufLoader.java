@@ -1,6 +1,6 @@
 package io.flashlm.model;
 
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.format.GgufFile;
 import io.flashlm.format.GgufMetadata;
 import io.flashlm.format.ModelFormatException;

@@ -1,7 +1,7 @@
 package io.flashlm.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.format.HfCheckpoint;
 import io.flashlm.format.ModelFormatException;
 import io.flashlm.tensor.Tensor;

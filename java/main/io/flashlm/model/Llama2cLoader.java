@@ -1,6 +1,6 @@
 package io.flashlm.model;
 
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.format.Llama2cCheckpoint;
 import io.flashlm.format.Llama2cHeader;
 import io.flashlm.tokenizer.SentencePieceBpeTokenizer;

@@ -17,7 +17,7 @@ import java.util.zip.CRC32C;
  * Writes dram.bin: tensors one after the other, each starting on the alignment (zeros in between),
  * with a CRC-32C per tensor and one over the whole file.
  */
-final class DramWriter implements AutoCloseable {
+public final class DramWriter implements AutoCloseable {
     private final Path file;
     private final int alignment;
     private final WriteBehind io;
@@ -27,7 +27,7 @@ final class DramWriter implements AutoCloseable {
     private final List<PackManifest.TensorEntry> tensors = new ArrayList<>();
     private long position;
 
-    DramWriter(Path dir, int alignment, WriteBehind io, Progress progress) throws IOException {
+    public DramWriter(Path dir, int alignment, WriteBehind io, Progress progress) throws IOException {
         this.file = dir.resolve(PackFormat.DRAM_FILE);
         this.alignment = alignment;
         this.io = io;
@@ -37,11 +37,11 @@ final class DramWriter implements AutoCloseable {
 
     /** Bytes a tensor of this dtype and shape adds to dram.bin, alignment padding included (for planning):
      * the file is the sum of these over its tensors. */
-    static long plannedBytes(DType dtype, long[] shape, int alignment) {
+    public static long plannedBytes(DType dtype, long[] shape, int alignment) {
         return PackFormat.alignUp(dtype.bytesFor(Arrays.stream(shape).reduce(1, Math::multiplyExact)), alignment);
     }
 
-    PackManifest.TensorEntry write(String name, DType dtype, long[] shape, RowFiller filler) throws IOException {
+    public PackManifest.TensorEntry write(String name, DType dtype, long[] shape, RowFiller filler) throws IOException {
         long rowLength = shape[shape.length - 1];
         long rowCount = Arrays.stream(shape, 0, shape.length - 1).reduce(1, Math::multiplyExact);
         long rowBytes = dtype.bytesFor(rowLength);
@@ -80,12 +80,12 @@ final class DramWriter implements AutoCloseable {
         progress.advance(bytes);
     }
 
-    List<PackManifest.TensorEntry> tensors() {
+    public List<PackManifest.TensorEntry> tensors() {
         return List.copyOf(tensors);
     }
 
     /** Pads the file to the alignment (so one aligned read takes all of it), waits, syncs and describes it. */
-    PackManifest.FileEntry finish() throws IOException {
+    public PackManifest.FileEntry finish() throws IOException {
         long padding = PackFormat.alignUp(position, alignment) - position;
         if (padding > 0) {
             emit(io.take(), padding, null);

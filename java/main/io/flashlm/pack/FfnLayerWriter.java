@@ -19,16 +19,16 @@ import java.util.Map;
  * through in chunks of a multiple of 32 (whole q8_0 blocks for the fillers that transpose), each
  * chunk filled part by part into a zeroed buffer, so padding is zeros and memory stays at a few buffers.
  */
-final class FfnLayerWriter {
+public final class FfnLayerWriter {
     private FfnLayerWriter() {
     }
 
     /** The smallest write buffer that holds 32 units of this geometry. */
-    static long minBufferBytes(FfnGeometry g) {
+    public static long minBufferBytes(FfnGeometry g) {
         return 32 * g.stride();
     }
 
-    static PackManifest.FfnLayer write(Path packDir, int layer, FfnGeometry g, Map<FfnPart, VectorFiller> fillers,
+    public static PackManifest.FfnLayer write(Path packDir, int layer, FfnGeometry g, Map<FfnPart, VectorFiller> fillers,
                                        WriteBehind io, Progress progress) throws IOException {
         for (FfnPart p : g.parts()) {
             if (!fillers.containsKey(p)) {

@@ -1,6 +1,6 @@
 package io.flashlm.pack;
 
-import io.flashlm.compute.ComputePool;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.format.ModelFormatException;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;

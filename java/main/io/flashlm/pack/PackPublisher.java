@@ -18,7 +18,7 @@ import java.util.stream.Stream;
  * (once its process is gone). An existing destination is replaced only when asked, and only if it is
  * a flash pack or empty, so a typo cannot delete unrelated files.
  */
-final class PackPublisher implements AutoCloseable {
+public final class PackPublisher implements AutoCloseable {
     private static final String TEMP_MARK = ".flashlm-tmp-";
     private static final String OLD_MARK = ".flashlm-old-";
 
@@ -40,7 +40,7 @@ final class PackPublisher implements AutoCloseable {
      * @throws FileAlreadyExistsException if out exists and force is false, or it is not a pack
      * @throws IOException if another live flashlm is writing the same destination
      */
-    static PackPublisher begin(Path out, boolean force, PrintStream log) throws IOException {
+    public static PackPublisher begin(Path out, boolean force, PrintStream log) throws IOException {
         Path target = out.toAbsolutePath().normalize();
         Path parent = target.getParent();
         Files.createDirectories(parent);
@@ -100,16 +100,16 @@ final class PackPublisher implements AutoCloseable {
     }
 
     /** Where to write the pack's files. */
-    Path dir() {
+    public Path dir() {
         return temp;
     }
 
-    Path destination() {
+    public Path destination() {
         return out;
     }
 
     /** Moves the finished pack into place, replacing an existing one (checked in begin). */
-    void commit(boolean force) throws IOException {
+    public void commit(boolean force) throws IOException {
         checkTarget(out, force); // it may have appeared while we wrote
         Path old = null;
         if (Files.exists(out)) {
@@ -145,11 +145,23 @@ final class PackPublisher implements AutoCloseable {
         }
     }
 
+    /**
+     * Deletes the directory, trying again while it is still there: on exit (Ctrl-C) the writing threads
+     * run on while the hook deletes, and a file they create between the walk and the directory's removal
+     * fails the first try. Once the directory is gone nothing recreates it (writers create files and
+     * subdirectories only inside it), so a few tries suffice.
+     */
     private static void deleteQuietly(Path dir) {
-        try {
-            deleteRecursively(dir);
-        } catch (IOException e) {
-            System.err.println("flashlm: could not remove " + dir + ": " + e.getMessage());
+        IOException last = null;
+        for (int attempt = 0; attempt < 20 && Files.exists(dir); attempt++) {
+            try {
+                deleteRecursively(dir);
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        if (Files.exists(dir)) {
+            System.err.println("flashlm: could not remove " + dir + (last == null ? "" : ": " + last.getMessage()));
         }
     }
 

@@ -33,8 +33,8 @@ public final class PackTokenizer {
     /** tokenizer-vocab.json: GGUF's tokenizer.ggml.* arrays (SentencePiece BPE). */
     public static final String SP_VOCAB = "sentencepiece-vocab";
 
-    static final String HF_TOKENIZER = "tokenizer.json";
-    static final String HF_TOKENIZER_CONFIG = "tokenizer_config.json";
+    public static final String HF_TOKENIZER = "tokenizer.json";
+    public static final String HF_TOKENIZER_CONFIG = "tokenizer_config.json";
     static final String LLAMA2C_FILE = "tokenizer.bin";
     static final String SP_VOCAB_FILE = "tokenizer-vocab.json";
 
@@ -163,7 +163,7 @@ public final class PackTokenizer {
         return entry(packDir, name);
     }
 
-    static PackManifest.FileEntry entry(Path packDir, String name) throws IOException {
+    public static PackManifest.FileEntry entry(Path packDir, String name) throws IOException {
         Path p = packDir.resolve(name);
         return new PackManifest.FileEntry(name, Files.size(p), Crc32c.ofFile(p));
     }

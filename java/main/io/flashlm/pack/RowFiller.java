@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 
 /** Produces rows of a DRAM tensor, already encoded in the tensor's dtype. */
 @FunctionalInterface
-interface RowFiller {
+public interface RowFiller {
     /** Writes rows [firstRow, firstRow + rows) one after the other into dst (rows * rowBytes bytes). */
     void fill(long firstRow, int rows, MemorySegment dst) throws IOException;
 }

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * A few off-heap buffers circulate: {@link #take()} a free one, fill it, {@link #write} it.
  * Writes happen in submission order; the first failure is reported by the next call.
  */
-final class WriteBehind implements AutoCloseable {
+public final class WriteBehind implements AutoCloseable {
     /** Buffer size that keeps the device busy without much memory. */
     static final long DEFAULT_BUFFER_BYTES = 8L << 20;
     /** Buffer addresses are aligned for O_DIRECT on any device block size up to this. */
@@ -33,7 +33,7 @@ final class WriteBehind implements AutoCloseable {
     private volatile IOException failure;
 
     /** @param minBufferBytes buffers are at least this large (and at least {@link #DEFAULT_BUFFER_BYTES}) */
-    WriteBehind(int buffers, long minBufferBytes) {
+    public WriteBehind(int buffers, long minBufferBytes) {
         this.bufferBytes = Math.max(DEFAULT_BUFFER_BYTES, minBufferBytes);
         this.free = new ArrayBlockingQueue<>(buffers);
         for (int i = 0; i < buffers; i++) {

@@ -2,7 +2,7 @@ package io.flashlm.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.flashlm.pack.SyntheticTokenizer;
+import io.flashlm.synth.SyntheticTokenizer;
 import io.flashlm.testing.SafetensorsFiles;
 
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package io.flashlm.pack;
 
+import io.flashlm.synth.SyntheticTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashlm.model.ModelConfig;

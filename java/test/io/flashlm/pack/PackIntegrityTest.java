@@ -1,5 +1,7 @@
 package io.flashlm.pack;
 
+import io.flashlm.synth.SyntheticPackWriter;
+import io.flashlm.synth.SyntheticShape;
 import io.flashlm.cli.FlashlmCommand;
 import io.flashlm.format.ModelFormatException;
 import io.flashlm.api.ModelLoader;

@@ -1,7 +1,7 @@
 package io.flashlm.pack;
 
 import io.flashlm.testing.Logits;
-import io.flashlm.bench.SyntheticLlamaGguf;
+import io.flashlm.synth.SyntheticLlamaGguf;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;
 import io.flashlm.api.ModelLoader;

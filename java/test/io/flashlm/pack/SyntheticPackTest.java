@@ -1,5 +1,7 @@
 package io.flashlm.pack;
 
+import io.flashlm.synth.SyntheticPackWriter;
+import io.flashlm.synth.SyntheticShape;
 import io.flashlm.testing.Logits;
 import io.flashlm.api.FlashModel;
 import io.flashlm.api.GenerateOptions;

@@ -1,4 +1,4 @@
-package io.flashlm.sparse;
+package io.flashlm.cache;
 
 import org.junit.jupiter.api.Test;
 

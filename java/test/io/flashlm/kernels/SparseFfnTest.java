@@ -1,5 +1,6 @@
-package io.flashlm.sparse;
+package io.flashlm.kernels;
 
+import io.flashlm.cache.WindowCache;
 import io.flashlm.nativeabi.FfnActivation;
 import io.flashlm.nativeabi.Kernels;
 import io.flashlm.pack.FfnGeometry;
@@ -162,7 +163,7 @@ class SparseFfnTest {
         assertEquals(neurons, cache.residentRowsByNeuron(order));
         MemorySegment y = arena.allocate(dim * 4L);
         try (SparseFfn ffn = new SparseFfn(threads, neurons, 0, arena)) {
-            ffn.compute(cache, l.g.dtype(), dim, l.g.gated(), activation, withBias, order, neurons, x, y);
+            compute(ffn, cache, l.g.dtype(), dim, l.g.gated(), activation, withBias, order, neurons, x, y);
         }
         return y.toArray(ValueLayout.JAVA_FLOAT);
     }
@@ -260,7 +261,7 @@ class SparseFfnTest {
                         cache.rowsOf(act, m, rows);
                         MemorySegment y = arena.allocate(96 * 4L);
                         try (SparseFfn ffn = new SparseFfn(1 + trial % 2, 120, 0, arena)) {
-                            ffn.compute(cache, DType.F16, 96, false, FfnActivation.RELU, true, rows, m, x, y);
+                            compute(ffn, cache, DType.F16, 96, false, FfnActivation.RELU, true, rows, m, x, y);
                         }
                         float[] out = y.toArray(ValueLayout.JAVA_FLOAT);
                         if (first == null) {
@@ -308,7 +309,7 @@ class SparseFfnTest {
                                 cache.missingRow(i) * cache.rowBytes(), rec);
                     }
                     cache.rowsOf(set, set.length, rows);
-                    ffn.compute(cache, DType.Q8_0, 64, false, FfnActivation.RELU, true, rows, set.length, x, y);
+                    compute(ffn, cache, DType.Q8_0, 64, false, FfnActivation.RELU, true, rows, set.length, x, y);
                 }
                 long allocated = least;
                 assertEquals(0, allocated, "bytes allocated by 1000 warm tokens");
@@ -333,5 +334,13 @@ class SparseFfnTest {
                     false, FfnActivation.RELU, null, new int[] {0}, 1, x, y));
             assertThrows(IllegalArgumentException.class, () -> SparseFfn.requireSupported(DType.Q4_0));
         }
+    }
+
+    /** y += FFN over the cache's rows {@code rowOrder[0..n)}, with the cache's row biases when asked. */
+    private static void compute(SparseFfn ffn, WindowCache cache, DType dtype, int dim, boolean gated,
+                                FfnActivation activation, boolean withBias, int[] rowOrder, int n, MemorySegment x,
+                                MemorySegment y) {
+        ffn.compute(dtype, cache.matrix(), cache.count(), cache.rowBytes(), dim, gated, activation,
+                withBias ? cache.rowBiases() : null, rowOrder, n, x, y);
     }
 }

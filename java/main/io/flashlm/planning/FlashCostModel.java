@@ -1,8 +1,7 @@
-package io.flashlm.sparse;
+package io.flashlm.planning;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.flashlm.bench.ProbeReport;
 
 import java.io.IOException;
 import java.nio.file.Path;

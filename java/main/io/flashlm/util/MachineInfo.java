@@ -1,4 +1,4 @@
-package io.flashlm.bench;
+package io.flashlm.util;
 
 import java.io.IOException;
 import java.nio.file.FileStore;

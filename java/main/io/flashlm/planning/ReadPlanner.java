@@ -1,4 +1,4 @@
-package io.flashlm.sparse;
+package io.flashlm.planning;
 
 /**
  * Turns "these neurons are missing" into reads of contiguous record ranges (ARCHITECTURE.md points

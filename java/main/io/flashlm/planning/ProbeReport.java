@@ -1,5 +1,6 @@
-package io.flashlm.bench;
+package io.flashlm.planning;
 
+import io.flashlm.util.MachineInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 

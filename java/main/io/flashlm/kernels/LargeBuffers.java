@@ -1,4 +1,4 @@
-package io.flashlm.sparse;
+package io.flashlm.kernels;
 
 import io.flashlm.nativeabi.Kernels;
 

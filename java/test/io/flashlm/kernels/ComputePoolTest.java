@@ -1,4 +1,4 @@
-package io.flashlm.compute;
+package io.flashlm.kernels;
 
 import io.flashlm.tensor.DType;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.flashlm.pack;
+package io.flashlm.synth;
 
 import io.flashlm.model.ModelConfig;
 

@@ -1,5 +1,17 @@
-package io.flashlm.pack;
+package io.flashlm.synth;
 
+import io.flashlm.pack.DramWriter;
+import io.flashlm.pack.FfnGeometry;
+import io.flashlm.pack.FfnLayerWriter;
+import io.flashlm.pack.FfnPart;
+import io.flashlm.pack.ManifestCodec;
+import io.flashlm.pack.PackFormat;
+import io.flashlm.pack.PackLayout;
+import io.flashlm.pack.PackManifest;
+import io.flashlm.pack.PackPublisher;
+import io.flashlm.pack.PackTensorNames;
+import io.flashlm.pack.VectorFiller;
+import io.flashlm.pack.WriteBehind;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.tensor.DType;
 import io.flashlm.util.ByteSizes;

@@ -1,4 +1,4 @@
-package io.flashlm.bench;
+package io.flashlm.synth;
 
 import io.flashlm.format.GgufFile;
 import io.flashlm.format.GgufValueType;

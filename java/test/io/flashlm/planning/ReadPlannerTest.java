@@ -1,4 +1,4 @@
-package io.flashlm.sparse;
+package io.flashlm.planning;
 
 import io.flashlm.testing.TestFiles;
 import org.junit.jupiter.api.Test;

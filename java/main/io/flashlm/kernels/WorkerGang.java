@@ -1,4 +1,4 @@
-package io.flashlm.compute;
+package io.flashlm.kernels;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;

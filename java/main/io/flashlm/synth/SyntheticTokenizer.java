@@ -1,5 +1,7 @@
-package io.flashlm.pack;
+package io.flashlm.synth;
 
+import io.flashlm.pack.PackManifest;
+import io.flashlm.pack.PackTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

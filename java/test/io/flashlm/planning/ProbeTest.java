@@ -1,4 +1,4 @@
-package io.flashlm.bench;
+package io.flashlm.planning;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

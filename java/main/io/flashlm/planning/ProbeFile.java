@@ -1,4 +1,4 @@
-package io.flashlm.bench;
+package io.flashlm.planning;
 
 import io.flashlm.util.ByteSizes;
 import io.flashlm.util.Progress;

@@ -1,6 +1,5 @@
-package io.flashlm.sparse;
+package io.flashlm.kernels;
 
-import io.flashlm.compute.WorkerGang;
 import io.flashlm.nativeabi.FfnActivation;
 import io.flashlm.nativeabi.Kernels;
 import io.flashlm.tensor.DType;
@@ -11,13 +10,13 @@ import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
 /**
- * The FFN over a compact matrix of bundled neuron records (a {@link WindowCache}), split across
+ * The FFN over a compact matrix of bundled neuron records (a window cache), split across
  * threads so that the result does not depend on the thread count: the up (and gate) dots are split
  * by rows (a row's h depends only on that row and x), the down sum by output columns (each thread
  * accumulates its own slice of y over all the given rows, in the given order). Pass rows in
  * ascending neuron id and y depends only on the multiset of (neuron, h): not on where the rows lie.
  *
- * <p>Threads from a {@link WorkerGang}, as in {@link io.flashlm.compute.ComputePool}. Nothing is allocated per call. One caller at a time. Every segment passed
+ * <p>Threads from a {@link WorkerGang}, as in {@link io.flashlm.kernels.ComputePool}. Nothing is allocated per call. One caller at a time. Every segment passed
  * (and the arena given to the constructor) must be accessible from other threads: a shared, global
  * or automatic arena, not a confined one.
  */
@@ -85,18 +84,9 @@ public final class SparseFfn implements AutoCloseable {
     }
 
     /**
-     * y += FFN over the cache's rows {@code rowOrder[0..n)}: h_r = act(up_r . x + bias_r) (ReLU FFN)
-     * or act(gate_r . x) * (up_r . x + bias_r) (gated; pass {@code withBias} false for none), then
-     * y += sum over the rows in that order of h_r * down_r.
-     */
-    public void compute(WindowCache cache, DType dtype, int dim, boolean gated, FfnActivation activation,
-                        boolean withBias, int[] rowOrder, int n, MemorySegment x, MemorySegment y) {
-        compute(dtype, cache.matrix(), cache.count(), cache.rowBytes(), dim, gated, activation,
-                withBias ? cache.rowBiases() : null, rowOrder, n, x, y);
-    }
-
-    /**
-     * The same over any record matrix: {@code count} rows {@code recordBytes} apart in {@code rows},
+     * y += FFN over rows {@code rowOrder[0..n)} of a record matrix: h_r = act(up_r . x + bias_r) (ReLU
+     * FFN) or act(gate_r . x) * (up_r . x + bias_r) (gated), then y += sum over the rows in that order of
+     * h_r * down_r. {@code count} rows {@code recordBytes} apart in {@code rows},
      * dtype one the kernels take ({@link #requireSupported}), bias one f32 per row or null, x and y dim floats.
      */
     public void compute(DType dtype, MemorySegment rows, int count, long recordBytes, int dim, boolean gated,

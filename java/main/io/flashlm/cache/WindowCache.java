@@ -1,6 +1,7 @@
-package io.flashlm.sparse;
+package io.flashlm.cache;
 
 
+import io.flashlm.kernels.LargeBuffers;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

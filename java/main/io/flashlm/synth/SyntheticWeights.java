@@ -1,5 +1,7 @@
-package io.flashlm.pack;
+package io.flashlm.synth;
 
+import io.flashlm.pack.FfnPart;
+import io.flashlm.pack.PackTensorNames;
 import io.flashlm.model.ModelConfig;
 
 import java.nio.charset.StandardCharsets;
