@@ -1,11 +1,11 @@
 package io.flashlm.bench;
 
-import io.flashlm.synth.SyntheticLlamaGguf;
 import io.flashlm.api.FlashModel;
 import io.flashlm.api.GenerateOptions;
 import io.flashlm.api.Generation;
 import io.flashlm.api.ModelOptions;
 import io.flashlm.api.Session;
+import io.flashlm.synth.SyntheticLlamaGguf;
 import io.flashlm.tensor.DType;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,8 +1,8 @@
 package io.flashlm.bench;
 
+import io.flashlm.kernels.SparseFfn;
 import io.flashlm.nativeabi.FfnActivation;
 import io.flashlm.nativeabi.Kernels;
-import io.flashlm.kernels.SparseFfn;
 import io.flashlm.tensor.DType;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;

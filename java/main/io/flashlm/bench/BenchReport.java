@@ -1,6 +1,5 @@
 package io.flashlm.bench;
 
-import io.flashlm.util.MachineInfo;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -17,9 +16,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineStats;
-import io.flashlm.predictor.TracePredictor;
 import io.flashlm.planning.FlashCostModel;
+import io.flashlm.predictor.TracePredictor;
 import io.flashlm.util.ByteSizes;
+import io.flashlm.util.MachineInfo;
 
 import java.io.IOException;
 import java.io.PrintStream;

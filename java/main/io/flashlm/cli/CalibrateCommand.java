@@ -1,8 +1,8 @@
 package io.flashlm.cli;
 
+import io.flashlm.api.ModelLoader;
 import io.flashlm.kernels.ComputePool;
 import io.flashlm.model.LanguageModel;
-import io.flashlm.api.ModelLoader;
 import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.PackFormat;
 import io.flashlm.predictor.ActivationRecord;

@@ -1,17 +1,17 @@
 package io.flashlm.cli;
 
 import io.flashlm.bench.BenchReport;
-import io.flashlm.kernels.ComputePool;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.ManifestCodec;
 import io.flashlm.pack.PackFormat;
 import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.PackManifest;
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.synth.SyntheticPackWriter;
 import io.flashlm.synth.SyntheticShape;
-import io.flashlm.predictor.PredictorKind;
 import io.flashlm.tensor.DType;
 import io.flashlm.util.ByteSizes;
 import picocli.CommandLine.Command;

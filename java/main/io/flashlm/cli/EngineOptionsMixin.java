@@ -1,10 +1,10 @@
 package io.flashlm.cli;
 
-import io.flashlm.kernels.ComputePool;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
-import io.flashlm.predictor.PredictorKind;
 import io.flashlm.io.Backend;
+import io.flashlm.kernels.ComputePool;
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.util.ByteSizes;
 import picocli.CommandLine.Option;
 

@@ -1,13 +1,13 @@
 package io.flashlm.cli;
 
+import io.flashlm.io.Backend;
+import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.planning.FlashProbe;
-import io.flashlm.util.MachineInfo;
 import io.flashlm.planning.ProbeFile;
 import io.flashlm.planning.ProbeReport;
 import io.flashlm.planning.ProbeResult;
-import io.flashlm.io.Backend;
-import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.util.ByteSizes;
+import io.flashlm.util.MachineInfo;
 import io.flashlm.util.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,10 +1,10 @@
 package io.flashlm.engine;
 
+import io.flashlm.kernels.SparseFfn;
 import io.flashlm.model.FeedForward;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.nativeabi.FfnActivation;
 import io.flashlm.pack.FfnGeometry;
-import io.flashlm.kernels.SparseFfn;
 import io.flashlm.tensor.DType;
 
 import java.io.IOException;

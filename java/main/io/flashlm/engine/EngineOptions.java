@@ -1,7 +1,7 @@
 package io.flashlm.engine;
 
-import io.flashlm.kernels.ComputePool;
 import io.flashlm.io.Backend;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.predictor.PredictorKind;
 
 import java.nio.file.Path;

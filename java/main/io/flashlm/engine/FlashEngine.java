@@ -1,7 +1,8 @@
 package io.flashlm.engine;
 
-import io.flashlm.kernels.ComputePool;
 import io.flashlm.io.ReaderOptions;
+import io.flashlm.kernels.ComputePool;
+import io.flashlm.kernels.SparseFfn;
 import io.flashlm.model.FeedForward;
 import io.flashlm.model.InferenceState;
 import io.flashlm.model.LanguageModel;
@@ -18,7 +19,6 @@ import io.flashlm.predictor.FfnLayers;
 import io.flashlm.predictor.Predictor;
 import io.flashlm.predictor.PredictorKind;
 import io.flashlm.predictor.PredictorStore;
-import io.flashlm.kernels.SparseFfn;
 import io.flashlm.tokenizer.Tokenizer;
 
 import java.io.IOException;

@@ -4,10 +4,10 @@ import io.flashlm.format.ModelFormatException;
 import io.flashlm.io.FlashReader;
 import io.flashlm.io.ReadBatch;
 import io.flashlm.io.ReaderOptions;
+import io.flashlm.kernels.LargeBuffers;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackManifest;
 import io.flashlm.pack.PackTensorNames;
-import io.flashlm.kernels.LargeBuffers;
 import io.flashlm.tensor.Tensor;
 
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package io.flashlm.engine;
 
+import io.flashlm.kernels.SparseFfn;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackLayout;
-import io.flashlm.kernels.SparseFfn;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

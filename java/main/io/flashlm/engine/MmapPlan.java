@@ -1,7 +1,7 @@
 package io.flashlm.engine;
 
-import io.flashlm.predictor.Predictor;
 import io.flashlm.kernels.SparseFfn;
+import io.flashlm.predictor.Predictor;
 
 /** {@link EngineMode#MMAP}: the FFN files mapped, their pages left to the OS page cache. */
 record MmapPlan() implements ModePlan {

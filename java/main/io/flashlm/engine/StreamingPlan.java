@@ -1,7 +1,7 @@
 package io.flashlm.engine;
 
-import io.flashlm.predictor.Predictor;
 import io.flashlm.kernels.SparseFfn;
+import io.flashlm.predictor.Predictor;
 
 import java.io.IOException;
 

@@ -1,11 +1,11 @@
 package io.flashlm.engine;
 
+import io.flashlm.cache.WindowCache;
+import io.flashlm.kernels.SparseFfn;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.pack.FfnGeometry;
-import io.flashlm.predictor.Predictor;
 import io.flashlm.planning.ReadPlanner;
-import io.flashlm.kernels.SparseFfn;
-import io.flashlm.cache.WindowCache;
+import io.flashlm.predictor.Predictor;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

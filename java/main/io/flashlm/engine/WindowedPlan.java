@@ -1,8 +1,8 @@
 package io.flashlm.engine;
 
-import io.flashlm.predictor.Predictor;
-import io.flashlm.planning.ReadPlanner;
 import io.flashlm.kernels.SparseFfn;
+import io.flashlm.planning.ReadPlanner;
+import io.flashlm.predictor.Predictor;
 import io.flashlm.util.ByteSizes;
 
 import java.io.IOException;

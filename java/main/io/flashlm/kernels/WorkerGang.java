@@ -9,7 +9,7 @@ import java.util.concurrent.locks.LockSupport;
  * microseconds apart) and then park, so an idle engine costs no CPU. Running a task allocates
  * nothing when the caller passes the same {@link Part} object each time. One caller at a time.
  */
-public final class WorkerGang implements AutoCloseable {
+final class WorkerGang implements AutoCloseable {
     private static final int SPINS_BEFORE_PARK = 20_000;
 
     /** One part of a task: part {@code part} of {@code parts}. */

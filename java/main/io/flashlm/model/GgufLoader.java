@@ -1,9 +1,9 @@
 package io.flashlm.model;
 
-import io.flashlm.kernels.ComputePool;
 import io.flashlm.format.GgufFile;
 import io.flashlm.format.GgufMetadata;
 import io.flashlm.format.ModelFormatException;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.tensor.Tensor;
 import io.flashlm.tokenizer.SentencePieceBpeTokenizer;
 import io.flashlm.tokenizer.Tokenizer;

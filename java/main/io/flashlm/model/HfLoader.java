@@ -1,9 +1,9 @@
 package io.flashlm.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.flashlm.kernels.ComputePool;
 import io.flashlm.format.HfCheckpoint;
 import io.flashlm.format.ModelFormatException;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.tensor.Tensor;
 import io.flashlm.tokenizer.ByteLevelBpeTokenizer;
 import io.flashlm.tokenizer.Tokenizer;

@@ -1,8 +1,8 @@
 package io.flashlm.model;
 
-import io.flashlm.kernels.ComputePool;
 import io.flashlm.format.Llama2cCheckpoint;
 import io.flashlm.format.Llama2cHeader;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.tokenizer.SentencePieceBpeTokenizer;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.flashlm.pack;
 
-import io.flashlm.kernels.ComputePool;
 import io.flashlm.format.ModelFormatException;
+import io.flashlm.kernels.ComputePool;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;
 import io.flashlm.model.LlamaWeights;

@@ -1,8 +1,8 @@
 package io.flashlm.planning;
 
-import io.flashlm.util.MachineInfo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.flashlm.util.MachineInfo;
 
 import java.io.IOException;
 import java.io.PrintStream;

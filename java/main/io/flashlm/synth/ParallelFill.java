@@ -18,7 +18,7 @@ import java.util.concurrent.Future;
  * flm_synth_fill split by rows across threads. Each row is generated from its own stream, so the
  * bytes are the same for any number of threads.
  */
-public final class ParallelFill implements AutoCloseable {
+final class ParallelFill implements AutoCloseable {
     /** Below this many bytes one thread fills alone: handing off costs more. */
     private static final long PARALLEL_MIN_BYTES = 256 * 1024;
 

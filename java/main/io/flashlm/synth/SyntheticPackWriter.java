@@ -1,5 +1,6 @@
 package io.flashlm.synth;
 
+import io.flashlm.model.ModelConfig;
 import io.flashlm.pack.DramWriter;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FfnLayerWriter;
@@ -12,7 +13,6 @@ import io.flashlm.pack.PackPublisher;
 import io.flashlm.pack.PackTensorNames;
 import io.flashlm.pack.VectorFiller;
 import io.flashlm.pack.WriteBehind;
-import io.flashlm.model.ModelConfig;
 import io.flashlm.tensor.DType;
 import io.flashlm.util.ByteSizes;
 import io.flashlm.util.Progress;

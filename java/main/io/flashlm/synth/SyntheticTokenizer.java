@@ -1,11 +1,11 @@
 package io.flashlm.synth;
 
-import io.flashlm.pack.PackManifest;
-import io.flashlm.pack.PackTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashlm.model.ModelConfig;
+import io.flashlm.pack.PackManifest;
+import io.flashlm.pack.PackTokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package io.flashlm.synth;
 
+import io.flashlm.model.ModelConfig;
 import io.flashlm.pack.FfnPart;
 import io.flashlm.pack.PackTensorNames;
-import io.flashlm.model.ModelConfig;
 
 import java.nio.charset.StandardCharsets;
 
@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * <p>Every tensor (and every FFN part) gets its own seed from the model seed and its name, and every
  * row its own stream (flm_synth_fill), so the values do not depend on layout, chunking or threads.
  */
-public record SyntheticWeights(ModelConfig config, long seed, double reluSparsity) {
+record SyntheticWeights(ModelConfig config, long seed, double reluSparsity) {
 
     /** mean + std * z, z about standard normal, from the stream {@code seed}. */
     public record Distribution(float mean, float std, long seed) {

@@ -1,12 +1,12 @@
 package io.flashlm.bench;
 
-import io.flashlm.util.MachineInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flashlm.engine.EngineStats;
-import io.flashlm.predictor.TracePredictor;
 import io.flashlm.planning.FlashCostModel;
+import io.flashlm.predictor.TracePredictor;
 import io.flashlm.testing.TestFiles;
+import io.flashlm.util.MachineInfo;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package io.flashlm.engine;
 
-import io.flashlm.predictor.PredictorKind;
 import io.flashlm.model.InferenceState;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackLayout;
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.tensor.DType;
 import io.flashlm.testing.TestFiles;
 import org.junit.jupiter.api.AfterAll;

@@ -1,8 +1,8 @@
 package io.flashlm.engine;
 
-import io.flashlm.predictor.PredictorKind;
 import io.flashlm.model.InferenceState;
 import io.flashlm.pack.PackLayout;
+import io.flashlm.predictor.PredictorKind;
 import io.flashlm.synth.SyntheticPackWriter;
 import io.flashlm.synth.SyntheticShape;
 import io.flashlm.tensor.DType;

@@ -1,11 +1,11 @@
 package io.flashlm.model;
 
-import io.flashlm.api.ModelLoader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashlm.api.FlashModel;
 import io.flashlm.api.GenerateOptions;
 import io.flashlm.api.Generation;
 import io.flashlm.api.GenerationStats;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.api.ModelOptions;
 import io.flashlm.api.Session;
 import io.flashlm.format.GgufFile;

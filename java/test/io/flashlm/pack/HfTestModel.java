@@ -1,9 +1,9 @@
 package io.flashlm.pack;
 
-import io.flashlm.synth.SyntheticTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashlm.model.ModelConfig;
+import io.flashlm.synth.SyntheticTokenizer;
 import io.flashlm.testing.SafetensorsFiles;
 
 import java.io.IOException;

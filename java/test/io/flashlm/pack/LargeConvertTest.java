@@ -1,9 +1,9 @@
 package io.flashlm.pack;
 
-import io.flashlm.testing.Logits;
-import io.flashlm.synth.SyntheticLlamaGguf;
 import io.flashlm.api.ModelLoader;
+import io.flashlm.synth.SyntheticLlamaGguf;
 import io.flashlm.tensor.DType;
+import io.flashlm.testing.Logits;
 import io.flashlm.testing.TestFiles;
 import io.flashlm.util.Progress;
 import org.junit.jupiter.api.AfterAll;

@@ -1,10 +1,10 @@
 package io.flashlm.pack;
 
-import io.flashlm.synth.SyntheticPackWriter;
-import io.flashlm.synth.SyntheticShape;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.cli.FlashlmCommand;
 import io.flashlm.format.ModelFormatException;
-import io.flashlm.api.ModelLoader;
+import io.flashlm.synth.SyntheticPackWriter;
+import io.flashlm.synth.SyntheticShape;
 import io.flashlm.tensor.DType;
 import io.flashlm.testing.TestFiles;
 import io.flashlm.util.Progress;

@@ -1,12 +1,12 @@
 package io.flashlm.pack;
 
-import io.flashlm.testing.Logits;
-import io.flashlm.synth.SyntheticLlamaGguf;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;
-import io.flashlm.api.ModelLoader;
+import io.flashlm.synth.SyntheticLlamaGguf;
 import io.flashlm.tensor.DType;
 import io.flashlm.tensor.Tensor;
+import io.flashlm.testing.Logits;
 import io.flashlm.testing.TestFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,14 +1,14 @@
 package io.flashlm.pack;
 
-import io.flashlm.testing.Logits;
 import io.flashlm.api.FlashModel;
 import io.flashlm.api.GenerateOptions;
 import io.flashlm.api.Generation;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.api.ModelOptions;
 import io.flashlm.api.Session;
 import io.flashlm.model.LanguageModel;
-import io.flashlm.api.ModelLoader;
 import io.flashlm.tensor.DType;
+import io.flashlm.testing.Logits;
 import io.flashlm.testing.SharedModels;
 import io.flashlm.testing.TestFiles;
 import org.junit.jupiter.api.AfterAll;

@@ -1,17 +1,17 @@
 package io.flashlm.pack;
 
-import io.flashlm.synth.SyntheticPackWriter;
-import io.flashlm.synth.SyntheticShape;
-import io.flashlm.testing.Logits;
 import io.flashlm.api.FlashModel;
 import io.flashlm.api.GenerateOptions;
 import io.flashlm.api.Generation;
+import io.flashlm.api.ModelLoader;
 import io.flashlm.api.ModelOptions;
 import io.flashlm.api.Session;
 import io.flashlm.model.LanguageModel;
-import io.flashlm.api.ModelLoader;
+import io.flashlm.synth.SyntheticPackWriter;
+import io.flashlm.synth.SyntheticShape;
 import io.flashlm.tensor.DType;
 import io.flashlm.tensor.Tensor;
+import io.flashlm.testing.Logits;
 import io.flashlm.testing.TestFiles;
 import io.flashlm.util.Progress;
 import org.junit.jupiter.api.AfterAll;

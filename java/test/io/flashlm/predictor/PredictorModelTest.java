@@ -1,7 +1,7 @@
 package io.flashlm.predictor;
 
-import io.flashlm.model.LanguageModel;
 import io.flashlm.api.ModelLoader;
+import io.flashlm.model.LanguageModel;
 import io.flashlm.testing.SharedModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
