@@ -47,11 +47,11 @@ public final class ComputePool implements AutoCloseable {
      * checked (by {@link Kernels#matvec}) before the native code runs, so it never reads past a segment.
      */
     public void matvec(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y) {
+        long rowBytes = Kernels.rowBytes(dtype, cols);
         if (gang.isClosed()) {
             throw new IllegalStateException("compute pool is closed");
         }
-        long weightBytes = rows * (cols / dtype.blockSize() * dtype.bytesPerBlock());
-        if (gang.threads() == 1 || weightBytes < PARALLEL_MIN_BYTES || rows < gang.threads()) {
+        if (gang.threads() == 1 || rows * rowBytes < PARALLEL_MIN_BYTES || rows < gang.threads()) {
             Kernels.matvec(dtype, w, rows, cols, x, y, 0, rows);
             return;
         }

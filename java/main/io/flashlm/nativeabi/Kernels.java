@@ -26,13 +26,14 @@ public final class Kernels {
     }
 
     /**
-     * Bytes of one row of {@code cols} values of {@code dtype}, as the native library computes it.
+     * Bytes of one row of {@code cols} values of {@code dtype}: flm_row_bytes, computed here without a
+     * native call (a test holds the two equal).
      *
      * @throws IllegalArgumentException when cols is not positive or, for a block type, not a whole number of blocks
      */
     public static long rowBytes(DType dtype, long cols) {
-        long bytes = FlashNative.rowBytes(dtype.nativeCode(), cols);
-        if (bytes <= 0) {
+        long bytes = rowBytesOrZero(dtype, cols);
+        if (bytes == 0) {
             throw new IllegalArgumentException(cols + " columns are not valid for dtype " + dtype + " (positive"
                     + (dtype.blockSize() > 1 ? ", a multiple of " + dtype.blockSize() : "") + ")");
         }
@@ -57,25 +58,33 @@ public final class Kernels {
     public static void matvec(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y,
                               long rowBegin, long rowEnd) {
         long rowBytes = rowBytesOrZero(dtype, cols);
-        if (rowBytes == 0 || cols > MAX_COLS) {
-            throw new IllegalArgumentException("matvec: " + cols + " columns are not valid for dtype " + dtype);
-        }
-        long weightBytes = product(rows, rowBytes);
-        if (rows < 0 || w.byteSize() < weightBytes) {
-            throw new IllegalArgumentException("matvec: weight holds " + w.byteSize() + " bytes, " + rows + " x "
-                    + cols + " " + dtype + " needs " + weightBytes);
-        }
-        if (x.byteSize() < cols * Float.BYTES || y.byteSize() < product(rows, Float.BYTES)) {
-            throw new IllegalArgumentException("matvec: x holds " + x.byteSize() + " bytes (needs " + cols * 4
-                    + "), y holds " + y.byteSize() + " (needs " + rows * 4 + ")");
-        }
-        if (rowBegin < 0 || rowBegin > rowEnd || rowEnd > rows) {
-            throw new IllegalArgumentException("matvec: rows [" + rowBegin + ", " + rowEnd + ") of " + rows);
+        if (rowBytes == 0 || cols > MAX_COLS || rows < 0 || w.byteSize() < product(rows, rowBytes)
+                || x.byteSize() < cols * Float.BYTES || y.byteSize() < product(rows, Float.BYTES)
+                || rowBegin < 0 || rowBegin > rowEnd || rowEnd > rows) {
+            throw badMatvec(dtype, w, rows, cols, x, y, rowBegin, rowEnd);
         }
         int rc = FlashNative.matvec(dtype.nativeCode(), w, rows, cols, x, y, rowBegin, rowEnd);
         if (rc != 0) {
             throw new IllegalStateException("native matvec failed: " + FlashNative.describe(rc));
         }
+    }
+
+    // The messages live apart from the checks, so that the per-call methods stay small enough to inline.
+    private static IllegalArgumentException badMatvec(DType dtype, MemorySegment w, long rows, long cols,
+                                                      MemorySegment x, MemorySegment y, long rowBegin, long rowEnd) {
+        long rowBytes = rowBytesOrZero(dtype, cols);
+        if (rowBytes == 0 || cols > MAX_COLS) {
+            return new IllegalArgumentException("matvec: " + cols + " columns are not valid for dtype " + dtype);
+        }
+        if (rows < 0 || w.byteSize() < product(rows, rowBytes)) {
+            return new IllegalArgumentException("matvec: weight holds " + w.byteSize() + " bytes, " + rows + " x "
+                    + cols + " " + dtype + " needs " + product(rows, rowBytes));
+        }
+        if (x.byteSize() < cols * Float.BYTES || y.byteSize() < product(rows, Float.BYTES)) {
+            return new IllegalArgumentException("matvec: x holds " + x.byteSize() + " bytes (needs " + cols * 4
+                    + "), y holds " + y.byteSize() + " (needs " + rows * 4 + ")");
+        }
+        return new IllegalArgumentException("matvec: rows [" + rowBegin + ", " + rowEnd + ") of " + rows);
     }
 
     /**
@@ -90,17 +99,11 @@ public final class Kernels {
                                    boolean gated, FfnActivation activation, MemorySegment bias, MemorySegment x,
                                    MemorySegment order, long begin, long end, MemorySegment h) {
         checkRecords(dtype, rows, count, recordBytes, dim, gated);
-        if (begin < 0 || begin > end || end > count) {
-            throw new IllegalArgumentException("sparse FFN: rows [" + begin + ", " + end + ") of " + count);
-        }
         long perRecord = product(count, Float.BYTES);
-        if (x.byteSize() < dim * Float.BYTES || h.byteSize() < perRecord
+        if (begin < 0 || begin > end || end > count || x.byteSize() < dim * Float.BYTES || h.byteSize() < perRecord
                 || (bias != null && bias.byteSize() < perRecord)
                 || (order != null && order.byteSize() < product(end, Integer.BYTES))) {
-            throw new IllegalArgumentException("sparse FFN: x holds " + x.byteSize() + " bytes (needs " + dim * 4
-                    + "), h " + h.byteSize() + " and bias " + (bias == null ? "none" : bias.byteSize()) + " (need "
-                    + count * 4 + "), order " + (order == null ? "none" : order.byteSize()) + " (needs " + end * 4
-                    + ")");
+            throw badUp(count, dim, bias, x, order, begin, end, h);
         }
         int rc = FlashNative.bundleFfnUp(dtype.nativeCode(), rows, count, recordBytes, dim, gated ? 1 : 0,
                 activation.code, bias == null ? MemorySegment.NULL : bias, x,
@@ -121,21 +124,37 @@ public final class Kernels {
                                      boolean gated, MemorySegment h, MemorySegment order, long n, MemorySegment y,
                                      long colBegin, long colEnd) {
         checkRecords(dtype, rows, count, recordBytes, dim, gated);
-        if (n < 0 || n > count || colBegin < 0 || colBegin > colEnd || colEnd > dim) {
-            throw new IllegalArgumentException("sparse FFN: " + n + " rows of " + count + ", columns [" + colBegin
-                    + ", " + colEnd + ") of " + dim);
-        }
-        if (order.byteSize() < product(n, Integer.BYTES) || (n > 0 && h.byteSize() < product(count, Float.BYTES))
+        if (n < 0 || n > count || colBegin < 0 || colBegin > colEnd || colEnd > dim
+                || order.byteSize() < product(n, Integer.BYTES) || (n > 0 && h.byteSize() < product(count, Float.BYTES))
                 || y.byteSize() < colEnd * Float.BYTES) {
-            throw new IllegalArgumentException("sparse FFN: order holds " + order.byteSize() + " bytes (needs "
-                    + n * 4 + "), h " + h.byteSize() + " (needs " + count * 4 + "), y " + y.byteSize() + " (needs "
-                    + colEnd * 4 + ")");
+            throw badDown(count, dim, h, order, n, y, colBegin, colEnd);
         }
         int rc = FlashNative.bundleFfnDown(dtype.nativeCode(), rows, count, recordBytes, dim, gated ? 1 : 0, h, order,
                 n, y, colBegin, colEnd);
         if (rc != 0) {
             throw new IllegalStateException("native sparse FFN (down) failed: " + FlashNative.describe(rc));
         }
+    }
+
+    private static IllegalArgumentException badUp(long count, long dim, MemorySegment bias, MemorySegment x,
+                                                  MemorySegment order, long begin, long end, MemorySegment h) {
+        if (begin < 0 || begin > end || end > count) {
+            return new IllegalArgumentException("sparse FFN: rows [" + begin + ", " + end + ") of " + count);
+        }
+        return new IllegalArgumentException("sparse FFN: x holds " + x.byteSize() + " bytes (needs " + dim * 4
+                + "), h " + h.byteSize() + " and bias " + (bias == null ? "none" : bias.byteSize()) + " (need "
+                + count * 4 + "), order " + (order == null ? "none" : order.byteSize()) + " (needs " + end * 4 + ")");
+    }
+
+    private static IllegalArgumentException badDown(long count, long dim, MemorySegment h, MemorySegment order, long n,
+                                                    MemorySegment y, long colBegin, long colEnd) {
+        if (n < 0 || n > count || colBegin < 0 || colBegin > colEnd || colEnd > dim) {
+            return new IllegalArgumentException("sparse FFN: " + n + " rows of " + count + ", columns [" + colBegin
+                    + ", " + colEnd + ") of " + dim);
+        }
+        return new IllegalArgumentException("sparse FFN: order holds " + order.byteSize() + " bytes (needs " + n * 4
+                + "), h " + h.byteSize() + " (needs " + count * 4 + "), y " + y.byteSize() + " (needs " + colEnd * 4
+                + ")");
     }
 
     /** Whether the bundle kernels take this storage type (f32, f16, q8_0). */
@@ -228,20 +247,22 @@ public final class Kernels {
             throw new IllegalArgumentException("records of " + recordBytes + " bytes cannot hold " + parts
                     + " parts of " + dim + " values of dtype " + dtype);
         }
-        long needed = count <= 0 ? 0 : plus(product(count - 1, recordBytes), parts * partBytes);
-        if (count < 0 || rows.byteSize() < needed) {
+        if (count < 0 || rows.byteSize() < (count == 0 ? 0 : plus(product(count - 1, recordBytes), parts * partBytes))) {
             throw new IllegalArgumentException("the record matrix holds " + rows.byteSize() + " bytes, too few for "
                     + count + " rows of " + recordBytes);
         }
     }
 
-    /** Bytes of a row of cols values, or 0 when cols is not positive or not a whole number of blocks. */
-    private static long rowBytesOrZero(DType dtype, long cols) {
+    /**
+     * Bytes of a row of cols values, or 0 when cols is not positive or not a whole number of blocks.
+     * Block sizes are powers of two (1, 32): masks and shifts, no division on the per-call path.
+     */
+    static long rowBytesOrZero(DType dtype, long cols) {
         int block = dtype.blockSize();
-        if (cols <= 0 || cols % block != 0) {
+        if (cols <= 0 || (cols & (block - 1)) != 0) {
             return 0;
         }
-        return cols / block * dtype.bytesPerBlock();
+        return (cols >> Integer.numberOfTrailingZeros(block)) * dtype.bytesPerBlock();
     }
 
     /** a * b for a, b >= 0, saturating at Long.MAX_VALUE (no size can be that large). */

@@ -123,5 +123,13 @@ class FlashNativeAbiTest {
             }
         }
         assertEquals(-1, FlashNative.rowBytes(DType.Q8_0.nativeCode(), 33));
+        // the checks' own arithmetic (masks and shifts) against the library's, valid and invalid sizes alike
+        for (DType t : DType.values()) {
+            assertEquals(0, t.blockSize() & (t.blockSize() - 1), t + ": a power-of-two block");
+            for (long cols = -70; cols <= 300; cols++) {
+                assertEquals(Math.max(0, FlashNative.rowBytes(t.nativeCode(), cols)), Kernels.rowBytesOrZero(t, cols),
+                        t + " x " + cols);
+            }
+        }
     }
 }
