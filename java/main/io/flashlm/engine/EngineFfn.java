@@ -56,7 +56,7 @@ abstract sealed class EngineFfn implements AutoCloseable
 
     /** Layer {@code layer}'s FFN as the block the model's layer holds. */
     final FeedForward layer(int layer) {
-        return (state, x, y) -> apply(layer, x, y);
+        return new EngineLayerFfn(this, layer);
     }
 
     /** y (dim f32) = layer {@code layer}'s FFN of x, without the down bias (see {@link FeedForward#apply}). */
