@@ -36,9 +36,13 @@ public record EngineOptions(EngineMode mode, OptionalLong memoryBytes, Optional<
             throw new IllegalArgumentException("engine options: every field must be given (use Optional.empty() for"
                     + " the defaults)");
         }
-        if (memoryBytes.orElse(1) <= 0 || cacheRows.orElse(1) <= 0 || contextLength.orElse(1) <= 0) {
-            throw new IllegalArgumentException("memory, cache rows and context must be positive when given, were "
-                    + memoryBytes + ", " + cacheRows + " and " + contextLength);
+        if (memoryBytes.orElse(1) <= 0) {
+            throw new IllegalArgumentException("memory must be positive, was " + memoryBytes.getAsLong()
+                    + " bytes (leave it unset for no limit)");
+        }
+        if (cacheRows.orElse(1) <= 0 || contextLength.orElse(1) <= 0) {
+            throw new IllegalArgumentException("cache rows and context must be positive when given, were "
+                    + cacheRows.orElse(0) + " and " + contextLength.orElse(0) + " (leave them unset for the defaults)");
         }
         if (window < 1 || threads < 1 || threads > 256 || queueDepth < 1 || queueDepth > 4096) {
             throw new IllegalArgumentException("window must be at least 1, threads in 1..256 and queue depth in"
