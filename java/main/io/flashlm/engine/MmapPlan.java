@@ -3,6 +3,8 @@ package io.flashlm.engine;
 import io.flashlm.kernels.SparseFfn;
 import io.flashlm.predictor.Predictor;
 
+import java.io.IOException;
+
 /** {@link EngineMode#MMAP}: the FFN files mapped, their pages left to the OS page cache. */
 record MmapPlan() implements ModePlan {
     @Override
@@ -27,7 +29,7 @@ record MmapPlan() implements ModePlan {
     }
 
     @Override
-    public EngineFfn build(PlanContext cx, Sizing sizing, SparseFfn sparse, Predictor predictor) throws java.io.IOException {
+    public EngineFfn build(PlanContext cx, Sizing sizing, SparseFfn sparse, Predictor predictor) throws IOException {
         return new MappedFfn(cx.pack, cx.config, cx.biases, sparse, cx.stats, cx.arena);
     }
 }

@@ -4,7 +4,9 @@ import io.flashlm.io.ReaderOptions;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FlashPack;
+import io.flashlm.pack.PackLayout;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -49,11 +51,11 @@ final class PlanContext {
     }
 
     /** A new reader of the pack's FFN files with this context's options and statistics. */
-    FfnReads reads() throws java.io.IOException {
+    FfnReads reads() throws IOException {
         return new FfnReads(pack, readerOptions, batchCapacity, stats);
     }
 
     boolean bundled() {
-        return geometry.layout() == io.flashlm.pack.PackLayout.BUNDLED;
+        return geometry.layout() == PackLayout.BUNDLED;
     }
 }

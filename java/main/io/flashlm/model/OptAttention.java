@@ -2,6 +2,7 @@ package io.flashlm.model;
 
 import io.flashlm.kernels.ComputePool;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.flashlm.model.VectorOps.add;
@@ -25,7 +26,7 @@ final class OptAttention implements AttentionBlock {
     private final MemorySegment bo;
     private final float scale;
 
-    OptAttention(ModelConfig c, ComputePool pool, OptWeights.Layer w, java.lang.foreign.Arena arena) {
+    OptAttention(ModelConfig c, ComputePool pool, OptWeights.Layer w, Arena arena) {
         this.c = c;
         this.pool = pool;
         this.w = w;
