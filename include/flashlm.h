@@ -115,8 +115,14 @@ int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth
 #define FLM_DTYPE_BF16 2
 #define FLM_DTYPE_Q8_0 3 /* 32 int8 after an f16 scale: 34 bytes per block */
 #define FLM_DTYPE_Q4_0 4 /* 16 bytes of nibbles after an f16 scale: 18 bytes per block */
+/* The other legacy GGUF blocks of 32. Value j is the low nibble of qs[j], value j + 16 its high
+ * nibble; in the 5-bit types bit j of qh (a little-endian uint32) is the fifth bit of value j. */
+#define FLM_DTYPE_Q4_1   5 /* f16 d, f16 m, qs[16]: 20 bytes; value d * q + m, q in 0..15 */
+#define FLM_DTYPE_Q5_0   6 /* f16 d, qh[4], qs[16]: 22 bytes; value d * (q - 16), q in 0..31 */
+#define FLM_DTYPE_Q5_1   7 /* f16 d, f16 m, qh[4], qs[16]: 24 bytes; value d * q + m, q in 0..31 */
+#define FLM_DTYPE_IQ4_NL 8 /* f16 d, qs[16]: 18 bytes; value d * T[q], T the format's fixed 16 int8 values */
 
-/* Bytes of one row of cols values in dtype, or -1 (unknown dtype, cols not a multiple of 32 for q*). */
+/* Bytes of one row of cols values in dtype, or -1 (unknown dtype, cols not a multiple of 32 for a block type). */
 int64_t flm_row_bytes(int dtype, int64_t cols);
 
 /*
@@ -142,7 +148,8 @@ int flm_stream_read(const void *p, int64_t bytes, uint64_t *out_checksum);
 /*
  * Encodes n f32 values at src into dtype at dst: FLM_DTYPE_F32 (a copy), F16 and BF16 (round to
  * nearest even), Q8_0 (n a multiple of 32; per block d = max|x| / 127 stored as f16 and
- * q = round(x / d), half away from zero, as ggml's reference quantizer). Q4_0 is refused.
+ * q = round(x / d), half away from zero, as ggml's reference quantizer). The other block types
+ * (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL) are refused.
  */
 int flm_encode_f32(int dtype, const float *src, void *dst, int64_t n);
 
@@ -159,9 +166,10 @@ int flm_synth_fill(int dtype, void *dst, int64_t rows, int64_t cols, int64_t str
 /* ---- Sparse FFN over bundled neuron records (the window cache) ----
  *
  * rows: count records, record_bytes apart (record_bytes >= the parts' size), each a neuron's parts
- * of dim values in dtype (F32, F16 or Q8_0; Q8_0 blocks run along each part): [gate | up | down]
- * when gated, else [up | down], at the offsets of the flash pack's bundled record. h holds one
- * float per row (indexed by row), bias (may be NULL) one float per row.
+ * of dim values in dtype (F32, F16 or Q8_0; Q8_0 blocks run along each part; any other dtype is
+ * FLM_E_BAD_ARG): [gate | up | down] when gated, else [up | down], at the offsets of the flash
+ * pack's bundled record. h holds one float per row (indexed by row), bias (may be NULL) one float
+ * per row.
  */
 #define FLM_ACT_RELU 0
 #define FLM_ACT_SILU 1 /* v / (1 + exp(-v)) in double, rounded to float */

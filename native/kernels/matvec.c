@@ -1,6 +1,7 @@
 /*
  * Dense matrix-vector products y[r] = W[r,:] . x for rows [row_begin, row_end), with W stored
- * row-major in f32, f16, bf16, q8_0 or q4_0 and x, y in f32. Java splits the rows across threads.
+ * row-major in f32, f16, bf16 or one of GGUF's legacy blocks of 32 (q8_0, q4_0, q4_1, q5_0, q5_1,
+ * iq4_nl) and x, y in f32. Java splits the rows across threads.
  *
  * Each dtype has an AVX2+FMA+F16C path, chosen once at run time, and a portable scalar path
  * (the two differ in the last bits: FMA rounds once). Both sum a row in 8 lanes added in a fixed
@@ -142,6 +143,107 @@ static float dot_q4_0_scalar(const uint8_t *w, const float *x, int64_t n)
         total += kern_f16_to_f32(d16) * sum8(l);
     }
     return total;
+}
+
+/* ---- the other legacy blocks: q4_1, q5_0, q5_1, iq4_nl ----
+ * Each block is an f16 scale d (q4_1 and q5_1: then an f16 min m), for the 5-bit types 32 fifth
+ * bits qh, then 16 bytes qs: value j is the low nibble of qs[j], value j + 16 the high one, and
+ * bit j of qh (little-endian) is value j's fifth bit. A block's dot is d * sum(q * x), plus
+ * m * sum(x) for the types with a min, with q the small integers below. Both paths accumulate
+ * per lane over the whole row and sum the lanes once; they differ only in FMA's single rounding. */
+
+/* IQ4_NL's fixed non-linear grid, indexed by a nibble. */
+static const int8_t iq4nl_grid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+static int64_t legacy_block_bytes(int dtype)
+{
+    switch (dtype) {
+    case FLM_DTYPE_Q4_1: return 20;
+    case FLM_DTYPE_Q5_0: return 22;
+    case FLM_DTYPE_Q5_1: return 24;
+    default: return 18; /* iq4_nl */
+    }
+}
+
+static int legacy_has_min(int dtype)
+{
+    return dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_1;
+}
+
+/* The 32 quants of a block as integers: q4_1 0..15, q5_0 -16..15, q5_1 0..31, iq4_nl the grid. */
+static void legacy_quants(int dtype, const uint8_t *blk, int8_t q[32])
+{
+    const uint8_t *qs = blk + (dtype == FLM_DTYPE_Q4_1 ? 4 : dtype == FLM_DTYPE_Q5_0 ? 6
+                               : dtype == FLM_DTYPE_Q5_1 ? 8 : 2);
+    for (int j = 0; j < 16; j++) {
+        q[j] = (int8_t)(qs[j] & 0x0f);
+        q[j + 16] = (int8_t)(qs[j] >> 4);
+    }
+    if (dtype == FLM_DTYPE_Q5_0 || dtype == FLM_DTYPE_Q5_1) {
+        const uint8_t *qh = blk + (dtype == FLM_DTYPE_Q5_0 ? 2 : 4);
+        uint32_t h = (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
+        int offset = dtype == FLM_DTYPE_Q5_0 ? 16 : 0;
+        for (int j = 0; j < 32; j++)
+            q[j] = (int8_t)((q[j] | (int)((h >> j) & 1u) << 4) - offset);
+    } else if (dtype == FLM_DTYPE_IQ4_NL) {
+        for (int j = 0; j < 32; j++)
+            q[j] = iq4nl_grid[q[j]];
+    }
+}
+
+static float legacy_f16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return kern_f16_to_f32(h);
+}
+
+/* The portable dot: the arithmetic of rows_legacy_avx2 below with every fused operation split in two. */
+static float dot_legacy_scalar(int dtype, const uint8_t *w, const float *x, int64_t n)
+{
+    const int64_t bytes = legacy_block_bytes(dtype);
+    float t[8] = {0};
+    for (int64_t b = 0; b < n / 32; b++) {
+        const uint8_t *blk = w + b * bytes;
+        const float *xb = x + b * 32;
+        int8_t q[32];
+        legacy_quants(dtype, blk, q);
+        float d = legacy_f16_at(blk);
+        for (int k = 0; k < 8; k++) {
+            /* lane k: values k, 16 + k, 8 + k, 24 + k, as the AVX2 kernel pairs its vectors */
+            float a = (float)q[k] * xb[k];
+            a += (float)q[16 + k] * xb[16 + k];
+            a += (float)q[8 + k] * xb[8 + k];
+            a += (float)q[24 + k] * xb[24 + k];
+            t[k] += d * a;
+        }
+        if (legacy_has_min(dtype)) {
+            float m = legacy_f16_at(blk + 2);
+            for (int k = 0; k < 8; k++)
+                t[k] += m * ((xb[k] + xb[8 + k]) + (xb[16 + k] + xb[24 + k]));
+        }
+    }
+    return sum8(t);
+}
+
+static float dot_q4_1_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_legacy_scalar(FLM_DTYPE_Q4_1, w, x, n);
+}
+
+static float dot_q5_0_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_legacy_scalar(FLM_DTYPE_Q5_0, w, x, n);
+}
+
+static float dot_q5_1_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_legacy_scalar(FLM_DTYPE_Q5_1, w, x, n);
+}
+
+static float dot_iq4_nl_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_legacy_scalar(FLM_DTYPE_IQ4_NL, w, x, n);
 }
 
 /* ---- AVX2 paths ----
@@ -320,6 +422,105 @@ FLM_AVX2 FLM_INLINE void rows_q4_0_avx2(const uint8_t *w, int64_t step, const fl
         y[r * ystep] = hsum8(total[r]);
 }
 
+/* The 16 bytes at qs as nibbles: *lo = values 0..15 (low nibbles), *hi = values 16..31 (high). */
+FLM_AVX2 FLM_INLINE void nibbles_avx2(const uint8_t *qs, __m128i *lo, __m128i *hi)
+{
+    const __m128i low4 = _mm_set1_epi8(0x0f);
+    __m128i b = _mm_loadu_si128((const __m128i *)qs);
+    *lo = _mm_and_si128(b, low4);
+    *hi = _mm_and_si128(_mm_srli_epi16(b, 4), low4);
+}
+
+/* 0x10 in byte j where bit j of the 32 little-endian bits at qh is set: values 0..15 in *lo, 16..31 in *hi. */
+FLM_AVX2 FLM_INLINE void fifth_bits_avx2(const uint8_t *qh, __m128i *lo, __m128i *hi)
+{
+    uint32_t h;
+    memcpy(&h, qh, 4);
+    const __m128i bit = _mm_set1_epi64x((long long)0x8040201008040201ULL); /* byte j: 1 << (j % 8) */
+    const __m128i sixteen = _mm_set1_epi8(0x10);
+    __m128i hv = _mm_cvtsi32_si128((int)h);
+    /* byte j of each half gets the byte of qh that holds its bit */
+    __m128i h01 = _mm_shuffle_epi8(hv, _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    __m128i h23 = _mm_shuffle_epi8(hv, _mm_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    *lo = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(h01, bit), bit), sixteen);
+    *hi = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(h23, bit), bit), sixteen);
+}
+
+/* The quants of legacy_quants() as int8: values 0..15 in *lo, 16..31 in *hi. */
+FLM_AVX2 FLM_INLINE void legacy_quants_avx2(const int dtype, const uint8_t *blk, __m128i *lo, __m128i *hi)
+{
+    if (dtype == FLM_DTYPE_Q4_1) {
+        nibbles_avx2(blk + 4, lo, hi);
+    } else if (dtype == FLM_DTYPE_IQ4_NL) {
+        const __m128i grid = _mm_loadu_si128((const __m128i *)iq4nl_grid);
+        nibbles_avx2(blk + 2, lo, hi);
+        *lo = _mm_shuffle_epi8(grid, *lo);
+        *hi = _mm_shuffle_epi8(grid, *hi);
+    } else { /* q5_0, q5_1 */
+        const int q5_0 = dtype == FLM_DTYPE_Q5_0;
+        __m128i hlo, hhi;
+        nibbles_avx2(blk + (q5_0 ? 6 : 8), lo, hi);
+        fifth_bits_avx2(blk + (q5_0 ? 2 : 4), &hlo, &hhi);
+        *lo = _mm_or_si128(*lo, hlo);
+        *hi = _mm_or_si128(*hi, hhi);
+        if (q5_0) {
+            const __m128i sixteen = _mm_set1_epi8(16);
+            *lo = _mm_sub_epi8(*lo, sixteen);
+            *hi = _mm_sub_epi8(*hi, sixteen);
+        }
+    }
+}
+
+/* Eight int8 quants (the low 8 bytes of v) as floats (exact). */
+FLM_AVX2 FLM_INLINE __m256 i8_values(__m128i v)
+{
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
+}
+
+FLM_AVX2 FLM_INLINE void rows_legacy_avx2(const int dtype, const uint8_t *w, int64_t step, const float *x, int64_t n,
+                                           float *y, int64_t ystep, const int R)
+{
+    const int64_t bytes = legacy_block_bytes(dtype);
+    const int with_min = legacy_has_min(dtype);
+    __m256 total[FLM_ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        total[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / 32; b++) {
+        const float *xb = x + b * 32;
+        __m256 x0 = _mm256_loadu_ps(xb), x1 = _mm256_loadu_ps(xb + 8);
+        __m256 x2 = _mm256_loadu_ps(xb + 16), x3 = _mm256_loadu_ps(xb + 24);
+        __m256 xsum = with_min ? _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)) : x0;
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const uint8_t *blk = w + r * step + b * bytes;
+            __m128i lo, hi;
+            legacy_quants_avx2(dtype, blk, &lo, &hi);
+            __m256 acc = _mm256_mul_ps(i8_values(lo), x0);
+            acc = _mm256_fmadd_ps(i8_values(hi), x2, acc);
+            acc = _mm256_fmadd_ps(i8_values(_mm_srli_si128(lo, 8)), x1, acc);
+            acc = _mm256_fmadd_ps(i8_values(_mm_srli_si128(hi, 8)), x3, acc);
+            total[r] = _mm256_fmadd_ps(_mm256_set1_ps(scale_f16(blk)), acc, total[r]);
+            if (with_min)
+                total[r] = _mm256_fmadd_ps(_mm256_set1_ps(scale_f16(blk + 2)), xsum, total[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        y[r * ystep] = hsum8(total[r]);
+}
+
+#define FLM_LEGACY_ROWS(name, code)                                                                        \
+    FLM_AVX2 FLM_INLINE void rows_##name##_avx2(const uint8_t *w, int64_t step, const float *x, int64_t n, \
+                                                float *y, int64_t ystep, const int R)                      \
+    {                                                                                                      \
+        rows_legacy_avx2(code, w, step, x, n, y, ystep, R);                                                \
+    }
+FLM_LEGACY_ROWS(q4_1, FLM_DTYPE_Q4_1)
+FLM_LEGACY_ROWS(q5_0, FLM_DTYPE_Q5_0)
+FLM_LEGACY_ROWS(q5_1, FLM_DTYPE_Q5_1)
+FLM_LEGACY_ROWS(iq4_nl, FLM_DTYPE_IQ4_NL)
+
 /* One function per dtype and row count, so that R is a constant the loops over rows unroll on. */
 #define FLM_ROW_KERNELS(name)                                                                              \
     FLM_AVX2 static void name##_x1(const uint8_t *w, int64_t step, const float *x, int64_t n, float *y, \
@@ -337,6 +538,10 @@ FLM_ROW_KERNELS(f16_avx2)
 FLM_ROW_KERNELS(bf16_avx2)
 FLM_ROW_KERNELS(q8_0_avx2)
 FLM_ROW_KERNELS(q4_0_avx2)
+FLM_ROW_KERNELS(q4_1_avx2)
+FLM_ROW_KERNELS(q5_0_avx2)
+FLM_ROW_KERNELS(q5_1_avx2)
+FLM_ROW_KERNELS(iq4_nl_avx2)
 #endif
 
 /* ---- dispatch ---- */
@@ -370,6 +575,10 @@ static dot_fn pick_dot(int dtype)
     case FLM_DTYPE_BF16: return (dot_fn)dot_bf16_scalar;
     case FLM_DTYPE_Q8_0: return (dot_fn)dot_q8_0_scalar;
     case FLM_DTYPE_Q4_0: return (dot_fn)dot_q4_0_scalar;
+    case FLM_DTYPE_Q4_1: return (dot_fn)dot_q4_1_scalar;
+    case FLM_DTYPE_Q5_0: return (dot_fn)dot_q5_0_scalar;
+    case FLM_DTYPE_Q5_1: return (dot_fn)dot_q5_1_scalar;
+    case FLM_DTYPE_IQ4_NL: return (dot_fn)dot_iq4_nl_scalar;
     default: return NULL;
     }
 }
@@ -386,6 +595,10 @@ static int pick_rows(int dtype, rows_fn *one, rows_fn *many)
     case FLM_DTYPE_BF16: *one = bf16_avx2_x1; *many = bf16_avx2_x4; return 1;
     case FLM_DTYPE_Q8_0: *one = q8_0_avx2_x1; *many = q8_0_avx2_x4; return 1;
     case FLM_DTYPE_Q4_0: *one = q4_0_avx2_x1; *many = q4_0_avx2_x4; return 1;
+    case FLM_DTYPE_Q4_1: *one = q4_1_avx2_x1; *many = q4_1_avx2_x4; return 1;
+    case FLM_DTYPE_Q5_0: *one = q5_0_avx2_x1; *many = q5_0_avx2_x4; return 1;
+    case FLM_DTYPE_Q5_1: *one = q5_1_avx2_x1; *many = q5_1_avx2_x4; return 1;
+    case FLM_DTYPE_IQ4_NL: *one = iq4_nl_avx2_x1; *many = iq4_nl_avx2_x4; return 1;
     default: return 0;
     }
 #else
@@ -403,7 +616,11 @@ FLM_EXPORT int64_t flm_row_bytes(int dtype, int64_t cols)
     case FLM_DTYPE_F16:
     case FLM_DTYPE_BF16: return cols * 2;
     case FLM_DTYPE_Q8_0: return cols % 32 ? -1 : cols / 32 * 34;
-    case FLM_DTYPE_Q4_0: return cols % 32 ? -1 : cols / 32 * 18;
+    case FLM_DTYPE_Q4_0:
+    case FLM_DTYPE_IQ4_NL: return cols % 32 ? -1 : cols / 32 * 18;
+    case FLM_DTYPE_Q4_1: return cols % 32 ? -1 : cols / 32 * 20;
+    case FLM_DTYPE_Q5_0: return cols % 32 ? -1 : cols / 32 * 22;
+    case FLM_DTYPE_Q5_1: return cols % 32 ? -1 : cols / 32 * 24;
     default: return -1;
     }
 }

@@ -20,6 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -46,7 +47,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 @Measurement(iterations = 8, time = 1)
 @Fork(1)
 public class MatvecBenchmark {
-    @Param({"f32", "f16", "q8_0", "q4_0"})
+    @Param({"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl"})
     String dtype;
 
     @Param({"1", "2"})
@@ -84,14 +85,7 @@ public class MatvecBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        nativeType = switch (dtype) {
-            case "f32" -> DType.F32;
-            case "f16" -> DType.F16;
-            case "bf16" -> DType.BF16;
-            case "q8_0" -> DType.Q8_0;
-            case "q4_0" -> DType.Q4_0;
-            default -> throw new IllegalArgumentException("unknown dtype " + dtype);
-        };
+        nativeType = DType.valueOf(dtype.toUpperCase(Locale.ROOT));
         matrixBytes = rows * Kernels.rowBytes(nativeType, cols);
         int count = (int) Math.max(2, ((long) footprintMiB << 20) / matrixBytes + 1);
         arena = Arena.ofShared();
@@ -150,12 +144,25 @@ public class MatvecBenchmark {
                     m.set(JAVA_SHORT_UNALIGNED, o, (short) (Float.floatToRawIntBits(0.03f * uniform(s)) >>> 16));
                 }
             }
-            case Q8_0, Q4_0 -> {
-                int block = nativeType == DType.Q8_0 ? 34 : 18;
-                short scale = Float.floatToFloat16(nativeType == DType.Q8_0 ? 0.03f / 127 : 0.03f / 8);
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> {
+                int block = nativeType.bytesPerBlock();
+                // the scale d (and the min m of q4_1 / q5_1) that keep values within about +-0.03
+                float steps = switch (nativeType) {
+                    case Q8_0, IQ4_NL -> 127;
+                    case Q4_0 -> 8;
+                    case Q5_0 -> 16;
+                    case Q4_1 -> 7.5f;
+                    default -> 15.5f; // Q5_1
+                };
+                short scale = Float.floatToFloat16(0.03f / steps);
+                boolean withMin = nativeType == DType.Q4_1 || nativeType == DType.Q5_1;
+                int header = withMin ? 4 : 2;
                 for (long b = 0; b < n; b += block) {
                     m.set(JAVA_SHORT_UNALIGNED, b, scale);
-                    for (long o = b + 2; o < b + block; o += 8) {
+                    if (withMin) {
+                        m.set(JAVA_SHORT_UNALIGNED, b + 2, Float.floatToFloat16(-0.03f));
+                    }
+                    for (long o = b + header; o < b + block; o += 8) {
                         s = xorshift(s);
                         if (o + 8 <= b + block) {
                             m.set(JAVA_LONG_UNALIGNED, o, s);

@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -300,7 +301,8 @@ public final class GgufFile implements TensorStore {
     }
 
     private static String supportedTypes() {
-        return Arrays.stream(DType.values()).map(t -> t + "(" + t.ggmlTypeId() + ")").collect(Collectors.joining(", "));
+        return Arrays.stream(DType.values()).sorted(Comparator.comparingInt(DType::ggmlTypeId))
+                .map(t -> t + "(" + t.ggmlTypeId() + ")").collect(Collectors.joining(", "));
     }
 
     /** Names of the ggml_type ids, for error messages about types flashlm does not read. */

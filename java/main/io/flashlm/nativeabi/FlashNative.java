@@ -62,6 +62,10 @@ final class FlashNative {
     static final int DTYPE_BF16 = 2;
     static final int DTYPE_Q8_0 = 3;
     static final int DTYPE_Q4_0 = 4;
+    static final int DTYPE_Q4_1 = 5;
+    static final int DTYPE_Q5_0 = 6;
+    static final int DTYPE_Q5_1 = 7;
+    static final int DTYPE_IQ4_NL = 8;
 
     static final int ACT_RELU = 0;
     static final int ACT_SILU = 1;

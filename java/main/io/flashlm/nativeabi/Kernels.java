@@ -22,6 +22,8 @@ public final class Kernels {
     private static final long MAX_DIM = 1L << 30;
     private static final long MAX_RECORD_BYTES = 1L << 40;
 
+    private static final String NO_ENCODER = "it has no encoder (f32, f16, bf16 and q8_0 have)";
+
     private Kernels() {
     }
 
@@ -162,14 +164,19 @@ public final class Kernels {
         return dtype == DType.F32 || dtype == DType.F16 || dtype == DType.Q8_0;
     }
 
+    /** Whether the encoder and the synthetic fill produce this type: f32, f16, bf16, q8_0 (no 4- or 5-bit block). */
+    public static boolean encodes(DType dtype) {
+        return dtype == DType.F32 || dtype == DType.F16 || dtype == DType.BF16 || dtype == DType.Q8_0;
+    }
+
     /**
      * Encodes n f32 values at src into dtype at dst: f32 copied, f16 and bf16 rounded to nearest
-     * even, q8_0 quantized per block of 32 (n a multiple of 32). Q4_0 is not encoded.
+     * even, q8_0 quantized per block of 32 (n a multiple of 32). No 4- or 5-bit block type is encoded.
      */
     public static void encodeF32(DType dtype, MemorySegment src, MemorySegment dst, long n) {
-        if (dtype == DType.Q4_0 || n < 0 || n % dtype.blockSize() != 0) {
+        if (!encodes(dtype) || n < 0 || n % dtype.blockSize() != 0) {
             throw new IllegalArgumentException("cannot encode " + n + " values as " + dtype
-                    + (dtype == DType.Q4_0 ? ": q4_0 has no encoder" : ""));
+                    + (encodes(dtype) ? "" : ": " + NO_ENCODER));
         }
         long bytes = n / dtype.blockSize() * dtype.bytesPerBlock();
         if (src.byteSize() < product(n, Float.BYTES) || dst.byteSize() < bytes) {
@@ -185,15 +192,16 @@ public final class Kernels {
 
     /**
      * Fills rows x cols seeded pseudo-random values (mean + std * z, z about standard normal) of dtype
-     * (f32, f16, bf16 or q8_0) at dst, row r at dst + r * strideBytes. Row r comes from its own stream,
-     * seeded by seed and firstRow + r, so any split of a matrix into calls gives the same bytes.
+     * (f32, f16, bf16 or q8_0: {@link #encodes}) at dst, row r at dst + r * strideBytes. Row r comes from
+     * its own stream, seeded by seed and firstRow + r, so any split of a matrix into calls gives the same bytes.
      */
     public static void synthFill(DType dtype, MemorySegment dst, long rows, long cols, long strideBytes, float mean,
                                  float std, long seed, long firstRow) {
-        if (dtype == DType.Q4_0 || cols < 0 || cols % dtype.blockSize() != 0 || rows < 0 || firstRow < 0
+        if (!encodes(dtype) || cols < 0 || cols % dtype.blockSize() != 0 || rows < 0 || firstRow < 0
                 || !Float.isFinite(mean) || !Float.isFinite(std)) {
             throw new IllegalArgumentException("cannot synthesize " + rows + " x " + cols + " values of " + dtype
-                    + " from row " + firstRow + " (mean " + mean + ", std " + std + ")");
+                    + " from row " + firstRow + " (mean " + mean + ", std " + std + ")"
+                    + (encodes(dtype) ? "" : ": " + NO_ENCODER));
         }
         long rowBytes = cols / dtype.blockSize() * dtype.bytesPerBlock();
         long needed = rows == 0 ? 0 : plus(product(rows - 1, strideBytes), rowBytes);
@@ -239,7 +247,8 @@ public final class Kernels {
     private static void checkRecords(DType dtype, MemorySegment rows, long count, long recordBytes, long dim,
                                      boolean gated) {
         if (!bundleTakes(dtype)) {
-            throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and q8_0, not " + dtype);
+            throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and q8_0, not " + dtype
+                    + " (dense matvec takes every dtype)");
         }
         long partBytes = dim > MAX_DIM ? 0 : rowBytesOrZero(dtype, dim);
         int parts = gated ? 3 : 2;

@@ -4,7 +4,9 @@ import io.flashlm.tensor.DType;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /** Names and limits of the flash-pack format (docs/flash-pack.md). */
 public final class PackFormat {
@@ -45,14 +47,15 @@ public final class PackFormat {
         return d;
     }
 
-    /** A dtype by its manifest name (f32, f16, bf16, q8_0, q4_0). */
+    /** A dtype by its manifest name (its DType name in lower case: f32, f16, bf16, q8_0, q4_0, ...). */
     public static DType dtype(String text) {
         for (DType d : DType.values()) {
             if (dtypeName(d).equalsIgnoreCase(text)) {
                 return d;
             }
         }
-        throw new IllegalArgumentException("dtype '" + text + "' is not one of f32, f16, bf16, q8_0, q4_0");
+        throw new IllegalArgumentException("dtype '" + text + "' is not one of " + Arrays.stream(DType.values())
+                .map(PackFormat::dtypeName).collect(Collectors.joining(", ")));
     }
 
     public static String dtypeName(DType d) {

@@ -38,7 +38,7 @@ final class TensorDecoder {
                     dst[off + i] = BFloat16.toFloat(data.get(I16_LE, base + (col + i) * 2));
                 }
             }
-            case Q8_0, Q4_0 -> {
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> {
                 int block = QuantBlocks.BLOCK;
                 if (col % block != 0 || (n % block != 0 && col + n != t.rowLength())) {
                     throw new IllegalArgumentException(t.name() + ": columns [" + col + ", " + (col + n)

@@ -28,8 +28,8 @@ import java.util.Locale;
  * buffer; the model is never held in memory. They are uniform with the spread of a trained model:
  * standard deviation 1/sqrt(fan-in) for the projections (activations keep their scale through the
  * layers), 0.02 for the token embedding (tied to the output, so the logits spread by about
- * 0.02 * sqrt(dim)), and 1.0 for the RMSNorm weights, which are always F32. Quantized types get a
- * block scale of amax / 127 (q8_0) or amax / 8 (q4_0) and uniform random quants.
+ * 0.02 * sqrt(dim)), and 1.0 for the RMSNorm weights, which are always F32. Quantized types get
+ * uniform random quants and a block scale (and min) that spread them over about [-a, a], a = sqrt(3) std.
  *
  * <p>The same {@link Spec} always gives the same bytes.
  */
@@ -44,7 +44,7 @@ public final class SyntheticLlamaGguf {
     /**
      * The shape of a synthetic model.
      *
-     * @param dtype storage type of the matrices and the embedding (F32, F16, BF16, Q8_0 or Q4_0)
+     * @param dtype storage type of the matrices and the embedding (any DType)
      */
     public record Spec(int dim, int layers, int heads, int kvHeads, int hiddenDim, int vocabSize, int contextLength,
                        DType dtype, long seed) {
@@ -250,7 +250,11 @@ public final class SyntheticLlamaGguf {
             case F32 -> 0;
             case F16 -> 1;
             case Q4_0 -> 2;
+            case Q4_1 -> 3;
             case Q8_0 -> 7;
+            case Q5_0 -> 8;
+            case Q5_1 -> 9;
+            case IQ4_NL -> 25;
             case BF16 -> 32;
         };
     }
@@ -331,6 +335,29 @@ public final class SyntheticLlamaGguf {
                 short scale = Float.floatToFloat16((float) (t.std() * Math.sqrt(3)) / 8);
                 for (long blk = 0; blk < n / 18; blk++) {
                     ByteBuffer b = room(buf, ch, 18).putShort(scale);
+                    b.putLong(rng.next()).putLong(rng.next());
+                }
+            }
+            case Q4_1, Q5_0, Q5_1, IQ4_NL -> {
+                // scales that spread the quants over [-a, a]; the min, where the type has one, is -a
+                float a = (float) (t.std() * Math.sqrt(3));
+                float d = switch (t.type()) {
+                    case Q4_1 -> 2 * a / 15;
+                    case Q5_0 -> a / 16;
+                    case Q5_1 -> 2 * a / 31;
+                    default -> a / 127; // IQ4_NL
+                };
+                boolean withMin = t.type() == DType.Q4_1 || t.type() == DType.Q5_1;
+                int block = t.type().bytesPerBlock();
+                int header = withMin ? 4 : 2;
+                for (long blk = 0; blk < n / block; blk++) {
+                    ByteBuffer b = room(buf, ch, block).putShort(Float.floatToFloat16(d));
+                    if (withMin) {
+                        b.putShort(Float.floatToFloat16(-a));
+                    }
+                    if (block - header == 20) { // qh (4 bytes) and qs (16)
+                        b.putInt((int) rng.next());
+                    }
                     b.putLong(rng.next()).putLong(rng.next());
                 }
             }
@@ -437,10 +464,10 @@ public final class SyntheticLlamaGguf {
         }
     }
 
-    /** Writes one model: {@code SyntheticLlamaGguf DIR [f32|f16|bf16|q8_0|q4_0]}; prints its path. */
+    /** Writes one model, {@code SyntheticLlamaGguf DIR [DTYPE]} (any DType, lower case); prints its path. */
     public static void main(String[] args) throws IOException {
         if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: SyntheticLlamaGguf DIR [f32|f16|bf16|q8_0|q4_0]");
+            System.err.println("usage: SyntheticLlamaGguf DIR [f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl]");
             System.exit(2);
         }
         DType t = args.length > 1 ? DType.valueOf(args[1].toUpperCase(Locale.ROOT)) : DType.F32;

@@ -22,7 +22,25 @@ public enum DType {
      * Blocks of 32: an f16 scale d, then 16 bytes; byte j holds value j in its low nibble and value
      * j + 16 in its high nibble; value = d * (nibble - 8).
      */
-    Q4_0(32, 18, 2, 4);
+    Q4_0(32, 18, 2, 4),
+    /** Blocks of 32: f16 d, f16 min m, then 16 bytes of nibbles as in Q4_0; value = d * nibble + m. */
+    Q4_1(32, 20, 3, 5),
+    /**
+     * Blocks of 32: f16 d, 4 bytes qh, then 16 bytes of nibbles as in Q4_0; bit j of qh (read as a
+     * little-endian 32-bit word) is the fifth bit of value j; value = d * ((nibble | bit << 4) - 16).
+     */
+    Q5_0(32, 22, 6, 6),
+    /**
+     * Blocks of 32: f16 d, f16 min m, 4 bytes qh, 16 bytes of nibbles as in Q5_0;
+     * value = d * (nibble | bit << 4) + m.
+     */
+    Q5_1(32, 24, 7, 7),
+    /**
+     * Blocks of 32: f16 d, then 16 bytes of nibbles as in Q4_0, each an index into the format's fixed
+     * non-linear grid {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+     * value = d * grid[nibble].
+     */
+    IQ4_NL(32, 18, 20, 8);
 
     private final int blockSize;
     private final int bytesPerBlock;

@@ -5,56 +5,115 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Scalar reference decoding of the GGML block formats Q8_0 and Q4_0 (little-endian, as in GGUF).
- * Meant for tests, references and load-time conversion, not for the inner loop of a kernel.
+ * Scalar reference decoding of the GGML blocks of 32 (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL;
+ * little-endian, as in GGUF). Meant for tests, references and load-time conversion, not for the
+ * inner loop of a kernel.
+ *
+ * <p>Every block starts with an f16 scale d; Q4_1 and Q5_1 follow it with an f16 min m, the 5-bit
+ * types with 4 bytes qh, and the 4- and 5-bit types end with 16 bytes qs: value j (0..15) is the low
+ * nibble of qs[j], value j + 16 its high nibble, and bit j of qh (a little-endian 32-bit word) is the
+ * fifth bit of value j.
  */
 public final class QuantBlocks {
-    /** Values per Q8_0 / Q4_0 block. */
+    /** Values per block, for every block type. */
     public static final int BLOCK = 32;
 
+    /** IQ4_NL's fixed non-linear grid: the value of each nibble, before the scale. */
+    private static final byte[] IQ4_NL_GRID = {
+        -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
     private static final ValueLayout.OfShort F16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private QuantBlocks() {
     }
 
-    /** The block scale d, stored as an f16 in the first two bytes of both formats. */
+    /** The block scale d, stored as an f16 in the first two bytes of every block type. */
     public static float scale(MemorySegment src, long blockOffset) {
         return Float16.toFloat(src.get(F16_LE, blockOffset));
     }
 
-    /** Value {@code i} (0..31) of the Q8_0 block at {@code blockOffset}: d * q[i]. */
-    public static float q8_0(MemorySegment src, long blockOffset, int i) {
-        return scale(src, blockOffset) * src.get(ValueLayout.JAVA_BYTE, blockOffset + 2 + i);
+    /** The block min m of Q4_1 and Q5_1: the f16 after the scale. */
+    public static float min(MemorySegment src, long blockOffset) {
+        return Float16.toFloat(src.get(F16_LE, blockOffset + 2));
     }
 
-    /**
-     * Value {@code i} (0..31) of the Q4_0 block at {@code blockOffset}: d * (nibble - 8), where values
-     * 0..15 are the low nibbles of bytes 0..15 and values 16..31 their high nibbles.
-     */
-    public static float q4_0(MemorySegment src, long blockOffset, int i) {
-        int b = src.get(ValueLayout.JAVA_BYTE, blockOffset + 2 + (i & 15)) & 0xFF;
+    /** Value {@code i} (0..31) of the block of {@code type} at {@code blockOffset}. */
+    public static float value(DType type, MemorySegment src, long blockOffset, int i) {
+        if (type == DType.Q8_0) {
+            return scale(src, blockOffset) * src.get(ValueLayout.JAVA_BYTE, blockOffset + 2 + i);
+        }
+        int b = src.get(ValueLayout.JAVA_BYTE, blockOffset + nibblesAt(type) + (i & 15)) & 0xFF;
         int nibble = i < 16 ? b & 0x0F : b >>> 4;
-        return scale(src, blockOffset) * (nibble - 8);
+        return switch (type) {
+            case Q4_0 -> scale(src, blockOffset) * (nibble - 8);
+            case Q4_1 -> scale(src, blockOffset) * nibble + min(src, blockOffset);
+            case Q5_0 -> scale(src, blockOffset) * ((nibble | fifthBit(src, blockOffset + 2, i)) - 16);
+            case Q5_1 -> scale(src, blockOffset) * (nibble | fifthBit(src, blockOffset + 4, i))
+                    + min(src, blockOffset);
+            case IQ4_NL -> scale(src, blockOffset) * IQ4_NL_GRID[nibble];
+            default -> throw notBlocks(type);
+        };
     }
 
-    /** Decodes one block of {@code type} (Q8_0 or Q4_0) into {@code dst[dstIndex .. dstIndex+32)}. */
+    /** Decodes one block of {@code type} into {@code dst[dstIndex .. dstIndex+32)}. */
     public static void decodeBlock(DType type, MemorySegment src, long blockOffset, float[] dst, int dstIndex) {
         float d = scale(src, blockOffset);
-        long qs = blockOffset + 2;
         switch (type) {
             case Q8_0 -> {
                 for (int i = 0; i < BLOCK; i++) {
-                    dst[dstIndex + i] = d * src.get(ValueLayout.JAVA_BYTE, qs + i);
+                    dst[dstIndex + i] = d * src.get(ValueLayout.JAVA_BYTE, blockOffset + 2 + i);
                 }
             }
-            case Q4_0 -> {
+            case Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> {
+                long qs = blockOffset + nibblesAt(type);
+                // the 5-bit types: bit j of qh is value j's fifth bit; none for the 4-bit ones
+                int qh = switch (type) {
+                    case Q5_0 -> src.get(I32_LE, blockOffset + 2);
+                    case Q5_1 -> src.get(I32_LE, blockOffset + 4);
+                    default -> 0;
+                };
+                float m = type == DType.Q4_1 || type == DType.Q5_1 ? min(src, blockOffset) : 0f;
                 for (int j = 0; j < BLOCK / 2; j++) {
                     int b = src.get(ValueLayout.JAVA_BYTE, qs + j) & 0xFF;
-                    dst[dstIndex + j] = d * ((b & 0x0F) - 8);
-                    dst[dstIndex + j + BLOCK / 2] = d * ((b >>> 4) - 8);
+                    int lo = (b & 0x0F) | ((qh >>> j) & 1) << 4;
+                    int hi = (b >>> 4) | ((qh >>> (j + 16)) & 1) << 4;
+                    dst[dstIndex + j] = decoded(type, d, m, lo);
+                    dst[dstIndex + j + BLOCK / 2] = decoded(type, d, m, hi);
                 }
             }
-            default -> throw new IllegalArgumentException("not a block-quantized type: " + type);
+            default -> throw notBlocks(type);
         }
+    }
+
+    // A 4- or 5-bit quant q (fifth bit included) as its value; the same expressions as value().
+    private static float decoded(DType type, float d, float m, int q) {
+        return switch (type) {
+            case Q4_0 -> d * (q - 8);
+            case Q4_1, Q5_1 -> d * q + m;
+            case Q5_0 -> d * (q - 16);
+            default -> d * IQ4_NL_GRID[q]; // IQ4_NL
+        };
+    }
+
+    /** The offset of the 16 nibble bytes qs in a block of a 4- or 5-bit type. */
+    private static int nibblesAt(DType type) {
+        return switch (type) {
+            case Q4_0, IQ4_NL -> 2;
+            case Q4_1 -> 4;
+            case Q5_0 -> 6;
+            case Q5_1 -> 8;
+            default -> throw notBlocks(type);
+        };
+    }
+
+    /** 16 when bit i of the little-endian 32 bits at {@code qhOffset} is set, else 0. */
+    private static int fifthBit(MemorySegment src, long qhOffset, int i) {
+        int b = src.get(ValueLayout.JAVA_BYTE, qhOffset + i / 8);
+        return ((b >>> (i % 8)) & 1) << 4;
+    }
+
+    private static IllegalArgumentException notBlocks(DType type) {
+        return new IllegalArgumentException("not a block-quantized type: " + type);
     }
 }

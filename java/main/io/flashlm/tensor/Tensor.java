@@ -146,10 +146,8 @@ public final class Tensor {
             case F32 -> data.get(F32_LE, index * 4);
             case F16 -> Float16.toFloat(data.get(I16_LE, index * 2));
             case BF16 -> BFloat16.toFloat(data.get(I16_LE, index * 2));
-            case Q8_0 -> QuantBlocks.q8_0(data, (index / QuantBlocks.BLOCK) * dtype.bytesPerBlock(),
-                    (int) (index % QuantBlocks.BLOCK));
-            case Q4_0 -> QuantBlocks.q4_0(data, (index / QuantBlocks.BLOCK) * dtype.bytesPerBlock(),
-                    (int) (index % QuantBlocks.BLOCK));
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> QuantBlocks.value(dtype, data,
+                    (index / QuantBlocks.BLOCK) * dtype.bytesPerBlock(), (int) (index % QuantBlocks.BLOCK));
         };
     }
 
@@ -178,7 +176,7 @@ public final class Tensor {
                     dst[dstIndex + i] = BFloat16.toFloat(data.get(I16_LE, base + 2L * i));
                 }
             }
-            case Q8_0, Q4_0 -> {
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> {
                 for (int b = 0; b < n / QuantBlocks.BLOCK; b++) {
                     QuantBlocks.decodeBlock(dtype, data, base + (long) b * dtype.bytesPerBlock(), dst,
                             dstIndex + b * QuantBlocks.BLOCK);

@@ -238,9 +238,55 @@ class GgufFileTest {
     @Test
     void unknownTensorTypeNamesTensorAndId() throws IOException {
         byte[] b = new GgufWriter().tensor("blk.0.attn_q.weight", 12, new long[] {256, 4}, new byte[144 * 4]).build();
-        ModelFormatException e = fails(b, "blk.0.attn_q.weight", "type id 12", "Q4_K");
+        ModelFormatException e = fails(b, "blk.0.attn_q.weight", "type id 12", "Q4_K",
+                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), IQ4_NL(20), BF16(30)");
         assertTrue(e.field().contains("blk.0.attn_q.weight"), e.field());
         fails(new GgufWriter().tensor("x", 999, new long[] {1}, new byte[4]).build(), "'x'", "999", "unknown type");
+    }
+
+    /**
+     * The legacy block types by their ggml ids, two rows of 32 each. Every block: d = 1 (f16 3C00); the
+     * ones with a min m = 0.5 (3800); qh = 01 00 01 00 (the fifth bits of values 0 and 16); qs[0] = 21
+     * (value 0: nibble 1, value 16: nibble 2), the other qs bytes 0.
+     */
+    @Test
+    void legacyBlockTypes() throws IOException {
+        byte[] qs = new byte[16];
+        qs[0] = 0x21;
+        byte[] q41 = new LeBytes().u16(0x3C00).u16(0x3800).bytes(qs).toByteArray();
+        byte[] q50 = new LeBytes().u16(0x3C00).u8(1).u8(0).u8(1).u8(0).bytes(qs).toByteArray();
+        byte[] q51 = new LeBytes().u16(0x3C00).u16(0x3800).u8(1).u8(0).u8(1).u8(0).bytes(qs).toByteArray();
+        byte[] iq4 = new LeBytes().u16(0x3C00).bytes(qs).toByteArray();
+        GgufWriter w = new GgufWriter()
+                .tensor("q4_1", 3, new long[] {32, 2}, twice(q41))
+                .tensor("q5_0", 6, new long[] {32, 2}, twice(q50))
+                .tensor("q5_1", 7, new long[] {32, 2}, twice(q51))
+                .tensor("iq4_nl", 20, new long[] {32, 2}, twice(iq4));
+        GgufFile f = open(w);
+        // value 0, value 16 and value 1 of each type, from the bytes above
+        Object[][] cases = {
+            {"q4_1", DType.Q4_1, 20, 1.5f, 2.5f, 0.5f}, // d * nibble + m
+            {"q5_0", DType.Q5_0, 22, 1f, 2f, -16f}, // d * ((nibble | fifth << 4) - 16)
+            {"q5_1", DType.Q5_1, 24, 17.5f, 18.5f, 0.5f}, // d * (nibble | fifth << 4) + m
+            {"iq4_nl", DType.IQ4_NL, 18, -104f, -83f, -127f}, // d * grid[nibble]: grid[1], grid[2], grid[0]
+        };
+        for (Object[] c : cases) {
+            Tensor t = f.tensor((String) c[0]);
+            assertEquals(c[1], t.dtype());
+            assertArrayEquals(new long[] {2, 32}, t.shape());
+            assertEquals(2L * (int) c[2], t.byteSize());
+            for (int row = 0; row < 2; row++) {
+                assertEquals(c[3], t.getFloat(row, 0), c[0] + " value 0");
+                assertEquals(c[4], t.getFloat(row, 16), c[0] + " value 16");
+                assertEquals(c[5], t.getFloat(row, 1), c[0] + " value 1");
+            }
+        }
+    }
+
+    private static byte[] twice(byte[] block) {
+        byte[] two = java.util.Arrays.copyOf(block, 2 * block.length);
+        System.arraycopy(block, 0, two, block.length, block.length);
+        return two;
     }
 
     @Test

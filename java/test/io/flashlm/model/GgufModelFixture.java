@@ -19,7 +19,8 @@ import java.util.function.Function;
 /**
  * Writes a tiny llama GGUF v3 file for tests: the metadata llama.cpp's converter writes, a SentencePiece
  * vocabulary ({@code <unk>}, {@code <s>}, {@code </s>}, the 256 byte tokens, a few pieces) and random weights
- * under the GGML tensor names, stored as F32, F16, Q8_0 or Q4_0 (norms always F32).
+ * under the GGML tensor names, stored as F32, F16 or one of the legacy blocks Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
+ * IQ4_NL (norms always F32).
  *
  * <p>{@link #weights} keeps every tensor under the Hugging Face name {@link ScalarReference} reads, as the
  * floats its stored bytes decode to. The decoding is done here from the bytes written, independently of the
@@ -31,10 +32,12 @@ final class GgufModelFixture {
     static final float EPS = 1e-6f, THETA = 50000f;
     static final String[] PIECES = {"\u2581", "\u2581a", "b", "\u2581ab", "c"};
     static final int VOCAB = 3 + 256 + PIECES.length;
+    /** IQ4_NL's fixed grid, from the GGUF format. */
+    static final int[] IQ4_NL_GRID = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
     /** GGML storage types, with their ggml_type ids written out here rather than taken from the engine. */
     enum WeightType {
-        F32(0), F16(1), Q4_0(2), Q8_0(8);
+        F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), IQ4_NL(20);
 
         final int ggmlId;
 
@@ -210,7 +213,10 @@ final class GgufModelFixture {
             case F32 -> ByteBuffer.allocate(4 * v.length);
             case F16 -> ByteBuffer.allocate(2 * v.length);
             case Q8_0 -> ByteBuffer.allocate(v.length / 32 * 34);
-            case Q4_0 -> ByteBuffer.allocate(v.length / 32 * 18);
+            case Q4_0, IQ4_NL -> ByteBuffer.allocate(v.length / 32 * 18);
+            case Q4_1 -> ByteBuffer.allocate(v.length / 32 * 20);
+            case Q5_0 -> ByteBuffer.allocate(v.length / 32 * 22);
+            case Q5_1 -> ByteBuffer.allocate(v.length / 32 * 24);
         };
         b.order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < v.length; i++) {
@@ -247,13 +253,81 @@ final class GgufModelFixture {
                 b.put((byte) (lo | hi << 4));
             }
         }
+        for (int blk = 0; (type == WeightType.Q4_1 || type == WeightType.Q5_1) && blk < v.length / 32; blk++) {
+            // levels = 2^bits - 1 steps from the block's min to its max; value = d * q + m
+            int levels = type == WeightType.Q4_1 ? 15 : 31;
+            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+            for (int i = 0; i < 32; i++) {
+                min = Math.min(min, v[blk * 32 + i]);
+                max = Math.max(max, v[blk * 32 + i]);
+            }
+            float d = (max - min) / levels, id = d != 0 ? 1 / d : 0;
+            int[] q = new int[32];
+            for (int i = 0; i < 32; i++) {
+                q[i] = Math.clamp(Math.round((v[blk * 32 + i] - min) * id), 0, levels);
+            }
+            b.putShort(Float.floatToFloat16(d)).putShort(Float.floatToFloat16(min));
+            putQuants(b, q, type == WeightType.Q5_1);
+        }
+        for (int blk = 0; type == WeightType.Q5_0 && blk < v.length / 32; blk++) {
+            float max = 0; // as Q4_0, with 32 levels: value = d * (q - 16)
+            for (int i = 0; i < 32; i++) {
+                if (Math.abs(v[blk * 32 + i]) > Math.abs(max)) {
+                    max = v[blk * 32 + i];
+                }
+            }
+            float d = max / -16, id = d != 0 ? 1 / d : 0;
+            int[] q = new int[32];
+            for (int i = 0; i < 32; i++) {
+                q[i] = Math.clamp((int) (v[blk * 32 + i] * id + 16.5f), 0, 31);
+            }
+            b.putShort(Float.floatToFloat16(d));
+            putQuants(b, q, true);
+        }
+        for (int blk = 0; type == WeightType.IQ4_NL && blk < v.length / 32; blk++) {
+            float amax = 0; // d = amax / 127, each value the nearest grid point
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(v[blk * 32 + i]));
+            }
+            float d = amax / 127;
+            int[] q = new int[32];
+            for (int i = 0; i < 32; i++) {
+                float x = v[blk * 32 + i];
+                for (int k = 1; k < 16; k++) {
+                    if (Math.abs(d * IQ4_NL_GRID[k] - x) < Math.abs(d * IQ4_NL_GRID[q[i]] - x)) {
+                        q[i] = k;
+                    }
+                }
+            }
+            b.putShort(Float.floatToFloat16(d));
+            putQuants(b, q, false);
+        }
         return b.array();
+    }
+
+    /**
+     * 32 quants of 4 or 5 bits: the fifth bits (if any) as 4 bytes, bit j = quant j, then 16 bytes whose
+     * low nibbles are quants 0..15 and high nibbles 16..31.
+     */
+    private static void putQuants(ByteBuffer b, int[] q, boolean fifthBits) {
+        if (fifthBits) {
+            int qh = 0;
+            for (int j = 0; j < 32; j++) {
+                qh |= (q[j] >> 4) << j;
+            }
+            b.putInt(qh); // little-endian, as the buffer is
+        }
+        for (int j = 0; j < 16; j++) {
+            b.put((byte) ((q[j] & 0x0F) | (q[j + 16] & 0x0F) << 4));
+        }
     }
 
     /**
      * The floats {@code n} stored values decode to, by the GGML block layouts: Q8_0 = f16 scale d, 32 int8 q,
      * value d*q; Q4_0 = f16 scale d, 16 bytes whose low nibbles are values 0..15 and high nibbles 16..31,
-     * value d*(nibble-8).
+     * value d*(nibble-8); Q4_1 = f16 d, f16 m, the nibbles, value d*nibble+m; Q5_0 = f16 d, a little-endian
+     * uint32 qh whose bit i is the fifth bit of value i, the nibbles, value d*(q-16); Q5_1 = f16 d, f16 m, qh,
+     * the nibbles, value d*q+m; IQ4_NL = f16 d, the nibbles, value d*grid[nibble].
      */
     static float[] decode(WeightType type, byte[] data, int n) {
         ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
@@ -267,6 +341,29 @@ final class GgufModelFixture {
                     int block = i / 32 * 18, k = i % 32;
                     int bits = b.get(block + 2 + k % 16) & 0xFF;
                     yield Float.float16ToFloat(b.getShort(block)) * ((k < 16 ? bits & 0x0F : bits >>> 4) - 8);
+                }
+                case Q4_1 -> {
+                    int block = i / 32 * 20, k = i % 32;
+                    int bits = b.get(block + 4 + k % 16) & 0xFF;
+                    yield Float.float16ToFloat(b.getShort(block)) * (k < 16 ? bits & 0x0F : bits >>> 4)
+                            + Float.float16ToFloat(b.getShort(block + 2));
+                }
+                case Q5_0 -> {
+                    int block = i / 32 * 22, k = i % 32;
+                    int bits = b.get(block + 6 + k % 16) & 0xFF;
+                    int q = (k < 16 ? bits & 0x0F : bits >>> 4) | ((b.getInt(block + 2) >>> k) & 1) << 4;
+                    yield Float.float16ToFloat(b.getShort(block)) * (q - 16);
+                }
+                case Q5_1 -> {
+                    int block = i / 32 * 24, k = i % 32;
+                    int bits = b.get(block + 8 + k % 16) & 0xFF;
+                    int q = (k < 16 ? bits & 0x0F : bits >>> 4) | ((b.getInt(block + 4) >>> k) & 1) << 4;
+                    yield Float.float16ToFloat(b.getShort(block)) * q + Float.float16ToFloat(b.getShort(block + 2));
+                }
+                case IQ4_NL -> {
+                    int block = i / 32 * 18, k = i % 32;
+                    int bits = b.get(block + 2 + k % 16) & 0xFF;
+                    yield Float.float16ToFloat(b.getShort(block)) * IQ4_NL_GRID[k < 16 ? bits & 0x0F : bits >>> 4];
                 }
             };
         }

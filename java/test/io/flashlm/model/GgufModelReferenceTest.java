@@ -29,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Synthetic llama GGUF files (every weight type, tied and untied classifier, SiLU and ReLU FFNs): the
  * engine's logits match the independent double-precision reference, run on the weights decoded from the
- * written bytes with interleaved RoPE, to 1e-4 relative at every position.
+ * written bytes (the model dequantized to f32) with interleaved RoPE, to 1e-4 of the largest |logit| at every
+ * position.
  */
 class GgufModelReferenceTest {
     // BOS, byte tokens, the normal pieces (259..263) and </s> mid-sequence: any id is a valid input.
@@ -39,7 +40,8 @@ class GgufModelReferenceTest {
     Path tmp;
 
     @ParameterizedTest(name = "{0} threads={1}")
-    @CsvSource({"F32, 1", "F32, 2", "F16, 1", "F16, 2", "Q8_0, 1", "Q8_0, 2", "Q4_0, 1", "Q4_0, 2"})
+    @CsvSource({"F32, 1", "F32, 2", "F16, 1", "F16, 2", "Q8_0, 1", "Q8_0, 2", "Q4_0, 1", "Q4_0, 2", "Q4_1, 1",
+        "Q4_1, 2", "Q5_0, 1", "Q5_0, 2", "Q5_1, 1", "Q5_1, 2", "IQ4_NL, 1", "IQ4_NL, 2"})
     void separateOutputMatchesReference(WeightType type, int threads) throws IOException {
         assertMatchesReference(new GgufModelFixture(31, type), threads);
     }
@@ -65,9 +67,28 @@ class GgufModelReferenceTest {
         assertMatchesReference(f, 2);
     }
 
+    /** The legacy block types side by side, each in a different role, as a llama.cpp mixture would place them. */
+    @Test
+    void mixedLegacyBlockTypesMatchReference() throws IOException {
+        GgufModelFixture f = new GgufModelFixture(53, WeightType.F32).weightTypes(name -> {
+            if (name.equals("token_embd.weight")) {
+                return WeightType.IQ4_NL;
+            }
+            if (name.equals("output.weight")) {
+                return WeightType.Q5_1;
+            }
+            if (name.startsWith("blk.0.")) {
+                return name.contains("ffn") ? WeightType.Q4_1 : WeightType.Q5_0;
+            }
+            return name.contains("ffn") ? WeightType.Q5_0 : WeightType.IQ4_NL;
+        });
+        assertMatchesReference(f, 2);
+    }
+
     /** flashlm's key llama.feed_forward_activation = "relu": gated relu(gate x) * up x, or ungated relu(up x). */
     @ParameterizedTest(name = "{0} gated={1} threads={2}")
-    @CsvSource({"F32, true, 1", "Q8_0, true, 2", "Q4_0, false, 2", "F16, false, 1"})
+    @CsvSource({"F32, true, 1", "Q8_0, true, 2", "Q4_0, false, 2", "F16, false, 1", "Q5_1, false, 2",
+        "IQ4_NL, true, 1"})
     void reluFfnMatchesReference(WeightType type, boolean gated, int threads) throws IOException {
         GgufModelFixture f = new GgufModelFixture(43, type).activation("relu");
         if (!gated) {

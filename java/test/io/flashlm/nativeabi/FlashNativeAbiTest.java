@@ -114,6 +114,10 @@ class FlashNativeAbiTest {
         assertEquals(FlashNative.DTYPE_BF16, DType.BF16.nativeCode());
         assertEquals(FlashNative.DTYPE_Q8_0, DType.Q8_0.nativeCode());
         assertEquals(FlashNative.DTYPE_Q4_0, DType.Q4_0.nativeCode());
+        assertEquals(FlashNative.DTYPE_Q4_1, DType.Q4_1.nativeCode());
+        assertEquals(FlashNative.DTYPE_Q5_0, DType.Q5_0.nativeCode());
+        assertEquals(FlashNative.DTYPE_Q5_1, DType.Q5_1.nativeCode());
+        assertEquals(FlashNative.DTYPE_IQ4_NL, DType.IQ4_NL.nativeCode());
         assertEquals(FlashNative.ACT_RELU, FfnActivation.RELU.code);
         assertEquals(FlashNative.ACT_SILU, FfnActivation.SILU.code);
         for (DType t : DType.values()) {

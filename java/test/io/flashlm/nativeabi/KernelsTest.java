@@ -1,6 +1,8 @@
 package io.flashlm.nativeabi;
 
 import io.flashlm.tensor.DType;
+import io.flashlm.tensor.QuantBlocks;
+import io.flashlm.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -9,8 +11,10 @@ import java.util.Random;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,6 +45,114 @@ class KernelsTest {
                     dot += (double) w.getAtIndex(JAVA_FLOAT, (long) r * cols + c) * x.getAtIndex(JAVA_FLOAT, c);
                 }
                 assertEquals(dot, y.getAtIndex(JAVA_FLOAT, r), 1e-5, "row " + r);
+            }
+        }
+    }
+
+    /**
+     * Every dtype through the native kernels (AVX2 or portable, whichever this machine runs) against the
+     * Java decoding (Tensor / QuantBlocks) summed in double: random quants, random f16 scales and mins.
+     * A row's terms pass through at most k = cols / 8 + 2 * cols / 32 + 16 roundings (lanes, block scale
+     * and min, x sums, the final lane sum, the Java decoding's two), so the bound is k * 2^-24 * S, with S
+     * the sum of (|value| + 2 |min|) * |x|, which is at least the sum of (|d q| + |m|) * |x|.
+     */
+    @Test
+    void matvecOfEveryDtypeMatchesTheJavaDecoding() {
+        int rows = 11, cols = 512;
+        Random rnd = new Random(17);
+        for (DType type : DType.values()) {
+            try (Arena arena = Arena.ofConfined()) {
+                long rowBytes = Kernels.rowBytes(type, cols);
+                MemorySegment w = arena.allocate(rows * rowBytes, 64);
+                randomWeights(type, w, rnd);
+                MemorySegment x = arena.allocate(JAVA_FLOAT, cols);
+                float[] xs = new float[cols];
+                for (int i = 0; i < cols; i++) {
+                    xs[i] = rnd.nextFloat() * 2 - 1;
+                    x.setAtIndex(JAVA_FLOAT, i, xs[i]);
+                }
+                MemorySegment y = arena.allocate(JAVA_FLOAT, rows);
+                Kernels.matvec(type, w, rows, cols, x, y);
+                Tensor t = Tensor.of("w", type, w, rows, cols);
+                boolean withMin = type == DType.Q4_1 || type == DType.Q5_1;
+                for (int r = 0; r < rows; r++) {
+                    double dot = 0, size = 0;
+                    for (int c = 0; c < cols; c++) {
+                        float v = t.getFloat(r, c);
+                        float m = withMin ? QuantBlocks.min(w, r * rowBytes + c / 32 * type.bytesPerBlock()) : 0;
+                        dot += (double) v * xs[c];
+                        size += (Math.abs(v) + 2.0 * Math.abs(m)) * Math.abs(xs[c]);
+                    }
+                    double bound = (cols / 8 + 2 * cols / 32 + 16) * Math.scalb(size, -24);
+                    float got = y.getAtIndex(JAVA_FLOAT, r);
+                    assertTrue(Math.abs(got - dot) <= bound, type + " row " + r + ": " + got + " vs " + dot
+                            + " (bound " + bound + ")");
+                }
+                // any split of the rows gives the same bits
+                MemorySegment y2 = arena.allocate(JAVA_FLOAT, rows);
+                Kernels.matvec(type, w, rows, cols, x, y2, 0, 5);
+                Kernels.matvec(type, w, rows, cols, x, y2, 5, 6);
+                Kernels.matvec(type, w, rows, cols, x, y2, 6, rows);
+                assertArrayEquals(y.toArray(JAVA_INT), y2.toArray(JAVA_INT), type.toString());
+            }
+        }
+    }
+
+    /** Random values of about +-1 (plain types), or blocks of random quants after random normal f16 scales. */
+    private static void randomWeights(DType type, MemorySegment w, Random rnd) {
+        byte[] bytes = new byte[(int) w.byteSize()];
+        rnd.nextBytes(bytes);
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, w, 0, bytes.length);
+        switch (type) {
+            case F32 -> {
+                for (long i = 0; i < w.byteSize() / 4; i++) {
+                    w.setAtIndex(JAVA_FLOAT, i, rnd.nextFloat() * 2 - 1);
+                }
+            }
+            case F16 -> {
+                for (long i = 0; i < w.byteSize() / 2; i++) {
+                    w.set(JAVA_SHORT_UNALIGNED, 2 * i, Float.floatToFloat16(rnd.nextFloat() * 2 - 1));
+                }
+            }
+            case BF16 -> {
+                for (long i = 0; i < w.byteSize() / 2; i++) {
+                    int bits = Float.floatToRawIntBits(rnd.nextFloat() * 2 - 1);
+                    w.set(JAVA_SHORT_UNALIGNED, 2 * i, (short) (bits >>> 16));
+                }
+            }
+            default -> {
+                int scales = type == DType.Q4_1 || type == DType.Q5_1 ? 2 : 1;
+                for (long b = 0; b < w.byteSize(); b += type.bytesPerBlock()) {
+                    for (int s = 0; s < scales; s++) {
+                        float v = (rnd.nextFloat() + 0.01f) * (rnd.nextBoolean() ? 1 : -1) / 16;
+                        w.set(JAVA_SHORT_UNALIGNED, b + 2L * s, Float.floatToFloat16(v));
+                    }
+                }
+            }
+        }
+    }
+
+    /** The 4- and 5-bit block types run in dense matvec only: the sparse kernels and encoders refuse them by name. */
+    @Test
+    void sparseKernelsAndEncodersRefuseTheLegacyBlocks() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment rows = arena.allocate(4 * 256L);
+            MemorySegment x = arena.allocate(JAVA_FLOAT, 64);
+            MemorySegment h = arena.allocate(JAVA_FLOAT, 4);
+            for (DType type : new DType[] {DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.IQ4_NL}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(
+                        type, rows, 4, 256, 32, false, FfnActivation.RELU, null, x, null, 0, 4, h));
+                String message = e.getMessage();
+                assertTrue(message.contains(type.toString()) && message.contains("q8_0"), message);
+                assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(type, rows, 4, 256, 32, false,
+                        h, arena.allocate(16), 4, x, 0, 32));
+                e = assertThrows(IllegalArgumentException.class, () -> Kernels.encodeF32(type, x, rows, 32));
+                assertTrue(e.getMessage().contains(type.toString()) && e.getMessage().contains("no encoder"),
+                        e.getMessage());
+                e = assertThrows(IllegalArgumentException.class, () -> Kernels.synthFill(type, rows, 1, 32, 64, 0f, 1f,
+                        1, 0));
+                assertTrue(e.getMessage().contains("no encoder"), e.getMessage());
+                assertFalse(Kernels.bundleTakes(type) || Kernels.encodes(type));
             }
         }
     }

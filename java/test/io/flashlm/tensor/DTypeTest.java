@@ -15,6 +15,10 @@ class DTypeTest {
         assertEquals(2, DType.Q4_0.ggmlTypeId());
         assertEquals(8, DType.Q8_0.ggmlTypeId());
         assertEquals(30, DType.BF16.ggmlTypeId());
+        assertEquals(3, DType.Q4_1.ggmlTypeId());
+        assertEquals(6, DType.Q5_0.ggmlTypeId());
+        assertEquals(7, DType.Q5_1.ggmlTypeId());
+        assertEquals(20, DType.IQ4_NL.ggmlTypeId());
         for (DType t : DType.values()) {
             assertEquals(t, DType.fromGgmlTypeId(t.ggmlTypeId()).orElseThrow());
         }
@@ -30,6 +34,15 @@ class DTypeTest {
         assertEquals(34 * 3, DType.Q8_0.bytesFor(96));
         assertEquals(18 * 3, DType.Q4_0.bytesFor(96));
         assertEquals(0, DType.Q4_0.bytesFor(0));
+        // q4_1: d, m, 16 nibble bytes; q5_0: d, 4 bytes qh, 16; q5_1: d, m, qh, 16; iq4_nl: d, 16
+        assertEquals(20 * 3, DType.Q4_1.bytesFor(96));
+        assertEquals(22 * 3, DType.Q5_0.bytesFor(96));
+        assertEquals(24 * 3, DType.Q5_1.bytesFor(96));
+        assertEquals(18 * 3, DType.IQ4_NL.bytesFor(96));
+        for (DType t : new DType[] {DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.IQ4_NL}) {
+            assertEquals(32, t.blockSize());
+            assertTrue(t.isQuantized());
+        }
         assertTrue(DType.Q8_0.isQuantized());
         assertFalse(DType.BF16.isQuantized());
     }

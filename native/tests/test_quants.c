@@ -1,0 +1,384 @@
+/* The legacy GGUF blocks q4_1, q5_0, q5_1 and iq4_nl in flm_matvec: hand-made blocks whose values are
+ * worked out from the format in the comments, every dtype against a double-precision reference decoded
+ * here, row-range splits giving the same bits, and the AVX2 path against the portable one (computed by
+ * a child process started with FLASHLM_NO_SIMD=1) within the rounding bound stated below. */
+#define _GNU_SOURCE
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+/* f16 bit patterns of the scales the hand blocks use. */
+#define H_0_25 0x3400
+#define H_0_5 0x3800
+#define H_1 0x3c00
+#define H_1_5 0x3e00
+#define H_2 0x4000
+#define H_M0_25 0xb400
+#define H_M1 0xbc00
+#define H_M2 0xc000
+#define H_M4 0xc400
+#define H_M8 0xc800
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+/* y = the value at column col of a one-row matrix of 64 columns (two blocks), picked by x = e_col. */
+static float pick(int dtype, const uint8_t *row, int col)
+{
+    float x[64] = {0}, y[1] = {-999};
+    x[col] = 1.0f;
+    CHECK_MSG(flm_matvec(dtype, row, 1, 64, x, y, 0, 1) == 0, "matvec dtype %d", dtype);
+    return y[0];
+}
+
+struct expect {
+    int col;
+    float value;
+};
+
+static void check_picks(const char *name, int dtype, const uint8_t *row, const struct expect *e, int n)
+{
+    for (int i = 0; i < n; i++) {
+        float v = pick(dtype, row, e[i].col);
+        CHECK_MSG(v == e[i].value, "%s value %d: %g, expected %g", name, e[i].col, v, e[i].value);
+    }
+}
+
+/* qs[j] = j | (15 - j) << 4: value j has nibble j, value 16 + j nibble 15 - j. */
+static void ramp_nibbles(uint8_t *qs)
+{
+    for (int j = 0; j < 16; j++)
+        qs[j] = (uint8_t)(j | (15 - j) << 4);
+}
+
+/* The fifth bits of the first 5-bit blocks: qh = a5 0f f0 81, so (bit j = value j) values 0, 2, 5, 7
+ * (a5 = 1010 0101), 8..11 (0f), 20..23 (f0), 24 and 31 (81) have it, the others not. */
+static const uint8_t QH_A[4] = {0xa5, 0x0f, 0xf0, 0x81};
+
+static void test_q4_1_blocks(void)
+{
+    uint8_t row[40] = {0};
+    /* Block 0: d = 0.5, m = -4, ramp nibbles: value j = 0.5 j - 4, value 16 + j = 0.5 (15 - j) - 4. */
+    put16(row, H_0_5);
+    put16(row + 2, H_M4);
+    ramp_nibbles(row + 4);
+    /* Block 1: d = -2, m = 1.5; qs[0] = f0 (value 0: q 0, value 16: q 15), qs[1] = 3c (value 1: q 12,
+     * value 17: q 3), the rest 0 (value 1.5). */
+    put16(row + 20, H_M2);
+    put16(row + 22, H_1_5);
+    row[24] = 0xf0;
+    row[25] = 0x3c;
+    struct expect e[] = {{0, -4.0f},  {1, -3.5f},   {15, 3.5f},   {16, 3.5f},  {17, 3.0f},   {31, -4.0f},
+                         {32, 1.5f},  {48, -28.5f}, {33, -22.5f}, {49, -4.5f}, {34, 1.5f},   {63, 1.5f}};
+    check_picks("q4_1", FLM_DTYPE_Q4_1, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
+static void test_q5_0_blocks(void)
+{
+    uint8_t row[44] = {0};
+    /* Block 0: d = 0.25, QH_A, ramp nibbles; value = 0.25 ((nibble | fifth << 4) - 16). */
+    put16(row, H_0_25);
+    memcpy(row + 2, QH_A, 4);
+    ramp_nibbles(row + 6);
+    /* Block 1: d = -1; qs[0] = f0, qs[1] = 0f, the rest 0; fifth bits 1 and 16 only (qh = 02 00 01 00):
+     * value 0: q 0 -> -16 -> 16; value 16: q 15 | 16 -> 15 -> -15; value 1: q 31 -> -15; value 17:
+     * q 0 -> 16; every other value q 0 -> 16. */
+    put16(row + 22, H_M1);
+    row[24] = 0x02;
+    row[26] = 0x01;
+    row[28] = 0xf0;
+    row[29] = 0x0f;
+    struct expect e[] = {{0, 0.0f},    {1, -3.75f},  {2, 0.5f},    {7, 1.75f},   {8, 2.0f},    {12, -1.0f},
+                         {15, -0.25f}, {16, -0.25f}, {20, 2.75f},  {23, 2.0f},   {24, 1.75f},  {30, -3.75f},
+                         {31, 0.0f},   {32, 16.0f},  {48, -15.0f}, {33, -15.0f}, {49, 16.0f},  {40, 16.0f}};
+    check_picks("q5_0", FLM_DTYPE_Q5_0, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
+static void test_q5_1_blocks(void)
+{
+    uint8_t row[48] = {0};
+    /* Block 0: d = 0.5, m = -8, QH_A, ramp nibbles; value = 0.5 (nibble | fifth << 4) - 8. */
+    put16(row, H_0_5);
+    put16(row + 2, H_M8);
+    memcpy(row + 4, QH_A, 4);
+    ramp_nibbles(row + 8);
+    /* Block 1: d = -0.25, m = 2; qs and qh as q5_0's block 1: q 0 -> 2, q 31 -> -5.75. */
+    put16(row + 24, H_M0_25);
+    put16(row + 26, H_2);
+    row[28] = 0x02;
+    row[30] = 0x01;
+    row[32] = 0xf0;
+    row[33] = 0x0f;
+    struct expect e[] = {{0, 0.0f},   {1, -7.5f},   {7, 3.5f},    {12, -2.0f}, {15, -0.5f}, {20, 5.5f},
+                         {30, -7.5f}, {31, 0.0f},   {32, 2.0f},   {48, -5.75f}, {33, -5.75f}, {49, 2.0f},
+                         {63, 2.0f}};
+    check_picks("q5_1", FLM_DTYPE_Q5_1, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
+static void test_iq4_nl_blocks(void)
+{
+    uint8_t row[36] = {0};
+    /* Block 0: d = 0.5, ramp nibbles: value j = 0.5 T[j], value 16 + j = 0.5 T[15 - j], with the
+     * format's grid T = -127 -104 -83 -65 -49 -35 -22 -10 1 13 25 38 53 69 89 113. */
+    put16(row, H_0_5);
+    ramp_nibbles(row + 2);
+    /* Block 1: d = -1, every byte 80: low nibble 0 (T = -127 -> 127), high 8 (T = 1 -> -1). */
+    put16(row + 18, H_M1);
+    memset(row + 20, 0x80, 16);
+    struct expect e[] = {{0, -63.5f}, {7, -5.0f},  {8, 0.5f},  {15, 56.5f}, {16, 56.5f}, {20, 19.0f},
+                         {31, -63.5f}, {32, 127.0f}, {47, 127.0f}, {48, -1.0f}, {63, -1.0f}};
+    check_picks("iq4_nl", FLM_DTYPE_IQ4_NL, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
+/* ---- random matrices of every dtype ---- */
+
+enum { ROWS = 13, COLS = 1024 };
+static const int DTYPES[] = {FLM_DTYPE_F32,  FLM_DTYPE_F16,  FLM_DTYPE_BF16, FLM_DTYPE_Q8_0,  FLM_DTYPE_Q4_0,
+                             FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL};
+#define NTYPES ((int)(sizeof DTYPES / sizeof DTYPES[0]))
+
+static const char *dtype_name(int d)
+{
+    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl"};
+    return d >= 0 && d < 9 ? names[d] : "?";
+}
+
+static uint8_t *weights[NTYPES];
+static float xvec[COLS];
+
+/* A normal f16 of magnitude in [2^-6, 2^1), random sign and mantissa. */
+static uint16_t random_f16(uint64_t *rng)
+{
+    uint64_t r = tu_rand(rng);
+    return (uint16_t)((r & 1) << 15 | (uint64_t)(9 + (r >> 1) % 7) << 10 | (r >> 8) % 1024);
+}
+
+static double f16_value(const uint8_t *p)
+{
+    unsigned h = (unsigned)p[0] | (unsigned)p[1] << 8;
+    double v = ldexp(1.0 + (h & 0x3ff) / 1024.0, (int)((h >> 10) & 0x1f) - 15);
+    return h & 0x8000 ? -v : v;
+}
+
+static void fill_random(int dtype, uint8_t *w, int64_t bytes, uint64_t *rng)
+{
+    for (int64_t i = 0; i < bytes; i++)
+        w[i] = (uint8_t)tu_rand(rng);
+    if (dtype == FLM_DTYPE_F32) {
+        for (int64_t i = 0; i < bytes / 4; i++) {
+            float f = (float)((double)(int64_t)(tu_rand(rng) >> 11) / 9007199254740992.0 - 0.5);
+            memcpy(w + 4 * i, &f, 4);
+        }
+    } else if (dtype == FLM_DTYPE_F16) {
+        for (int64_t i = 0; i < bytes / 2; i++)
+            put16(w + 2 * i, random_f16(rng));
+    } else if (dtype == FLM_DTYPE_BF16) {
+        for (int64_t i = 0; i < bytes / 2; i++)
+            w[2 * i + 1] = (uint8_t)(0x3c + tu_rand(rng) % 4) | (w[2 * i + 1] & 0x80); /* |v| about 2^-7..2^1 */
+    } else {
+        int64_t block = flm_row_bytes(dtype, 32);
+        int scales = dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_1 ? 2 : 1;
+        for (int64_t b = 0; b < bytes / block; b++)
+            for (int s = 0; s < scales; s++)
+                put16(w + b * block + 2 * s, random_f16(rng));
+    }
+}
+
+/* Value c of a row of dtype, by the GGUF block definitions, as scale * q + min; *mag gets
+ * |scale * q| + |min|, the size of the terms a kernel adds for it. */
+static double decode(int dtype, const uint8_t *row, int c, double *mag)
+{
+    static const int grid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+    double v, min = 0;
+    if (dtype == FLM_DTYPE_F32) {
+        float f;
+        memcpy(&f, row + 4 * c, 4);
+        v = f;
+    } else if (dtype == FLM_DTYPE_F16) {
+        v = f16_value(row + 2 * c);
+    } else if (dtype == FLM_DTYPE_BF16) {
+        uint32_t bits = (uint32_t)row[2 * c] << 16 | (uint32_t)row[2 * c + 1] << 24;
+        float f;
+        memcpy(&f, &bits, 4);
+        v = f;
+    } else {
+        const uint8_t *blk = row + (c / 32) * flm_row_bytes(dtype, 32);
+        int j = c % 32, q;
+        double d = f16_value(blk);
+        if (dtype == FLM_DTYPE_Q8_0) {
+            q = (int8_t)blk[2 + j];
+        } else {
+            int qs = dtype == FLM_DTYPE_Q4_0 || dtype == FLM_DTYPE_IQ4_NL ? 2 : dtype == FLM_DTYPE_Q4_1 ? 4
+                     : dtype == FLM_DTYPE_Q5_0 ? 6 : 8;
+            q = j < 16 ? blk[qs + j] & 0x0f : blk[qs + j - 16] >> 4;
+            if (dtype == FLM_DTYPE_Q5_0 || dtype == FLM_DTYPE_Q5_1) {
+                const uint8_t *qh = blk + (dtype == FLM_DTYPE_Q5_0 ? 2 : 4);
+                q |= (qh[j / 8] >> (j % 8) & 1) << 4;
+            }
+            if (dtype == FLM_DTYPE_Q4_0)
+                q -= 8;
+            else if (dtype == FLM_DTYPE_Q5_0)
+                q -= 16;
+            else if (dtype == FLM_DTYPE_IQ4_NL)
+                q = grid[q];
+            if (dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_1)
+                min = f16_value(blk + 2);
+        }
+        *mag = fabs(d * q) + fabs(min);
+        return d * q + min;
+    }
+    *mag = fabs(v);
+    return v;
+}
+
+/*
+ * Both paths add, per row, at most COLS / 8 products per lane, two block terms per block (scale and
+ * min), the x sums of a block and the final lanes: every term reaches y through at most
+ * k = COLS / 8 + 2 * COLS / 32 + 16 roundings, so |y - exact| <= k * 2^-24 * S, with S the sum over the
+ * row of (|scale * q| + |min|) * |x|. The tests hold each path to that bound against the double
+ * reference, and the two paths to twice it against each other.
+ */
+static double bound(int dtype, const uint8_t *row, double *ref)
+{
+    double s = 0, sum = 0;
+    for (int c = 0; c < COLS; c++) {
+        double mag;
+        sum += decode(dtype, row, c, &mag) * xvec[c];
+        s += mag * fabs(xvec[c]);
+    }
+    *ref = sum;
+    return (COLS / 8 + 2 * COLS / 32 + 16) * ldexp(s, -24);
+}
+
+static void make_matrices(void)
+{
+    uint64_t rng = 77;
+    for (int c = 0; c < COLS; c++)
+        xvec[c] = (float)((double)(int64_t)(tu_rand(&rng) >> 11) / 4503599627370496.0 - 1.0);
+    for (int t = 0; t < NTYPES; t++) {
+        int64_t bytes = ROWS * flm_row_bytes(DTYPES[t], COLS);
+        weights[t] = malloc((size_t)bytes);
+        fill_random(DTYPES[t], weights[t], bytes, &rng);
+    }
+}
+
+static void test_against_reference(const float *y, int t)
+{
+    int dtype = DTYPES[t];
+    int64_t stride = flm_row_bytes(dtype, COLS);
+    for (int r = 0; r < ROWS; r++) {
+        double ref, b = bound(dtype, weights[t] + r * stride, &ref);
+        CHECK_MSG(fabs(y[r] - ref) <= b, "%s row %d: %.9g vs %.9g (bound %.3g)", dtype_name(dtype), r, y[r], ref, b);
+    }
+    /* any split of the rows gives the same bits */
+    float y2[ROWS];
+    int cuts[] = {0, 1, 6, 11, ROWS};
+    for (int i = 0; i < 4; i++)
+        CHECK(flm_matvec(dtype, weights[t], ROWS, COLS, xvec, y2, cuts[i], cuts[i + 1]) == 0);
+    CHECK_MSG(memcmp(y, y2, sizeof y2) == 0, "%s: a split changes the bits", dtype_name(dtype));
+}
+
+/* The portable results of every dtype, from a child that runs with FLASHLM_NO_SIMD=1 (the choice is
+ * made once per process, on the first kernel call, so it must be the child's first). 0 on success. */
+static int portable_results(float out[NTYPES][ROWS])
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        close(fds[0]);
+        setenv("FLASHLM_NO_SIMD", "1", 1);
+        static float y[NTYPES][ROWS];
+        int ok = !flm_kernels_simd();
+        for (int t = 0; t < NTYPES; t++)
+            ok &= flm_matvec(DTYPES[t], weights[t], ROWS, COLS, xvec, y[t], 0, ROWS) == 0;
+        ssize_t n = ok ? write(fds[1], y, sizeof y) : 0;
+        _exit(n == (ssize_t)sizeof y ? 0 : 1);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    while (got < sizeof(float) * NTYPES * ROWS) {
+        ssize_t n = read(fds[0], (char *)out + got, sizeof(float) * NTYPES * ROWS - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return got == sizeof(float) * NTYPES * ROWS && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void test_paths(float portable[NTYPES][ROWS], int have_portable)
+{
+    int simd = flm_kernels_simd();
+    for (int t = 0; t < NTYPES; t++) {
+        int dtype = DTYPES[t];
+        float y[ROWS];
+        CHECK(flm_matvec(dtype, weights[t], ROWS, COLS, xvec, y, 0, ROWS) == 0);
+        test_against_reference(y, t);
+        if (!have_portable)
+            continue;
+        int64_t stride = flm_row_bytes(dtype, COLS);
+        for (int r = 0; r < ROWS; r++) {
+            double ref, b = bound(dtype, weights[t] + r * stride, &ref);
+            if (simd)
+                CHECK_MSG(fabs((double)y[r] - portable[t][r]) <= 2 * b, "%s row %d: avx2 %.9g, portable %.9g",
+                          dtype_name(dtype), r, y[r], portable[t][r]);
+            else
+                CHECK_MSG(y[r] == portable[t][r], "%s row %d: two portable runs differ", dtype_name(dtype), r);
+        }
+    }
+}
+
+static void test_row_bytes_and_arguments(void)
+{
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q4_1, 64), 40);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_0, 64), 44);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_1, 64), 48);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_IQ4_NL, 64), 36);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_1, 48), -1);
+    CHECK_EQ(flm_row_bytes(9, 64), -1);
+    uint8_t w[48] = {0};
+    float x[48] = {0}, y[1];
+    CHECK_EQ(flm_matvec(FLM_DTYPE_Q5_0, w, 1, 48, x, y, 0, 1), FLM_E_BAD_ARG);
+    CHECK_EQ(flm_matvec(FLM_DTYPE_IQ4_NL, NULL, 1, 32, x, y, 0, 1), FLM_E_BAD_ARG);
+    /* the other entry points have no encoder or sparse kernel for them, and say so by refusing */
+    float src[32] = {0};
+    CHECK_EQ(flm_encode_f32(FLM_DTYPE_Q4_1, src, w, 32), FLM_E_BAD_ARG);
+    CHECK_EQ(flm_synth_fill(FLM_DTYPE_Q5_1, w, 1, 32, 24, 0, 1, 1, 0), FLM_E_BAD_ARG);
+    CHECK_EQ(flm_bundle_ffn_up(FLM_DTYPE_Q5_0, w, 1, 48, 32, 0, FLM_ACT_RELU, NULL, x, NULL, 0, 1, y), FLM_E_BAD_ARG);
+    int32_t order[1] = {0};
+    CHECK_EQ(flm_bundle_ffn_down(FLM_DTYPE_IQ4_NL, w, 1, 36, 32, 0, y, order, 1, x, 0, 32), FLM_E_BAD_ARG);
+}
+
+int main(void)
+{
+    static float portable[NTYPES][ROWS];
+    make_matrices();
+    int have_portable = portable_results(portable) == 0;
+    CHECK_MSG(have_portable, "the portable child failed");
+    test_paths(portable, have_portable);
+    test_q4_1_blocks();
+    test_q5_0_blocks();
+    test_q5_1_blocks();
+    test_iq4_nl_blocks();
+    test_row_bytes_and_arguments();
+    for (int t = 0; t < NTYPES; t++)
+        free(weights[t]);
+    return tu_finish(flm_kernels_simd() ? "quants (simd)" : "quants (portable)");
+}
