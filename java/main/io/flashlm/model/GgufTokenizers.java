@@ -17,13 +17,13 @@ import java.util.List;
  * or byte-level BPE ({@code model = gpt2}). Every problem is a {@link ModelFormatException} naming the file and
  * the key.
  */
-final class GgufTokenizers {
+public final class GgufTokenizers {
     private static final String K = "tokenizer.ggml.";
 
     private GgufTokenizers() {
     }
 
-    static Tokenizer read(Path path, GgufMetadata m) throws ModelFormatException {
+    public static Tokenizer read(Path path, GgufMetadata m) throws ModelFormatException {
         String model = m.getString(K + "model");
         return switch (model) {
             case "llama" -> sentencePiece(path, m);
@@ -47,19 +47,22 @@ final class GgufTokenizers {
     }
 
     private static Tokenizer byteLevelBpe(Path path, GgufMetadata m) throws ModelFormatException {
+        try {
+            return ByteLevelBpeTokenizer.fromGgufVocab(bpeVocab(path, m));
+        } catch (VocabFieldException e) {
+            throw new ModelFormatException(path, "metadata." + e.field(), e.problem(), e);
+        }
+    }
+
+    /** The keys of a {@code gpt2} vocabulary, each of the type GGUF gives it; checked together when built. */
+    public static GgufBpeVocab bpeVocab(Path path, GgufMetadata m) throws ModelFormatException {
         List<String> tokens = List.of(m.getStringArray(K + "tokens"));
         int[] types = m.contains(K + "token_type") ? m.getIntArray(K + "token_type") : null;
         List<String> merges = List.of(m.getStringArray(K + "merges"));
         Boolean addBos = m.contains(K + "add_bos_token") ? m.getBoolean(K + "add_bos_token") : null;
         m.getBoolean(K + "add_eos_token", false); // type-checked only: a prompt never ends with EOS (Tokenizer.encode)
-        GgufBpeVocab vocab = new GgufBpeVocab(tokens, types, merges, m.getString(K + "pre", null),
-                id(path, m, "bos_token_id"), id(path, m, "eos_token_id"), id(path, m, "unknown_token_id"),
-                id(path, m, "padding_token_id"), addBos);
-        try {
-            return ByteLevelBpeTokenizer.fromGgufVocab(vocab);
-        } catch (VocabFieldException e) {
-            throw new ModelFormatException(path, "metadata." + e.field(), e.problem(), e);
-        }
+        return new GgufBpeVocab(tokens, types, merges, m.getString(K + "pre", null), id(path, m, "bos_token_id"),
+                id(path, m, "eos_token_id"), id(path, m, "unknown_token_id"), id(path, m, "padding_token_id"), addBos);
     }
 
     /**
