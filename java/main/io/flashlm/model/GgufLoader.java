@@ -5,20 +5,19 @@ import io.flashlm.format.GgufMetadata;
 import io.flashlm.format.ModelFormatException;
 import io.flashlm.kernels.ComputePool;
 import io.flashlm.tensor.Tensor;
-import io.flashlm.tokenizer.SentencePieceBpeTokenizer;
 import io.flashlm.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * A GGUF v2/v3 file with architecture {@code llama}: GGML tensor names, Q/K rows already arranged
- * for interleaved RoPE (as llama.cpp's converter leaves them), the SentencePiece vocabulary embedded.
+ * for interleaved RoPE (as llama.cpp's converter leaves them), the vocabulary embedded (SentencePiece or
+ * byte-level BPE, {@link GgufTokenizers}).
  * The FFN is gated SiLU; the flashlm key {@code llama.feed_forward_activation} = "relu" marks a
  * ReLU-fied model (GGUF has no standard key for it).
  */
@@ -38,7 +37,7 @@ final class GgufLoader {
                 throw new ModelFormatException(path, "metadata.general.architecture", "'" + arch
                         + "' is not supported; expected 'llama'");
             }
-            Tokenizer tokenizer = tokenizer(path, m);
+            Tokenizer tokenizer = GgufTokenizers.read(path, m);
             ShapeCheck s = new ShapeCheck(gguf);
             int dim = m.getInt("llama.embedding_length");
             int heads = m.getInt("llama.attention.head_count");
@@ -73,26 +72,6 @@ final class GgufLoader {
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
-        }
-    }
-
-    private static Tokenizer tokenizer(Path path, GgufMetadata m) throws ModelFormatException {
-        String model = m.getString("tokenizer.ggml.model");
-        if (!model.equals("llama")) {
-            throw new ModelFormatException(path, "metadata.tokenizer.ggml.model", "'" + model
-                    + "' is not supported; expected 'llama' (SentencePiece BPE)");
-        }
-        String[] tokens = m.getStringArray("tokenizer.ggml.tokens");
-        float[] scores = m.contains("tokenizer.ggml.scores") ? m.getFloatArray("tokenizer.ggml.scores")
-                : new float[tokens.length];
-        int[] types = m.contains("tokenizer.ggml.token_type") ? m.getIntArray("tokenizer.ggml.token_type") : null;
-        try {
-            return SentencePieceBpeTokenizer.fromVocab(Arrays.asList(tokens), scores, types,
-                    m.getInt("tokenizer.ggml.bos_token_id", 1), m.getInt("tokenizer.ggml.eos_token_id", 2),
-                    m.getInt("tokenizer.ggml.unknown_token_id", 0),
-                    m.getBoolean("tokenizer.ggml.add_space_prefix", true));
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(path, "metadata.tokenizer.ggml", e.getMessage(), e);
         }
     }
 

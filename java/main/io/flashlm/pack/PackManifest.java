@@ -48,7 +48,8 @@ public record PackManifest(int version, ModelConfig config, DType dtype, int ali
     /**
      * The tokenizer, as files copied into the pack.
      *
-     * @param kind  {@link PackTokenizer#HF_JSON}, {@link PackTokenizer#LLAMA2C} or {@link PackTokenizer#SP_VOCAB}
+     * @param kind  {@link PackTokenizer#HF_JSON}, {@link PackTokenizer#LLAMA2C}, {@link PackTokenizer#SP_VOCAB} or
+     *              {@link PackTokenizer#BPE_VOCAB}
      * @param files the files, the main one first
      */
     public record TokenizerFiles(String kind, List<FileEntry> files) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashlm.format.GgufFile;
 import io.flashlm.format.GgufMetadata;
 import io.flashlm.format.ModelFormatException;
+import io.flashlm.model.GgufTokenizers;
 import io.flashlm.tokenizer.ByteLevelBpeTokenizer;
 import io.flashlm.tokenizer.SentencePieceBpeTokenizer;
 import io.flashlm.tokenizer.Tokenizer;
@@ -23,7 +24,8 @@ import java.util.List;
 /**
  * The tokenizer inside a pack: the source's own file copied when it has one (a Hugging Face
  * tokenizer.json with its tokenizer_config.json; a llama2.c tokenizer.bin), or for GGUF, whose
- * vocabulary lives in the model file's metadata, a small JSON file of the same arrays.
+ * vocabulary lives in the model file's metadata, a small JSON file of the same arrays (SentencePiece) or keys
+ * (byte-level BPE, {@link BpeVocabFile}).
  */
 public final class PackTokenizer {
     /** tokenizer.json (+ tokenizer_config.json): byte-level BPE. */
@@ -32,11 +34,13 @@ public final class PackTokenizer {
     public static final String LLAMA2C = "llama2c";
     /** tokenizer-vocab.json: GGUF's tokenizer.ggml.* arrays (SentencePiece BPE). */
     public static final String SP_VOCAB = "sentencepiece-vocab";
+    /** tokenizer-vocab.json: GGUF's tokenizer.ggml.* keys of a gpt2 vocabulary (byte-level BPE). */
+    public static final String BPE_VOCAB = "byte-level-bpe-vocab";
 
     public static final String HF_TOKENIZER = "tokenizer.json";
     public static final String HF_TOKENIZER_CONFIG = "tokenizer_config.json";
     static final String LLAMA2C_FILE = "tokenizer.bin";
-    static final String SP_VOCAB_FILE = "tokenizer-vocab.json";
+    static final String VOCAB_FILE = "tokenizer-vocab.json";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -55,10 +59,18 @@ public final class PackTokenizer {
             return new PackManifest.TokenizerFiles(HF_JSON, files);
         }
         if (isGguf(from)) {
+            String kind;
             try (Arena arena = Arena.ofConfined()) {
-                writeVocab(from, GgufFile.open(from, arena).metadata(), packDir.resolve(SP_VOCAB_FILE));
+                GgufMetadata m = GgufFile.open(from, arena).metadata();
+                if (m.getString("tokenizer.ggml.model").equals("gpt2")) {
+                    BpeVocabFile.write(GgufTokenizers.bpeVocab(from, m), packDir.resolve(VOCAB_FILE));
+                    kind = BPE_VOCAB;
+                } else {
+                    writeVocab(from, m, packDir.resolve(VOCAB_FILE));
+                    kind = SP_VOCAB;
+                }
             }
-            return new PackManifest.TokenizerFiles(SP_VOCAB, List.of(entry(packDir, SP_VOCAB_FILE)));
+            return new PackManifest.TokenizerFiles(kind, List.of(entry(packDir, VOCAB_FILE)));
         }
         Path bin = tokenizerOption != null ? tokenizerOption : llama2cTokenizerBeside(from, vocabSize);
         return new PackManifest.TokenizerFiles(LLAMA2C, List.of(copy(bin, packDir, LLAMA2C_FILE)));
@@ -71,8 +83,10 @@ public final class PackTokenizer {
             case HF_JSON -> ByteLevelBpeTokenizer.fromTokenizerJson(main);
             case LLAMA2C -> SentencePieceBpeTokenizer.fromLlama2cFile(main, vocabSize);
             case SP_VOCAB -> readVocab(main);
+            case BPE_VOCAB -> BpeVocabFile.read(main);
             default -> throw new ModelFormatException(packDir.resolve(PackFormat.MANIFEST), "tokenizer.kind",
-                    "\"" + t.kind() + "\" is not one of " + HF_JSON + ", " + LLAMA2C + ", " + SP_VOCAB);
+                    "\"" + t.kind() + "\" is not one of " + HF_JSON + ", " + LLAMA2C + ", " + SP_VOCAB + ", "
+                            + BPE_VOCAB);
         };
     }
 
@@ -99,7 +113,7 @@ public final class PackTokenizer {
         String model = m.getString("tokenizer.ggml.model");
         if (!model.equals("llama")) {
             throw new ModelFormatException(gguf, "metadata.tokenizer.ggml.model", "'" + model
-                    + "' is not supported; expected 'llama' (SentencePiece BPE)");
+                    + "' is not supported; expected 'llama' (SentencePiece BPE) or 'gpt2' (byte-level BPE)");
         }
         ObjectNode root = JSON.createObjectNode();
         root.put("model", model);

@@ -7,12 +7,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /**
- * Byte-level BPE as in GPT-2, OPT, Llama 3 and Qwen (Hugging Face tokenizer.json): added tokens are cut out
- * literally first, the rest is normalized, split into words by the pre-tokenizer, each word's UTF-8 bytes
+ * Byte-level BPE as in GPT-2, OPT, Llama 3 and Qwen, from a Hugging Face tokenizer.json or a GGUF vocabulary
+ * ({@code tokenizer.ggml.model = gpt2}): added (special) tokens are cut out literally first, the rest is normalized, split into words by the pre-tokenizer, each word's UTF-8 bytes
  * become one symbol per byte, and the pair with the lowest merge rank is merged until none applies.
  * Instances are thread-safe.
  */
@@ -23,8 +24,12 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     record AddedToken(int id, String content, boolean special, boolean lstrip, boolean rstrip, boolean singleWord) {
     }
 
-    /** Everything a tokenizer.json describes, already checked and resolved to ids. */
-    record Spec(Map<String, Integer> vocab, MergeTable merges, List<AddedToken> addedTokens,
+    /**
+     * Everything a tokenizer.json or a GGUF vocabulary describes, already checked and resolved to ids.
+     * {@code silent} are vocabulary ids that decode to no text although they are not added tokens (GGUF's
+     * unused, byte and undefined token types, which the reference engine prints as nothing).
+     */
+    record Spec(Map<String, Integer> vocab, MergeTable merges, List<AddedToken> addedTokens, Set<Integer> silent,
             UnaryOperator<String> normalizer, PreTokenizer preTokenizer, boolean ignoreMerges, int unk,
             int[] bosPrefix, int eos) {
     }
@@ -67,6 +72,10 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             pieces[e.getValue()] = e.getKey();
             decoded[e.getValue()] = unmap(e.getKey());
         }
+        for (int id : spec.silent()) {
+            special[id] = true;
+            decoded[id] = new byte[0];
+        }
         List<SpecialTokenSplitter.Literal> literals = new ArrayList<>();
         for (AddedToken t : spec.addedTokens()) {
             pieces[t.id()] = t.content();
@@ -94,6 +103,15 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
      */
     public static ByteLevelBpeTokenizer fromTokenizerJson(Path tokenizerJson) throws IOException {
         return new ByteLevelBpeTokenizer(TokenizerJsonReader.read(tokenizerJson));
+    }
+
+    /**
+     * Builds the tokenizer a GGUF file's byte-level BPE vocabulary describes.
+     *
+     * @throws VocabFieldException naming the GGUF key that is wrong
+     */
+    public static ByteLevelBpeTokenizer fromGgufVocab(GgufBpeVocab vocab) {
+        return new ByteLevelBpeTokenizer(vocab.spec());
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -86,7 +87,7 @@ final class TokenizerJsonReader {
                 }
             }
         }
-        return new ByteLevelBpeTokenizer.Spec(vocab, merges, addedTokens, normalizer, preTokenizer,
+        return new ByteLevelBpeTokenizer.Spec(vocab, merges, addedTokens, Set.of(), normalizer, preTokenizer,
                 model.path("ignore_merges").asBoolean(false), unk,
                 prefix.stream().mapToInt(Integer::intValue).toArray(), eos);
     }
@@ -112,35 +113,28 @@ final class TokenizerJsonReader {
         if (!node.isArray()) {
             throw error("model.merges: expected an array");
         }
-        MergeTable table = new MergeTable(node.size());
+        MergeTableBuilder table = new MergeTableBuilder(vocab, node.size());
         for (int rank = 0; rank < node.size(); rank++) {
             JsonNode m = node.get(rank);
-            String left;
-            String right;
+            String[] pair;
             if (m.isTextual()) {
-                String[] parts = m.asText().split(" ", -1);
-                if (parts.length != 2) {
+                pair = MergeTableBuilder.splitPair(m.asText());
+                if (pair == null) {
                     throw error("model.merges[" + rank + "]: '" + m.asText() + "' is not two pieces separated by"
                             + " one space");
                 }
-                left = parts[0];
-                right = parts[1];
             } else if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
-                left = m.get(0).asText();
-                right = m.get(1).asText();
+                pair = new String[] {m.get(0).asText(), m.get(1).asText()};
             } else {
                 throw error("model.merges[" + rank + "]: expected \"a b\" or [\"a\", \"b\"], got " + m);
             }
-            Integer l = vocab.get(left);
-            Integer r = vocab.get(right);
-            Integer merged = vocab.get(left + right);
-            if (l == null || r == null || merged == null) {
-                throw error("model.merges[" + rank + "]: '" + left + "' + '" + right + "' uses a piece that is not"
-                        + " in model.vocab");
+            String missing = table.add(pair[0], pair[1]);
+            if (missing != null) {
+                throw error("model.merges[" + rank + "]: '" + pair[0] + "' + '" + pair[1] + "' uses '" + missing
+                        + "', which is not in model.vocab");
             }
-            table.put(l, r, rank, merged);
         }
-        return table;
+        return table.build();
     }
 
     private void checkBpeOptions(JsonNode model) throws TokenizerFormatException {

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -56,6 +57,7 @@ final class GgufModelFixture {
     private String activation;
     private String architecture = "llama";
     private final Map<String, Integer> typeIdOverrides = new HashMap<>();
+    private Consumer<GgufWriter> vocabulary;
 
     /** Every weight matrix (embedding and output included) stored as {@code type}. */
     GgufModelFixture(long seed, WeightType type) {
@@ -89,6 +91,12 @@ final class GgufModelFixture {
 
     GgufModelFixture architecture(String name) {
         this.architecture = name;
+        return this;
+    }
+
+    /** Writes these tokenizer.ggml.* keys instead of the SentencePiece vocabulary (they should describe VOCAB ids). */
+    GgufModelFixture vocabulary(Consumer<GgufWriter> writeKeys) {
+        this.vocabulary = writeKeys;
         return this;
     }
 
@@ -147,6 +155,10 @@ final class GgufModelFixture {
         w.kv("llama.rope.freq_base", GgufValue.scalar(GgufValueType.FLOAT32, THETA));
         if (activation != null) {
             w.kv("llama.feed_forward_activation", str(activation));
+        }
+        if (vocabulary != null) {
+            vocabulary.accept(w);
+            return;
         }
         List<String> tokens = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
         for (int b = 0; b < 256; b++) {

@@ -43,6 +43,12 @@ class SharedModelPackTest {
             267, 330, 328, 309, 48, 388, 378, 399, 267, 330, 328, 309, 50, 14, 349, 352, 354, 313, 48, 308, 77, 348,
             267, 330, 328, 331, 48, 388, 332, 348, 267, 330, 328, 331, 350, 377, 313, 48, 308, 640, 48, 332, 427, 330,
             328, 309, 350, 14, 349, 289, 383, 267, 497, 266, 481, 270, 313, 48, 308, 755, 331, 48};
+    /** tinyllama-gqa: the prompt with BOS (&lt;s&gt; = 0) and the 64 greedy ids of the README. */
+    static final int[] TINYLLAMA_PROMPT = {0, 932, 455, 393, 262, 635};
+    static final int[] TINYLLAMA_IDS = {48, 646, 289, 262, 437, 536, 513, 377, 50, 329, 517, 267, 330, 605, 324, 266,
+            456, 50, 533, 351, 48, 378, 370, 262, 345, 48, 707, 481, 324, 266, 456, 50, 329, 399, 267, 330, 328, 309,
+            48, 388, 378, 289, 423, 271, 1009, 50, 14, 349, 352, 354, 543, 267, 266, 456, 270, 313, 48, 308, 77, 348,
+            267, 330, 328, 309};
     static final int[] SOME_TOKENS = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315};
     static Path root;
 
@@ -85,6 +91,19 @@ class SharedModelPackTest {
             System.arraycopy(g.generatedIds(), 0, all, 4, g.generatedIds().length);
             assertEquals(1, g.promptIds()[0], "BOS first");
             assertArrayEquals(STORIES_IDS, all);
+        }
+        assertNull(Logits.firstDifference(logits(src), logits(pack)));
+    }
+
+    /** tinyllama-gqa's f32 GGUF, with its byte-level BPE vocabulary carried into the pack. */
+    @Test
+    void tinyLlamaGgufFromThePackGivesTheReferenceIds() throws IOException {
+        Path src = SharedModels.require("tinyllama-gqa/tinyllama-f32.gguf");
+        Path pack = convert(src, "tinyllama-gguf", DType.F32, PackLayout.BUNDLED);
+        try (FlashModel m = FlashModel.open(pack, ModelOptions.defaults().withThreads(2)); Session s = m.newSession()) {
+            Generation g = s.generate("Once upon a time", GenerateOptions.greedy(TINYLLAMA_IDS.length));
+            assertArrayEquals(TINYLLAMA_PROMPT, g.promptIds());
+            assertArrayEquals(TINYLLAMA_IDS, g.generatedIds());
         }
         assertNull(Logits.firstDifference(logits(src), logits(pack)));
     }
