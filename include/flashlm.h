@@ -121,8 +121,13 @@ int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth
 #define FLM_DTYPE_Q5_0   6 /* f16 d, qh[4], qs[16]: 22 bytes; value d * (q - 16), q in 0..31 */
 #define FLM_DTYPE_Q5_1   7 /* f16 d, f16 m, qh[4], qs[16]: 24 bytes; value d * q + m, q in 0..31 */
 #define FLM_DTYPE_IQ4_NL 8 /* f16 d, qs[16]: 18 bytes; value d * T[q], T the format's fixed 16 int8 values */
+/* GGUF's k-quant super-blocks of 256 values: sub-blocks of 16 or 32, each with a small integer scale
+ * (and a min, in some types) relative to the super-block's f16 d (and dmin); the layouts are in
+ * native/kernels/matvec_k.c. Rows must be a multiple of 256 values. */
+#define FLM_DTYPE_Q6_K   9 /* ql[128], qh[64], int8 scales[16], f16 d: 210 bytes; value d * sc * (q - 32), q 6 bits */
 
-/* Bytes of one row of cols values in dtype, or -1 (unknown dtype, cols not a multiple of 32 for a block type). */
+/* Bytes of one row of cols values in dtype, or -1 (unknown dtype, cols not a multiple of 32 for a block
+ * type, of 256 for a k-quant). */
 int64_t flm_row_bytes(int dtype, int64_t cols);
 
 /*
@@ -149,7 +154,7 @@ int flm_stream_read(const void *p, int64_t bytes, uint64_t *out_checksum);
  * Encodes n f32 values at src into dtype at dst: FLM_DTYPE_F32 (a copy), F16 and BF16 (round to
  * nearest even), Q8_0 (n a multiple of 32; per block d = max|x| / 127 stored as f16 and
  * q = round(x / d), half away from zero, as ggml's reference quantizer). The other block types
- * (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL) are refused.
+ * (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL and the k-quants) are refused.
  */
 int flm_encode_f32(int dtype, const float *src, void *dst, int64_t n);
 

@@ -1,7 +1,8 @@
 /*
  * Dense matrix-vector products y[r] = W[r,:] . x for rows [row_begin, row_end), with W stored
- * row-major in f32, f16, bf16 or one of GGUF's legacy blocks of 32 (q8_0, q4_0, q4_1, q5_0, q5_1,
- * iq4_nl) and x, y in f32. Java splits the rows across threads.
+ * row-major in f32, f16, bf16, one of GGUF's legacy blocks of 32 (q8_0, q4_0, q4_1, q5_0, q5_1,
+ * iq4_nl) or one of its k-quant super-blocks of 256 (matvec_k.c), and x, y in f32. Java splits the
+ * rows across threads.
  *
  * Each dtype has an AVX2+FMA+F16C path, chosen once at run time, and a portable scalar path
  * (the two differ in the last bits: FMA rounds once). Both sum a row in 8 lanes added in a fixed
@@ -10,19 +11,11 @@
  * path computes four rows at a time (see below) without changing any row's arithmetic.
  */
 #include "flashlm.h"
-#include "kernels_internal.h"
+#include "matvec_internal.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define FLM_HAVE_X86 1
-#endif
-
-/* Rows the AVX2 kernels compute at once. */
-#define FLM_ROWS 4
 
 /* ---- scalar element decoding ---- */
 
@@ -59,12 +52,6 @@ static inline float bf16_to_f32(uint16_t b)
     float f;
     memcpy(&f, &bits, sizeof f);
     return f;
-}
-
-/* Sums 8 lanes in a fixed tree order (matches the AVX2 horizontal sum below). */
-static inline float sum8(const float l[8])
-{
-    return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
 }
 
 /* ---- portable paths ---- */
@@ -253,27 +240,6 @@ static float dot_iq4_nl_scalar(const uint8_t *w, const float *x, int64_t n)
  * Every row still goes through exactly the operations of the one-row case in the same order, so
  * its result does not depend on how rows are grouped. */
 #ifdef FLM_HAVE_X86
-#define FLM_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define FLM_INLINE static inline __attribute__((always_inline))
-
-FLM_AVX2 static inline float hsum8(__m256 v)
-{
-    /* lanes (0+4),(1+5),(2+6),(3+7), then (0+2),(1+3), then 0+1: the order of sum8(). */
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/* The f16 scale of a quantized block, converted by F16C (exact, like kern_f16_to_f32, which is not
- * called here: a call to non-AVX code between AVX instructions costs hundreds of cycles on some CPUs). */
-FLM_AVX2 FLM_INLINE float scale_f16(const uint8_t *blk)
-{
-    uint16_t d16;
-    memcpy(&d16, blk, 2);
-    return _cvtsh_ss(d16);
-}
-
 FLM_AVX2 FLM_INLINE void rows_f32_avx2(const uint8_t *w, int64_t step, const float *x, int64_t n, float *y,
                                         int64_t ystep, const int R)
 {
@@ -546,9 +512,6 @@ FLM_ROW_KERNELS(iq4_nl_avx2)
 
 /* ---- dispatch ---- */
 
-typedef float (*dot_fn)(const void *w, const float *x, int64_t n);
-typedef void (*rows_fn)(const uint8_t *w, int64_t step, const float *x, int64_t n, float *y, int64_t ystep);
-
 static int use_avx2 = -1;
 
 static int have_avx2(void)
@@ -579,7 +542,7 @@ static dot_fn pick_dot(int dtype)
     case FLM_DTYPE_Q5_0: return (dot_fn)dot_q5_0_scalar;
     case FLM_DTYPE_Q5_1: return (dot_fn)dot_q5_1_scalar;
     case FLM_DTYPE_IQ4_NL: return (dot_fn)dot_iq4_nl_scalar;
-    default: return NULL;
+    default: return kern_k_dot(dtype);
     }
 }
 
@@ -599,7 +562,7 @@ static int pick_rows(int dtype, rows_fn *one, rows_fn *many)
     case FLM_DTYPE_Q5_0: *one = q5_0_avx2_x1; *many = q5_0_avx2_x4; return 1;
     case FLM_DTYPE_Q5_1: *one = q5_1_avx2_x1; *many = q5_1_avx2_x4; return 1;
     case FLM_DTYPE_IQ4_NL: *one = iq4_nl_avx2_x1; *many = iq4_nl_avx2_x4; return 1;
-    default: return 0;
+    default: return kern_k_rows(dtype, one, many);
     }
 #else
     (void)dtype;
@@ -621,7 +584,10 @@ FLM_EXPORT int64_t flm_row_bytes(int dtype, int64_t cols)
     case FLM_DTYPE_Q4_1: return cols % 32 ? -1 : cols / 32 * 20;
     case FLM_DTYPE_Q5_0: return cols % 32 ? -1 : cols / 32 * 22;
     case FLM_DTYPE_Q5_1: return cols % 32 ? -1 : cols / 32 * 24;
-    default: return -1;
+    default: {
+        int64_t bytes = kern_k_block_bytes(dtype);
+        return bytes < 0 || cols % 256 ? -1 : cols / 256 * bytes;
+    }
     }
 }
 

@@ -1,7 +1,8 @@
-/* The legacy GGUF blocks q4_1, q5_0, q5_1 and iq4_nl in flm_matvec: hand-made blocks whose values are
- * worked out from the format in the comments, every dtype against a double-precision reference decoded
- * here, row-range splits giving the same bits, and the AVX2 path against the portable one (computed by
- * a child process started with FLASHLM_NO_SIMD=1) within the rounding bound stated below. */
+/* The legacy GGUF blocks q4_1, q5_0, q5_1, iq4_nl and the k-quant super-blocks in flm_matvec: hand-made
+ * blocks whose values are worked out from the format in the comments, every dtype against a
+ * double-precision reference decoded here, row-range splits giving the same bits, and the AVX2 path
+ * against the portable one (computed by a child process started with FLASHLM_NO_SIMD=1) within the
+ * rounding bound stated below. */
 #define _GNU_SOURCE
 
 #include <math.h>
@@ -32,12 +33,14 @@ static void put16(uint8_t *p, uint16_t v)
     p[1] = (uint8_t)(v >> 8);
 }
 
-/* y = the value at column col of a one-row matrix of 64 columns (two blocks), picked by x = e_col. */
+/* y = the value at column col of a one-row matrix of two blocks (64 columns, or 512 for a k-quant),
+ * picked by x = e_col. */
 static float pick(int dtype, const uint8_t *row, int col)
 {
-    float x[64] = {0}, y[1] = {-999};
+    int cols = flm_row_bytes(dtype, 32) > 0 ? 64 : 512;
+    float x[512] = {0}, y[1] = {-999};
     x[col] = 1.0f;
-    CHECK_MSG(flm_matvec(dtype, row, 1, 64, x, y, 0, 1) == 0, "matvec dtype %d", dtype);
+    CHECK_MSG(flm_matvec(dtype, row, 1, cols, x, y, 0, 1) == 0, "matvec dtype %d", dtype);
     return y[0];
 }
 
@@ -140,20 +143,118 @@ static void test_iq4_nl_blocks(void)
     check_picks("iq4_nl", FLM_DTYPE_IQ4_NL, row, e, (int)(sizeof e / sizeof e[0]));
 }
 
+/* ---- the k-quant super-blocks of 256 ---- */
+
+/* Two q6_k super-blocks: 16 sub-blocks of 16 under int8 scales, 6-bit quants q (value = d * sc * (q - 32))
+ * whose low 4 bits are in ql[128] and high 2 bits in qh[64]. Value i = 128 h + 32 k + l (h half, k quarter,
+ * l 0..31): low bits the low (k < 2) or high (k >= 2) nibble of ql[64 h + 32 (k % 2) + l], high bits
+ * (qh[32 h + l] >> 2k) & 3; sub-block i / 16. */
+static void test_q6_k_blocks(void)
+{
+    uint8_t row[420] = {0};
+    /* Super-block 0: d = 0.5; scales by sub-block 1 -1 2 127 -128 3 -2 4 1 -3 5 -4 6 -5 7 -6. Every quant
+     * is 0 (q - 32 = -32) except where the bytes below set bits. */
+    static const int8_t sc0[16] = {1, -1, 2, 127, -128, 3, -2, 4, 1, -3, 5, -4, 6, -5, 7, -6};
+    memcpy(row + 192, sc0, 16);
+    put16(row + 208, H_0_5);
+    row[0] = 0x5a;      /* value 0 low bits 10, value 64 low bits 5 */
+    row[32] = 0xf3;     /* value 32 low 3, value 96 low 15 */
+    row[17] = 0x0f;     /* value 17 low 15, value 81 low 0 */
+    row[64 + 5] = 0x21; /* value 133 low 1, value 197 low 2 */
+    row[127] = 0xff;    /* value 191 low 15, value 255 low 15 */
+    row[128] = 0xe4;    /* qh[0] = 11 10 01 00: high bits of value 0: 0, 32: 1, 64: 2, 96: 3 */
+    row[128 + 17] = 0x03; /* value 17: 3; 49, 81, 113: 0 */
+    row[128 + 37] = 0xff; /* values 133, 165, 197, 229: 3 */
+    row[128 + 63] = 0xff; /* values 159, 191, 223, 255: 3 */
+    /* Super-block 1: d = -0.25, every ql and qh byte ff (q = 63 - 32 = 31); scale -128 for sub-block 0,
+     * 127 for sub-block 15, 1 for the others. */
+    memset(row + 210, 0xff, 192);
+    memset(row + 210 + 192, 1, 16);
+    row[210 + 192] = 0x80;
+    row[210 + 207] = 0x7f;
+    put16(row + 210 + 208, H_M0_25);
+    struct expect e[] = {
+        {0, -11.0f},    /* sc 1: q 10 - 32 = -22 */
+        {32, -13.0f},   /* sc 2: (3 | 1 << 4) - 32 = -13 */
+        {64, -320.0f},  /* sc -128: (5 | 2 << 4) - 32 = 5 */
+        {96, -31.0f},   /* sc -2: (15 | 3 << 4) - 32 = 31 */
+        {17, -15.5f},   /* sc -1: 63 - 32 = 31 */
+        {81, -48.0f},   /* sc 3: 0 - 32 */
+        {49, -2032.0f}, /* sc 127: 0 - 32 */
+        {1, -16.0f},    /* sc 1: -32 */
+        {133, 8.5f},    /* sc 1: (1 | 3 << 4) - 32 = 17 */
+        {197, 54.0f},   /* sc 6: (2 | 3 << 4) - 32 = 18 */
+        {165, 40.0f},   /* sc 5: (0 | 3 << 4) - 32 = 16 */
+        {229, 56.0f},   /* sc 7: 16 */
+        {191, -62.0f},  /* sc -4: 31 */
+        {255, -93.0f},  /* sc -6: 31 */
+        {159, -24.0f},  /* sc -3: 16 */
+        {223, -40.0f},  /* sc -5: 16 */
+        {200, -96.0f},  /* sc 6: -32 */
+        {256, 992.0f},  /* -0.25 * -128 * 31 */
+        {271, 992.0f},
+        {272, -7.75f},  /* -0.25 * 1 * 31 */
+        {400, -7.75f},
+        {496, -984.25f}, /* -0.25 * 127 * 31 */
+        {511, -984.25f},
+    };
+    check_picks("q6_k", FLM_DTYPE_Q6_K, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
 /* ---- random matrices of every dtype ---- */
 
 enum { ROWS = 13, COLS = 1024 };
-static const int DTYPES[] = {FLM_DTYPE_F32,  FLM_DTYPE_F16,  FLM_DTYPE_BF16, FLM_DTYPE_Q8_0,  FLM_DTYPE_Q4_0,
-                             FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL};
+static const int DTYPES[] = {FLM_DTYPE_F32,  FLM_DTYPE_F16,  FLM_DTYPE_BF16, FLM_DTYPE_Q8_0,   FLM_DTYPE_Q4_0,
+                             FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL, FLM_DTYPE_Q6_K};
 #define NTYPES ((int)(sizeof DTYPES / sizeof DTYPES[0]))
 
 static const char *dtype_name(int d)
 {
-    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl"};
-    return d >= 0 && d < 9 ? names[d] : "?";
+    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k"};
+    return d >= 0 && d < (int)(sizeof names / sizeof names[0]) ? names[d] : "?";
 }
 
 static uint8_t *weights[NTYPES];
+
+/* Where a k-quant super-block keeps its f16 scale d and min scale dmin (-1: none). */
+struct k_layout {
+    int dtype, bytes, d, dmin;
+};
+static const struct k_layout K_LAYOUTS[] = {{FLM_DTYPE_Q6_K, 210, 208, -1}};
+
+static const struct k_layout *k_layout(int dtype)
+{
+    for (size_t i = 0; i < sizeof K_LAYOUTS / sizeof K_LAYOUTS[0]; i++)
+        if (K_LAYOUTS[i].dtype == dtype)
+            return &K_LAYOUTS[i];
+    return NULL;
+}
+
+static int is_k(int dtype)
+{
+    return k_layout(dtype) != NULL;
+}
+
+static double f16_value(const uint8_t *p);
+
+/* Value i (0..255) of the k-quant super-block at blk, read from the format's definitions:
+ * (d * scale) * q - dmin * min, with *mag = |d * scale * q| + |dmin * min|. */
+static double k_decode(int dtype, const uint8_t *blk, int i, double *mag)
+{
+    double scale = 0, min = 0;
+    int q = 0;
+    if (dtype == FLM_DTYPE_Q6_K) {
+        /* ql (128 bytes): value i's low 4 bits; qh (64): its high 2 bits; int8 scales[16]; f16 d */
+        int half = i / 128, quarter = i % 128 / 32, l = i % 32;
+        int low = blk[64 * half + 32 * (quarter & 1) + l];
+        low = quarter < 2 ? low & 15 : low >> 4;
+        int high = blk[128 + 32 * half + l] >> (2 * quarter) & 3;
+        q = (low + 16 * high) - 32;
+        scale = f16_value(blk + 208) * (int8_t)blk[192 + i / 16];
+    }
+    *mag = fabs(scale * q) + fabs(min);
+    return scale * q - min;
+}
 static float xvec[COLS];
 
 /* A normal f16 of magnitude in [2^-6, 2^1), random sign and mantissa. */
@@ -185,6 +286,14 @@ static void fill_random(int dtype, uint8_t *w, int64_t bytes, uint64_t *rng)
     } else if (dtype == FLM_DTYPE_BF16) {
         for (int64_t i = 0; i < bytes / 2; i++)
             w[2 * i + 1] = (uint8_t)(0x3c + tu_rand(rng) % 4) | (w[2 * i + 1] & 0x80); /* |v| about 2^-7..2^1 */
+    } else if (is_k(dtype)) {
+        /* random quants and sub-block scales; random normal f16 super-block scales */
+        const struct k_layout *k = k_layout(dtype);
+        for (int64_t b = 0; b < bytes / k->bytes; b++) {
+            put16(w + b * k->bytes + k->d, random_f16(rng));
+            if (k->dmin >= 0)
+                put16(w + b * k->bytes + k->dmin, random_f16(rng));
+        }
     } else {
         int64_t block = flm_row_bytes(dtype, 32);
         int scales = dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_1 ? 2 : 1;
@@ -198,6 +307,8 @@ static void fill_random(int dtype, uint8_t *w, int64_t bytes, uint64_t *rng)
  * |scale * q| + |min|, the size of the terms a kernel adds for it. */
 static double decode(int dtype, const uint8_t *row, int c, double *mag)
 {
+    if (is_k(dtype))
+        return k_decode(dtype, row + c / 256 * k_layout(dtype)->bytes, c % 256, mag);
     static const int grid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
     double v, min = 0;
     if (dtype == FLM_DTYPE_F32) {
@@ -352,9 +463,14 @@ static void test_row_bytes_and_arguments(void)
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_1, 64), 48);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_IQ4_NL, 64), 36);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_1, 48), -1);
-    CHECK_EQ(flm_row_bytes(9, 64), -1);
+    CHECK_EQ(flm_row_bytes(99, 64), -1);
+    /* the k-quants: super-blocks of 256 values, and nothing else */
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q6_K, 512), 420);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q6_K, 288), -1);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q6_K, 32), -1);
     uint8_t w[48] = {0};
     float x[48] = {0}, y[1];
+    CHECK_EQ(flm_matvec(FLM_DTYPE_Q6_K, w, 1, 32, x, y, 0, 1), FLM_E_BAD_ARG);
     CHECK_EQ(flm_matvec(FLM_DTYPE_Q5_0, w, 1, 48, x, y, 0, 1), FLM_E_BAD_ARG);
     CHECK_EQ(flm_matvec(FLM_DTYPE_IQ4_NL, NULL, 1, 32, x, y, 0, 1), FLM_E_BAD_ARG);
     /* the other entry points have no encoder or sparse kernel for them, and say so by refusing */
@@ -364,6 +480,12 @@ static void test_row_bytes_and_arguments(void)
     CHECK_EQ(flm_bundle_ffn_up(FLM_DTYPE_Q5_0, w, 1, 48, 32, 0, FLM_ACT_RELU, NULL, x, NULL, 0, 1, y), FLM_E_BAD_ARG);
     int32_t order[1] = {0};
     CHECK_EQ(flm_bundle_ffn_down(FLM_DTYPE_IQ4_NL, w, 1, 36, 32, 0, y, order, 1, x, 0, 32), FLM_E_BAD_ARG);
+    static uint8_t big[4096];
+    static float xs[256], ys[1];
+    CHECK_EQ(flm_encode_f32(FLM_DTYPE_Q6_K, xs, big, 256), FLM_E_BAD_ARG);
+    CHECK_EQ(flm_synth_fill(FLM_DTYPE_Q6_K, big, 1, 256, 210, 0, 1, 1, 0), FLM_E_BAD_ARG);
+    CHECK_EQ(flm_bundle_ffn_up(FLM_DTYPE_Q6_K, big, 1, 640, 256, 0, FLM_ACT_RELU, NULL, xs, NULL, 0, 1, ys),
+             FLM_E_BAD_ARG);
 }
 
 int main(void)
@@ -377,6 +499,7 @@ int main(void)
     test_q5_0_blocks();
     test_q5_1_blocks();
     test_iq4_nl_blocks();
+    test_q6_k_blocks();
     test_row_bytes_and_arguments();
     for (int t = 0; t < NTYPES; t++)
         free(weights[t]);

@@ -47,7 +47,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 @Measurement(iterations = 8, time = 1)
 @Fork(1)
 public class MatvecBenchmark {
-    @Param({"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl"})
+    @Param({"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k"})
     String dtype;
 
     @Param({"1", "2"})
@@ -144,6 +144,17 @@ public class MatvecBenchmark {
                     m.set(JAVA_SHORT_UNALIGNED, o, (short) (Float.floatToRawIntBits(0.03f * uniform(s)) >>> 16));
                 }
             }
+            case Q6_K -> {
+                // random quants and sub-block scales; the f16 super-block scale d (at its offset in the block)
+                // keeps values within about +-0.03: |value| <= d * 128 * 32
+                int block = nativeType.bytesPerBlock();
+                int dAt = 208;
+                short d = Float.floatToFloat16(Math.max(0.03f / (128 * 32), 0x1p-14f));
+                for (long b = 0; b < n; b += block) {
+                    s = randomBytes(m, b, block, s);
+                    m.set(JAVA_SHORT_UNALIGNED, b + dAt, d);
+                }
+            }
             case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> {
                 int block = nativeType.bytesPerBlock();
                 // the scale d (and the min m of q4_1 / q5_1) that keep values within about +-0.03
@@ -172,6 +183,21 @@ public class MatvecBenchmark {
                             }
                         }
                     }
+                }
+            }
+        }
+        return s;
+    }
+
+    /** Fills m[at, at + count) with random bytes; returns the generator's state. */
+    private static long randomBytes(MemorySegment m, long at, int count, long s) {
+        for (long o = at; o < at + count; o += 8) {
+            s = xorshift(s);
+            if (o + 8 <= at + count) {
+                m.set(JAVA_LONG_UNALIGNED, o, s);
+            } else {
+                for (long k = o; k < at + count; k++) {
+                    m.set(JAVA_BYTE, k, (byte) (s >>> (8 * (k - o))));
                 }
             }
         }

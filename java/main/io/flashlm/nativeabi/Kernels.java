@@ -164,14 +164,14 @@ public final class Kernels {
         return dtype == DType.F32 || dtype == DType.F16 || dtype == DType.Q8_0;
     }
 
-    /** Whether the encoder and the synthetic fill produce this type: f32, f16, bf16, q8_0 (no 4- or 5-bit block). */
+    /** Whether the encoder and the synthetic fill produce this type: f32, f16, bf16, q8_0 (no 4- or 5-bit block, no k-quant). */
     public static boolean encodes(DType dtype) {
         return dtype == DType.F32 || dtype == DType.F16 || dtype == DType.BF16 || dtype == DType.Q8_0;
     }
 
     /**
      * Encodes n f32 values at src into dtype at dst: f32 copied, f16 and bf16 rounded to nearest
-     * even, q8_0 quantized per block of 32 (n a multiple of 32). No 4- or 5-bit block type is encoded.
+     * even, q8_0 quantized per block of 32 (n a multiple of 32). No 4- or 5-bit block type nor k-quant is encoded.
      */
     public static void encodeF32(DType dtype, MemorySegment src, MemorySegment dst, long n) {
         if (!encodes(dtype) || n < 0 || n % dtype.blockSize() != 0) {
@@ -264,7 +264,7 @@ public final class Kernels {
 
     /**
      * Bytes of a row of cols values, or 0 when cols is not positive or not a whole number of blocks.
-     * Block sizes are powers of two (1, 32): masks and shifts, no division on the per-call path.
+     * Block sizes are powers of two (1, 32, 256): masks and shifts, no division on the per-call path.
      */
     static long rowBytesOrZero(DType dtype, long cols) {
         int block = dtype.blockSize();

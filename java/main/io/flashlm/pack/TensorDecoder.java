@@ -9,6 +9,7 @@ import io.flashlm.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Objects;
 
 /** Part of a tensor row as f32, for any stored dtype (a slice of a row, which Tensor does not offer). */
 final class TensorDecoder {
@@ -19,10 +20,11 @@ final class TensorDecoder {
     }
 
     /**
-     * Values [col, col + n) of row {@code row} into dst[off, off + n). For block-quantized tensors col
-     * must start a block and n must end one or the row.
+     * Values [col, col + n) of row {@code row} into dst[off, off + n), anywhere in the row (for block-quantized
+     * tensors the blocks the range cuts through are decoded whole).
      */
     static void decode(Tensor t, long row, long col, int n, float[] dst, int off) {
+        Objects.checkFromIndexSize(col, n, t.rowLength());
         DType d = t.dtype();
         long base = row * t.rowBytes();
         MemorySegment data = t.data();
@@ -38,14 +40,22 @@ final class TensorDecoder {
                     dst[off + i] = BFloat16.toFloat(data.get(I16_LE, base + (col + i) * 2));
                 }
             }
-            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> {
-                int block = QuantBlocks.BLOCK;
-                if (col % block != 0 || (n % block != 0 && col + n != t.rowLength())) {
-                    throw new IllegalArgumentException(t.name() + ": columns [" + col + ", " + (col + n)
-                            + ") do not start and end on " + d + " blocks");
-                }
-                for (int b = 0; b < n / block; b++) {
-                    QuantBlocks.decodeBlock(d, data, base + (col / block + b) * d.bytesPerBlock(), dst, off + b * block);
+            default -> {
+                // whole blocks straight into dst; a block the range cuts through goes through a scratch block
+                int block = d.blockSize();
+                float[] scratch = null;
+                for (long c = col; c < col + n; ) {
+                    long first = c / block * block;
+                    int from = (int) (c - first), count = (int) Math.min(block - from, col + n - c);
+                    long at = base + first / block * d.bytesPerBlock();
+                    if (count == block) {
+                        QuantBlocks.decodeBlock(d, data, at, dst, off + (int) (c - col));
+                    } else {
+                        scratch = scratch != null ? scratch : new float[block];
+                        QuantBlocks.decodeBlock(d, data, at, scratch, 0);
+                        System.arraycopy(scratch, from, dst, off + (int) (c - col), count);
+                    }
+                    c += count;
                 }
             }
         }

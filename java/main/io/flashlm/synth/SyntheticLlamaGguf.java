@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -256,6 +257,7 @@ public final class SyntheticLlamaGguf {
             case Q5_1 -> 9;
             case IQ4_NL -> 25;
             case BF16 -> 32;
+            case Q6_K -> 18;
         };
     }
 
@@ -359,6 +361,20 @@ public final class SyntheticLlamaGguf {
                         b.putInt((int) rng.next());
                     }
                     b.putLong(rng.next()).putLong(rng.next());
+                }
+            }
+            case Q6_K -> {
+                // random quants under fixed sub-block scales; the super-block scale spreads them over [-a, a]
+                float a = (float) (t.std() * Math.sqrt(3));
+                int block = t.type().bytesPerBlock();
+                byte[] scales = new byte[16];
+                Arrays.fill(scales, (byte) 127);
+                for (long blk = 0; blk < n / block; blk++) {
+                    ByteBuffer b = room(buf, ch, block);
+                    for (int i = 0; i < 192; i += 8) { // ql, qh
+                        b.putLong(rng.next());
+                    }
+                    b.put(scales).putShort(Float.floatToFloat16(a / (127 * 32)));
                 }
             }
         }
@@ -467,7 +483,7 @@ public final class SyntheticLlamaGguf {
     /** Writes one model, {@code SyntheticLlamaGguf DIR [DTYPE]} (any DType, lower case); prints its path. */
     public static void main(String[] args) throws IOException {
         if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: SyntheticLlamaGguf DIR [f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl]");
+            System.err.println("usage: SyntheticLlamaGguf DIR [f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl|q6_k]");
             System.exit(2);
         }
         DType t = args.length > 1 ? DType.valueOf(args[1].toUpperCase(Locale.ROOT)) : DType.F32;

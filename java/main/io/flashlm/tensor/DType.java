@@ -4,7 +4,8 @@ import java.util.Optional;
 
 /**
  * Element types of weight tensors. Block-quantized types store {@link #blockSize()} values in
- * {@link #bytesPerBlock()} bytes; plain types are blocks of one value.
+ * {@link #bytesPerBlock()} bytes (blocks of 32, or the k-quants' super-blocks of 256); plain types are
+ * blocks of one value.
  *
  * <p>The GGML type ids are those of the GGUF file format (the {@code ggml_type} enum); the native
  * codes are the FLM_DTYPE_* values of include/flashlm.h.
@@ -40,7 +41,12 @@ public enum DType {
      * non-linear grid {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
      * value = d * grid[nibble].
      */
-    IQ4_NL(32, 18, 20, 8);
+    IQ4_NL(32, 18, 20, 8),
+    /**
+     * Super-blocks of 256 (GGUF's k-quants from here on; layouts in {@link SuperBlocks}): ql[128] low 4 bits,
+     * qh[64] high 2 bits, 16 int8 scales, f16 d; value = d * scales[i / 16] * (q - 32), q of 6 bits.
+     */
+    Q6_K(256, 210, 14, 9);
 
     private final int blockSize;
     private final int bytesPerBlock;

@@ -6,8 +6,8 @@ import java.nio.ByteOrder;
 
 /**
  * Scalar reference decoding of the GGML blocks of 32 (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL;
- * little-endian, as in GGUF). Meant for tests, references and load-time conversion, not for the
- * inner loop of a kernel.
+ * little-endian, as in GGUF) and, through {@link SuperBlocks}, of the k-quants' super-blocks of 256.
+ * Meant for tests, references and load-time conversion, not for the inner loop of a kernel.
  *
  * <p>Every block starts with an f16 scale d; Q4_1 and Q5_1 follow it with an f16 min m, the 5-bit
  * types with 4 bytes qh, and the 4- and 5-bit types end with 16 bytes qs: value j (0..15) is the low
@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
  * fifth bit of value j.
  */
 public final class QuantBlocks {
-    /** Values per block, for every block type. */
+    /** Values per block of the legacy types (Q8_0 .. IQ4_NL); the k-quants' blocks are {@link DType#blockSize()}. */
     public static final int BLOCK = 32;
 
     /** IQ4_NL's fixed non-linear grid: the value of each nibble, before the scale. */
@@ -28,18 +28,21 @@ public final class QuantBlocks {
     private QuantBlocks() {
     }
 
-    /** The block scale d, stored as an f16 in the first two bytes of every block type. */
+    /** The block scale d, stored as an f16 in the first two bytes of every legacy block type. */
     public static float scale(MemorySegment src, long blockOffset) {
         return Float16.toFloat(src.get(F16_LE, blockOffset));
     }
 
-    /** The block min m of Q4_1 and Q5_1: the f16 after the scale. */
+    /** The block min m of Q4_1 and Q5_1: the f16 after the scale. Not for the k-quants. */
     public static float min(MemorySegment src, long blockOffset) {
         return Float16.toFloat(src.get(F16_LE, blockOffset + 2));
     }
 
-    /** Value {@code i} (0..31) of the block of {@code type} at {@code blockOffset}. */
+    /** Value {@code i} (0 .. {@code type.blockSize() - 1}) of the block of {@code type} at {@code blockOffset}. */
     public static float value(DType type, MemorySegment src, long blockOffset, int i) {
+        if (SuperBlocks.isSuperBlock(type)) {
+            return SuperBlocks.value(type, src, blockOffset, i);
+        }
         if (type == DType.Q8_0) {
             return scale(src, blockOffset) * src.get(ValueLayout.JAVA_BYTE, blockOffset + 2 + i);
         }
@@ -56,8 +59,12 @@ public final class QuantBlocks {
         };
     }
 
-    /** Decodes one block of {@code type} into {@code dst[dstIndex .. dstIndex+32)}. */
+    /** Decodes one block of {@code type} into {@code dst[dstIndex .. dstIndex + type.blockSize())}. */
     public static void decodeBlock(DType type, MemorySegment src, long blockOffset, float[] dst, int dstIndex) {
+        if (SuperBlocks.isSuperBlock(type)) {
+            SuperBlocks.decode(type, src, blockOffset, dst, dstIndex);
+            return;
+        }
         float d = scale(src, blockOffset);
         switch (type) {
             case Q8_0 -> {

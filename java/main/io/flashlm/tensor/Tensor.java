@@ -146,8 +146,8 @@ public final class Tensor {
             case F32 -> data.get(F32_LE, index * 4);
             case F16 -> Float16.toFloat(data.get(I16_LE, index * 2));
             case BF16 -> BFloat16.toFloat(data.get(I16_LE, index * 2));
-            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> QuantBlocks.value(dtype, data,
-                    (index / QuantBlocks.BLOCK) * dtype.bytesPerBlock(), (int) (index % QuantBlocks.BLOCK));
+            default -> QuantBlocks.value(dtype, data, (index / dtype.blockSize()) * dtype.bytesPerBlock(),
+                    (int) (index % dtype.blockSize()));
         };
     }
 
@@ -176,10 +176,10 @@ public final class Tensor {
                     dst[dstIndex + i] = BFloat16.toFloat(data.get(I16_LE, base + 2L * i));
                 }
             }
-            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> {
-                for (int b = 0; b < n / QuantBlocks.BLOCK; b++) {
-                    QuantBlocks.decodeBlock(dtype, data, base + (long) b * dtype.bytesPerBlock(), dst,
-                            dstIndex + b * QuantBlocks.BLOCK);
+            default -> {
+                int block = dtype.blockSize();
+                for (int b = 0; b < n / block; b++) {
+                    QuantBlocks.decodeBlock(dtype, data, base + (long) b * dtype.bytesPerBlock(), dst, dstIndex + b * block);
                 }
             }
         }
@@ -223,14 +223,15 @@ public final class Tensor {
         return out;
     }
 
-    // Decodes n elements starting at a block boundary (chunks are multiples of 32 except the row tail).
+    // Decodes n elements starting at a block boundary (chunks of 4096 are whole blocks, up to the row's end).
     private void decodeRun(long first, float[] dst, int n) {
         if (dtype.isQuantized()) {
-            float[] block = new float[QuantBlocks.BLOCK];
-            for (int i = 0; i < n; i += QuantBlocks.BLOCK) {
-                long blockIndex = (first + i) / QuantBlocks.BLOCK;
+            int size = dtype.blockSize();
+            float[] block = new float[size];
+            for (int i = 0; i < n; i += size) {
+                long blockIndex = (first + i) / size;
                 QuantBlocks.decodeBlock(dtype, data, blockIndex * dtype.bytesPerBlock(), block, 0);
-                System.arraycopy(block, 0, dst, i, Math.min(QuantBlocks.BLOCK, n - i));
+                System.arraycopy(block, 0, dst, i, Math.min(size, n - i));
             }
         } else {
             for (int i = 0; i < n; i++) {

@@ -237,9 +237,9 @@ class GgufFileTest {
 
     @Test
     void unknownTensorTypeNamesTensorAndId() throws IOException {
-        byte[] b = new GgufWriter().tensor("blk.0.attn_q.weight", 12, new long[] {256, 4}, new byte[144 * 4]).build();
-        ModelFormatException e = fails(b, "blk.0.attn_q.weight", "type id 12", "Q4_K",
-                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), IQ4_NL(20), BF16(30)");
+        byte[] b = new GgufWriter().tensor("blk.0.attn_q.weight", 16, new long[] {256, 4}, new byte[66 * 4]).build();
+        ModelFormatException e = fails(b, "blk.0.attn_q.weight", "type id 16", "IQ2_XXS",
+                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q6_K(14), IQ4_NL(20), BF16(30)");
         assertTrue(e.field().contains("blk.0.attn_q.weight"), e.field());
         fails(new GgufWriter().tensor("x", 999, new long[] {1}, new byte[4]).build(), "'x'", "999", "unknown type");
     }
@@ -280,6 +280,47 @@ class GgufFileTest {
                 assertEquals(c[4], t.getFloat(row, 16), c[0] + " value 16");
                 assertEquals(c[5], t.getFloat(row, 1), c[0] + " value 1");
             }
+        }
+    }
+
+    /**
+     * The k-quants by their ggml ids, two rows of 256 (one super-block each), read back through Tensor: every
+     * super-block has its f16 scale d = 1 (3C00) and quants and sub-block scales that give value 0, value 255
+     * and value 17 below. A row length that is not a whole number of super-blocks is refused, naming the tensor.
+     */
+    @Test
+    void kQuantTypes() throws IOException {
+        // q6_k: ql[128], qh[64], int8 scales[16], d; ql[0] = 05 (value 0: low bits 5), qh[0] = 02 (its high bits
+        // 2: q = 37 - 32 = 5), ql[127] = F0 (value 255: low bits 15), the rest 0 (q = -32); scales[0] = -3,
+        // scales[1] = 2, scales[15] = 1.
+        byte[] q6k = new byte[210];
+        q6k[0] = 0x05;
+        q6k[128] = 0x02;
+        q6k[127] = (byte) 0xF0;
+        q6k[192] = -3;
+        q6k[193] = 2;
+        q6k[207] = 1;
+        q6k[208] = 0x00;
+        q6k[209] = 0x3C;
+        GgufFile f = open(new GgufWriter().tensor("q6_k", 14, new long[] {256, 2}, twice(q6k)));
+        Object[][] cases = {
+            {"q6_k", DType.Q6_K, 210, -15f, -17f, -64f}, // -3 * 5; 1 * (15 - 32); 2 * -32
+        };
+        for (Object[] c : cases) {
+            Tensor t = f.tensor((String) c[0]);
+            assertEquals(c[1], t.dtype());
+            assertArrayEquals(new long[] {2, 256}, t.shape());
+            assertEquals(2L * (int) c[2], t.byteSize());
+            for (int row = 0; row < 2; row++) {
+                assertEquals(c[3], t.getFloat(row, 0), c[0] + " value 0");
+                assertEquals(c[4], t.getFloat(row, 255), c[0] + " value 255");
+                assertEquals(c[5], t.getFloat(row, 17), c[0] + " value 17");
+            }
+        }
+        for (int id : new int[] {14}) {
+            ModelFormatException e = fails(new GgufWriter().tensor("blk.3.ffn_down.weight", id, new long[] {288, 1},
+                    new byte[420]).build(), "blk.3.ffn_down.weight", "multiple of 256", "288");
+            assertTrue(e.field().contains("ne[0]"), e.field());
         }
     }
 

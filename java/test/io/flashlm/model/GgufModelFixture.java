@@ -20,8 +20,9 @@ import java.util.function.Function;
 /**
  * Writes a tiny llama GGUF v3 file for tests: the metadata llama.cpp's converter writes, a SentencePiece
  * vocabulary ({@code <unk>}, {@code <s>}, {@code </s>}, the 256 byte tokens, a few pieces) and random weights
- * under the GGML tensor names, stored as F32, F16 or one of the legacy blocks Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
- * IQ4_NL (norms always F32).
+ * under the GGML tensor names, stored as F32, F16, one of the legacy blocks Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
+ * IQ4_NL or one of the k-quants (norms always F32). With k-quants the model is {@link #wide()}: their rows
+ * are whole super-blocks of 256.
  *
  * <p>{@link #weights} keeps every tensor under the Hugging Face name {@link ScalarReference} reads, as the
  * floats its stored bytes decode to. The decoding is done here from the bytes written, independently of the
@@ -29,6 +30,8 @@ import java.util.function.Function;
  */
 final class GgufModelFixture {
     static final int DIM = 64, HIDDEN = 96, LAYERS = 2, HEADS = 4, KV_HEADS = 2, CONTEXT = 32;
+    /** The dimensions of a {@link #wide()} model, multiples of the k-quants' 256. */
+    static final int WIDE_DIM = 256, WIDE_HIDDEN = 512;
     // Not the loader's defaults (1e-5, 10000), so that reading the keys matters.
     static final float EPS = 1e-6f, THETA = 50000f;
     static final String[] PIECES = {"\u2581", "\u2581a", "b", "\u2581ab", "c"};
@@ -38,12 +41,23 @@ final class GgufModelFixture {
 
     /** GGML storage types, with their ggml_type ids written out here rather than taken from the engine. */
     enum WeightType {
-        F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), IQ4_NL(20);
+        F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), IQ4_NL(20), Q6_K(14, 210);
 
         final int ggmlId;
+        /** Bytes per super-block of 256 for the k-quants, 0 for the others. */
+        final int superBlockBytes;
 
         WeightType(int ggmlId) {
+            this(ggmlId, 0);
+        }
+
+        WeightType(int ggmlId, int superBlockBytes) {
             this.ggmlId = ggmlId;
+            this.superBlockBytes = superBlockBytes;
+        }
+
+        boolean superBlocks() {
+            return superBlockBytes > 0;
         }
     }
 
@@ -58,11 +72,22 @@ final class GgufModelFixture {
     private String architecture = "llama";
     private final Map<String, Integer> typeIdOverrides = new HashMap<>();
     private Consumer<GgufWriter> vocabulary;
+    private int dim = DIM, hidden = HIDDEN;
 
-    /** Every weight matrix (embedding and output included) stored as {@code type}. */
+    /** Every weight matrix (embedding and output included) stored as {@code type}; {@link #wide()} for a k-quant. */
     GgufModelFixture(long seed, WeightType type) {
         this.seed = seed;
         this.typeOf = name -> type;
+        if (type.superBlocks()) {
+            wide();
+        }
+    }
+
+    /** Dimensions WIDE_DIM and WIDE_HIDDEN instead of DIM and HIDDEN, so that k-quants fit every matrix. */
+    GgufModelFixture wide() {
+        this.dim = WIDE_DIM;
+        this.hidden = WIDE_HIDDEN;
+        return this;
     }
 
     /** The storage type of each weight matrix, by GGML tensor name. */
@@ -109,7 +134,7 @@ final class GgufModelFixture {
     /** The reference model these weights describe: interleaved RoPE, as GGUF stores Q and K. */
     ScalarReference.Llama reference() {
         boolean relu = "relu".equals(activation);
-        return new ScalarReference.Llama(DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, VOCAB, EPS, THETA,
+        return new ScalarReference.Llama(dim, hidden, LAYERS, HEADS, KV_HEADS, VOCAB, EPS, THETA,
                 relu ? ScalarReference.RELU : ScalarReference.SILU, tied, true, gated);
     }
 
@@ -118,25 +143,25 @@ final class GgufModelFixture {
         Random rnd = new Random(seed);
         GgufWriter w = new GgufWriter();
         metadata(w);
-        int kv = KV_HEADS * (DIM / HEADS);
-        matrix(w, rnd, "token_embd.weight", "model.embed_tokens.weight", 1f, VOCAB, DIM);
+        int kv = KV_HEADS * (dim / HEADS);
+        matrix(w, rnd, "token_embd.weight", "model.embed_tokens.weight", 1f, VOCAB, dim);
         for (int l = 0; l < LAYERS; l++) {
             String g = "blk." + l + ".", h = "model.layers." + l + ".";
             norm(w, rnd, g + "attn_norm.weight", h + "input_layernorm.weight");
-            matrix(w, rnd, g + "attn_q.weight", h + "self_attn.q_proj.weight", 0.25f, DIM, DIM);
-            matrix(w, rnd, g + "attn_k.weight", h + "self_attn.k_proj.weight", 0.25f, kv, DIM);
-            matrix(w, rnd, g + "attn_v.weight", h + "self_attn.v_proj.weight", 0.25f, kv, DIM);
-            matrix(w, rnd, g + "attn_output.weight", h + "self_attn.o_proj.weight", 0.25f, DIM, DIM);
+            matrix(w, rnd, g + "attn_q.weight", h + "self_attn.q_proj.weight", 0.25f, dim, dim);
+            matrix(w, rnd, g + "attn_k.weight", h + "self_attn.k_proj.weight", 0.25f, kv, dim);
+            matrix(w, rnd, g + "attn_v.weight", h + "self_attn.v_proj.weight", 0.25f, kv, dim);
+            matrix(w, rnd, g + "attn_output.weight", h + "self_attn.o_proj.weight", 0.25f, dim, dim);
             norm(w, rnd, g + "ffn_norm.weight", h + "post_attention_layernorm.weight");
             if (gated) {
-                matrix(w, rnd, g + "ffn_gate.weight", h + "mlp.gate_proj.weight", 0.25f, HIDDEN, DIM);
+                matrix(w, rnd, g + "ffn_gate.weight", h + "mlp.gate_proj.weight", 0.25f, hidden, dim);
             }
-            matrix(w, rnd, g + "ffn_up.weight", h + "mlp.up_proj.weight", 0.25f, HIDDEN, DIM);
-            matrix(w, rnd, g + "ffn_down.weight", h + "mlp.down_proj.weight", 0.2f, DIM, HIDDEN);
+            matrix(w, rnd, g + "ffn_up.weight", h + "mlp.up_proj.weight", 0.25f, hidden, dim);
+            matrix(w, rnd, g + "ffn_down.weight", h + "mlp.down_proj.weight", 0.2f, dim, hidden);
         }
         norm(w, rnd, "output_norm.weight", "model.norm.weight");
         if (!tied) {
-            matrix(w, rnd, "output.weight", "lm_head.weight", 0.3f, VOCAB, DIM);
+            matrix(w, rnd, "output.weight", "lm_head.weight", 0.3f, VOCAB, dim);
         }
         return w.write(file);
     }
@@ -145,10 +170,10 @@ final class GgufModelFixture {
         w.kv("general.architecture", str(architecture));
         w.kv("general.name", str("flashlm test llama"));
         w.kv("llama.context_length", u32(CONTEXT));
-        w.kv("llama.embedding_length", u32(DIM));
+        w.kv("llama.embedding_length", u32(dim));
         w.kv("llama.block_count", u32(LAYERS));
-        w.kv("llama.feed_forward_length", u32(HIDDEN));
-        w.kv("llama.rope.dimension_count", u32(DIM / HEADS));
+        w.kv("llama.feed_forward_length", u32(hidden));
+        w.kv("llama.rope.dimension_count", u32(dim / HEADS));
         w.kv("llama.attention.head_count", u32(HEADS));
         w.kv("llama.attention.head_count_kv", u32(KV_HEADS));
         w.kv("llama.attention.layer_norm_rms_epsilon", GgufValue.scalar(GgufValueType.FLOAT32, EPS));
@@ -192,8 +217,8 @@ final class GgufModelFixture {
 
     /** An F32 norm weight around 1. */
     private void norm(GgufWriter w, Random rnd, String ggmlName, String hfName) {
-        float[] v = uniform(rnd, DIM, 1f, 0.2f);
-        put(w, ggmlName, hfName, WeightType.F32, encode(WeightType.F32, v), DIM);
+        float[] v = uniform(rnd, dim, 1f, 0.2f);
+        put(w, ggmlName, hfName, WeightType.F32, encode(WeightType.F32, v), dim);
     }
 
     /** A [rows, cols] matrix; GGUF lists the dims reversed (ne[0] = cols, the contiguous one). */
@@ -221,6 +246,9 @@ final class GgufModelFixture {
 
     /** Quantizes as ggml's reference quantizers do (the exact rounding does not matter: the reference decodes). */
     static byte[] encode(WeightType type, float[] v) {
+        if (type.superBlocks()) {
+            return SuperBlockCodec.encode(type, v);
+        }
         ByteBuffer b = switch (type) {
             case F32 -> ByteBuffer.allocate(4 * v.length);
             case F16 -> ByteBuffer.allocate(2 * v.length);
@@ -229,6 +257,7 @@ final class GgufModelFixture {
             case Q4_1 -> ByteBuffer.allocate(v.length / 32 * 20);
             case Q5_0 -> ByteBuffer.allocate(v.length / 32 * 22);
             case Q5_1 -> ByteBuffer.allocate(v.length / 32 * 24);
+            default -> throw new IllegalArgumentException(type.toString());
         };
         b.order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < v.length; i++) {
@@ -342,6 +371,9 @@ final class GgufModelFixture {
      * the nibbles, value d*q+m; IQ4_NL = f16 d, the nibbles, value d*grid[nibble].
      */
     static float[] decode(WeightType type, byte[] data, int n) {
+        if (type.superBlocks()) {
+            return SuperBlockCodec.decode(type, data, n);
+        }
         ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         float[] out = new float[n];
         for (int i = 0; i < n; i++) {
@@ -377,6 +409,7 @@ final class GgufModelFixture {
                     int bits = b.get(block + 2 + k % 16) & 0xFF;
                     yield Float.float16ToFloat(b.getShort(block)) * IQ4_NL_GRID[k < 16 ? bits & 0x0F : bits >>> 4];
                 }
+                default -> throw new IllegalArgumentException(type.toString());
             };
         }
         return out;

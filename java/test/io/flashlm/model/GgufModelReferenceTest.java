@@ -41,7 +41,7 @@ class GgufModelReferenceTest {
 
     @ParameterizedTest(name = "{0} threads={1}")
     @CsvSource({"F32, 1", "F32, 2", "F16, 1", "F16, 2", "Q8_0, 1", "Q8_0, 2", "Q4_0, 1", "Q4_0, 2", "Q4_1, 1",
-        "Q4_1, 2", "Q5_0, 1", "Q5_0, 2", "Q5_1, 1", "Q5_1, 2", "IQ4_NL, 1", "IQ4_NL, 2"})
+        "Q4_1, 2", "Q5_0, 1", "Q5_0, 2", "Q5_1, 1", "Q5_1, 2", "IQ4_NL, 1", "IQ4_NL, 2", "Q6_K, 1", "Q6_K, 2"})
     void separateOutputMatchesReference(WeightType type, int threads) throws IOException {
         assertMatchesReference(new GgufModelFixture(31, type), threads);
     }
@@ -85,10 +85,25 @@ class GgufModelReferenceTest {
         assertMatchesReference(f, 2);
     }
 
+    /**
+     * As llama.cpp's quantized files place the k-quants (a wide model, every row whole super-blocks): the
+     * classifier in Q6_K, the layers in other types.
+     */
+    @Test
+    void kQuantMixtureMatchesReference() throws IOException {
+        GgufModelFixture f = new GgufModelFixture(59, WeightType.F32).wide().weightTypes(name -> {
+            if (name.equals("output.weight")) {
+                return WeightType.Q6_K;
+            }
+            return name.startsWith("blk.0.") ? WeightType.Q4_0 : WeightType.Q8_0;
+        });
+        assertMatchesReference(f, 2);
+    }
+
     /** flashlm's key llama.feed_forward_activation = "relu": gated relu(gate x) * up x, or ungated relu(up x). */
     @ParameterizedTest(name = "{0} gated={1} threads={2}")
     @CsvSource({"F32, true, 1", "Q8_0, true, 2", "Q4_0, false, 2", "F16, false, 1", "Q5_1, false, 2",
-        "IQ4_NL, true, 1"})
+        "IQ4_NL, true, 1", "Q6_K, false, 2"})
     void reluFfnMatchesReference(WeightType type, boolean gated, int threads) throws IOException {
         GgufModelFixture f = new GgufModelFixture(43, type).activation("relu");
         if (!gated) {

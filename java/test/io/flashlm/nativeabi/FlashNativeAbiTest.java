@@ -118,10 +118,15 @@ class FlashNativeAbiTest {
         assertEquals(FlashNative.DTYPE_Q5_0, DType.Q5_0.nativeCode());
         assertEquals(FlashNative.DTYPE_Q5_1, DType.Q5_1.nativeCode());
         assertEquals(FlashNative.DTYPE_IQ4_NL, DType.IQ4_NL.nativeCode());
+        assertEquals(FlashNative.DTYPE_Q6_K, DType.Q6_K.nativeCode());
         assertEquals(FlashNative.ACT_RELU, FfnActivation.RELU.code);
         assertEquals(FlashNative.ACT_SILU, FfnActivation.SILU.code);
         for (DType t : DType.values()) {
-            for (long cols : new long[]{32, 64, 288, 4096, 11008}) {
+            for (long cols : new long[]{32, 64, 256, 288, 768, 4096, 11008}) {
+                if (cols % t.blockSize() != 0) {
+                    assertEquals(-1, FlashNative.rowBytes(t.nativeCode(), cols), t + " x " + cols);
+                    continue;
+                }
                 assertEquals(t.bytesFor(cols), FlashNative.rowBytes(t.nativeCode(), cols), t + " x " + cols);
                 assertEquals(t.bytesFor(cols), Kernels.rowBytes(t, cols), t + " x " + cols);
             }
@@ -130,7 +135,7 @@ class FlashNativeAbiTest {
         // the checks' own arithmetic (masks and shifts) against the library's, valid and invalid sizes alike
         for (DType t : DType.values()) {
             assertEquals(0, t.blockSize() & (t.blockSize() - 1), t + ": a power-of-two block");
-            for (long cols = -70; cols <= 300; cols++) {
+            for (long cols = -70; cols <= 600; cols++) {
                 assertEquals(Math.max(0, FlashNative.rowBytes(t.nativeCode(), cols)), Kernels.rowBytesOrZero(t, cols),
                         t + " x " + cols);
             }

@@ -74,12 +74,12 @@ class KernelsTest {
                 MemorySegment y = arena.allocate(JAVA_FLOAT, rows);
                 Kernels.matvec(type, w, rows, cols, x, y);
                 Tensor t = Tensor.of("w", type, w, rows, cols);
-                boolean withMin = type == DType.Q4_1 || type == DType.Q5_1;
                 for (int r = 0; r < rows; r++) {
                     double dot = 0, size = 0;
                     for (int c = 0; c < cols; c++) {
                         float v = t.getFloat(r, c);
-                        float m = withMin ? QuantBlocks.min(w, r * rowBytes + c / 32 * type.bytesPerBlock()) : 0;
+                        float m = min(type, w, r * rowBytes + c / type.blockSize() * type.bytesPerBlock(),
+                                c % type.blockSize());
                         dot += (double) v * xs[c];
                         size += (Math.abs(v) + 2.0 * Math.abs(m)) * Math.abs(xs[c]);
                     }
@@ -96,6 +96,25 @@ class KernelsTest {
                 assertArrayEquals(y.toArray(JAVA_INT), y2.toArray(JAVA_INT), type.toString());
             }
         }
+    }
+
+    /**
+     * The offsets of a k-quant super-block's f16 scale d and min scale dmin (-1: none), from the format; null
+     * for the other types.
+     */
+    static int[] superBlockScales(DType type) {
+        return switch (type) {
+            case Q6_K -> new int[] {208, -1};
+            default -> null;
+        };
+    }
+
+    /** The min added to (legacy blocks) or subtracted from (k-quants) value i of the block at {@code block}. */
+    private static float min(DType type, MemorySegment w, long block, int i) {
+        return switch (type) {
+            case Q4_1, Q5_1 -> QuantBlocks.min(w, block);
+            default -> 0f;
+        };
     }
 
     /** Random values of about +-1 (plain types), or blocks of random quants after random normal f16 scales. */
@@ -120,6 +139,16 @@ class KernelsTest {
                     w.set(JAVA_SHORT_UNALIGNED, 2 * i, (short) (bits >>> 16));
                 }
             }
+            case Q6_K -> {
+                for (long b = 0; b < w.byteSize(); b += type.bytesPerBlock()) {
+                    for (int at : superBlockScales(type)) {
+                        if (at >= 0) {
+                            float v = (rnd.nextFloat() + 0.01f) * (rnd.nextBoolean() ? 1 : -1) / 256;
+                            w.set(JAVA_SHORT_UNALIGNED, b + at, Float.floatToFloat16(v));
+                        }
+                    }
+                }
+            }
             default -> {
                 int scales = type == DType.Q4_1 || type == DType.Q5_1 ? 2 : 1;
                 for (long b = 0; b < w.byteSize(); b += type.bytesPerBlock()) {
@@ -132,14 +161,14 @@ class KernelsTest {
         }
     }
 
-    /** The 4- and 5-bit block types run in dense matvec only: the sparse kernels and encoders refuse them by name. */
+    /** The 4- and 5-bit block types and the k-quants run in dense matvec only: the sparse kernels and encoders refuse them by name. */
     @Test
     void sparseKernelsAndEncodersRefuseTheLegacyBlocks() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment rows = arena.allocate(4 * 256L);
             MemorySegment x = arena.allocate(JAVA_FLOAT, 64);
             MemorySegment h = arena.allocate(JAVA_FLOAT, 4);
-            for (DType type : new DType[] {DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.IQ4_NL}) {
+            for (DType type : new DType[] {DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.IQ4_NL, DType.Q6_K}) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(
                         type, rows, 4, 256, 32, false, FfnActivation.RELU, null, x, null, 0, 4, h));
                 String message = e.getMessage();
@@ -179,6 +208,11 @@ class KernelsTest {
             assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.F32, w, Long.MAX_VALUE / 2, 32,
                     x, y), "an overflowing size");
             assertThrows(IllegalArgumentException.class, () -> Kernels.rowBytes(DType.Q4_0, 31));
+            // the k-quants take whole super-blocks of 256 only
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Kernels.rowBytes(DType.Q6_K, 288));
+            assertTrue(e.getMessage().contains("256") && e.getMessage().contains("Q6_K"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Kernels.matvec(DType.Q6_K, w, 1, 32, x, y), "q6_k cols");
         }
     }
 

@@ -148,12 +148,17 @@ class PackRoundTripTest {
 
     /**
      * q8_0 packs: up/gate rows and attention keep the source's blocks when it is q8_0 already; down columns
-     * are re-quantized along d_model. The bound is on the logits relative to their largest magnitude.
+     * are re-quantized along d_model (from a k-quant too, whose super-blocks run along the rows). The bound is on the logits relative to their largest magnitude.
      */
     @ParameterizedTest(name = "q8_0 from {0}")
-    @CsvSource({"gguf-q8_0, 0.03", "gguf-f32, 0.03", "hf-f32, 0.03"})
+    @CsvSource({"gguf-q8_0, 0.03", "gguf-f32, 0.03", "hf-f32, 0.03", "gguf-q6_k, 0.03"})
     void q8_0StaysWithinTheBound(String source, double bound) throws IOException {
         Path src = switch (source) {
+            case "gguf-q6_k" -> { // a k-quant source, decoded along rows and down columns (tiles of any width)
+                Path f = root.resolve("q8-" + source + ".gguf");
+                SyntheticLlamaGguf.write(new SyntheticLlamaGguf.Spec(256, 2, 4, 2, 512, 300, 64, DType.Q6_K, 9), f);
+                yield f;
+            }
             case "gguf-q8_0", "gguf-f32" -> {
                 Path f = root.resolve("q8-" + source + ".gguf");
                 SyntheticLlamaGguf.write(new SyntheticLlamaGguf.Spec(64, 2, 4, 2, 96, 300, 64,

@@ -19,10 +19,11 @@ class DTypeTest {
         assertEquals(6, DType.Q5_0.ggmlTypeId());
         assertEquals(7, DType.Q5_1.ggmlTypeId());
         assertEquals(20, DType.IQ4_NL.ggmlTypeId());
+        assertEquals(14, DType.Q6_K.ggmlTypeId());
         for (DType t : DType.values()) {
             assertEquals(t, DType.fromGgmlTypeId(t.ggmlTypeId()).orElseThrow());
         }
-        assertTrue(DType.fromGgmlTypeId(12).isEmpty()); // Q4_K
+        assertTrue(DType.fromGgmlTypeId(16).isEmpty()); // IQ2_XXS
         assertTrue(DType.fromGgmlTypeId(-1).isEmpty());
     }
 
@@ -42,6 +43,13 @@ class DTypeTest {
         for (DType t : new DType[] {DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.IQ4_NL}) {
             assertEquals(32, t.blockSize());
             assertTrue(t.isQuantized());
+        }
+        // the k-quants: super-blocks of 256; q6_k: ql[128], qh[64], scales[16], d
+        assertEquals(210 * 3, DType.Q6_K.bytesFor(768));
+        for (DType t : new DType[] {DType.Q6_K}) {
+            assertEquals(256, t.blockSize());
+            assertTrue(t.isQuantized());
+            assertThrows(IllegalArgumentException.class, () -> t.bytesFor(288));
         }
         assertTrue(DType.Q8_0.isQuantized());
         assertFalse(DType.BF16.isQuantized());

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
  * test has two blocks (one row of 64, or two rows of 32): the first a ramp of nibbles (byte j =
  * j | (15 - j) << 4, so value j has nibble j and value 16 + j nibble 15 - j), the second a negative
  * scale and a few extreme quants. The expected values are worked out in the comments from the format.
+ * The k-quants' super-blocks of 256 are in {@link SuperBlocksTest}.
  */
 class QuantBlocksTest {
     /**
@@ -155,23 +156,30 @@ class QuantBlocksTest {
         assertThrows(IllegalArgumentException.class, () -> QuantBlocks.value(DType.F32, seg, 0, 0));
     }
 
-    /** Every decoding path of Tensor gives {@code expected}: element by element, whole, by row, into a segment. */
+    /**
+     * Every decoding path of Tensor gives {@code expected}, two blocks of {@code type} (one row of two blocks,
+     * or two rows of one): element by element, whole, by row, into a segment.
+     */
     static void assertDecodes(DType type, byte[] bytes, float[] expected) {
-        Tensor oneRow = Tensor.of("t", type, MemorySegment.ofArray(bytes), 1, 64);
-        Tensor twoRows = Tensor.of("t", type, MemorySegment.ofArray(bytes), 2, 32);
-        assertEquals(bytes.length, type.bytesFor(64));
-        for (int i = 0; i < 64; i++) {
+        int block = type.blockSize(), n = 2 * block;
+        assertEquals(n, expected.length);
+        Tensor oneRow = Tensor.of("t", type, MemorySegment.ofArray(bytes), 1, n);
+        Tensor twoRows = Tensor.of("t", type, MemorySegment.ofArray(bytes), 2, block);
+        assertEquals(bytes.length, type.bytesFor(n));
+        for (int i = 0; i < n; i++) {
             assertEquals(expected[i], oneRow.getFloat(i), type + " element " + i);
-            assertEquals(expected[i], twoRows.getFloat(i / 32, i % 32), type + " element " + i);
-            assertEquals(expected[i], QuantBlocks.value(type, oneRow.data(), i / 32 * type.bytesPerBlock(), i % 32));
+            assertEquals(expected[i], twoRows.getFloat(i / block, i % block), type + " element " + i);
+            assertEquals(expected[i], QuantBlocks.value(type, oneRow.data(), i / block * type.bytesPerBlock(),
+                    i % block), type + " element " + i);
         }
         assertArrayEquals(expected, oneRow.toFloatArray(), type.toString());
         assertArrayEquals(expected, twoRows.toFloatArray(), type.toString());
-        float[] row = new float[35];
+        float[] row = new float[block + 3];
         twoRows.rowToFloat(1, row, 3);
-        assertArrayEquals(Arrays.copyOfRange(expected, 32, 64), Arrays.copyOfRange(row, 3, 35), type + " row 1");
+        assertArrayEquals(Arrays.copyOfRange(expected, block, n), Arrays.copyOfRange(row, 3, block + 3),
+                type + " row 1");
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment dst = arena.allocate(64 * 4);
+            MemorySegment dst = arena.allocate(n * 4L);
             oneRow.rowToFloat(0, dst);
             assertArrayEquals(expected, dst.toArray(ValueLayout.JAVA_FLOAT), type + " into a segment");
         }

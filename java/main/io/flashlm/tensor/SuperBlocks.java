@@ -1,0 +1,99 @@
+package io.flashlm.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Scalar reference decoding of GGUF's k-quant super-blocks of 256 values (little-endian). A super-block
+ * holds sub-blocks of 16 or 32 values, each with a small integer scale sc (and, in the types with a min, a
+ * small integer min m) relative to the super-block's f16 scale d (and f16 dmin):
+ * <pre>  value i = (d * sc[s]) * q[i] - dmin * m[s],   s = i / subBlockSize</pre>
+ * with q[i] a small integer; d * sc and dmin * m are exact in float. The layouts, as byte offsets within a
+ * super-block:
+ * <ul>
+ * <li>Q6_K (210 bytes): ql[128] at 0, qh[64] at 128, 16 int8 scales at 192, f16 d at 208; sub-blocks of
+ * 16. Value i, with h = i / 128, k = (i % 128) / 32, l = i % 32: its low 4 bits are the low (k &lt; 2) or
+ * high (k &ge; 2) nibble of ql[64 h + 32 (k % 2) + l], its high 2 bits are bits 2k, 2k + 1 of
+ * qh[32 h + l]; q = those 6 bits - 32.
+ * </ul>
+ */
+final class SuperBlocks {
+    /** Values per super-block. */
+    static final int SIZE = 256;
+
+    private static final ValueLayout.OfShort F16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private SuperBlocks() {
+    }
+
+    static boolean isSuperBlock(DType type) {
+        return type == DType.Q6_K;
+    }
+
+    /** Values per sub-block: 16 or 32. */
+    static int subBlockSize(DType type) {
+        return switch (type) {
+            case Q6_K -> 16;
+            default -> throw notSuperBlocks(type);
+        };
+    }
+
+    /** Value {@code i} (0..255) of the super-block at {@code off}. */
+    static float value(DType type, MemorySegment src, long off, int i) {
+        int s = i / subBlockSize(type);
+        return scale(type, src, off, s) * quant(type, src, off, i) - min(type, src, off, s);
+    }
+
+    /** Decodes the super-block at {@code off} into {@code dst[dstIndex .. dstIndex + 256)}. */
+    static void decode(DType type, MemorySegment src, long off, float[] dst, int dstIndex) {
+        int sub = subBlockSize(type);
+        for (int s = 0; s < SIZE / sub; s++) {
+            float sc = scale(type, src, off, s), m = min(type, src, off, s);
+            for (int i = s * sub; i < (s + 1) * sub; i++) {
+                dst[dstIndex + i] = sc * quant(type, src, off, i) - m;
+            }
+        }
+    }
+
+    /** Sub-block {@code s}'s scale d * sc. */
+    static float scale(DType type, MemorySegment src, long off, int s) {
+        return switch (type) {
+            case Q6_K -> f16(src, off + 208) * src.get(ValueLayout.JAVA_BYTE, off + 192 + s);
+            default -> throw notSuperBlocks(type);
+        };
+    }
+
+    /** Sub-block {@code s}'s min dmin * m, subtracted from every value of the sub-block (0 in the types without). */
+    static float min(DType type, MemorySegment src, long off, int s) {
+        return switch (type) {
+            case Q6_K -> 0f;
+            default -> throw notSuperBlocks(type);
+        };
+    }
+
+    /** The integer quant q of value {@code i}, its offset (if the type has one) applied. */
+    static int quant(DType type, MemorySegment src, long off, int i) {
+        int h = i / 128, k = i % 128 / 32, l = i % 32;
+        return switch (type) {
+            case Q6_K -> {
+                int low = u8(src, off + 64 * h + 32 * (k % 2) + l);
+                int high = u8(src, off + 128 + 32 * h + l);
+                yield ((k < 2 ? low & 0x0F : low >>> 4) | ((high >>> (2 * k)) & 3) << 4) - 32;
+            }
+            default -> throw notSuperBlocks(type);
+        };
+    }
+
+    private static int u8(MemorySegment src, long at) {
+        return src.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+    }
+
+    private static float f16(MemorySegment src, long at) {
+        return Float16.toFloat(src.get(F16_LE, at));
+    }
+
+    private static IllegalArgumentException notSuperBlocks(DType type) {
+        return new IllegalArgumentException("not a k-quant super-block type: " + type);
+    }
+}

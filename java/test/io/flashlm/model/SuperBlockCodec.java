@@ -1,0 +1,105 @@
+package io.flashlm.model;
+
+import io.flashlm.model.GgufModelFixture.WeightType;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The k-quants for {@link GgufModelFixture}, written here from the GGUF format rather than taken from the
+ * engine: a plain quantizer (nearest quants under per-sub-block scales; its accuracy does not matter, since
+ * the reference runs on what the bytes decode to) and a decoder, value by value, from the byte layouts:
+ * <ul>
+ * <li>Q6_K, 210 bytes: ql[128], qh[64], int8 scales[16], f16 d. Value i = 128 h + 32 k + l (l &lt; 32) has
+ * 6 bits q: the low nibble (k &lt; 2) or high nibble (k &ge; 2) of ql[64 h + 32 (k % 2) + l], and bits
+ * 2k..2k+1 of qh[32 h + l] above them; value = (d * scales[i / 16]) * (q - 32).
+ * </ul>
+ */
+final class SuperBlockCodec {
+    static final int QK = 256;
+
+    private SuperBlockCodec() {
+    }
+
+    static byte[] encode(WeightType type, float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length / QK * type.superBlockBytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int blk = 0; blk < v.length / QK; blk++) {
+            byte[] out = new byte[type.superBlockBytes];
+            switch (type) {
+                case Q6_K -> q6k(v, blk * QK, out);
+                default -> throw new IllegalArgumentException(type.toString());
+            }
+            b.put(out);
+        }
+        return b.array();
+    }
+
+    static float[] decode(WeightType type, byte[] data, int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            int at = i / QK * type.superBlockBytes, j = i % QK;
+            out[i] = switch (type) {
+                case Q6_K -> {
+                    int half = j / 128, quarter = j % 128 / 32, l = j % 32;
+                    int lowByte = data[at + 64 * half + 32 * (quarter % 2) + l] & 0xFF;
+                    int low = quarter < 2 ? lowByte & 0x0F : lowByte >> 4;
+                    int high = ((data[at + 128 + 32 * half + l] & 0xFF) >> (2 * quarter)) & 3;
+                    float scale = f16(data, at + 208) * data[at + 192 + j / 16];
+                    yield scale * (low + 16 * high - 32);
+                }
+                default -> throw new IllegalArgumentException(type.toString());
+            };
+        }
+        return out;
+    }
+
+    /** Q6_K: sub-blocks of 16 with signed scales (the value of largest magnitude at q - 32 = -32), their scales to int8 under d. */
+    private static void q6k(float[] v, int from, byte[] out) {
+        float[] sub = new float[16];
+        for (int s = 0; s < 16; s++) {
+            sub[s] = signedMax(v, from + 16 * s, 16) / -32;
+        }
+        float d = roundF16(signedMax(sub, 0, 16) / -128);
+        for (int s = 0; s < 16; s++) {
+            int sc = d == 0 ? 0 : Math.clamp(Math.round(sub[s] / d), -128, 127);
+            out[192 + s] = (byte) sc;
+            for (int i = 16 * s; i < 16 * s + 16; i++) {
+                int q = quantize(v[from + i], d * sc, -32, 31) + 32;
+                int half = i / 128, quarter = i % 128 / 32, l = i % 32;
+                out[64 * half + 32 * (quarter % 2) + l] |= (byte) ((q & 0x0F) << (quarter < 2 ? 0 : 4));
+                out[128 + 32 * half + l] |= (byte) ((q >> 4) << (2 * quarter));
+            }
+        }
+        putF16(out, 208, d);
+    }
+
+    /** The nearest integer to x / scale within [lo, hi] (0 for a zero scale). */
+    private static int quantize(float x, float scale, int lo, int hi) {
+        return scale == 0 ? 0 : Math.clamp(Math.round(x / scale), lo, hi);
+    }
+
+    /** The value of largest magnitude among v[from, from + n), with its sign. */
+    private static float signedMax(float[] v, int from, int n) {
+        float max = 0;
+        for (int i = from; i < from + n; i++) {
+            if (Math.abs(v[i]) > Math.abs(max)) {
+                max = v[i];
+            }
+        }
+        return max;
+    }
+
+    private static float roundF16(float x) {
+        return Float.float16ToFloat(Float.floatToFloat16(x));
+    }
+
+    private static void putF16(byte[] out, int at, float x) {
+        short h = Float.floatToFloat16(x);
+        out[at] = (byte) h;
+        out[at + 1] = (byte) (h >> 8);
+    }
+
+    private static float f16(byte[] data, int at) {
+        return Float.float16ToFloat((short) ((data[at] & 0xFF) | (data[at + 1] & 0xFF) << 8));
+    }
+}

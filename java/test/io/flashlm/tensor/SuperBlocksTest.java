@@ -1,0 +1,98 @@
+package io.flashlm.tensor;
+
+import static io.flashlm.tensor.QuantBlocksTest.assertDecodes;
+import static io.flashlm.tensor.QuantBlocksTest.f16;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The k-quants' super-blocks of 256, decoded from two super-blocks written byte by byte (one row of 512, or
+ * two rows of 256). The first super-block mixes scales of both signs and the extremes of each scale field,
+ * and sets a few quants byte by byte so that every part of the layout (each half, quarter, nibble and
+ * high-bit position) decides a value somewhere; the second has a negative super-block scale and every quant
+ * at its largest. The expected values are worked out in the comments from the format.
+ */
+class SuperBlocksTest {
+    /**
+     * Q6_K: ql[128], qh[64], int8 scales[16], f16 d; value i = 128 h + 32 k + l takes its low 4 bits from
+     * the low (k &lt; 2) or high (k &ge; 2) nibble of ql[64 h + 32 (k % 2) + l] and its high 2 bits from bits
+     * 2k, 2k + 1 of qh[32 h + l]; value = d * scales[i / 16] * (q - 32).
+     */
+    @Test
+    void q6_k() {
+        byte[] b = new byte[420];
+        // Super-block 0: d = 0.5, scales 1 -1 2 127 -128 3 -2 4 1 -3 5 -4 6 -5 7 -6; every quant 0 (q - 32 = -32,
+        // value -16 * scale) except those the bytes below set.
+        int[] sc = {1, -1, 2, 127, -128, 3, -2, 4, 1, -3, 5, -4, 6, -5, 7, -6};
+        for (int s = 0; s < 16; s++) {
+            b[192 + s] = (byte) sc[s];
+        }
+        f16(b, 208, 0x3800);
+        b[0] = 0x5A; // value 0 low bits 10, value 64 low bits 5
+        b[32] = (byte) 0xF3; // value 32 low 3, value 96 low 15
+        b[17] = 0x0F; // value 17 low 15, value 81 low 0
+        b[64 + 5] = 0x21; // value 133 low 1, value 197 low 2
+        b[127] = (byte) 0xFF; // values 191 and 255 low 15
+        b[128] = (byte) 0xE4; // qh[0] = 11 10 01 00: high bits of value 0: 0, 32: 1, 64: 2, 96: 3
+        b[128 + 17] = 0x03; // value 17: 3 (49, 81, 113: 0)
+        b[128 + 37] = (byte) 0xFF; // values 133, 165, 197, 229: 3
+        b[128 + 63] = (byte) 0xFF; // values 159, 191, 223, 255: 3
+        // Super-block 1: d = -0.25 (B4 00), every ql and qh byte FF (q = 63 - 32 = 31); scale -128 for
+        // sub-block 0, 127 for sub-block 15, 1 for the others.
+        Arrays.fill(b, 210, 210 + 192, (byte) 0xFF);
+        Arrays.fill(b, 210 + 192, 210 + 208, (byte) 1);
+        b[210 + 192] = (byte) 0x80;
+        b[210 + 207] = 0x7F;
+        f16(b, 210 + 208, 0xB400);
+        float[] expected = new float[512];
+        for (int i = 0; i < 256; i++) {
+            expected[i] = -16f * sc[i / 16];
+            expected[256 + i] = -0.25f * 31;
+        }
+        expected[0] = -11; // scale 1: q 10 - 32 = -22
+        expected[32] = -13; // scale 2: (3 | 1 << 4) - 32 = -13
+        expected[64] = -320; // scale -128: (5 | 2 << 4) - 32 = 5
+        expected[96] = -31; // scale -2: (15 | 3 << 4) - 32 = 31
+        expected[17] = -15.5f; // scale -1: 31
+        expected[133] = 8.5f; // scale 1: (1 | 3 << 4) - 32 = 17
+        expected[197] = 54; // scale 6: (2 | 3 << 4) - 32 = 18
+        expected[165] = 40; // scale 5: (0 | 3 << 4) - 32 = 16
+        expected[229] = 56; // scale 7: 16
+        expected[191] = -62; // scale -4: 31
+        expected[255] = -93; // scale -6: 31
+        expected[159] = -24; // scale -3: 16
+        expected[223] = -40; // scale -5: 16
+        Arrays.fill(expected, 256, 272, 992f); // -0.25 * -128 * 31
+        Arrays.fill(expected, 496, 512, -984.25f); // -0.25 * 127 * 31
+        assertEquals(-48f, expected[81]); // scale 3: 0 - 32
+        assertEquals(-2032f, expected[49]); // scale 127: 0 - 32
+        assertDecodes(DType.Q6_K, b, expected);
+    }
+
+    @Test
+    void rowsMustBeWholeSuperBlocks() {
+        for (DType t : DType.values()) {
+            if (t.blockSize() != 256) {
+                continue;
+            }
+            MemorySegment seg = MemorySegment.ofArray(new byte[t.bytesPerBlock() * 2]);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Tensor.of("blk.0.ffn_up.weight", t, seg, 2, 288));
+            assertTrue(e.getMessage().contains("blk.0.ffn_up.weight") && e.getMessage().contains("256"),
+                    e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> t.bytesFor(32));
+        }
+    }
+
+    @Test
+    void onlySuperBlockTypesDecodeAsSuperBlocks() {
+        MemorySegment seg = MemorySegment.ofArray(new byte[256]);
+        assertThrows(IllegalArgumentException.class, () -> SuperBlocks.decode(DType.Q8_0, seg, 0, new float[256], 0));
+        assertThrows(IllegalArgumentException.class, () -> SuperBlocks.value(DType.IQ4_NL, seg, 0, 0));
+    }
+}

@@ -1,0 +1,245 @@
+/*
+ * flm_matvec for GGUF's k-quant super-blocks of 256 values. A super-block holds sub-blocks of 16 or
+ * 32 values, each with a small integer scale (and, in the types with a min, a small integer min)
+ * relative to the super-block's f16 scale d (and dmin):
+ *     value i = (d * sc[s]) * q[i] - dmin * m[s],   s = i / (the sub-block size),
+ * with q[i] a small integer. d * sc and dmin * m are exact in float (an f16 times at most 8 bits).
+ *
+ * Both paths decode a super-block into its 256 quants as int8 in value order, its sub-block scales
+ * d * sc and mins dmin * m as floats, and then compute, per lane k of 8 and per sub-block s,
+ *     a = q[s0 + k] * x[s0 + k] + q[s0 + 8 + k] * x[s0 + 8 + k] + ...   (left to right)
+ *     t[k] += (d * sc[s]) * a;   t[k] -= (dmin * m[s]) * (the lane's x of the sub-block summed)
+ * and the lanes are summed once per row (sum8 / hsum8). The AVX2 path fuses each multiply-add
+ * (one rounding instead of two); that is the only difference between the two.
+ *
+ * The layouts, byte offsets within a super-block:
+ *   q6_k (210 bytes): ql[128] at 0, qh[64] at 128, int8 scales[16] at 192, f16 d at 208. 16 sub-blocks
+ *     of 16. Value i, with h = i / 128, k = i % 128 / 32, l = i % 32: low 4 bits from ql[64 h + 32 (k & 1)
+ *     + l] (low nibble for k < 2, high for k >= 2), high 2 bits (qh[32 h + l] >> 2 k) & 3; q = that - 32.
+ */
+#include "flashlm.h"
+#include "matvec_internal.h"
+
+#include <stddef.h>
+
+#define QK 256
+
+/* The quants of one super-block (int8, value order), its sub-block scales and mins (floats). */
+struct kq_block {
+    _Alignas(32) int8_t q[QK];
+    float sc[16];
+    float mn[16];
+};
+
+int64_t kern_k_block_bytes(int dtype)
+{
+    switch (dtype) {
+    case FLM_DTYPE_Q6_K: return 210;
+    default: return -1;
+    }
+}
+
+/* Values per sub-block. */
+static inline int kq_sub(int dtype)
+{
+    return dtype == FLM_DTYPE_Q6_K ? 16 : 32;
+}
+
+static inline int kq_has_min(int dtype)
+{
+    (void)dtype;
+    return 0;
+}
+
+static inline float f16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return kern_f16_to_f32(h);
+}
+
+/* ---- portable decoding ---- */
+
+static void q6_k_decode(const uint8_t *blk, struct kq_block *o)
+{
+    const uint8_t *ql = blk, *qh = blk + 128;
+    for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++) {
+            int hi = qh[32 * h + l];
+            int8_t *q = o->q + 128 * h + l;
+            q[0] = (int8_t)(((ql[64 * h + l] & 0x0f) | (hi & 3) << 4) - 32);
+            q[32] = (int8_t)(((ql[64 * h + 32 + l] & 0x0f) | (hi >> 2 & 3) << 4) - 32);
+            q[64] = (int8_t)(((ql[64 * h + l] >> 4) | (hi >> 4 & 3) << 4) - 32);
+            q[96] = (int8_t)(((ql[64 * h + 32 + l] >> 4) | (hi >> 6 & 3) << 4) - 32);
+        }
+    float d = f16_at(blk + 208);
+    for (int s = 0; s < 16; s++)
+        o->sc[s] = d * (float)(int8_t)blk[192 + s];
+}
+
+static void kq_decode(int dtype, const uint8_t *blk, struct kq_block *o)
+{
+    switch (dtype) {
+    case FLM_DTYPE_Q6_K: q6_k_decode(blk, o); break;
+    default: break;
+    }
+}
+
+/* The portable dot: the arithmetic of rows_k_avx2 below with every fused operation split in two. */
+static float dot_k_scalar(int dtype, const uint8_t *w, const float *x, int64_t n)
+{
+    const int64_t bytes = kern_k_block_bytes(dtype);
+    const int sub = kq_sub(dtype), with_min = kq_has_min(dtype);
+    struct kq_block blk;
+    float t[8] = {0};
+    for (int64_t b = 0; b < n / QK; b++) {
+        kq_decode(dtype, w + b * bytes, &blk);
+        const float *xb = x + b * QK;
+        for (int s = 0; s < QK / sub; s++) {
+            const int8_t *q = blk.q + s * sub;
+            const float *xs = xb + s * sub;
+            for (int k = 0; k < 8; k++) {
+                float a = (float)q[k] * xs[k];
+                for (int v = 8; v < sub; v += 8)
+                    a += (float)q[v + k] * xs[v + k];
+                t[k] += blk.sc[s] * a;
+            }
+            if (with_min)
+                for (int k = 0; k < 8; k++) {
+                    float sx = sub == 32 ? (xs[k] + xs[8 + k]) + (xs[16 + k] + xs[24 + k]) : xs[k] + xs[8 + k];
+                    t[k] -= blk.mn[s] * sx;
+                }
+        }
+    }
+    return sum8(t);
+}
+
+static float dot_q6_k_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_k_scalar(FLM_DTYPE_Q6_K, w, x, n);
+}
+
+dot_fn kern_k_dot(int dtype)
+{
+    switch (dtype) {
+    case FLM_DTYPE_Q6_K: return (dot_fn)dot_q6_k_scalar;
+    default: return NULL;
+    }
+}
+
+/* ---- AVX2 ---- */
+#ifdef FLM_HAVE_X86
+
+FLM_AVX2 FLM_INLINE void q6_k_decode_avx2(const uint8_t *blk, struct kq_block *o)
+{
+    const __m256i low4 = _mm256_set1_epi8(0x0f), bits45 = _mm256_set1_epi8(0x30), k32 = _mm256_set1_epi8(32);
+    for (int h = 0; h < 2; h++) {
+        __m256i ql0 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h));
+        __m256i ql1 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h + 32));
+        __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
+        /* the two high bits of quarter k (bits 2k, 2k + 1 of qh) moved to bits 4 and 5 */
+        __m256i q0 = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45));
+        __m256i q1 = _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45));
+        __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, bits45));
+        __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                                     _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45));
+        __m256i *q = (__m256i *)(o->q + 128 * h);
+        _mm256_store_si256(q, _mm256_sub_epi8(q0, k32));
+        _mm256_store_si256(q + 1, _mm256_sub_epi8(q1, k32));
+        _mm256_store_si256(q + 2, _mm256_sub_epi8(q2, k32));
+        _mm256_store_si256(q + 3, _mm256_sub_epi8(q3, k32));
+    }
+    __m256 d = _mm256_set1_ps(scale_f16(blk + 208));
+    __m128i s = _mm_loadu_si128((const __m128i *)(blk + 192));
+    _mm256_storeu_ps(o->sc, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s))));
+    _mm256_storeu_ps(o->sc + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(s, 8)))));
+}
+
+FLM_AVX2 FLM_INLINE void kq_decode_avx2(const int dtype, const uint8_t *blk, struct kq_block *o)
+{
+    switch (dtype) {
+    case FLM_DTYPE_Q6_K: q6_k_decode_avx2(blk, o); break;
+    default: break;
+    }
+}
+
+/* Eight int8 quants at q as floats (exact). */
+FLM_AVX2 FLM_INLINE __m256 q8_floats(const int8_t *q)
+{
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q)));
+}
+
+FLM_AVX2 FLM_INLINE void rows_k_avx2(const int dtype, const uint8_t *w, int64_t step, const float *x, int64_t n,
+                                      float *y, int64_t ystep, const int R)
+{
+    const int64_t bytes = kern_k_block_bytes(dtype);
+    const int sub = kq_sub(dtype), with_min = kq_has_min(dtype);
+    struct kq_block blk[FLM_ROWS];
+    __m256 total[FLM_ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        total[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / QK; b++) {
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++)
+            kq_decode_avx2(dtype, w + r * step + b * bytes, &blk[r]);
+        const float *xb = x + b * QK;
+        for (int s = 0; s < QK / sub; s++) {
+            const float *xs = xb + s * sub;
+            __m256 x0 = _mm256_loadu_ps(xs), x1 = _mm256_loadu_ps(xs + 8), x2 = x0, x3 = x0, sx = x0;
+            if (sub == 32) {
+                x2 = _mm256_loadu_ps(xs + 16);
+                x3 = _mm256_loadu_ps(xs + 24);
+            }
+            if (with_min)
+                sx = sub == 32 ? _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)) : _mm256_add_ps(x0, x1);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                const int8_t *q = blk[r].q + s * sub;
+                __m256 a = _mm256_mul_ps(q8_floats(q), x0);
+                a = _mm256_fmadd_ps(q8_floats(q + 8), x1, a);
+                if (sub == 32) {
+                    a = _mm256_fmadd_ps(q8_floats(q + 16), x2, a);
+                    a = _mm256_fmadd_ps(q8_floats(q + 24), x3, a);
+                }
+                total[r] = _mm256_fmadd_ps(_mm256_set1_ps(blk[r].sc[s]), a, total[r]);
+                if (with_min)
+                    total[r] = _mm256_fnmadd_ps(_mm256_set1_ps(blk[r].mn[s]), sx, total[r]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        y[r * ystep] = hsum8(total[r]);
+}
+
+/* One function per dtype and row count, so that the dtype and R are constants the compiler folds. */
+#define FLM_K_KERNELS(name, code)                                                                          \
+    FLM_AVX2 static void name##_avx2_x1(const uint8_t *w, int64_t step, const float *x, int64_t n, float *y, \
+                                        int64_t ystep)                                                     \
+    {                                                                                                      \
+        rows_k_avx2(code, w, step, x, n, y, ystep, 1);                                                     \
+    }                                                                                                      \
+    FLM_AVX2 static void name##_avx2_x4(const uint8_t *w, int64_t step, const float *x, int64_t n, float *y, \
+                                        int64_t ystep)                                                     \
+    {                                                                                                      \
+        rows_k_avx2(code, w, step, x, n, y, ystep, FLM_ROWS);                                              \
+    }
+FLM_K_KERNELS(q6_k, FLM_DTYPE_Q6_K)
+
+int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
+{
+    switch (dtype) {
+    case FLM_DTYPE_Q6_K: *one = q6_k_avx2_x1; *many = q6_k_avx2_x4; return 1;
+    default: return 0;
+    }
+}
+#else
+int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
+{
+    (void)dtype;
+    (void)one;
+    (void)many;
+    return 0;
+}
+#endif
