@@ -16,6 +16,11 @@
  *   q6_k (210 bytes): ql[128] at 0, qh[64] at 128, int8 scales[16] at 192, f16 d at 208. 16 sub-blocks
  *     of 16. Value i, with h = i / 128, k = i % 128 / 32, l = i % 32: low 4 bits from ql[64 h + 32 (k & 1)
  *     + l] (low nibble for k < 2, high for k >= 2), high 2 bits (qh[32 h + l] >> 2 k) & 3; q = that - 32.
+ *   q4_k (144 bytes): f16 d at 0, f16 dmin at 2, 12 bytes of 6-bit scales and mins at 4, qs[128] at 16.
+ *     8 sub-blocks of 32 with a min. Value i is the low (i % 64 < 32) or high nibble of qs[32 (i / 64) +
+ *     i % 32]. Sub-block j's scale and min: for j < 4 the low 6 bits of bytes j and j + 4; for j >= 4 the
+ *     low (scale) and high (min) nibble of byte j + 4 with the top 2 bits of bytes j - 4 (scale) and j
+ *     (min) above them.
  */
 #include "flashlm.h"
 #include "matvec_internal.h"
@@ -35,6 +40,7 @@ int64_t kern_k_block_bytes(int dtype)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: return 210;
+    case FLM_DTYPE_Q4_K: return 144;
     default: return -1;
     }
 }
@@ -47,8 +53,27 @@ static inline int kq_sub(int dtype)
 
 static inline int kq_has_min(int dtype)
 {
-    (void)dtype;
-    return 0;
+    return dtype == FLM_DTYPE_Q4_K;
+}
+
+static inline uint32_t u32_at(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* q4_k's and q5_k's 12 bytes of 6-bit scales and mins as 8 scale bytes (sub-blocks 0..7) and 8 min
+ * bytes, worked four at a time in 32-bit words: bytes 0..3 and 4..7 hold the scales and mins of
+ * sub-blocks 0..3 in their low 6 bits and the top 2 bits of those of 4..7 in their high 2; bytes 8..11
+ * the low 4 bits of the scales (low nibble) and mins (high nibble) of 4..7. */
+static inline void k4_scales_mins(const uint8_t *p, uint8_t sc[8], uint8_t mn[8])
+{
+    uint32_t a = u32_at(p), b = u32_at(p + 4), c = u32_at(p + 8);
+    uint32_t s[2] = {a & 0x3f3f3f3fu, (c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u)};
+    uint32_t m[2] = {b & 0x3f3f3f3fu, ((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u)};
+    memcpy(sc, s, 8);
+    memcpy(mn, m, 8);
 }
 
 static inline float f16_at(const uint8_t *p)
@@ -77,10 +102,28 @@ static void q6_k_decode(const uint8_t *blk, struct kq_block *o)
         o->sc[s] = d * (float)(int8_t)blk[192 + s];
 }
 
+static void q4_k_decode(const uint8_t *blk, struct kq_block *o)
+{
+    const uint8_t *qs = blk + 16;
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            o->q[64 * c + l] = (int8_t)(qs[32 * c + l] & 0x0f);
+            o->q[64 * c + 32 + l] = (int8_t)(qs[32 * c + l] >> 4);
+        }
+    uint8_t sc[8], mn[8];
+    k4_scales_mins(blk + 4, sc, mn);
+    float d = f16_at(blk), dmin = f16_at(blk + 2);
+    for (int j = 0; j < 8; j++) {
+        o->sc[j] = d * (float)sc[j];
+        o->mn[j] = dmin * (float)mn[j];
+    }
+}
+
 static void kq_decode(int dtype, const uint8_t *blk, struct kq_block *o)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: q6_k_decode(blk, o); break;
+    case FLM_DTYPE_Q4_K: q4_k_decode(blk, o); break;
     default: break;
     }
 }
@@ -119,10 +162,16 @@ static float dot_q6_k_scalar(const uint8_t *w, const float *x, int64_t n)
     return dot_k_scalar(FLM_DTYPE_Q6_K, w, x, n);
 }
 
+static float dot_q4_k_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_k_scalar(FLM_DTYPE_Q4_K, w, x, n);
+}
+
 dot_fn kern_k_dot(int dtype)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: return (dot_fn)dot_q6_k_scalar;
+    case FLM_DTYPE_Q4_K: return (dot_fn)dot_q4_k_scalar;
     default: return NULL;
     }
 }
@@ -155,10 +204,33 @@ FLM_AVX2 FLM_INLINE void q6_k_decode_avx2(const uint8_t *blk, struct kq_block *o
     _mm256_storeu_ps(o->sc + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(s, 8)))));
 }
 
+/* Eight small unsigned integers (bytes) times a scale, into out[0..8) (exact: an f16 times 6 bits). */
+FLM_AVX2 FLM_INLINE void scaled_u8x8(const uint8_t v[8], float scale, float *out)
+{
+    __m128i b = _mm_loadl_epi64((const __m128i *)v);
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b))));
+}
+
+FLM_AVX2 FLM_INLINE void q4_k_decode_avx2(const uint8_t *blk, struct kq_block *o)
+{
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    __m256i *q = (__m256i *)o->q;
+    for (int c = 0; c < 4; c++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * c));
+        _mm256_store_si256(q + 2 * c, _mm256_and_si256(v, low4));
+        _mm256_store_si256(q + 2 * c + 1, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
+    }
+    uint8_t sc[8], mn[8];
+    k4_scales_mins(blk + 4, sc, mn);
+    scaled_u8x8(sc, scale_f16(blk), o->sc);
+    scaled_u8x8(mn, scale_f16(blk + 2), o->mn);
+}
+
 FLM_AVX2 FLM_INLINE void kq_decode_avx2(const int dtype, const uint8_t *blk, struct kq_block *o)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: q6_k_decode_avx2(blk, o); break;
+    case FLM_DTYPE_Q4_K: q4_k_decode_avx2(blk, o); break;
     default: break;
     }
 }
@@ -226,11 +298,13 @@ FLM_AVX2 FLM_INLINE void rows_k_avx2(const int dtype, const uint8_t *w, int64_t 
         rows_k_avx2(code, w, step, x, n, y, ystep, FLM_ROWS);                                              \
     }
 FLM_K_KERNELS(q6_k, FLM_DTYPE_Q6_K)
+FLM_K_KERNELS(q4_k, FLM_DTYPE_Q4_K)
 
 int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: *one = q6_k_avx2_x1; *many = q6_k_avx2_x4; return 1;
+    case FLM_DTYPE_Q4_K: *one = q4_k_avx2_x1; *many = q4_k_avx2_x4; return 1;
     default: return 0;
     }
 }

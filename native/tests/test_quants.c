@@ -201,16 +201,62 @@ static void test_q6_k_blocks(void)
     check_picks("q6_k", FLM_DTYPE_Q6_K, row, e, (int)(sizeof e / sizeof e[0]));
 }
 
+/* Two q4_k super-blocks: f16 d and dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; 8
+ * sub-blocks of 32, value = d * sc * q - dmin * m, with value i the low (i % 64 < 32) or high nibble of
+ * qs[32 (i / 64) + i % 32]. Sub-block j's scale and min: j < 4 the low 6 bits of bytes j and j + 4, j >= 4
+ * the low and high nibble of byte j + 4 under the top 2 bits of bytes j - 4 and j. */
+static void test_q4_k_blocks(void)
+{
+    uint8_t row[288] = {0};
+    /* Super-block 0: d = 0.5, dmin = 1; scales 1 63 0 5 17 63 2 40, mins 0 63 3 7 33 63 1 16:
+     * bytes 0..3 = sc0..3 | (sc4..7 >> 4) << 6: 41 ff 00 85; bytes 4..7 = m0..3 | (m4..7 >> 4) << 6: 80 ff 03 47;
+     * bytes 8..11 = (sc4..7 & 15) | (m4..7 & 15) << 4: 11 ff 12 08. qs[32 c + l] = (l % 16) | (15 - l % 16) << 4:
+     * value i (l = i % 32) is l % 16 in the even sub-blocks, 15 - l % 16 in the odd ones. */
+    put16(row, H_0_5);
+    put16(row + 2, H_1);
+    static const uint8_t sm[12] = {0x41, 0xff, 0x00, 0x85, 0x80, 0xff, 0x03, 0x47, 0x11, 0xff, 0x12, 0x08};
+    memcpy(row + 4, sm, 12);
+    for (int i = 0; i < 128; i++)
+        row[16 + i] = (uint8_t)((i % 16) | (15 - i % 16) << 4);
+    /* Super-block 1: d = -2, dmin = -0.25, scale and min bytes all ff (every scale and min 63), qs all ff
+     * (q 15) but qs[0] = 0f (value 256: q 15, value 288: q 0). */
+    put16(row + 144, H_M2);
+    put16(row + 146, H_M0_25);
+    memset(row + 148, 0xff, 140);
+    row[160] = 0x0f;
+    struct expect e[] = {
+        {0, 0.0f},       /* sc 1, m 0: q 0 */
+        {15, 7.5f},      /* q 15 */
+        {32, 409.5f},    /* sc 63, m 63: 0.5 * 63 * 15 - 63 */
+        {47, -63.0f},    /* q 0 */
+        {64, -3.0f},     /* sc 0, m 3 */
+        {79, -3.0f},
+        {100, 20.5f},    /* sc 5, m 7: q 15 - 4 = 11 -> 27.5 - 7 */
+        {133, 9.5f},     /* sc 17, m 33: q 5 -> 42.5 - 33 */
+        {160, 409.5f},   /* sc 63, m 63: q 15 */
+        {175, -63.0f},   /* q 0 */
+        {200, 7.0f},     /* sc 2, m 1: q 8 */
+        {240, 284.0f},   /* sc 40, m 16: q 15 -> 300 - 16 */
+        {255, -16.0f},   /* q 0 */
+        {256, -1874.25f}, /* -2 * 63 * 15 + 0.25 * 63 */
+        {288, 15.75f},    /* q 0 */
+        {289, -1874.25f},
+        {511, -1874.25f},
+    };
+    check_picks("q4_k", FLM_DTYPE_Q4_K, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
 /* ---- random matrices of every dtype ---- */
 
 enum { ROWS = 13, COLS = 1024 };
 static const int DTYPES[] = {FLM_DTYPE_F32,  FLM_DTYPE_F16,  FLM_DTYPE_BF16, FLM_DTYPE_Q8_0,   FLM_DTYPE_Q4_0,
-                             FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL, FLM_DTYPE_Q6_K};
+                             FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL, FLM_DTYPE_Q6_K,
+                             FLM_DTYPE_Q4_K};
 #define NTYPES ((int)(sizeof DTYPES / sizeof DTYPES[0]))
 
 static const char *dtype_name(int d)
 {
-    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k"};
+    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k"};
     return d >= 0 && d < (int)(sizeof names / sizeof names[0]) ? names[d] : "?";
 }
 
@@ -220,7 +266,7 @@ static uint8_t *weights[NTYPES];
 struct k_layout {
     int dtype, bytes, d, dmin;
 };
-static const struct k_layout K_LAYOUTS[] = {{FLM_DTYPE_Q6_K, 210, 208, -1}};
+static const struct k_layout K_LAYOUTS[] = {{FLM_DTYPE_Q6_K, 210, 208, -1}, {FLM_DTYPE_Q4_K, 144, 0, 2}};
 
 static const struct k_layout *k_layout(int dtype)
 {
@@ -251,6 +297,21 @@ static double k_decode(int dtype, const uint8_t *blk, int i, double *mag)
         int high = blk[128 + 32 * half + l] >> (2 * quarter) & 3;
         q = (low + 16 * high) - 32;
         scale = f16_value(blk + 208) * (int8_t)blk[192 + i / 16];
+    } else if (dtype == FLM_DTYPE_Q4_K) {
+        /* f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, qs[128] */
+        int j = i / 32, sc, m;
+        const uint8_t *p = blk + 4;
+        if (j < 4) {
+            sc = p[j] % 64;
+            m = p[j + 4] % 64;
+        } else {
+            sc = p[j + 4] % 16 + p[j - 4] / 64 * 16;
+            m = p[j + 4] / 16 + p[j] / 64 * 16;
+        }
+        int byte = blk[16 + 32 * (i / 64) + i % 32];
+        q = i % 64 < 32 ? byte % 16 : byte / 16;
+        scale = f16_value(blk) * sc;
+        min = f16_value(blk + 2) * m;
     }
     *mag = fabs(scale * q) + fabs(min);
     return scale * q - min;
@@ -468,6 +529,8 @@ static void test_row_bytes_and_arguments(void)
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q6_K, 512), 420);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q6_K, 288), -1);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q6_K, 32), -1);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q4_K, 768), 432);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q4_K, 128), -1);
     uint8_t w[48] = {0};
     float x[48] = {0}, y[1];
     CHECK_EQ(flm_matvec(FLM_DTYPE_Q6_K, w, 1, 32, x, y, 0, 1), FLM_E_BAD_ARG);
@@ -500,6 +563,7 @@ int main(void)
     test_q5_1_blocks();
     test_iq4_nl_blocks();
     test_q6_k_blocks();
+    test_q4_k_blocks();
     test_row_bytes_and_arguments();
     for (int t = 0; t < NTYPES; t++)
         free(weights[t]);

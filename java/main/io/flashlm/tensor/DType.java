@@ -46,7 +46,12 @@ public enum DType {
      * Super-blocks of 256 (GGUF's k-quants from here on; layouts in {@link SuperBlocks}): ql[128] low 4 bits,
      * qh[64] high 2 bits, 16 int8 scales, f16 d; value = d * scales[i / 16] * (q - 32), q of 6 bits.
      */
-    Q6_K(256, 210, 14, 9);
+    Q6_K(256, 210, 14, 9),
+    /**
+     * Super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales and mins, qs[128] of nibbles;
+     * value = d * sc[i / 32] * q - dmin * m[i / 32], q of 4 bits.
+     */
+    Q4_K(256, 144, 12, 10);
 
     private final int blockSize;
     private final int bytesPerBlock;

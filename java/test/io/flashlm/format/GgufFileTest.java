@@ -239,7 +239,7 @@ class GgufFileTest {
     void unknownTensorTypeNamesTensorAndId() throws IOException {
         byte[] b = new GgufWriter().tensor("blk.0.attn_q.weight", 16, new long[] {256, 4}, new byte[66 * 4]).build();
         ModelFormatException e = fails(b, "blk.0.attn_q.weight", "type id 16", "IQ2_XXS",
-                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q6_K(14), IQ4_NL(20), BF16(30)");
+                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q4_K(12), Q6_K(14), IQ4_NL(20), BF16(30)");
         assertTrue(e.field().contains("blk.0.attn_q.weight"), e.field());
         fails(new GgufWriter().tensor("x", 999, new long[] {1}, new byte[4]).build(), "'x'", "999", "unknown type");
     }
@@ -302,9 +302,23 @@ class GgufFileTest {
         q6k[207] = 1;
         q6k[208] = 0x00;
         q6k[209] = 0x3C;
-        GgufFile f = open(new GgufWriter().tensor("q6_k", 14, new long[] {256, 2}, twice(q6k)));
+        // q4_k: d, dmin = 0.5, 12 bytes of scales and mins, qs[128]; scale bytes 0 = 02 (sub-block 0's scale 2),
+        // 4 = 03 (its min 3), 3 = 40 and 11 = 21 (sub-block 7: scale 1 | 1 << 4 = 17, min 2); qs[0] = 07 (value
+        // 0: q 7), qs[127] = A0 (value 255, a high nibble: q 10).
+        byte[] q4k = new byte[144];
+        q4k[1] = 0x3C;
+        q4k[3] = 0x38;
+        q4k[4] = 2;
+        q4k[8] = 3;
+        q4k[4 + 3] = 0x40;
+        q4k[4 + 11] = 0x21;
+        q4k[16] = 0x07;
+        q4k[143] = (byte) 0xA0;
+        GgufFile f = open(new GgufWriter().tensor("q6_k", 14, new long[] {256, 2}, twice(q6k))
+                .tensor("q4_k", 12, new long[] {256, 2}, twice(q4k)));
         Object[][] cases = {
             {"q6_k", DType.Q6_K, 210, -15f, -17f, -64f}, // -3 * 5; 1 * (15 - 32); 2 * -32
+            {"q4_k", DType.Q4_K, 144, 12.5f, 169f, -1.5f}, // 2 * 7 - 0.5 * 3; 17 * 10 - 0.5 * 2; 0 - 1.5
         };
         for (Object[] c : cases) {
             Tensor t = f.tensor((String) c[0]);
@@ -317,7 +331,7 @@ class GgufFileTest {
                 assertEquals(c[5], t.getFloat(row, 17), c[0] + " value 17");
             }
         }
-        for (int id : new int[] {14}) {
+        for (int id : new int[] {14, 12}) {
             ModelFormatException e = fails(new GgufWriter().tensor("blk.3.ffn_down.weight", id, new long[] {288, 1},
                     new byte[420]).build(), "blk.3.ffn_down.weight", "multiple of 256", "288");
             assertTrue(e.field().contains("ne[0]"), e.field());

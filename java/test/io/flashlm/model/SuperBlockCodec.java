@@ -13,6 +13,10 @@ import java.nio.ByteOrder;
  * <li>Q6_K, 210 bytes: ql[128], qh[64], int8 scales[16], f16 d. Value i = 128 h + 32 k + l (l &lt; 32) has
  * 6 bits q: the low nibble (k &lt; 2) or high nibble (k &ge; 2) of ql[64 h + 32 (k % 2) + l], and bits
  * 2k..2k+1 of qh[32 h + l] above them; value = (d * scales[i / 16]) * (q - 32).
+ * <li>Q4_K, 144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, qs[128]. Value i's q is the low
+ * (i % 64 &lt; 32) or high nibble of qs[32 (i / 64) + i % 32]; value = (d * sc) * q - dmin * m for its
+ * sub-block j = i / 32, whose sc and m are, for j &lt; 4, the low 6 bits of bytes j and j + 4, and for
+ * j &ge; 4 the low and high nibble of byte j + 4 with bits 6..7 of bytes j - 4 and j as their bits 4..5.
  * </ul>
  */
 final class SuperBlockCodec {
@@ -27,6 +31,7 @@ final class SuperBlockCodec {
             byte[] out = new byte[type.superBlockBytes];
             switch (type) {
                 case Q6_K -> q6k(v, blk * QK, out);
+                case Q4_K -> q4k(v, blk * QK, out);
                 default -> throw new IllegalArgumentException(type.toString());
             }
             b.put(out);
@@ -46,6 +51,21 @@ final class SuperBlockCodec {
                     int high = ((data[at + 128 + 32 * half + l] & 0xFF) >> (2 * quarter)) & 3;
                     float scale = f16(data, at + 208) * data[at + 192 + j / 16];
                     yield scale * (low + 16 * high - 32);
+                }
+                case Q4_K -> {
+                    int sub = j / 32;
+                    int sc, m;
+                    if (sub < 4) {
+                        sc = data[at + 4 + sub] & 0x3F;
+                        m = data[at + 8 + sub] & 0x3F;
+                    } else {
+                        int both = data[at + 8 + sub] & 0xFF;
+                        sc = (both & 15) + 16 * ((data[at + sub] & 0xFF) >> 6);
+                        m = (both >> 4) + 16 * ((data[at + 4 + sub] & 0xFF) >> 6);
+                    }
+                    int qs = data[at + 16 + 32 * (j / 64) + j % 32] & 0xFF;
+                    int q = j % 64 < 32 ? qs & 15 : qs >> 4;
+                    yield f16(data, at) * sc * q - f16(data, at + 2) * m;
                 }
                 default -> throw new IllegalArgumentException(type.toString());
             };
@@ -71,6 +91,43 @@ final class SuperBlockCodec {
             }
         }
         putF16(out, 208, d);
+    }
+
+    /**
+     * Q4_K: sub-blocks of 32 from their min to their max (value = scale * q - min, q 0..15, min &ge; 0), the
+     * scales and mins to 6 bits under d and dmin.
+     */
+    private static void q4k(float[] v, int from, byte[] out) {
+        float[] scale = new float[8], min = new float[8];
+        float maxScale = 0, maxMin = 0;
+        for (int j = 0; j < 8; j++) {
+            float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE;
+            for (int i = from + 32 * j; i < from + 32 * j + 32; i++) {
+                lo = Math.min(lo, v[i]);
+                hi = Math.max(hi, v[i]);
+            }
+            min[j] = Math.max(0, -lo);
+            scale[j] = (hi + min[j]) / 15;
+            maxScale = Math.max(maxScale, scale[j]);
+            maxMin = Math.max(maxMin, min[j]);
+        }
+        float d = roundF16(maxScale / 63), dmin = roundF16(maxMin / 63);
+        int[] sc = new int[8], m = new int[8];
+        for (int j = 0; j < 8; j++) {
+            sc[j] = d == 0 ? 0 : Math.clamp(Math.round(scale[j] / d), 0, 63);
+            m[j] = dmin == 0 ? 0 : Math.clamp(Math.round(min[j] / dmin), 0, 63);
+            for (int i = 32 * j; i < 32 * j + 32; i++) {
+                int q = quantize(v[from + i] + dmin * m[j], d * sc[j], 0, 15);
+                out[16 + 32 * (i / 64) + i % 32] |= (byte) (q << (i % 64 < 32 ? 0 : 4));
+            }
+        }
+        for (int j = 0; j < 4; j++) {
+            out[4 + j] = (byte) (sc[j] | (sc[j + 4] >> 4) << 6);
+            out[8 + j] = (byte) (m[j] | (m[j + 4] >> 4) << 6);
+            out[12 + j] = (byte) ((sc[j + 4] & 15) | (m[j + 4] & 15) << 4);
+        }
+        putF16(out, 0, d);
+        putF16(out, 2, dmin);
     }
 
     /** The nearest integer to x / scale within [lo, hi] (0 for a zero scale). */

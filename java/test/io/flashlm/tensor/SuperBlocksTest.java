@@ -74,6 +74,53 @@ class SuperBlocksTest {
         assertDecodes(DType.Q6_K, b, expected);
     }
 
+    /**
+     * Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, qs[128]; value i is the low (i % 64 &lt; 32) or
+     * high nibble of qs[32 (i / 64) + i % 32]; value = d * sc[i / 32] * q - dmin * m[i / 32]. Sub-block j's
+     * scale and min: j &lt; 4 the low 6 bits of bytes j and j + 4; j &ge; 4 the low and high nibble of byte
+     * j + 4, under the top 2 bits of bytes j - 4 (scale) and j (min).
+     */
+    @Test
+    void q4_k() {
+        byte[] b = new byte[288];
+        // Super-block 0: d = 0.5, dmin = 1; scales 1 63 0 5 17 63 2 40, mins 0 63 3 7 33 63 1 16, packed as
+        // bytes 0..3 = sc0..3 | (sc4..7 >> 4) << 6 = 41 FF 00 85, bytes 4..7 = m0..3 | (m4..7 >> 4) << 6 =
+        // 80 FF 03 47, bytes 8..11 = (sc4..7 & 15) | (m4..7 & 15) << 4 = 11 FF 12 08.
+        int[] sc = {1, 63, 0, 5, 17, 63, 2, 40};
+        int[] m = {0, 63, 3, 7, 33, 63, 1, 16};
+        f16(b, 0, 0x3800);
+        f16(b, 2, 0x3C00);
+        int[] packed = {0x41, 0xFF, 0x00, 0x85, 0x80, 0xFF, 0x03, 0x47, 0x11, 0xFF, 0x12, 0x08};
+        for (int k = 0; k < 12; k++) {
+            b[4 + k] = (byte) packed[k];
+        }
+        // qs[32 c + l] = (l % 16) | (15 - l % 16) << 4: value i (l = i % 32) has q = l % 16 in the even
+        // sub-blocks (low nibbles), 15 - l % 16 in the odd ones (high nibbles).
+        for (int k = 0; k < 128; k++) {
+            b[16 + k] = (byte) ((k % 16) | (15 - k % 16) << 4);
+        }
+        // Super-block 1: d = -2 (C0 00), dmin = -0.25 (B4 00), every scale, min and quant byte FF (scales and
+        // mins 63, q 15: -2 * 63 * 15 + 0.25 * 63 = -1874.25), but qs[0] = 0F (value 288: q 0 -> 15.75).
+        f16(b, 144, 0xC000);
+        f16(b, 146, 0xB400);
+        Arrays.fill(b, 148, 288, (byte) 0xFF);
+        b[160] = 0x0F;
+        float[] expected = new float[512];
+        for (int i = 0; i < 256; i++) {
+            int j = i / 32, l = i % 32;
+            int q = j % 2 == 0 ? l % 16 : 15 - l % 16;
+            expected[i] = 0.5f * sc[j] * q - m[j];
+        }
+        Arrays.fill(expected, 256, 512, -1874.25f);
+        expected[288] = 15.75f;
+        assertEquals(409.5f, expected[32]); // 0.5 * 63 * 15 - 63
+        assertEquals(20.5f, expected[100]); // 0.5 * 5 * 11 - 7
+        assertEquals(9.5f, expected[133]); // 0.5 * 17 * 5 - 33
+        assertEquals(284f, expected[240]); // 0.5 * 40 * 15 - 16
+        assertEquals(-3f, expected[79]); // scale 0: - 3
+        assertDecodes(DType.Q4_K, b, expected);
+    }
+
     @Test
     void rowsMustBeWholeSuperBlocks() {
         for (DType t : DType.values()) {
