@@ -21,6 +21,8 @@
  *     i % 32]. Sub-block j's scale and min: for j < 4 the low 6 bits of bytes j and j + 4; for j >= 4 the
  *     low (scale) and high (min) nibble of byte j + 4 with the top 2 bits of bytes j - 4 (scale) and j
  *     (min) above them.
+ *   q5_k (176 bytes): f16 d at 0, f16 dmin at 2, the 12 bytes of q4_k's scales and mins at 4, qh[32] at
+ *     16, qs[128] at 48. As q4_k, with a fifth bit: bit i / 32 of qh[i % 32] is value i's bit 4.
  */
 #include "flashlm.h"
 #include "matvec_internal.h"
@@ -41,6 +43,7 @@ int64_t kern_k_block_bytes(int dtype)
     switch (dtype) {
     case FLM_DTYPE_Q6_K: return 210;
     case FLM_DTYPE_Q4_K: return 144;
+    case FLM_DTYPE_Q5_K: return 176;
     default: return -1;
     }
 }
@@ -53,7 +56,7 @@ static inline int kq_sub(int dtype)
 
 static inline int kq_has_min(int dtype)
 {
-    return dtype == FLM_DTYPE_Q4_K;
+    return dtype == FLM_DTYPE_Q4_K || dtype == FLM_DTYPE_Q5_K;
 }
 
 static inline uint32_t u32_at(const uint8_t *p)
@@ -102,14 +105,16 @@ static void q6_k_decode(const uint8_t *blk, struct kq_block *o)
         o->sc[s] = d * (float)(int8_t)blk[192 + s];
 }
 
-static void q4_k_decode(const uint8_t *blk, struct kq_block *o)
+/* q4_k, and q5_k when qh is not NULL. */
+static void q4_k_decode(const uint8_t *blk, const uint8_t *qs, const uint8_t *qh, struct kq_block *o)
 {
-    const uint8_t *qs = blk + 16;
     for (int c = 0; c < 4; c++)
         for (int l = 0; l < 32; l++) {
             o->q[64 * c + l] = (int8_t)(qs[32 * c + l] & 0x0f);
             o->q[64 * c + 32 + l] = (int8_t)(qs[32 * c + l] >> 4);
         }
+    for (int i = 0; qh && i < QK; i++)
+        o->q[i] = (int8_t)(o->q[i] | (qh[i % 32] >> (i / 32) & 1) << 4);
     uint8_t sc[8], mn[8];
     k4_scales_mins(blk + 4, sc, mn);
     float d = f16_at(blk), dmin = f16_at(blk + 2);
@@ -123,7 +128,8 @@ static void kq_decode(int dtype, const uint8_t *blk, struct kq_block *o)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: q6_k_decode(blk, o); break;
-    case FLM_DTYPE_Q4_K: q4_k_decode(blk, o); break;
+    case FLM_DTYPE_Q4_K: q4_k_decode(blk, blk + 16, NULL, o); break;
+    case FLM_DTYPE_Q5_K: q4_k_decode(blk, blk + 48, blk + 16, o); break;
     default: break;
     }
 }
@@ -167,11 +173,17 @@ static float dot_q4_k_scalar(const uint8_t *w, const float *x, int64_t n)
     return dot_k_scalar(FLM_DTYPE_Q4_K, w, x, n);
 }
 
+static float dot_q5_k_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_k_scalar(FLM_DTYPE_Q5_K, w, x, n);
+}
+
 dot_fn kern_k_dot(int dtype)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: return (dot_fn)dot_q6_k_scalar;
     case FLM_DTYPE_Q4_K: return (dot_fn)dot_q4_k_scalar;
+    case FLM_DTYPE_Q5_K: return (dot_fn)dot_q5_k_scalar;
     default: return NULL;
     }
 }
@@ -211,14 +223,25 @@ FLM_AVX2 FLM_INLINE void scaled_u8x8(const uint8_t v[8], float scale, float *out
     _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b))));
 }
 
-FLM_AVX2 FLM_INLINE void q4_k_decode_avx2(const uint8_t *blk, struct kq_block *o)
+/* q4_k (fifth = 0), and q5_k (fifth = 1: the fifth bits in qh[32] at 16, the nibbles at 48). */
+FLM_AVX2 FLM_INLINE void q4_k_decode_avx2(const uint8_t *blk, const int fifth, struct kq_block *o)
 {
-    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    const uint8_t *qs = blk + (fifth ? 48 : 16);
     __m256i *q = (__m256i *)o->q;
+    /* bit j of byte l is the fifth bit of value 32 j + l: shifted down once per sub-block */
+    __m256i hb = fifth ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
     for (int c = 0; c < 4; c++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * c));
-        _mm256_store_si256(q + 2 * c, _mm256_and_si256(v, low4));
-        _mm256_store_si256(q + 2 * c + 1, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
+        __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+        if (fifth) {
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hb, one), 4));
+            hb = _mm256_srli_epi16(hb, 1);
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(hb, one), 4));
+            hb = _mm256_srli_epi16(hb, 1);
+        }
+        _mm256_store_si256(q + 2 * c, lo);
+        _mm256_store_si256(q + 2 * c + 1, hi);
     }
     uint8_t sc[8], mn[8];
     k4_scales_mins(blk + 4, sc, mn);
@@ -230,7 +253,8 @@ FLM_AVX2 FLM_INLINE void kq_decode_avx2(const int dtype, const uint8_t *blk, str
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: q6_k_decode_avx2(blk, o); break;
-    case FLM_DTYPE_Q4_K: q4_k_decode_avx2(blk, o); break;
+    case FLM_DTYPE_Q4_K: q4_k_decode_avx2(blk, 0, o); break;
+    case FLM_DTYPE_Q5_K: q4_k_decode_avx2(blk, 1, o); break;
     default: break;
     }
 }
@@ -299,12 +323,14 @@ FLM_AVX2 FLM_INLINE void rows_k_avx2(const int dtype, const uint8_t *w, int64_t 
     }
 FLM_K_KERNELS(q6_k, FLM_DTYPE_Q6_K)
 FLM_K_KERNELS(q4_k, FLM_DTYPE_Q4_K)
+FLM_K_KERNELS(q5_k, FLM_DTYPE_Q5_K)
 
 int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: *one = q6_k_avx2_x1; *many = q6_k_avx2_x4; return 1;
     case FLM_DTYPE_Q4_K: *one = q4_k_avx2_x1; *many = q4_k_avx2_x4; return 1;
+    case FLM_DTYPE_Q5_K: *one = q5_k_avx2_x1; *many = q5_k_avx2_x4; return 1;
     default: return 0;
     }
 }

@@ -246,17 +246,62 @@ static void test_q4_k_blocks(void)
     check_picks("q4_k", FLM_DTYPE_Q4_K, row, e, (int)(sizeof e / sizeof e[0]));
 }
 
+/* Two q5_k super-blocks: q4_k's block (d, dmin, scales and mins, the nibbles now at 48) with the fifth bits
+ * qh[32] at 16: bit i / 32 of qh[i % 32] is bit 4 of value i's quant. */
+static void test_q5_k_blocks(void)
+{
+    uint8_t row[352] = {0};
+    /* Super-block 0: q4_k's super-block 0 (scales 1 63 0 5 17 63 2 40, mins 0 63 3 7 33 63 1 16, d 0.5, dmin 1,
+     * nibbles l % 16 in the even sub-blocks and 15 - l % 16 in the odd ones, l = i % 32) and qh[l] = ff for
+     * l < 8 (every value's fifth bit), 55 for l < 16 (the even sub-blocks'), aa for l < 24 (the odd ones'),
+     * 00 above. */
+    put16(row, H_0_5);
+    put16(row + 2, H_1);
+    static const uint8_t sm[12] = {0x41, 0xff, 0x00, 0x85, 0x80, 0xff, 0x03, 0x47, 0x11, 0xff, 0x12, 0x08};
+    memcpy(row + 4, sm, 12);
+    for (int l = 0; l < 32; l++)
+        row[16 + l] = l < 8 ? 0xff : l < 16 ? 0x55 : l < 24 ? 0xaa : 0x00;
+    for (int i = 0; i < 128; i++)
+        row[48 + i] = (uint8_t)((i % 16) | (15 - i % 16) << 4);
+    /* Super-block 1: d = -2, dmin = -0.25, scales, mins, qh and qs bytes ff (q 31), but qs[0] = 0f (value 288:
+     * nibble 0, q 16) and qh[0] = fe (value 256: no fifth bit, q 15). */
+    put16(row + 176, H_M2);
+    put16(row + 178, H_M0_25);
+    memset(row + 180, 0xff, 172);
+    row[176 + 16] = 0xfe;
+    row[176 + 48] = 0x0f;
+    struct expect e[] = {
+        {0, 8.0f},        /* sc 1, m 0: q 0 | 16 */
+        {15, 15.5f},      /* q 15 | 16 (55: bit 0) */
+        {32, 913.5f},     /* sc 63, m 63: 0.5 * 63 * 31 - 63 */
+        {47, -63.0f},     /* q 0 (55: not bit 1) */
+        {64, -3.0f},      /* sc 0, m 3 */
+        {100, 60.5f},     /* sc 5, m 7: q 11 | 16 -> 67.5 - 7 */
+        {133, 145.5f},    /* sc 17, m 33: q 5 | 16 -> 178.5 - 33 */
+        {180, 787.5f},    /* sc 63, m 63: q 11 | 16 (aa: bit 5) */
+        {200, 23.0f},     /* sc 2, m 1: q 8 | 16 (55: bit 6) */
+        {210, 1.0f},      /* q 2 (aa: not bit 6) */
+        {240, 604.0f},    /* sc 40, m 16: q 15 | 16 (aa: bit 7) -> 620 - 16 */
+        {255, -16.0f},    /* q 0 */
+        {256, -1874.25f}, /* -2 * 63 * 15 + 0.25 * 63 */
+        {288, -2000.25f}, /* q 16 */
+        {289, -3890.25f}, /* q 31 */
+        {511, -3890.25f},
+    };
+    check_picks("q5_k", FLM_DTYPE_Q5_K, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
 /* ---- random matrices of every dtype ---- */
 
 enum { ROWS = 13, COLS = 1024 };
 static const int DTYPES[] = {FLM_DTYPE_F32,  FLM_DTYPE_F16,  FLM_DTYPE_BF16, FLM_DTYPE_Q8_0,   FLM_DTYPE_Q4_0,
                              FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL, FLM_DTYPE_Q6_K,
-                             FLM_DTYPE_Q4_K};
+                             FLM_DTYPE_Q4_K, FLM_DTYPE_Q5_K};
 #define NTYPES ((int)(sizeof DTYPES / sizeof DTYPES[0]))
 
 static const char *dtype_name(int d)
 {
-    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k"};
+    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k"};
     return d >= 0 && d < (int)(sizeof names / sizeof names[0]) ? names[d] : "?";
 }
 
@@ -266,7 +311,8 @@ static uint8_t *weights[NTYPES];
 struct k_layout {
     int dtype, bytes, d, dmin;
 };
-static const struct k_layout K_LAYOUTS[] = {{FLM_DTYPE_Q6_K, 210, 208, -1}, {FLM_DTYPE_Q4_K, 144, 0, 2}};
+static const struct k_layout K_LAYOUTS[] = {{FLM_DTYPE_Q6_K, 210, 208, -1}, {FLM_DTYPE_Q4_K, 144, 0, 2},
+                                             {FLM_DTYPE_Q5_K, 176, 0, 2}};
 
 static const struct k_layout *k_layout(int dtype)
 {
@@ -297,8 +343,8 @@ static double k_decode(int dtype, const uint8_t *blk, int i, double *mag)
         int high = blk[128 + 32 * half + l] >> (2 * quarter) & 3;
         q = (low + 16 * high) - 32;
         scale = f16_value(blk + 208) * (int8_t)blk[192 + i / 16];
-    } else if (dtype == FLM_DTYPE_Q4_K) {
-        /* f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, qs[128] */
+    } else if (dtype == FLM_DTYPE_Q4_K || dtype == FLM_DTYPE_Q5_K) {
+        /* f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, (q5_k: qh[32],) qs[128] */
         int j = i / 32, sc, m;
         const uint8_t *p = blk + 4;
         if (j < 4) {
@@ -308,8 +354,11 @@ static double k_decode(int dtype, const uint8_t *blk, int i, double *mag)
             sc = p[j + 4] % 16 + p[j - 4] / 64 * 16;
             m = p[j + 4] / 16 + p[j] / 64 * 16;
         }
-        int byte = blk[16 + 32 * (i / 64) + i % 32];
+        int five = dtype == FLM_DTYPE_Q5_K;
+        int byte = blk[(five ? 48 : 16) + 32 * (i / 64) + i % 32];
         q = i % 64 < 32 ? byte % 16 : byte / 16;
+        if (five && blk[16 + i % 32] & 1 << (i / 32))
+            q += 16;
         scale = f16_value(blk) * sc;
         min = f16_value(blk + 2) * m;
     }
@@ -531,6 +580,8 @@ static void test_row_bytes_and_arguments(void)
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q6_K, 32), -1);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q4_K, 768), 432);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q4_K, 128), -1);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_K, 256), 176);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_K, 257), -1);
     uint8_t w[48] = {0};
     float x[48] = {0}, y[1];
     CHECK_EQ(flm_matvec(FLM_DTYPE_Q6_K, w, 1, 32, x, y, 0, 1), FLM_E_BAD_ARG);
@@ -564,6 +615,7 @@ int main(void)
     test_iq4_nl_blocks();
     test_q6_k_blocks();
     test_q4_k_blocks();
+    test_q5_k_blocks();
     test_row_bytes_and_arguments();
     for (int t = 0; t < NTYPES; t++)
         free(weights[t]);

@@ -51,7 +51,12 @@ public enum DType {
      * Super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales and mins, qs[128] of nibbles;
      * value = d * sc[i / 32] * q - dmin * m[i / 32], q of 4 bits.
      */
-    Q4_K(256, 144, 12, 10);
+    Q4_K(256, 144, 12, 10),
+    /**
+     * Super-blocks of 256: Q4_K's d, dmin and 12 bytes of scales and mins, qh[32] (the fifth bits), qs[128];
+     * value = d * sc[i / 32] * q - dmin * m[i / 32], q of 5 bits.
+     */
+    Q5_K(256, 176, 13, 11);
 
     private final int blockSize;
     private final int bytesPerBlock;

@@ -20,6 +20,8 @@ import java.nio.ByteOrder;
  * sub-blocks of 32. Value i is the low (i % 64 &lt; 32) or high nibble of qs[32 (i / 64) + i % 32]. Sub-block
  * j's scale and min: for j &lt; 4 the low 6 bits of bytes j and j + 4; for j &ge; 4 the low (scale) and
  * high (min) nibble of byte j + 4, with the top 2 bits of bytes j - 4 (scale) and j (min) above them.
+ * <li>Q5_K (176 bytes): Q4_K's d, dmin and scales at 0, 2, 4, qh[32] at 16, qs[128] at 48; Q4_K's nibbles
+ * with a fifth bit: bit i / 32 of qh[i % 32] is bit 4 of value i's q.
  * </ul>
  */
 final class SuperBlocks {
@@ -39,7 +41,7 @@ final class SuperBlocks {
     static int subBlockSize(DType type) {
         return switch (type) {
             case Q6_K -> 16;
-            case Q4_K -> 32;
+            case Q4_K, Q5_K -> 32;
             default -> throw notSuperBlocks(type);
         };
     }
@@ -65,7 +67,7 @@ final class SuperBlocks {
     static float scale(DType type, MemorySegment src, long off, int s) {
         return switch (type) {
             case Q6_K -> f16(src, off + 208) * src.get(ValueLayout.JAVA_BYTE, off + 192 + s);
-            case Q4_K -> f16(src, off) * packed6(src, off + 4, s, false);
+            case Q4_K, Q5_K -> f16(src, off) * packed6(src, off + 4, s, false);
             default -> throw notSuperBlocks(type);
         };
     }
@@ -74,7 +76,7 @@ final class SuperBlocks {
     static float min(DType type, MemorySegment src, long off, int s) {
         return switch (type) {
             case Q6_K -> 0f;
-            case Q4_K -> f16(src, off + 2) * packed6(src, off + 4, s, true);
+            case Q4_K, Q5_K -> f16(src, off + 2) * packed6(src, off + 4, s, true);
             default -> throw notSuperBlocks(type);
         };
     }
@@ -89,6 +91,7 @@ final class SuperBlocks {
                 yield ((k < 2 ? low & 0x0F : low >>> 4) | ((high >>> (2 * k)) & 3) << 4) - 32;
             }
             case Q4_K -> nibble(src, off + 16, i);
+            case Q5_K -> nibble(src, off + 48, i) | ((u8(src, off + 16 + l) >>> (i / 32)) & 1) << 4;
             default -> throw notSuperBlocks(type);
         };
     }

@@ -239,7 +239,7 @@ class GgufFileTest {
     void unknownTensorTypeNamesTensorAndId() throws IOException {
         byte[] b = new GgufWriter().tensor("blk.0.attn_q.weight", 16, new long[] {256, 4}, new byte[66 * 4]).build();
         ModelFormatException e = fails(b, "blk.0.attn_q.weight", "type id 16", "IQ2_XXS",
-                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q4_K(12), Q6_K(14), IQ4_NL(20), BF16(30)");
+                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q4_K(12), Q5_K(13), Q6_K(14), IQ4_NL(20), BF16(30)");
         assertTrue(e.field().contains("blk.0.attn_q.weight"), e.field());
         fails(new GgufWriter().tensor("x", 999, new long[] {1}, new byte[4]).build(), "'x'", "999", "unknown type");
     }
@@ -314,11 +314,21 @@ class GgufFileTest {
         q4k[4 + 11] = 0x21;
         q4k[16] = 0x07;
         q4k[143] = (byte) 0xA0;
+        // q5_k: q4_k's header and scales, qh[32] at 16, the nibbles at 48; qh[0] = 01 (value 0: q 7 | 16),
+        // qh[31] = 80 (value 255, sub-block 7: q 10 | 16).
+        byte[] q5k = new byte[176];
+        System.arraycopy(q4k, 0, q5k, 0, 16);
+        q5k[16] = 0x01;
+        q5k[47] = (byte) 0x80;
+        q5k[48] = 0x07;
+        q5k[175] = (byte) 0xA0;
         GgufFile f = open(new GgufWriter().tensor("q6_k", 14, new long[] {256, 2}, twice(q6k))
-                .tensor("q4_k", 12, new long[] {256, 2}, twice(q4k)));
+                .tensor("q4_k", 12, new long[] {256, 2}, twice(q4k))
+                .tensor("q5_k", 13, new long[] {256, 2}, twice(q5k)));
         Object[][] cases = {
             {"q6_k", DType.Q6_K, 210, -15f, -17f, -64f}, // -3 * 5; 1 * (15 - 32); 2 * -32
             {"q4_k", DType.Q4_K, 144, 12.5f, 169f, -1.5f}, // 2 * 7 - 0.5 * 3; 17 * 10 - 0.5 * 2; 0 - 1.5
+            {"q5_k", DType.Q5_K, 176, 44.5f, 441f, -1.5f}, // 2 * 23 - 1.5; 17 * 26 - 1; 0 - 1.5
         };
         for (Object[] c : cases) {
             Tensor t = f.tensor((String) c[0]);
@@ -331,7 +341,7 @@ class GgufFileTest {
                 assertEquals(c[5], t.getFloat(row, 17), c[0] + " value 17");
             }
         }
-        for (int id : new int[] {14, 12}) {
+        for (int id : new int[] {14, 12, 13}) {
             ModelFormatException e = fails(new GgufWriter().tensor("blk.3.ffn_down.weight", id, new long[] {288, 1},
                     new byte[420]).build(), "blk.3.ffn_down.weight", "multiple of 256", "288");
             assertTrue(e.field().contains("ne[0]"), e.field());

@@ -17,6 +17,8 @@ import java.nio.ByteOrder;
  * (i % 64 &lt; 32) or high nibble of qs[32 (i / 64) + i % 32]; value = (d * sc) * q - dmin * m for its
  * sub-block j = i / 32, whose sc and m are, for j &lt; 4, the low 6 bits of bytes j and j + 4, and for
  * j &ge; 4 the low and high nibble of byte j + 4 with bits 6..7 of bytes j - 4 and j as their bits 4..5.
+ * <li>Q5_K, 176 bytes: Q4_K's first 16, qh[32], then the nibbles (qs[128]); bit i / 32 of qh[i % 32] is
+ * bit 4 of value i's q.
  * </ul>
  */
 final class SuperBlockCodec {
@@ -31,7 +33,8 @@ final class SuperBlockCodec {
             byte[] out = new byte[type.superBlockBytes];
             switch (type) {
                 case Q6_K -> q6k(v, blk * QK, out);
-                case Q4_K -> q4k(v, blk * QK, out);
+                case Q4_K -> q4k(v, blk * QK, out, false);
+                case Q5_K -> q4k(v, blk * QK, out, true);
                 default -> throw new IllegalArgumentException(type.toString());
             }
             b.put(out);
@@ -52,7 +55,8 @@ final class SuperBlockCodec {
                     float scale = f16(data, at + 208) * data[at + 192 + j / 16];
                     yield scale * (low + 16 * high - 32);
                 }
-                case Q4_K -> {
+                case Q4_K, Q5_K -> {
+                    boolean five = type == WeightType.Q5_K;
                     int sub = j / 32;
                     int sc, m;
                     if (sub < 4) {
@@ -63,8 +67,11 @@ final class SuperBlockCodec {
                         sc = (both & 15) + 16 * ((data[at + sub] & 0xFF) >> 6);
                         m = (both >> 4) + 16 * ((data[at + 4 + sub] & 0xFF) >> 6);
                     }
-                    int qs = data[at + 16 + 32 * (j / 64) + j % 32] & 0xFF;
+                    int qs = data[at + (five ? 48 : 16) + 32 * (j / 64) + j % 32] & 0xFF;
                     int q = j % 64 < 32 ? qs & 15 : qs >> 4;
+                    if (five && (data[at + 16 + j % 32] & (1 << sub)) != 0) {
+                        q += 16;
+                    }
                     yield f16(data, at) * sc * q - f16(data, at + 2) * m;
                 }
                 default -> throw new IllegalArgumentException(type.toString());
@@ -94,10 +101,11 @@ final class SuperBlockCodec {
     }
 
     /**
-     * Q4_K: sub-blocks of 32 from their min to their max (value = scale * q - min, q 0..15, min &ge; 0), the
-     * scales and mins to 6 bits under d and dmin.
+     * Q4_K (Q5_K when {@code five}): sub-blocks of 32 from their min to their max (value = scale * q - min, q
+     * 0..15 or 0..31, min &ge; 0), the scales and mins to 6 bits under d and dmin.
      */
-    private static void q4k(float[] v, int from, byte[] out) {
+    private static void q4k(float[] v, int from, byte[] out, boolean five) {
+        int levels = five ? 31 : 15;
         float[] scale = new float[8], min = new float[8];
         float maxScale = 0, maxMin = 0;
         for (int j = 0; j < 8; j++) {
@@ -107,7 +115,7 @@ final class SuperBlockCodec {
                 hi = Math.max(hi, v[i]);
             }
             min[j] = Math.max(0, -lo);
-            scale[j] = (hi + min[j]) / 15;
+            scale[j] = (hi + min[j]) / levels;
             maxScale = Math.max(maxScale, scale[j]);
             maxMin = Math.max(maxMin, min[j]);
         }
@@ -117,8 +125,11 @@ final class SuperBlockCodec {
             sc[j] = d == 0 ? 0 : Math.clamp(Math.round(scale[j] / d), 0, 63);
             m[j] = dmin == 0 ? 0 : Math.clamp(Math.round(min[j] / dmin), 0, 63);
             for (int i = 32 * j; i < 32 * j + 32; i++) {
-                int q = quantize(v[from + i] + dmin * m[j], d * sc[j], 0, 15);
-                out[16 + 32 * (i / 64) + i % 32] |= (byte) (q << (i % 64 < 32 ? 0 : 4));
+                int q = quantize(v[from + i] + dmin * m[j], d * sc[j], 0, levels);
+                out[(five ? 48 : 16) + 32 * (i / 64) + i % 32] |= (byte) ((q & 15) << (i % 64 < 32 ? 0 : 4));
+                if (five) {
+                    out[16 + i % 32] |= (byte) ((q >> 4) << j);
+                }
             }
         }
         for (int j = 0; j < 4; j++) {

@@ -106,7 +106,7 @@ class KernelsTest {
     static int[] superBlockScales(DType type) {
         return switch (type) {
             case Q6_K -> new int[] {208, -1};
-            case Q4_K -> new int[] {0, 2};
+            case Q4_K, Q5_K -> new int[] {0, 2};
             default -> null;
         };
     }
@@ -115,7 +115,7 @@ class KernelsTest {
     private static float min(DType type, MemorySegment w, long block, int i) {
         return switch (type) {
             case Q4_1, Q5_1 -> QuantBlocks.min(w, block);
-            case Q4_K -> { // dmin * the sub-block's 6-bit min, from the 12 bytes after d and dmin
+            case Q4_K, Q5_K -> { // dmin * the sub-block's 6-bit min, from the 12 bytes after d and dmin
                 int j = i / 32;
                 int at = (int) block + 4;
                 int mj = j < 4 ? w.get(JAVA_BYTE, at + j + 4) & 63
@@ -148,7 +148,7 @@ class KernelsTest {
                     w.set(JAVA_SHORT_UNALIGNED, 2 * i, (short) (bits >>> 16));
                 }
             }
-            case Q6_K, Q4_K -> {
+            case Q6_K, Q4_K, Q5_K -> {
                 for (long b = 0; b < w.byteSize(); b += type.bytesPerBlock()) {
                     for (int at : superBlockScales(type)) {
                         if (at >= 0) {
@@ -178,7 +178,7 @@ class KernelsTest {
             MemorySegment x = arena.allocate(JAVA_FLOAT, 64);
             MemorySegment h = arena.allocate(JAVA_FLOAT, 4);
             for (DType type : new DType[] {DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.IQ4_NL, DType.Q6_K,
-                DType.Q4_K}) {
+                DType.Q4_K, DType.Q5_K}) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(
                         type, rows, 4, 256, 32, false, FfnActivation.RELU, null, x, null, 0, 4, h));
                 String message = e.getMessage();

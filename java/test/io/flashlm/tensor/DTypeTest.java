@@ -21,6 +21,7 @@ class DTypeTest {
         assertEquals(20, DType.IQ4_NL.ggmlTypeId());
         assertEquals(14, DType.Q6_K.ggmlTypeId());
         assertEquals(12, DType.Q4_K.ggmlTypeId());
+        assertEquals(13, DType.Q5_K.ggmlTypeId());
         for (DType t : DType.values()) {
             assertEquals(t, DType.fromGgmlTypeId(t.ggmlTypeId()).orElseThrow());
         }
@@ -48,7 +49,8 @@ class DTypeTest {
         // the k-quants: super-blocks of 256; q6_k: ql[128], qh[64], scales[16], d
         assertEquals(210 * 3, DType.Q6_K.bytesFor(768));
         assertEquals(144 * 3, DType.Q4_K.bytesFor(768)); // d, dmin, 12 bytes of scales and mins, 128 of nibbles
-        for (DType t : new DType[] {DType.Q6_K, DType.Q4_K}) {
+        assertEquals(176 * 3, DType.Q5_K.bytesFor(768)); // q4_k's and 32 bytes of fifth bits
+        for (DType t : new DType[] {DType.Q6_K, DType.Q4_K, DType.Q5_K}) {
             assertEquals(256, t.blockSize());
             assertTrue(t.isQuantized());
             assertThrows(IllegalArgumentException.class, () -> t.bytesFor(288));

@@ -121,6 +121,53 @@ class SuperBlocksTest {
         assertDecodes(DType.Q4_K, b, expected);
     }
 
+    /**
+     * Q5_K: Q4_K's d, dmin, scales and mins, qh[32] at 16, the nibbles at 48; bit i / 32 of qh[i % 32] is bit 4
+     * of value i's q. Super-block 0 is Q4_K's with qh[l] = FF for l &lt; 8 (every sub-block's fifth bit), 55 for
+     * l &lt; 16 (the even sub-blocks'), AA for l &lt; 24 (the odd ones'), 00 above.
+     */
+    @Test
+    void q5_k() {
+        byte[] b = new byte[352];
+        int[] sc = {1, 63, 0, 5, 17, 63, 2, 40};
+        int[] m = {0, 63, 3, 7, 33, 63, 1, 16};
+        f16(b, 0, 0x3800);
+        f16(b, 2, 0x3C00);
+        int[] packed = {0x41, 0xFF, 0x00, 0x85, 0x80, 0xFF, 0x03, 0x47, 0x11, 0xFF, 0x12, 0x08};
+        for (int k = 0; k < 12; k++) {
+            b[4 + k] = (byte) packed[k];
+        }
+        for (int l = 0; l < 32; l++) {
+            b[16 + l] = (byte) (l < 8 ? 0xFF : l < 16 ? 0x55 : l < 24 ? 0xAA : 0);
+        }
+        for (int k = 0; k < 128; k++) {
+            b[48 + k] = (byte) ((k % 16) | (15 - k % 16) << 4);
+        }
+        // Super-block 1: d = -2, dmin = -0.25, scales, mins, qh and qs FF (q 31: -2 * 63 * 31 + 0.25 * 63 =
+        // -3890.25), but qh[0] = FE (value 256: q 15 -> -1874.25) and qs[0] = 0F (value 288: q 16 -> -2000.25).
+        f16(b, 176, 0xC000);
+        f16(b, 178, 0xB400);
+        Arrays.fill(b, 180, 352, (byte) 0xFF);
+        b[176 + 16] = (byte) 0xFE;
+        b[176 + 48] = 0x0F;
+        float[] expected = new float[512];
+        for (int i = 0; i < 256; i++) {
+            int j = i / 32, l = i % 32;
+            int q = j % 2 == 0 ? l % 16 : 15 - l % 16;
+            boolean fifth = l < 8 || (l < 16 && j % 2 == 0) || (l >= 16 && l < 24 && j % 2 == 1);
+            expected[i] = 0.5f * sc[j] * (q + (fifth ? 16 : 0)) - m[j];
+        }
+        Arrays.fill(expected, 256, 512, -3890.25f);
+        expected[256] = -1874.25f;
+        expected[288] = -2000.25f;
+        assertEquals(913.5f, expected[32]); // 0.5 * 63 * 31 - 63
+        assertEquals(60.5f, expected[100]); // 0.5 * 5 * 27 - 7
+        assertEquals(787.5f, expected[180]); // 0.5 * 63 * 27 - 63
+        assertEquals(1f, expected[210]); // 0.5 * 2 * 2 - 1
+        assertEquals(604f, expected[240]); // 0.5 * 40 * 31 - 16
+        assertDecodes(DType.Q5_K, b, expected);
+    }
+
     @Test
     void rowsMustBeWholeSuperBlocks() {
         for (DType t : DType.values()) {
