@@ -291,17 +291,67 @@ static void test_q5_k_blocks(void)
     check_picks("q5_k", FLM_DTYPE_Q5_K, row, e, (int)(sizeof e / sizeof e[0]));
 }
 
+/* Two q3_k super-blocks: hmask[32], qs[64], 12 bytes of 6-bit scales, f16 d; value i = 128 h + 32 j + l has
+ * q = ((qs[32 h + l] >> 2 j) & 3 | ((hmask[l] >> (4 h + j)) & 1) << 2) - 4 and sub-block i / 16, whose
+ * scale is its 6 bits - 32: the low 4 from the low (s < 8) or high nibble of byte s % 8, the high 2 from
+ * bits 2 (s / 4).. of byte 8 + s % 4. */
+static void test_q3_k_blocks(void)
+{
+    uint8_t row[220] = {0};
+    /* Super-block 0: d = 0.5; 6-bit scales 33 31 63 0 32 40 20 1 62 34 30 48 16 35 29 45 (scales 1 -1 31 -32
+     * 0 8 -12 -31 30 2 -2 16 -16 3 -3 13): low nibbles in bytes 0..7 = e1 2f ef 00 00 38 d4 d1, high 2 bits
+     * in bytes 8..11 = 7a a9 57 b0. qs all e4 (low bits of quarter j: j) and hmask[l] = 0f for l < 16
+     * (third bit in the first half), f0 above (in the second): q = j + 4 (that bit) - 4. */
+    static const uint8_t sc0[12] = {0xe1, 0x2f, 0xef, 0x00, 0x00, 0x38, 0xd4, 0xd1, 0x7a, 0xa9, 0x57, 0xb0};
+    for (int l = 0; l < 32; l++)
+        row[l] = l < 16 ? 0x0f : 0xf0;
+    memset(row + 32, 0xe4, 64);
+    memcpy(row + 96, sc0, 12);
+    put16(row + 108, H_0_5);
+    /* Super-block 1: d = -2, qs ff (low bits 3), hmask 00 (q 3 - 4 = -1) but hmask[0] = 01 (value 256: q 3);
+     * scale bytes ff (6 bits 63, scale 31) but byte 0 = f0 and byte 8 = fc (sub-block 0: 0, scale -32). */
+    memset(row + 142, 0xff, 64);
+    row[110] = 0x01;
+    memset(row + 206, 0xff, 12);
+    row[206] = 0xf0;
+    row[214] = 0xfc;
+    put16(row + 218, H_M2);
+    struct expect e[] = {
+        {0, 0.0f},     /* scale 1: q 0 */
+        {16, 2.0f},    /* scale -1: q -4 */
+        {32, 15.5f},   /* scale 31: q 1 */
+        {48, 48.0f},   /* scale -32: q -3 */
+        {64, 0.0f},    /* scale 0 */
+        {80, -8.0f},   /* scale 8: q -2 */
+        {96, -18.0f},  /* scale -12: q 3 */
+        {127, 15.5f},  /* scale -31: q -1 */
+        {128, -60.0f}, /* scale 30: q -4 */
+        {144, 0.0f},   /* scale 2: q 0 */
+        {160, 3.0f},   /* scale -2: q -3 */
+        {176, 8.0f},   /* scale 16: q 1 */
+        {200, 16.0f},  /* scale -16: q -2 */
+        {220, 3.0f},   /* scale 3: q 2 */
+        {230, 1.5f},   /* scale -3: q -1 */
+        {255, 19.5f},  /* scale 13: q 3 */
+        {256, 192.0f}, /* -2 * -32 * 3 */
+        {257, -64.0f}, /* -2 * -32 * -1 */
+        {272, 62.0f},  /* -2 * 31 * -1 */
+        {511, 62.0f},
+    };
+    check_picks("q3_k", FLM_DTYPE_Q3_K, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
 /* ---- random matrices of every dtype ---- */
 
 enum { ROWS = 13, COLS = 1024 };
 static const int DTYPES[] = {FLM_DTYPE_F32,  FLM_DTYPE_F16,  FLM_DTYPE_BF16, FLM_DTYPE_Q8_0,   FLM_DTYPE_Q4_0,
                              FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL, FLM_DTYPE_Q6_K,
-                             FLM_DTYPE_Q4_K, FLM_DTYPE_Q5_K};
+                             FLM_DTYPE_Q4_K, FLM_DTYPE_Q5_K, FLM_DTYPE_Q3_K};
 #define NTYPES ((int)(sizeof DTYPES / sizeof DTYPES[0]))
 
 static const char *dtype_name(int d)
 {
-    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k"};
+    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k", "q3_k"};
     return d >= 0 && d < (int)(sizeof names / sizeof names[0]) ? names[d] : "?";
 }
 
@@ -312,7 +362,7 @@ struct k_layout {
     int dtype, bytes, d, dmin;
 };
 static const struct k_layout K_LAYOUTS[] = {{FLM_DTYPE_Q6_K, 210, 208, -1}, {FLM_DTYPE_Q4_K, 144, 0, 2},
-                                             {FLM_DTYPE_Q5_K, 176, 0, 2}};
+                                             {FLM_DTYPE_Q5_K, 176, 0, 2}, {FLM_DTYPE_Q3_K, 110, 108, -1}};
 
 static const struct k_layout *k_layout(int dtype)
 {
@@ -361,6 +411,15 @@ static double k_decode(int dtype, const uint8_t *blk, int i, double *mag)
             q += 16;
         scale = f16_value(blk) * sc;
         min = f16_value(blk + 2) * m;
+    } else if (dtype == FLM_DTYPE_Q3_K) {
+        /* hmask[32], qs[64], 12 bytes of scales, f16 d */
+        int s = i / 16, half = i / 128, quarter = i % 128 / 32, l = i % 32;
+        int low4 = s < 8 ? blk[96 + s] % 16 : blk[96 + s - 8] / 16;
+        int high2 = blk[104 + s % 4] >> (2 * (s / 4)) & 3;
+        int two = blk[32 + 32 * half + l] >> (2 * quarter) & 3;
+        int third = blk[l] >> (4 * half + quarter) & 1;
+        q = two + 4 * third - 4;
+        scale = f16_value(blk + 108) * (low4 + 16 * high2 - 32);
     }
     *mag = fabs(scale * q) + fabs(min);
     return scale * q - min;
@@ -582,6 +641,8 @@ static void test_row_bytes_and_arguments(void)
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q4_K, 128), -1);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_K, 256), 176);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_K, 257), -1);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q3_K, 1024), 440);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q3_K, 992), -1);
     uint8_t w[48] = {0};
     float x[48] = {0}, y[1];
     CHECK_EQ(flm_matvec(FLM_DTYPE_Q6_K, w, 1, 32, x, y, 0, 1), FLM_E_BAD_ARG);
@@ -616,6 +677,7 @@ int main(void)
     test_q6_k_blocks();
     test_q4_k_blocks();
     test_q5_k_blocks();
+    test_q3_k_blocks();
     test_row_bytes_and_arguments();
     for (int t = 0; t < NTYPES; t++)
         free(weights[t]);

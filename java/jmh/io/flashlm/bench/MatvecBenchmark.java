@@ -47,7 +47,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 @Measurement(iterations = 8, time = 1)
 @Fork(1)
 public class MatvecBenchmark {
-    @Param({"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k"})
+    @Param({"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k", "q3_k"})
     String dtype;
 
     @Param({"1", "2"})
@@ -144,15 +144,20 @@ public class MatvecBenchmark {
                     m.set(JAVA_SHORT_UNALIGNED, o, (short) (Float.floatToRawIntBits(0.03f * uniform(s)) >>> 16));
                 }
             }
-            case Q6_K, Q4_K, Q5_K -> {
+            case Q6_K, Q4_K, Q5_K, Q3_K -> {
                 // random quants, sub-block scales and mins; the f16 super-block scale d (and dmin) at their offsets
                 // keep values within about +-0.03: |value| <= d * steps (+ dmin * 63)
                 int block = nativeType.bytesPerBlock();
-                int dAt = nativeType == DType.Q6_K ? 208 : 0;
-                int dminAt = nativeType == DType.Q6_K ? -1 : 2;
+                int dAt = switch (nativeType) {
+                    case Q6_K -> 208;
+                    case Q3_K -> 108;
+                    default -> 0;
+                };
+                int dminAt = nativeType == DType.Q4_K || nativeType == DType.Q5_K ? 2 : -1;
                 float steps = switch (nativeType) {
                     case Q6_K -> 128 * 32;
                     case Q4_K -> 63 * 15;
+                    case Q3_K -> 32 * 4;
                     default -> 63 * 31; // Q5_K
                 };
                 short d = Float.floatToFloat16(Math.max(0.03f / steps, 0x1p-14f));

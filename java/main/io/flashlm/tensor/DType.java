@@ -56,7 +56,12 @@ public enum DType {
      * Super-blocks of 256: Q4_K's d, dmin and 12 bytes of scales and mins, qh[32] (the fifth bits), qs[128];
      * value = d * sc[i / 32] * q - dmin * m[i / 32], q of 5 bits.
      */
-    Q5_K(256, 176, 13, 11);
+    Q5_K(256, 176, 13, 11),
+    /**
+     * Super-blocks of 256: hmask[32] (third bits), qs[64] (low 2 bits), 12 bytes of 6-bit sub-block scales, f16
+     * d; value = d * (sc[i / 16] - 32) * (q - 4), q of 3 bits.
+     */
+    Q3_K(256, 110, 11, 12);
 
     private final int blockSize;
     private final int bytesPerBlock;

@@ -22,6 +22,11 @@ import java.nio.ByteOrder;
  * high (min) nibble of byte j + 4, with the top 2 bits of bytes j - 4 (scale) and j (min) above them.
  * <li>Q5_K (176 bytes): Q4_K's d, dmin and scales at 0, 2, 4, qh[32] at 16, qs[128] at 48; Q4_K's nibbles
  * with a fifth bit: bit i / 32 of qh[i % 32] is bit 4 of value i's q.
+ * <li>Q3_K (110 bytes): hmask[32] at 0, qs[64] at 32, 12 bytes of 6-bit scales at 96, f16 d at 108;
+ * sub-blocks of 16 with signed scales (6 bits - 32). Value i (h = i / 128, k = (i % 128) / 32, l = i % 32):
+ * low 2 bits (qs[32 h + l] &gt;&gt; 2k) &amp; 3, third bit (hmask[l] &gt;&gt; (4h + k)) &amp; 1, q = those 3 bits - 4.
+ * Sub-block s's scale: low 4 bits the low (s &lt; 8) or high nibble of byte s % 8, high 2 bits bits
+ * 2 (s / 4) and 2 (s / 4) + 1 of byte 8 + s % 4.
  * </ul>
  */
 final class SuperBlocks {
@@ -40,7 +45,7 @@ final class SuperBlocks {
     /** Values per sub-block: 16 or 32. */
     static int subBlockSize(DType type) {
         return switch (type) {
-            case Q6_K -> 16;
+            case Q6_K, Q3_K -> 16;
             case Q4_K, Q5_K -> 32;
             default -> throw notSuperBlocks(type);
         };
@@ -68,6 +73,10 @@ final class SuperBlocks {
         return switch (type) {
             case Q6_K -> f16(src, off + 208) * src.get(ValueLayout.JAVA_BYTE, off + 192 + s);
             case Q4_K, Q5_K -> f16(src, off) * packed6(src, off + 4, s, false);
+            case Q3_K -> {
+                int low = u8(src, off + 96 + s % 8), high = u8(src, off + 104 + s % 4) >>> (2 * (s / 4));
+                yield f16(src, off + 108) * (((s < 8 ? low & 0x0F : low >>> 4) | (high & 3) << 4) - 32);
+            }
             default -> throw notSuperBlocks(type);
         };
     }
@@ -75,7 +84,7 @@ final class SuperBlocks {
     /** Sub-block {@code s}'s min dmin * m, subtracted from every value of the sub-block (0 in the types without). */
     static float min(DType type, MemorySegment src, long off, int s) {
         return switch (type) {
-            case Q6_K -> 0f;
+            case Q6_K, Q3_K -> 0f;
             case Q4_K, Q5_K -> f16(src, off + 2) * packed6(src, off + 4, s, true);
             default -> throw notSuperBlocks(type);
         };
@@ -92,6 +101,7 @@ final class SuperBlocks {
             }
             case Q4_K -> nibble(src, off + 16, i);
             case Q5_K -> nibble(src, off + 48, i) | ((u8(src, off + 16 + l) >>> (i / 32)) & 1) << 4;
+            case Q3_K -> ((u8(src, off + 32 + 32 * h + l) >>> (2 * k)) & 3 | ((u8(src, off + l) >>> (4 * h + k)) & 1) << 2) - 4;
             default -> throw notSuperBlocks(type);
         };
     }

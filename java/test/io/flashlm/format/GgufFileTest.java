@@ -239,7 +239,7 @@ class GgufFileTest {
     void unknownTensorTypeNamesTensorAndId() throws IOException {
         byte[] b = new GgufWriter().tensor("blk.0.attn_q.weight", 16, new long[] {256, 4}, new byte[66 * 4]).build();
         ModelFormatException e = fails(b, "blk.0.attn_q.weight", "type id 16", "IQ2_XXS",
-                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q4_K(12), Q5_K(13), Q6_K(14), IQ4_NL(20), BF16(30)");
+                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q3_K(11), Q4_K(12), Q5_K(13), Q6_K(14), IQ4_NL(20), BF16(30)");
         assertTrue(e.field().contains("blk.0.attn_q.weight"), e.field());
         fails(new GgufWriter().tensor("x", 999, new long[] {1}, new byte[4]).build(), "'x'", "999", "unknown type");
     }
@@ -322,13 +322,27 @@ class GgufFileTest {
         q5k[47] = (byte) 0x80;
         q5k[48] = 0x07;
         q5k[175] = (byte) 0xA0;
+        // q3_k: hmask[32], qs[64], scales at 96, d at 108; scale bytes 0 = 01 and 8 = 02 (sub-block 0: 33, scale 1),
+        // 7 = 50 and 11 = 80 (sub-block 15: 5 | 2 << 4 = 37, scale 5), the others 0 (scale -32); qs[0] = 03 and
+        // hmask[0] = 01 (value 0: q 3 | 4 - 4 = 3), qs[63] = 40 (value 255: low bits 1, no third bit, q -3).
+        byte[] q3k = new byte[110];
+        q3k[0] = 0x01;
+        q3k[32] = 0x03;
+        q3k[95] = 0x40;
+        q3k[96] = 0x01;
+        q3k[104] = 0x02;
+        q3k[103] = 0x50;
+        q3k[107] = (byte) 0x80;
+        q3k[109] = 0x3C;
         GgufFile f = open(new GgufWriter().tensor("q6_k", 14, new long[] {256, 2}, twice(q6k))
+                .tensor("q3_k", 11, new long[] {256, 2}, twice(q3k))
                 .tensor("q4_k", 12, new long[] {256, 2}, twice(q4k))
                 .tensor("q5_k", 13, new long[] {256, 2}, twice(q5k)));
         Object[][] cases = {
             {"q6_k", DType.Q6_K, 210, -15f, -17f, -64f}, // -3 * 5; 1 * (15 - 32); 2 * -32
             {"q4_k", DType.Q4_K, 144, 12.5f, 169f, -1.5f}, // 2 * 7 - 0.5 * 3; 17 * 10 - 0.5 * 2; 0 - 1.5
             {"q5_k", DType.Q5_K, 176, 44.5f, 441f, -1.5f}, // 2 * 23 - 1.5; 17 * 26 - 1; 0 - 1.5
+            {"q3_k", DType.Q3_K, 110, 3f, -15f, 128f}, // 1 * 3; 5 * -3; -32 * -4
         };
         for (Object[] c : cases) {
             Tensor t = f.tensor((String) c[0]);
@@ -341,7 +355,7 @@ class GgufFileTest {
                 assertEquals(c[5], t.getFloat(row, 17), c[0] + " value 17");
             }
         }
-        for (int id : new int[] {14, 12, 13}) {
+        for (int id : new int[] {14, 12, 13, 11}) {
             ModelFormatException e = fails(new GgufWriter().tensor("blk.3.ffn_down.weight", id, new long[] {288, 1},
                     new byte[420]).build(), "blk.3.ffn_down.weight", "multiple of 256", "288");
             assertTrue(e.field().contains("ne[0]"), e.field());

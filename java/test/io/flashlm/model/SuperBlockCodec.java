@@ -19,6 +19,10 @@ import java.nio.ByteOrder;
  * j &ge; 4 the low and high nibble of byte j + 4 with bits 6..7 of bytes j - 4 and j as their bits 4..5.
  * <li>Q5_K, 176 bytes: Q4_K's first 16, qh[32], then the nibbles (qs[128]); bit i / 32 of qh[i % 32] is
  * bit 4 of value i's q.
+ * <li>Q3_K, 110 bytes: hmask[32], qs[64], 12 bytes of scales, f16 d. Value i = 128 h + 32 k + l: its 2 low bits
+ * bits 2k..2k+1 of qs[32 h + l], its third bit bit 4h + k of hmask[l], q = those 3 bits - 4; value = (d * (s6 -
+ * 32)) * q, s6 the 6-bit scale of sub-block i / 16: for s &lt; 8 the low nibble of byte s, else the high nibble
+ * of byte s - 8, under bits 2 (s / 4)..2 (s / 4) + 1 of byte 8 + s % 4.
  * </ul>
  */
 final class SuperBlockCodec {
@@ -35,6 +39,7 @@ final class SuperBlockCodec {
                 case Q6_K -> q6k(v, blk * QK, out);
                 case Q4_K -> q4k(v, blk * QK, out, false);
                 case Q5_K -> q4k(v, blk * QK, out, true);
+                case Q3_K -> q3k(v, blk * QK, out);
                 default -> throw new IllegalArgumentException(type.toString());
             }
             b.put(out);
@@ -73,6 +78,14 @@ final class SuperBlockCodec {
                         q += 16;
                     }
                     yield f16(data, at) * sc * q - f16(data, at + 2) * m;
+                }
+                case Q3_K -> {
+                    int s = j / 16, half = j / 128, quarter = j % 128 / 32, l = j % 32;
+                    int nib = s < 8 ? data[at + 96 + s] & 15 : (data[at + 96 + s - 8] & 0xFF) >> 4;
+                    int top = ((data[at + 104 + s % 4] & 0xFF) >> (2 * (s / 4))) & 3;
+                    int two = ((data[at + 32 + 32 * half + l] & 0xFF) >> (2 * quarter)) & 3;
+                    int third = ((data[at + l] & 0xFF) >> (4 * half + quarter)) & 1;
+                    yield f16(data, at + 108) * (nib + 16 * top - 32) * (two + 4 * third - 4);
                 }
                 default -> throw new IllegalArgumentException(type.toString());
             };
@@ -139,6 +152,28 @@ final class SuperBlockCodec {
         }
         putF16(out, 0, d);
         putF16(out, 2, dmin);
+    }
+
+    /** Q3_K: sub-blocks of 16 with signed scales (the value of largest magnitude at q = -4), scales to 6 bits. */
+    private static void q3k(float[] v, int from, byte[] out) {
+        float[] sub = new float[16];
+        for (int s = 0; s < 16; s++) {
+            sub[s] = signedMax(v, from + 16 * s, 16) / -4;
+        }
+        float d = roundF16(signedMax(sub, 0, 16) / -32);
+        for (int s = 0; s < 16; s++) {
+            int sc = d == 0 ? 0 : Math.clamp(Math.round(sub[s] / d), -32, 31);
+            int six = sc + 32;
+            out[96 + s % 8] |= (byte) ((six & 15) << (s < 8 ? 0 : 4));
+            out[104 + s % 4] |= (byte) ((six >> 4) << (2 * (s / 4)));
+            for (int i = 16 * s; i < 16 * s + 16; i++) {
+                int q = quantize(v[from + i], d * sc, -4, 3) + 4;
+                int half = i / 128, quarter = i % 128 / 32, l = i % 32;
+                out[32 + 32 * half + l] |= (byte) ((q & 3) << (2 * quarter));
+                out[l] |= (byte) ((q >> 2) << (4 * half + quarter));
+            }
+        }
+        putF16(out, 108, d);
     }
 
     /** The nearest integer to x / scale within [lo, hi] (0 for a zero scale). */

@@ -168,6 +168,52 @@ class SuperBlocksTest {
         assertDecodes(DType.Q5_K, b, expected);
     }
 
+    /**
+     * Q3_K: hmask[32], qs[64], 12 bytes of 6-bit scales, f16 d; value i = 128 h + 32 k + l has q = ((qs[32 h + l]
+     * &gt;&gt; 2k) &amp; 3 | ((hmask[l] &gt;&gt; (4h + k)) &amp; 1) &lt;&lt; 2) - 4, and sub-block s = i / 16 the
+     * scale (6 bits) - 32: low 4 bits the low (s &lt; 8) or high nibble of byte s % 8, high 2 bits from byte 8 + s % 4.
+     */
+    @Test
+    void q3_k() {
+        byte[] b = new byte[220];
+        // Super-block 0: d = 0.5; 6-bit scales 33 31 63 0 32 40 20 1 62 34 30 48 16 35 29 45 (scales 1 -1 31 -32 0 8
+        // -12 -31 30 2 -2 16 -16 3 -3 13): low nibbles in bytes 0..7 = E1 2F EF 00 00 38 D4 D1, high 2 bits in bytes
+        // 8..11 = 7A A9 57 B0. qs all E4 (quarter k's low bits: k); hmask[l] = 0F for l < 16 (the third bit in the
+        // first half), F0 above (in the second half): q = k + 4 * that bit - 4.
+        int[] sc = {1, -1, 31, -32, 0, 8, -12, -31, 30, 2, -2, 16, -16, 3, -3, 13};
+        int[] packed = {0xE1, 0x2F, 0xEF, 0x00, 0x00, 0x38, 0xD4, 0xD1, 0x7A, 0xA9, 0x57, 0xB0};
+        for (int l = 0; l < 32; l++) {
+            b[l] = (byte) (l < 16 ? 0x0F : 0xF0);
+        }
+        Arrays.fill(b, 32, 96, (byte) 0xE4);
+        for (int k = 0; k < 12; k++) {
+            b[96 + k] = (byte) packed[k];
+        }
+        f16(b, 108, 0x3800);
+        // Super-block 1: d = -2, qs FF (low bits 3), hmask 00 (q -1) but hmask[0] = 01 (value 256: q 3); scale bytes
+        // FF (scale 31) but byte 0 = F0 and byte 8 = FC (sub-block 0: 6 bits 0, scale -32).
+        Arrays.fill(b, 142, 206, (byte) 0xFF);
+        b[110] = 0x01;
+        Arrays.fill(b, 206, 218, (byte) 0xFF);
+        b[206] = (byte) 0xF0;
+        b[214] = (byte) 0xFC;
+        f16(b, 218, 0xC000);
+        float[] expected = new float[512];
+        for (int i = 0; i < 256; i++) {
+            int h = i / 128, k = i % 128 / 32, l = i % 32;
+            int third = (l < 16) == (h == 0) ? 1 : 0;
+            expected[i] = 0.5f * sc[i / 16] * (k + 4 * third - 4);
+        }
+        Arrays.fill(expected, 256, 512, 62f); // -2 * 31 * -1
+        Arrays.fill(expected, 256, 272, -64f); // -2 * -32 * -1
+        expected[256] = 192f; // -2 * -32 * 3
+        assertEquals(48f, expected[48]); // scale -32, q -3
+        assertEquals(-18f, expected[96]); // scale -12, q 3
+        assertEquals(-60f, expected[128]); // scale 30, q -4
+        assertEquals(19.5f, expected[255]); // scale 13, q 3
+        assertDecodes(DType.Q3_K, b, expected);
+    }
+
     @Test
     void rowsMustBeWholeSuperBlocks() {
         for (DType t : DType.values()) {
