@@ -28,6 +28,9 @@
  *     l = i % 32): 2 low bits (qs[32 h + l] >> 2 j) & 3, third bit (hmask[l] >> (4 h + j)) & 1; q = those
  *     3 bits - 4. Sub-block s's scale: its low 4 bits the low (s < 8) or high nibble of byte s % 8, its
  *     high 2 bits bits 2 (s / 4), 2 (s / 4) + 1 of byte 8 + s % 4.
+ *   q2_k (84 bytes): scales[16] at 0, qs[64] at 16, f16 d at 80, f16 dmin at 82. 16 sub-blocks of 16 with
+ *     a min: byte s of scales holds sub-block s's scale (low nibble) and min (high nibble). Value i's q is
+ *     (qs[32 h + l] >> 2 j) & 3, with h, j, l as in q3_k.
  */
 #include "flashlm.h"
 #include "matvec_internal.h"
@@ -50,6 +53,7 @@ int64_t kern_k_block_bytes(int dtype)
     case FLM_DTYPE_Q4_K: return 144;
     case FLM_DTYPE_Q5_K: return 176;
     case FLM_DTYPE_Q3_K: return 110;
+    case FLM_DTYPE_Q2_K: return 84;
     default: return -1;
     }
 }
@@ -57,12 +61,12 @@ int64_t kern_k_block_bytes(int dtype)
 /* Values per sub-block. */
 static inline int kq_sub(int dtype)
 {
-    return dtype == FLM_DTYPE_Q6_K || dtype == FLM_DTYPE_Q3_K ? 16 : 32;
+    return dtype == FLM_DTYPE_Q6_K || dtype == FLM_DTYPE_Q3_K || dtype == FLM_DTYPE_Q2_K ? 16 : 32;
 }
 
 static inline int kq_has_min(int dtype)
 {
-    return dtype == FLM_DTYPE_Q4_K || dtype == FLM_DTYPE_Q5_K;
+    return dtype == FLM_DTYPE_Q4_K || dtype == FLM_DTYPE_Q5_K || dtype == FLM_DTYPE_Q2_K;
 }
 
 static inline uint32_t u32_at(const uint8_t *p)
@@ -157,6 +161,20 @@ static void q3_k_decode(const uint8_t *blk, struct kq_block *o)
         o->sc[s] = d * (float)((int)v[s] - 32);
 }
 
+static void q2_k_decode(const uint8_t *blk, struct kq_block *o)
+{
+    const uint8_t *qs = blk + 16;
+    for (int h = 0; h < 2; h++)
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 32; l++)
+                o->q[128 * h + 32 * j + l] = (int8_t)(qs[32 * h + l] >> (2 * j) & 3);
+    float d = f16_at(blk + 80), dmin = f16_at(blk + 82);
+    for (int s = 0; s < 16; s++) {
+        o->sc[s] = d * (float)(blk[s] & 0x0f);
+        o->mn[s] = dmin * (float)(blk[s] >> 4);
+    }
+}
+
 static void kq_decode(int dtype, const uint8_t *blk, struct kq_block *o)
 {
     switch (dtype) {
@@ -164,6 +182,7 @@ static void kq_decode(int dtype, const uint8_t *blk, struct kq_block *o)
     case FLM_DTYPE_Q4_K: q4_k_decode(blk, blk + 16, NULL, o); break;
     case FLM_DTYPE_Q5_K: q4_k_decode(blk, blk + 48, blk + 16, o); break;
     case FLM_DTYPE_Q3_K: q3_k_decode(blk, o); break;
+    case FLM_DTYPE_Q2_K: q2_k_decode(blk, o); break;
     default: break;
     }
 }
@@ -217,6 +236,11 @@ static float dot_q3_k_scalar(const uint8_t *w, const float *x, int64_t n)
     return dot_k_scalar(FLM_DTYPE_Q3_K, w, x, n);
 }
 
+static float dot_q2_k_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_k_scalar(FLM_DTYPE_Q2_K, w, x, n);
+}
+
 dot_fn kern_k_dot(int dtype)
 {
     switch (dtype) {
@@ -224,6 +248,7 @@ dot_fn kern_k_dot(int dtype)
     case FLM_DTYPE_Q4_K: return (dot_fn)dot_q4_k_scalar;
     case FLM_DTYPE_Q5_K: return (dot_fn)dot_q5_k_scalar;
     case FLM_DTYPE_Q3_K: return (dot_fn)dot_q3_k_scalar;
+    case FLM_DTYPE_Q2_K: return (dot_fn)dot_q2_k_scalar;
     default: return NULL;
     }
 }
@@ -318,6 +343,30 @@ FLM_AVX2 FLM_INLINE void q3_k_decode_avx2(const uint8_t *blk, struct kq_block *o
     scaled_6bit_x16(v, scale_f16(blk + 108), o->sc);
 }
 
+FLM_AVX2 FLM_INLINE void q2_k_decode_avx2(const uint8_t *blk, struct kq_block *o)
+{
+    const __m256i three = _mm256_set1_epi8(3);
+    __m256i *q = (__m256i *)o->q;
+    for (int h = 0; h < 2; h++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * h));
+        for (int j = 0; j < 4; j++) {
+            _mm256_store_si256(q + 4 * h + j, _mm256_and_si256(v, three));
+            v = _mm256_srli_epi16(v, 2);
+        }
+    }
+    const __m128i low4 = _mm_set1_epi8(0x0f);
+    __m128i b = _mm_loadu_si128((const __m128i *)blk);
+    __m128i sc = _mm_and_si128(b, low4), mn = _mm_and_si128(_mm_srli_epi16(b, 4), low4);
+    uint8_t s[16], m[16];
+    _mm_storeu_si128((__m128i *)s, sc);
+    _mm_storeu_si128((__m128i *)m, mn);
+    float d = scale_f16(blk + 80), dmin = scale_f16(blk + 82);
+    scaled_u8x8(s, d, o->sc);
+    scaled_u8x8(s + 8, d, o->sc + 8);
+    scaled_u8x8(m, dmin, o->mn);
+    scaled_u8x8(m + 8, dmin, o->mn + 8);
+}
+
 FLM_AVX2 FLM_INLINE void kq_decode_avx2(const int dtype, const uint8_t *blk, struct kq_block *o)
 {
     switch (dtype) {
@@ -325,6 +374,7 @@ FLM_AVX2 FLM_INLINE void kq_decode_avx2(const int dtype, const uint8_t *blk, str
     case FLM_DTYPE_Q4_K: q4_k_decode_avx2(blk, 0, o); break;
     case FLM_DTYPE_Q5_K: q4_k_decode_avx2(blk, 1, o); break;
     case FLM_DTYPE_Q3_K: q3_k_decode_avx2(blk, o); break;
+    case FLM_DTYPE_Q2_K: q2_k_decode_avx2(blk, o); break;
     default: break;
     }
 }
@@ -395,6 +445,7 @@ FLM_K_KERNELS(q6_k, FLM_DTYPE_Q6_K)
 FLM_K_KERNELS(q4_k, FLM_DTYPE_Q4_K)
 FLM_K_KERNELS(q5_k, FLM_DTYPE_Q5_K)
 FLM_K_KERNELS(q3_k, FLM_DTYPE_Q3_K)
+FLM_K_KERNELS(q2_k, FLM_DTYPE_Q2_K)
 
 int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
 {
@@ -403,6 +454,7 @@ int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
     case FLM_DTYPE_Q4_K: *one = q4_k_avx2_x1; *many = q4_k_avx2_x4; return 1;
     case FLM_DTYPE_Q5_K: *one = q5_k_avx2_x1; *many = q5_k_avx2_x4; return 1;
     case FLM_DTYPE_Q3_K: *one = q3_k_avx2_x1; *many = q3_k_avx2_x4; return 1;
+    case FLM_DTYPE_Q2_K: *one = q2_k_avx2_x1; *many = q2_k_avx2_x4; return 1;
     default: return 0;
     }
 }

@@ -341,17 +341,58 @@ static void test_q3_k_blocks(void)
     check_picks("q3_k", FLM_DTYPE_Q3_K, row, e, (int)(sizeof e / sizeof e[0]));
 }
 
+/* Two q2_k super-blocks: scales[16] (sub-block s: scale in the low nibble of byte s, min in the high), qs[64],
+ * f16 d, f16 dmin; value i = 128 h + 32 j + l has q = (qs[32 h + l] >> 2 j) & 3, value d * sc * q - dmin * m. */
+static void test_q2_k_blocks(void)
+{
+    uint8_t row[168] = {0};
+    /* Super-block 0: d = 0.5, dmin = 0.25; scales 1 15 0 7 3 15 2 9 4 5 6 11 12 13 14 8, mins 0 15 3 1 7 0 2 15
+     * 4 6 5 8 9 10 11 12; qs all e4 (quarter j: q = j). */
+    static const uint8_t sm[16] = {0x01, 0xff, 0x30, 0x17, 0x73, 0x0f, 0x22, 0xf9,
+                                   0x44, 0x65, 0x56, 0x8b, 0x9c, 0xad, 0xbe, 0xc8};
+    memcpy(row, sm, 16);
+    memset(row + 16, 0xe4, 64);
+    put16(row + 80, H_0_5);
+    put16(row + 82, H_0_25);
+    /* Super-block 1: d = -1, dmin = -0.5, scales ff (scale 15, min 15), qs ff (q 3) but qs[0] = 1b (value 256:
+     * q 3, 288: 2, 320: 1, 352: 0). */
+    memset(row + 84, 0xff, 80);
+    row[100] = 0x1b;
+    put16(row + 164, H_M1);
+    put16(row + 166, 0xb800); /* -0.5 */
+    struct expect e[] = {
+        {0, 0.0f},     /* scale 1, min 0: q 0 */
+        {16, -3.75f},  /* scale 15, min 15: q 0 */
+        {32, -0.75f},  /* scale 0, min 3 */
+        {48, 3.25f},   /* scale 7, min 1: q 1 */
+        {64, 1.25f},   /* scale 3, min 7: q 2 */
+        {80, 15.0f},   /* scale 15, min 0: q 2 */
+        {96, 2.5f},    /* scale 2, min 2: q 3 */
+        {127, 9.75f},  /* scale 9, min 15: q 3 */
+        {128, -1.0f},  /* scale 4, min 4: q 0 */
+        {176, 3.5f},   /* scale 11, min 8: q 1 */
+        {255, 9.0f},   /* scale 8, min 12: q 3 */
+        {256, -37.5f}, /* -1 * 15 * 3 + 0.5 * 15 */
+        {288, -22.5f}, /* q 2 */
+        {320, -7.5f},  /* q 1 */
+        {352, 7.5f},   /* q 0 */
+        {511, -37.5f},
+    };
+    check_picks("q2_k", FLM_DTYPE_Q2_K, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
 /* ---- random matrices of every dtype ---- */
 
 enum { ROWS = 13, COLS = 1024 };
 static const int DTYPES[] = {FLM_DTYPE_F32,  FLM_DTYPE_F16,  FLM_DTYPE_BF16, FLM_DTYPE_Q8_0,   FLM_DTYPE_Q4_0,
                              FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL, FLM_DTYPE_Q6_K,
-                             FLM_DTYPE_Q4_K, FLM_DTYPE_Q5_K, FLM_DTYPE_Q3_K};
+                             FLM_DTYPE_Q4_K, FLM_DTYPE_Q5_K, FLM_DTYPE_Q3_K,
+                             FLM_DTYPE_Q2_K};
 #define NTYPES ((int)(sizeof DTYPES / sizeof DTYPES[0]))
 
 static const char *dtype_name(int d)
 {
-    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k", "q3_k"};
+    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k", "q3_k", "q2_k"};
     return d >= 0 && d < (int)(sizeof names / sizeof names[0]) ? names[d] : "?";
 }
 
@@ -362,7 +403,8 @@ struct k_layout {
     int dtype, bytes, d, dmin;
 };
 static const struct k_layout K_LAYOUTS[] = {{FLM_DTYPE_Q6_K, 210, 208, -1}, {FLM_DTYPE_Q4_K, 144, 0, 2},
-                                             {FLM_DTYPE_Q5_K, 176, 0, 2}, {FLM_DTYPE_Q3_K, 110, 108, -1}};
+                                             {FLM_DTYPE_Q5_K, 176, 0, 2}, {FLM_DTYPE_Q3_K, 110, 108, -1},
+                                             {FLM_DTYPE_Q2_K, 84, 80, 82}};
 
 static const struct k_layout *k_layout(int dtype)
 {
@@ -420,6 +462,12 @@ static double k_decode(int dtype, const uint8_t *blk, int i, double *mag)
         int third = blk[l] >> (4 * half + quarter) & 1;
         q = two + 4 * third - 4;
         scale = f16_value(blk + 108) * (low4 + 16 * high2 - 32);
+    } else if (dtype == FLM_DTYPE_Q2_K) {
+        /* scales[16] (scale low nibble, min high), qs[64], f16 d, f16 dmin */
+        int s = i / 16, half = i / 128, quarter = i % 128 / 32, l = i % 32;
+        q = blk[16 + 32 * half + l] >> (2 * quarter) & 3;
+        scale = f16_value(blk + 80) * (blk[s] % 16);
+        min = f16_value(blk + 82) * (blk[s] / 16);
     }
     *mag = fabs(scale * q) + fabs(min);
     return scale * q - min;
@@ -643,6 +691,8 @@ static void test_row_bytes_and_arguments(void)
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_K, 257), -1);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q3_K, 1024), 440);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q3_K, 992), -1);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q2_K, 512), 168);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q2_K, 64), -1);
     uint8_t w[48] = {0};
     float x[48] = {0}, y[1];
     CHECK_EQ(flm_matvec(FLM_DTYPE_Q6_K, w, 1, 32, x, y, 0, 1), FLM_E_BAD_ARG);
@@ -678,6 +728,7 @@ int main(void)
     test_q4_k_blocks();
     test_q5_k_blocks();
     test_q3_k_blocks();
+    test_q2_k_blocks();
     test_row_bytes_and_arguments();
     for (int t = 0; t < NTYPES; t++)
         free(weights[t]);

@@ -61,7 +61,12 @@ public enum DType {
      * Super-blocks of 256: hmask[32] (third bits), qs[64] (low 2 bits), 12 bytes of 6-bit sub-block scales, f16
      * d; value = d * (sc[i / 16] - 32) * (q - 4), q of 3 bits.
      */
-    Q3_K(256, 110, 11, 12);
+    Q3_K(256, 110, 11, 12),
+    /**
+     * Super-blocks of 256: 16 bytes of 4-bit sub-block scales (low nibble) and mins (high), qs[64] (2 bits each),
+     * f16 d, f16 dmin; value = d * sc[i / 16] * q - dmin * m[i / 16], q of 2 bits.
+     */
+    Q2_K(256, 84, 10, 13);
 
     private final int blockSize;
     private final int bytesPerBlock;

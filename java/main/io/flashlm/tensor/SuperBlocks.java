@@ -27,6 +27,9 @@ import java.nio.ByteOrder;
  * low 2 bits (qs[32 h + l] &gt;&gt; 2k) &amp; 3, third bit (hmask[l] &gt;&gt; (4h + k)) &amp; 1, q = those 3 bits - 4.
  * Sub-block s's scale: low 4 bits the low (s &lt; 8) or high nibble of byte s % 8, high 2 bits bits
  * 2 (s / 4) and 2 (s / 4) + 1 of byte 8 + s % 4.
+ * <li>Q2_K (84 bytes): scales[16] at 0 (sub-block s's scale in the low nibble of byte s, its min in the high),
+ * qs[64] at 16, f16 d at 80, f16 dmin at 82; sub-blocks of 16. Value i's q is (qs[32 h + l] &gt;&gt; 2k) &amp; 3,
+ * with h, k, l as in Q3_K.
  * </ul>
  */
 final class SuperBlocks {
@@ -45,7 +48,7 @@ final class SuperBlocks {
     /** Values per sub-block: 16 or 32. */
     static int subBlockSize(DType type) {
         return switch (type) {
-            case Q6_K, Q3_K -> 16;
+            case Q6_K, Q3_K, Q2_K -> 16;
             case Q4_K, Q5_K -> 32;
             default -> throw notSuperBlocks(type);
         };
@@ -77,6 +80,7 @@ final class SuperBlocks {
                 int low = u8(src, off + 96 + s % 8), high = u8(src, off + 104 + s % 4) >>> (2 * (s / 4));
                 yield f16(src, off + 108) * (((s < 8 ? low & 0x0F : low >>> 4) | (high & 3) << 4) - 32);
             }
+            case Q2_K -> f16(src, off + 80) * (u8(src, off + s) & 0x0F);
             default -> throw notSuperBlocks(type);
         };
     }
@@ -86,6 +90,7 @@ final class SuperBlocks {
         return switch (type) {
             case Q6_K, Q3_K -> 0f;
             case Q4_K, Q5_K -> f16(src, off + 2) * packed6(src, off + 4, s, true);
+            case Q2_K -> f16(src, off + 82) * (u8(src, off + s) >>> 4);
             default -> throw notSuperBlocks(type);
         };
     }
@@ -102,6 +107,7 @@ final class SuperBlocks {
             case Q4_K -> nibble(src, off + 16, i);
             case Q5_K -> nibble(src, off + 48, i) | ((u8(src, off + 16 + l) >>> (i / 32)) & 1) << 4;
             case Q3_K -> ((u8(src, off + 32 + 32 * h + l) >>> (2 * k)) & 3 | ((u8(src, off + l) >>> (4 * h + k)) & 1) << 2) - 4;
+            case Q2_K -> (u8(src, off + 16 + 32 * h + l) >>> (2 * k)) & 3;
             default -> throw notSuperBlocks(type);
         };
     }

@@ -23,6 +23,8 @@ import java.nio.ByteOrder;
  * bits 2k..2k+1 of qs[32 h + l], its third bit bit 4h + k of hmask[l], q = those 3 bits - 4; value = (d * (s6 -
  * 32)) * q, s6 the 6-bit scale of sub-block i / 16: for s &lt; 8 the low nibble of byte s, else the high nibble
  * of byte s - 8, under bits 2 (s / 4)..2 (s / 4) + 1 of byte 8 + s % 4.
+ * <li>Q2_K, 84 bytes: scales[16], qs[64], f16 d, f16 dmin. Value i = 128 h + 32 k + l has q = bits 2k..2k+1 of
+ * qs[32 h + l]; value = (d * sc) * q - dmin * m, sc and m the low and high nibble of byte i / 16.
  * </ul>
  */
 final class SuperBlockCodec {
@@ -40,6 +42,7 @@ final class SuperBlockCodec {
                 case Q4_K -> q4k(v, blk * QK, out, false);
                 case Q5_K -> q4k(v, blk * QK, out, true);
                 case Q3_K -> q3k(v, blk * QK, out);
+                case Q2_K -> q2k(v, blk * QK, out);
                 default -> throw new IllegalArgumentException(type.toString());
             }
             b.put(out);
@@ -86,6 +89,11 @@ final class SuperBlockCodec {
                     int two = ((data[at + 32 + 32 * half + l] & 0xFF) >> (2 * quarter)) & 3;
                     int third = ((data[at + l] & 0xFF) >> (4 * half + quarter)) & 1;
                     yield f16(data, at + 108) * (nib + 16 * top - 32) * (two + 4 * third - 4);
+                }
+                case Q2_K -> {
+                    int sm = data[at + j / 16] & 0xFF;
+                    int q = ((data[at + 16 + 32 * (j / 128) + j % 32] & 0xFF) >> (2 * (j % 128 / 32))) & 3;
+                    yield f16(data, at + 80) * (sm & 15) * q - f16(data, at + 82) * (sm >> 4);
                 }
                 default -> throw new IllegalArgumentException(type.toString());
             };
@@ -174,6 +182,35 @@ final class SuperBlockCodec {
             }
         }
         putF16(out, 108, d);
+    }
+
+    /** Q2_K: sub-blocks of 16 from their min to their max (q 0..3, min &ge; 0), scales and mins to 4 bits. */
+    private static void q2k(float[] v, int from, byte[] out) {
+        float[] scale = new float[16], min = new float[16];
+        float maxScale = 0, maxMin = 0;
+        for (int s = 0; s < 16; s++) {
+            float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE;
+            for (int i = from + 16 * s; i < from + 16 * s + 16; i++) {
+                lo = Math.min(lo, v[i]);
+                hi = Math.max(hi, v[i]);
+            }
+            min[s] = Math.max(0, -lo);
+            scale[s] = (hi + min[s]) / 3;
+            maxScale = Math.max(maxScale, scale[s]);
+            maxMin = Math.max(maxMin, min[s]);
+        }
+        float d = roundF16(maxScale / 15), dmin = roundF16(maxMin / 15);
+        for (int s = 0; s < 16; s++) {
+            int sc = d == 0 ? 0 : Math.clamp(Math.round(scale[s] / d), 0, 15);
+            int m = dmin == 0 ? 0 : Math.clamp(Math.round(min[s] / dmin), 0, 15);
+            out[s] = (byte) (sc | m << 4);
+            for (int i = 16 * s; i < 16 * s + 16; i++) {
+                int q = quantize(v[from + i] + dmin * m, d * sc, 0, 3);
+                out[16 + 32 * (i / 128) + i % 32] |= (byte) (q << (2 * (i % 128 / 32)));
+            }
+        }
+        putF16(out, 80, d);
+        putF16(out, 82, dmin);
     }
 
     /** The nearest integer to x / scale within [lo, hi] (0 for a zero scale). */

@@ -23,6 +23,7 @@ class DTypeTest {
         assertEquals(12, DType.Q4_K.ggmlTypeId());
         assertEquals(13, DType.Q5_K.ggmlTypeId());
         assertEquals(11, DType.Q3_K.ggmlTypeId());
+        assertEquals(10, DType.Q2_K.ggmlTypeId());
         for (DType t : DType.values()) {
             assertEquals(t, DType.fromGgmlTypeId(t.ggmlTypeId()).orElseThrow());
         }
@@ -52,7 +53,8 @@ class DTypeTest {
         assertEquals(144 * 3, DType.Q4_K.bytesFor(768)); // d, dmin, 12 bytes of scales and mins, 128 of nibbles
         assertEquals(176 * 3, DType.Q5_K.bytesFor(768)); // q4_k's and 32 bytes of fifth bits
         assertEquals(110 * 3, DType.Q3_K.bytesFor(768)); // hmask[32], qs[64], 12 bytes of scales, d
-        for (DType t : new DType[] {DType.Q6_K, DType.Q4_K, DType.Q5_K, DType.Q3_K}) {
+        assertEquals(84 * 3, DType.Q2_K.bytesFor(768)); // 16 bytes of scales and mins, qs[64], d, dmin
+        for (DType t : new DType[] {DType.Q6_K, DType.Q4_K, DType.Q5_K, DType.Q3_K, DType.Q2_K}) {
             assertEquals(256, t.blockSize());
             assertTrue(t.isQuantized());
             assertThrows(IllegalArgumentException.class, () -> t.bytesFor(288));

@@ -214,6 +214,44 @@ class SuperBlocksTest {
         assertDecodes(DType.Q3_K, b, expected);
     }
 
+    /**
+     * Q2_K: scales[16] (sub-block s's scale the low nibble of byte s, its min the high), qs[64], f16 d, f16 dmin;
+     * value i = 128 h + 32 k + l has q = (qs[32 h + l] &gt;&gt; 2k) &amp; 3; value = d * sc * q - dmin * m.
+     */
+    @Test
+    void q2_k() {
+        byte[] b = new byte[168];
+        // Super-block 0: d = 0.5, dmin = 0.25; scales 1 15 0 7 3 15 2 9 4 5 6 11 12 13 14 8, mins 0 15 3 1 7 0 2 15
+        // 4 6 5 8 9 10 11 12; qs all E4 (quarter k: q = k).
+        int[] sc = {1, 15, 0, 7, 3, 15, 2, 9, 4, 5, 6, 11, 12, 13, 14, 8};
+        int[] m = {0, 15, 3, 1, 7, 0, 2, 15, 4, 6, 5, 8, 9, 10, 11, 12};
+        for (int s = 0; s < 16; s++) {
+            b[s] = (byte) (sc[s] | m[s] << 4);
+        }
+        Arrays.fill(b, 16, 80, (byte) 0xE4);
+        f16(b, 80, 0x3800);
+        f16(b, 82, 0x3400);
+        // Super-block 1: d = -1, dmin = -0.5, scale bytes FF (scale and min 15), qs FF (q 3: -45 + 7.5 = -37.5) but
+        // qs[0] = 1B (values 256, 288, 320, 352: q 3, 2, 1, 0).
+        Arrays.fill(b, 84, 164, (byte) 0xFF);
+        b[100] = 0x1B;
+        f16(b, 164, 0xBC00);
+        f16(b, 166, 0xB800);
+        float[] expected = new float[512];
+        for (int i = 0; i < 256; i++) {
+            expected[i] = 0.5f * sc[i / 16] * (i % 128 / 32) - 0.25f * m[i / 16];
+        }
+        Arrays.fill(expected, 256, 512, -37.5f);
+        expected[288] = -22.5f;
+        expected[320] = -7.5f;
+        expected[352] = 7.5f;
+        assertEquals(-3.75f, expected[16]); // scale 15, min 15, q 0
+        assertEquals(3.25f, expected[48]); // 0.5 * 7 * 1 - 0.25
+        assertEquals(9.75f, expected[127]); // 0.5 * 9 * 3 - 3.75
+        assertEquals(9f, expected[255]); // 0.5 * 8 * 3 - 3
+        assertDecodes(DType.Q2_K, b, expected);
+    }
+
     @Test
     void rowsMustBeWholeSuperBlocks() {
         for (DType t : DType.values()) {
