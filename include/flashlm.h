@@ -125,6 +125,10 @@ int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth
  * (and a min, in some types) relative to the super-block's f16 d (and dmin); the layouts are in
  * native/kernels/matvec_k.c. Rows must be a multiple of 256 values. */
 #define FLM_DTYPE_Q6_K   9 /* ql[128], qh[64], int8 scales[16], f16 d: 210 bytes; value d * sc * (q - 32), q 6 bits */
+#define FLM_DTYPE_Q4_K  10 /* f16 d, f16 dmin, 6-bit scales/mins[12], qs[128]: 144 bytes; value d * sc * q - dmin * m */
+#define FLM_DTYPE_Q5_K  11 /* q4_k's d, dmin and scales, qh[32], qs[128]: 176 bytes; q of 5 bits */
+#define FLM_DTYPE_Q3_K  12 /* hmask[32], qs[64], 6-bit scales[12], f16 d: 110 bytes; value d * (sc - 32) * (q - 4) */
+#define FLM_DTYPE_Q2_K  13 /* 4-bit scales/mins[16], qs[64], f16 d, f16 dmin: 84 bytes; value d * sc * q - dmin * m */
 
 /* Bytes of one row of cols values in dtype, or -1 (unknown dtype, cols not a multiple of 32 for a block
  * type, of 256 for a k-quant). */

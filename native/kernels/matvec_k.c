@@ -16,6 +16,21 @@
  *   q6_k (210 bytes): ql[128] at 0, qh[64] at 128, int8 scales[16] at 192, f16 d at 208. 16 sub-blocks
  *     of 16. Value i, with h = i / 128, k = i % 128 / 32, l = i % 32: low 4 bits from ql[64 h + 32 (k & 1)
  *     + l] (low nibble for k < 2, high for k >= 2), high 2 bits (qh[32 h + l] >> 2 k) & 3; q = that - 32.
+ *   q4_k (144 bytes): f16 d at 0, f16 dmin at 2, 12 bytes of 6-bit scales and mins at 4, qs[128] at 16.
+ *     8 sub-blocks of 32 with a min. Value i is the low (i % 64 < 32) or high nibble of qs[32 (i / 64) +
+ *     i % 32]. Sub-block j's scale and min: for j < 4 the low 6 bits of bytes j and j + 4; for j >= 4 the
+ *     low (scale) and high (min) nibble of byte j + 4 with the top 2 bits of bytes j - 4 (scale) and j
+ *     (min) above them.
+ *   q5_k (176 bytes): f16 d at 0, f16 dmin at 2, the 12 bytes of q4_k's scales and mins at 4, qh[32] at
+ *     16, qs[128] at 48. As q4_k, with a fifth bit: bit i / 32 of qh[i % 32] is value i's bit 4.
+ *   q3_k (110 bytes): hmask[32] at 0, qs[64] at 32, 12 bytes of 6-bit scales at 96, f16 d at 108. 16
+ *     sub-blocks of 16 with signed scales sc = (6 bits) - 32. Value i (h = i / 128, j = i % 128 / 32,
+ *     l = i % 32): 2 low bits (qs[32 h + l] >> 2 j) & 3, third bit (hmask[l] >> (4 h + j)) & 1; q = those
+ *     3 bits - 4. Sub-block s's scale: its low 4 bits the low (s < 8) or high nibble of byte s % 8, its
+ *     high 2 bits bits 2 (s / 4), 2 (s / 4) + 1 of byte 8 + s % 4.
+ *   q2_k (84 bytes): scales[16] at 0, qs[64] at 16, f16 d at 80, f16 dmin at 82. 16 sub-blocks of 16 with
+ *     a min: byte s of scales holds sub-block s's scale (low nibble) and min (high nibble). Value i's q is
+ *     (qs[32 h + l] >> 2 j) & 3, with h, j, l as in q3_k.
  */
 #include "flashlm.h"
 #include "matvec_internal.h"
@@ -35,6 +50,10 @@ int64_t kern_k_block_bytes(int dtype)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: return 210;
+    case FLM_DTYPE_Q4_K: return 144;
+    case FLM_DTYPE_Q5_K: return 176;
+    case FLM_DTYPE_Q3_K: return 110;
+    case FLM_DTYPE_Q2_K: return 84;
     default: return -1;
     }
 }
@@ -42,13 +61,32 @@ int64_t kern_k_block_bytes(int dtype)
 /* Values per sub-block. */
 static inline int kq_sub(int dtype)
 {
-    return dtype == FLM_DTYPE_Q6_K ? 16 : 32;
+    return dtype == FLM_DTYPE_Q6_K || dtype == FLM_DTYPE_Q3_K || dtype == FLM_DTYPE_Q2_K ? 16 : 32;
 }
 
 static inline int kq_has_min(int dtype)
 {
-    (void)dtype;
-    return 0;
+    return dtype == FLM_DTYPE_Q4_K || dtype == FLM_DTYPE_Q5_K || dtype == FLM_DTYPE_Q2_K;
+}
+
+static inline uint32_t u32_at(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* q4_k's and q5_k's 12 bytes of 6-bit scales and mins as 8 scale bytes (sub-blocks 0..7) and 8 min
+ * bytes, worked four at a time in 32-bit words: bytes 0..3 and 4..7 hold the scales and mins of
+ * sub-blocks 0..3 in their low 6 bits and the top 2 bits of those of 4..7 in their high 2; bytes 8..11
+ * the low 4 bits of the scales (low nibble) and mins (high nibble) of 4..7. */
+static inline void k4_scales_mins(const uint8_t *p, uint8_t sc[8], uint8_t mn[8])
+{
+    uint32_t a = u32_at(p), b = u32_at(p + 4), c = u32_at(p + 8);
+    uint32_t s[2] = {a & 0x3f3f3f3fu, (c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u)};
+    uint32_t m[2] = {b & 0x3f3f3f3fu, ((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u)};
+    memcpy(sc, s, 8);
+    memcpy(mn, m, 8);
 }
 
 static inline float f16_at(const uint8_t *p)
@@ -77,10 +115,74 @@ static void q6_k_decode(const uint8_t *blk, struct kq_block *o)
         o->sc[s] = d * (float)(int8_t)blk[192 + s];
 }
 
+/* q4_k, and q5_k when qh is not NULL. */
+static void q4_k_decode(const uint8_t *blk, const uint8_t *qs, const uint8_t *qh, struct kq_block *o)
+{
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            o->q[64 * c + l] = (int8_t)(qs[32 * c + l] & 0x0f);
+            o->q[64 * c + 32 + l] = (int8_t)(qs[32 * c + l] >> 4);
+        }
+    for (int i = 0; qh && i < QK; i++)
+        o->q[i] = (int8_t)(o->q[i] | (qh[i % 32] >> (i / 32) & 1) << 4);
+    uint8_t sc[8], mn[8];
+    k4_scales_mins(blk + 4, sc, mn);
+    float d = f16_at(blk), dmin = f16_at(blk + 2);
+    for (int j = 0; j < 8; j++) {
+        o->sc[j] = d * (float)sc[j];
+        o->mn[j] = dmin * (float)mn[j];
+    }
+}
+
+/* q3_k's 12 bytes of scales as the 16 unsigned 6-bit values, worked four at a time in 32-bit words: bytes
+ * 0..3 hold the low 4 bits of sub-blocks 0..3 (low nibbles) and 8..11 (high), bytes 4..7 those of 4..7 and
+ * 12..15; bytes 8..11 the high 2 bits of sub-blocks t, t + 4, t + 8, t + 12 (t the byte). */
+static inline void q3_k_scales(const uint8_t *p, uint8_t v[16])
+{
+    uint32_t a = u32_at(p), b = u32_at(p + 4), c = u32_at(p + 8);
+    uint32_t s[4] = {(a & 0x0f0f0f0fu) | ((c << 4) & 0x30303030u), (b & 0x0f0f0f0fu) | ((c << 2) & 0x30303030u),
+                     ((a >> 4) & 0x0f0f0f0fu) | (c & 0x30303030u), ((b >> 4) & 0x0f0f0f0fu) | ((c >> 2) & 0x30303030u)};
+    memcpy(v, s, 16);
+}
+
+static void q3_k_decode(const uint8_t *blk, struct kq_block *o)
+{
+    const uint8_t *hm = blk, *qs = blk + 32;
+    for (int h = 0; h < 2; h++)
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 32; l++) {
+                int low = qs[32 * h + l] >> (2 * j) & 3, high = hm[l] >> (4 * h + j) & 1;
+                o->q[128 * h + 32 * j + l] = (int8_t)((low | high << 2) - 4);
+            }
+    uint8_t v[16];
+    q3_k_scales(blk + 96, v);
+    float d = f16_at(blk + 108);
+    for (int s = 0; s < 16; s++)
+        o->sc[s] = d * (float)((int)v[s] - 32);
+}
+
+static void q2_k_decode(const uint8_t *blk, struct kq_block *o)
+{
+    const uint8_t *qs = blk + 16;
+    for (int h = 0; h < 2; h++)
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 32; l++)
+                o->q[128 * h + 32 * j + l] = (int8_t)(qs[32 * h + l] >> (2 * j) & 3);
+    float d = f16_at(blk + 80), dmin = f16_at(blk + 82);
+    for (int s = 0; s < 16; s++) {
+        o->sc[s] = d * (float)(blk[s] & 0x0f);
+        o->mn[s] = dmin * (float)(blk[s] >> 4);
+    }
+}
+
 static void kq_decode(int dtype, const uint8_t *blk, struct kq_block *o)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: q6_k_decode(blk, o); break;
+    case FLM_DTYPE_Q4_K: q4_k_decode(blk, blk + 16, NULL, o); break;
+    case FLM_DTYPE_Q5_K: q4_k_decode(blk, blk + 48, blk + 16, o); break;
+    case FLM_DTYPE_Q3_K: q3_k_decode(blk, o); break;
+    case FLM_DTYPE_Q2_K: q2_k_decode(blk, o); break;
     default: break;
     }
 }
@@ -119,10 +221,34 @@ static float dot_q6_k_scalar(const uint8_t *w, const float *x, int64_t n)
     return dot_k_scalar(FLM_DTYPE_Q6_K, w, x, n);
 }
 
+static float dot_q4_k_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_k_scalar(FLM_DTYPE_Q4_K, w, x, n);
+}
+
+static float dot_q5_k_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_k_scalar(FLM_DTYPE_Q5_K, w, x, n);
+}
+
+static float dot_q3_k_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_k_scalar(FLM_DTYPE_Q3_K, w, x, n);
+}
+
+static float dot_q2_k_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_k_scalar(FLM_DTYPE_Q2_K, w, x, n);
+}
+
 dot_fn kern_k_dot(int dtype)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: return (dot_fn)dot_q6_k_scalar;
+    case FLM_DTYPE_Q4_K: return (dot_fn)dot_q4_k_scalar;
+    case FLM_DTYPE_Q5_K: return (dot_fn)dot_q5_k_scalar;
+    case FLM_DTYPE_Q3_K: return (dot_fn)dot_q3_k_scalar;
+    case FLM_DTYPE_Q2_K: return (dot_fn)dot_q2_k_scalar;
     default: return NULL;
     }
 }
@@ -155,10 +281,100 @@ FLM_AVX2 FLM_INLINE void q6_k_decode_avx2(const uint8_t *blk, struct kq_block *o
     _mm256_storeu_ps(o->sc + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(s, 8)))));
 }
 
+/* Eight small unsigned integers (bytes) times a scale, into out[0..8) (exact: an f16 times 6 bits). */
+FLM_AVX2 FLM_INLINE void scaled_u8x8(const uint8_t v[8], float scale, float *out)
+{
+    __m128i b = _mm_loadl_epi64((const __m128i *)v);
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b))));
+}
+
+/* q4_k (fifth = 0), and q5_k (fifth = 1: the fifth bits in qh[32] at 16, the nibbles at 48). */
+FLM_AVX2 FLM_INLINE void q4_k_decode_avx2(const uint8_t *blk, const int fifth, struct kq_block *o)
+{
+    const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    const uint8_t *qs = blk + (fifth ? 48 : 16);
+    __m256i *q = (__m256i *)o->q;
+    /* bit j of byte l is the fifth bit of value 32 j + l: shifted down once per sub-block */
+    __m256i hb = fifth ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+        if (fifth) {
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hb, one), 4));
+            hb = _mm256_srli_epi16(hb, 1);
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(hb, one), 4));
+            hb = _mm256_srli_epi16(hb, 1);
+        }
+        _mm256_store_si256(q + 2 * c, lo);
+        _mm256_store_si256(q + 2 * c + 1, hi);
+    }
+    uint8_t sc[8], mn[8];
+    k4_scales_mins(blk + 4, sc, mn);
+    scaled_u8x8(sc, scale_f16(blk), o->sc);
+    scaled_u8x8(mn, scale_f16(blk + 2), o->mn);
+}
+
+/* Sixteen bytes v[s] - 32 times d, into out[0..16) (exact: an f16 times 6 bits). */
+FLM_AVX2 FLM_INLINE void scaled_6bit_x16(const uint8_t v[16], float d, float *out)
+{
+    __m128i b = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)v), _mm_set1_epi8(32));
+    __m256 dv = _mm256_set1_ps(d);
+    _mm256_storeu_ps(out, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b))));
+    _mm256_storeu_ps(out + 8, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)))));
+}
+
+FLM_AVX2 FLM_INLINE void q3_k_decode_avx2(const uint8_t *blk, struct kq_block *o)
+{
+    const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
+    /* bit 4 h + j of hmask byte l is the third bit of value 128 h + 32 j + l: shifted down once per step */
+    __m256i hm = _mm256_loadu_si256((const __m256i *)blk);
+    __m256i *q = (__m256i *)o->q;
+    for (int h = 0; h < 2; h++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 32 + 32 * h));
+        for (int j = 0; j < 4; j++) {
+            __m256i low = _mm256_and_si256(v, three), high = _mm256_slli_epi16(_mm256_and_si256(hm, one), 2);
+            _mm256_store_si256(q + 4 * h + j, _mm256_sub_epi8(_mm256_or_si256(low, high), four));
+            v = _mm256_srli_epi16(v, 2);
+            hm = _mm256_srli_epi16(hm, 1);
+        }
+    }
+    uint8_t v[16];
+    q3_k_scales(blk + 96, v);
+    scaled_6bit_x16(v, scale_f16(blk + 108), o->sc);
+}
+
+FLM_AVX2 FLM_INLINE void q2_k_decode_avx2(const uint8_t *blk, struct kq_block *o)
+{
+    const __m256i three = _mm256_set1_epi8(3);
+    __m256i *q = (__m256i *)o->q;
+    for (int h = 0; h < 2; h++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * h));
+        for (int j = 0; j < 4; j++) {
+            _mm256_store_si256(q + 4 * h + j, _mm256_and_si256(v, three));
+            v = _mm256_srli_epi16(v, 2);
+        }
+    }
+    const __m128i low4 = _mm_set1_epi8(0x0f);
+    __m128i b = _mm_loadu_si128((const __m128i *)blk);
+    __m128i sc = _mm_and_si128(b, low4), mn = _mm_and_si128(_mm_srli_epi16(b, 4), low4);
+    uint8_t s[16], m[16];
+    _mm_storeu_si128((__m128i *)s, sc);
+    _mm_storeu_si128((__m128i *)m, mn);
+    float d = scale_f16(blk + 80), dmin = scale_f16(blk + 82);
+    scaled_u8x8(s, d, o->sc);
+    scaled_u8x8(s + 8, d, o->sc + 8);
+    scaled_u8x8(m, dmin, o->mn);
+    scaled_u8x8(m + 8, dmin, o->mn + 8);
+}
+
 FLM_AVX2 FLM_INLINE void kq_decode_avx2(const int dtype, const uint8_t *blk, struct kq_block *o)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: q6_k_decode_avx2(blk, o); break;
+    case FLM_DTYPE_Q4_K: q4_k_decode_avx2(blk, 0, o); break;
+    case FLM_DTYPE_Q5_K: q4_k_decode_avx2(blk, 1, o); break;
+    case FLM_DTYPE_Q3_K: q3_k_decode_avx2(blk, o); break;
+    case FLM_DTYPE_Q2_K: q2_k_decode_avx2(blk, o); break;
     default: break;
     }
 }
@@ -226,11 +442,19 @@ FLM_AVX2 FLM_INLINE void rows_k_avx2(const int dtype, const uint8_t *w, int64_t 
         rows_k_avx2(code, w, step, x, n, y, ystep, FLM_ROWS);                                              \
     }
 FLM_K_KERNELS(q6_k, FLM_DTYPE_Q6_K)
+FLM_K_KERNELS(q4_k, FLM_DTYPE_Q4_K)
+FLM_K_KERNELS(q5_k, FLM_DTYPE_Q5_K)
+FLM_K_KERNELS(q3_k, FLM_DTYPE_Q3_K)
+FLM_K_KERNELS(q2_k, FLM_DTYPE_Q2_K)
 
 int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
 {
     switch (dtype) {
     case FLM_DTYPE_Q6_K: *one = q6_k_avx2_x1; *many = q6_k_avx2_x4; return 1;
+    case FLM_DTYPE_Q4_K: *one = q4_k_avx2_x1; *many = q4_k_avx2_x4; return 1;
+    case FLM_DTYPE_Q5_K: *one = q5_k_avx2_x1; *many = q5_k_avx2_x4; return 1;
+    case FLM_DTYPE_Q3_K: *one = q3_k_avx2_x1; *many = q3_k_avx2_x4; return 1;
+    case FLM_DTYPE_Q2_K: *one = q2_k_avx2_x1; *many = q2_k_avx2_x4; return 1;
     default: return 0;
     }
 }

@@ -201,16 +201,198 @@ static void test_q6_k_blocks(void)
     check_picks("q6_k", FLM_DTYPE_Q6_K, row, e, (int)(sizeof e / sizeof e[0]));
 }
 
+/* Two q4_k super-blocks: f16 d and dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; 8
+ * sub-blocks of 32, value = d * sc * q - dmin * m, with value i the low (i % 64 < 32) or high nibble of
+ * qs[32 (i / 64) + i % 32]. Sub-block j's scale and min: j < 4 the low 6 bits of bytes j and j + 4, j >= 4
+ * the low and high nibble of byte j + 4 under the top 2 bits of bytes j - 4 and j. */
+static void test_q4_k_blocks(void)
+{
+    uint8_t row[288] = {0};
+    /* Super-block 0: d = 0.5, dmin = 1; scales 1 63 0 5 17 63 2 40, mins 0 63 3 7 33 63 1 16:
+     * bytes 0..3 = sc0..3 | (sc4..7 >> 4) << 6: 41 ff 00 85; bytes 4..7 = m0..3 | (m4..7 >> 4) << 6: 80 ff 03 47;
+     * bytes 8..11 = (sc4..7 & 15) | (m4..7 & 15) << 4: 11 ff 12 08. qs[32 c + l] = (l % 16) | (15 - l % 16) << 4:
+     * value i (l = i % 32) is l % 16 in the even sub-blocks, 15 - l % 16 in the odd ones. */
+    put16(row, H_0_5);
+    put16(row + 2, H_1);
+    static const uint8_t sm[12] = {0x41, 0xff, 0x00, 0x85, 0x80, 0xff, 0x03, 0x47, 0x11, 0xff, 0x12, 0x08};
+    memcpy(row + 4, sm, 12);
+    for (int i = 0; i < 128; i++)
+        row[16 + i] = (uint8_t)((i % 16) | (15 - i % 16) << 4);
+    /* Super-block 1: d = -2, dmin = -0.25, scale and min bytes all ff (every scale and min 63), qs all ff
+     * (q 15) but qs[0] = 0f (value 256: q 15, value 288: q 0). */
+    put16(row + 144, H_M2);
+    put16(row + 146, H_M0_25);
+    memset(row + 148, 0xff, 140);
+    row[160] = 0x0f;
+    struct expect e[] = {
+        {0, 0.0f},       /* sc 1, m 0: q 0 */
+        {15, 7.5f},      /* q 15 */
+        {32, 409.5f},    /* sc 63, m 63: 0.5 * 63 * 15 - 63 */
+        {47, -63.0f},    /* q 0 */
+        {64, -3.0f},     /* sc 0, m 3 */
+        {79, -3.0f},
+        {100, 20.5f},    /* sc 5, m 7: q 15 - 4 = 11 -> 27.5 - 7 */
+        {133, 9.5f},     /* sc 17, m 33: q 5 -> 42.5 - 33 */
+        {160, 409.5f},   /* sc 63, m 63: q 15 */
+        {175, -63.0f},   /* q 0 */
+        {200, 7.0f},     /* sc 2, m 1: q 8 */
+        {240, 284.0f},   /* sc 40, m 16: q 15 -> 300 - 16 */
+        {255, -16.0f},   /* q 0 */
+        {256, -1874.25f}, /* -2 * 63 * 15 + 0.25 * 63 */
+        {288, 15.75f},    /* q 0 */
+        {289, -1874.25f},
+        {511, -1874.25f},
+    };
+    check_picks("q4_k", FLM_DTYPE_Q4_K, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
+/* Two q5_k super-blocks: q4_k's block (d, dmin, scales and mins, the nibbles now at 48) with the fifth bits
+ * qh[32] at 16: bit i / 32 of qh[i % 32] is bit 4 of value i's quant. */
+static void test_q5_k_blocks(void)
+{
+    uint8_t row[352] = {0};
+    /* Super-block 0: q4_k's super-block 0 (scales 1 63 0 5 17 63 2 40, mins 0 63 3 7 33 63 1 16, d 0.5, dmin 1,
+     * nibbles l % 16 in the even sub-blocks and 15 - l % 16 in the odd ones, l = i % 32) and qh[l] = ff for
+     * l < 8 (every value's fifth bit), 55 for l < 16 (the even sub-blocks'), aa for l < 24 (the odd ones'),
+     * 00 above. */
+    put16(row, H_0_5);
+    put16(row + 2, H_1);
+    static const uint8_t sm[12] = {0x41, 0xff, 0x00, 0x85, 0x80, 0xff, 0x03, 0x47, 0x11, 0xff, 0x12, 0x08};
+    memcpy(row + 4, sm, 12);
+    for (int l = 0; l < 32; l++)
+        row[16 + l] = l < 8 ? 0xff : l < 16 ? 0x55 : l < 24 ? 0xaa : 0x00;
+    for (int i = 0; i < 128; i++)
+        row[48 + i] = (uint8_t)((i % 16) | (15 - i % 16) << 4);
+    /* Super-block 1: d = -2, dmin = -0.25, scales, mins, qh and qs bytes ff (q 31), but qs[0] = 0f (value 288:
+     * nibble 0, q 16) and qh[0] = fe (value 256: no fifth bit, q 15). */
+    put16(row + 176, H_M2);
+    put16(row + 178, H_M0_25);
+    memset(row + 180, 0xff, 172);
+    row[176 + 16] = 0xfe;
+    row[176 + 48] = 0x0f;
+    struct expect e[] = {
+        {0, 8.0f},        /* sc 1, m 0: q 0 | 16 */
+        {15, 15.5f},      /* q 15 | 16 (55: bit 0) */
+        {32, 913.5f},     /* sc 63, m 63: 0.5 * 63 * 31 - 63 */
+        {47, -63.0f},     /* q 0 (55: not bit 1) */
+        {64, -3.0f},      /* sc 0, m 3 */
+        {100, 60.5f},     /* sc 5, m 7: q 11 | 16 -> 67.5 - 7 */
+        {133, 145.5f},    /* sc 17, m 33: q 5 | 16 -> 178.5 - 33 */
+        {180, 787.5f},    /* sc 63, m 63: q 11 | 16 (aa: bit 5) */
+        {200, 23.0f},     /* sc 2, m 1: q 8 | 16 (55: bit 6) */
+        {210, 1.0f},      /* q 2 (aa: not bit 6) */
+        {240, 604.0f},    /* sc 40, m 16: q 15 | 16 (aa: bit 7) -> 620 - 16 */
+        {255, -16.0f},    /* q 0 */
+        {256, -1874.25f}, /* -2 * 63 * 15 + 0.25 * 63 */
+        {288, -2000.25f}, /* q 16 */
+        {289, -3890.25f}, /* q 31 */
+        {511, -3890.25f},
+    };
+    check_picks("q5_k", FLM_DTYPE_Q5_K, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
+/* Two q3_k super-blocks: hmask[32], qs[64], 12 bytes of 6-bit scales, f16 d; value i = 128 h + 32 j + l has
+ * q = ((qs[32 h + l] >> 2 j) & 3 | ((hmask[l] >> (4 h + j)) & 1) << 2) - 4 and sub-block i / 16, whose
+ * scale is its 6 bits - 32: the low 4 from the low (s < 8) or high nibble of byte s % 8, the high 2 from
+ * bits 2 (s / 4).. of byte 8 + s % 4. */
+static void test_q3_k_blocks(void)
+{
+    uint8_t row[220] = {0};
+    /* Super-block 0: d = 0.5; 6-bit scales 33 31 63 0 32 40 20 1 62 34 30 48 16 35 29 45 (scales 1 -1 31 -32
+     * 0 8 -12 -31 30 2 -2 16 -16 3 -3 13): low nibbles in bytes 0..7 = e1 2f ef 00 00 38 d4 d1, high 2 bits
+     * in bytes 8..11 = 7a a9 57 b0. qs all e4 (low bits of quarter j: j) and hmask[l] = 0f for l < 16
+     * (third bit in the first half), f0 above (in the second): q = j + 4 (that bit) - 4. */
+    static const uint8_t sc0[12] = {0xe1, 0x2f, 0xef, 0x00, 0x00, 0x38, 0xd4, 0xd1, 0x7a, 0xa9, 0x57, 0xb0};
+    for (int l = 0; l < 32; l++)
+        row[l] = l < 16 ? 0x0f : 0xf0;
+    memset(row + 32, 0xe4, 64);
+    memcpy(row + 96, sc0, 12);
+    put16(row + 108, H_0_5);
+    /* Super-block 1: d = -2, qs ff (low bits 3), hmask 00 (q 3 - 4 = -1) but hmask[0] = 01 (value 256: q 3);
+     * scale bytes ff (6 bits 63, scale 31) but byte 0 = f0 and byte 8 = fc (sub-block 0: 0, scale -32). */
+    memset(row + 142, 0xff, 64);
+    row[110] = 0x01;
+    memset(row + 206, 0xff, 12);
+    row[206] = 0xf0;
+    row[214] = 0xfc;
+    put16(row + 218, H_M2);
+    struct expect e[] = {
+        {0, 0.0f},     /* scale 1: q 0 */
+        {16, 2.0f},    /* scale -1: q -4 */
+        {32, 15.5f},   /* scale 31: q 1 */
+        {48, 48.0f},   /* scale -32: q -3 */
+        {64, 0.0f},    /* scale 0 */
+        {80, -8.0f},   /* scale 8: q -2 */
+        {96, -18.0f},  /* scale -12: q 3 */
+        {127, 15.5f},  /* scale -31: q -1 */
+        {128, -60.0f}, /* scale 30: q -4 */
+        {144, 0.0f},   /* scale 2: q 0 */
+        {160, 3.0f},   /* scale -2: q -3 */
+        {176, 8.0f},   /* scale 16: q 1 */
+        {200, 16.0f},  /* scale -16: q -2 */
+        {220, 3.0f},   /* scale 3: q 2 */
+        {230, 1.5f},   /* scale -3: q -1 */
+        {255, 19.5f},  /* scale 13: q 3 */
+        {256, 192.0f}, /* -2 * -32 * 3 */
+        {257, -64.0f}, /* -2 * -32 * -1 */
+        {272, 62.0f},  /* -2 * 31 * -1 */
+        {511, 62.0f},
+    };
+    check_picks("q3_k", FLM_DTYPE_Q3_K, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
+/* Two q2_k super-blocks: scales[16] (sub-block s: scale in the low nibble of byte s, min in the high), qs[64],
+ * f16 d, f16 dmin; value i = 128 h + 32 j + l has q = (qs[32 h + l] >> 2 j) & 3, value d * sc * q - dmin * m. */
+static void test_q2_k_blocks(void)
+{
+    uint8_t row[168] = {0};
+    /* Super-block 0: d = 0.5, dmin = 0.25; scales 1 15 0 7 3 15 2 9 4 5 6 11 12 13 14 8, mins 0 15 3 1 7 0 2 15
+     * 4 6 5 8 9 10 11 12; qs all e4 (quarter j: q = j). */
+    static const uint8_t sm[16] = {0x01, 0xff, 0x30, 0x17, 0x73, 0x0f, 0x22, 0xf9,
+                                   0x44, 0x65, 0x56, 0x8b, 0x9c, 0xad, 0xbe, 0xc8};
+    memcpy(row, sm, 16);
+    memset(row + 16, 0xe4, 64);
+    put16(row + 80, H_0_5);
+    put16(row + 82, H_0_25);
+    /* Super-block 1: d = -1, dmin = -0.5, scales ff (scale 15, min 15), qs ff (q 3) but qs[0] = 1b (value 256:
+     * q 3, 288: 2, 320: 1, 352: 0). */
+    memset(row + 84, 0xff, 80);
+    row[100] = 0x1b;
+    put16(row + 164, H_M1);
+    put16(row + 166, 0xb800); /* -0.5 */
+    struct expect e[] = {
+        {0, 0.0f},     /* scale 1, min 0: q 0 */
+        {16, -3.75f},  /* scale 15, min 15: q 0 */
+        {32, -0.75f},  /* scale 0, min 3 */
+        {48, 3.25f},   /* scale 7, min 1: q 1 */
+        {64, 1.25f},   /* scale 3, min 7: q 2 */
+        {80, 15.0f},   /* scale 15, min 0: q 2 */
+        {96, 2.5f},    /* scale 2, min 2: q 3 */
+        {127, 9.75f},  /* scale 9, min 15: q 3 */
+        {128, -1.0f},  /* scale 4, min 4: q 0 */
+        {176, 3.5f},   /* scale 11, min 8: q 1 */
+        {255, 9.0f},   /* scale 8, min 12: q 3 */
+        {256, -37.5f}, /* -1 * 15 * 3 + 0.5 * 15 */
+        {288, -22.5f}, /* q 2 */
+        {320, -7.5f},  /* q 1 */
+        {352, 7.5f},   /* q 0 */
+        {511, -37.5f},
+    };
+    check_picks("q2_k", FLM_DTYPE_Q2_K, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
 /* ---- random matrices of every dtype ---- */
 
 enum { ROWS = 13, COLS = 1024 };
 static const int DTYPES[] = {FLM_DTYPE_F32,  FLM_DTYPE_F16,  FLM_DTYPE_BF16, FLM_DTYPE_Q8_0,   FLM_DTYPE_Q4_0,
-                             FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL, FLM_DTYPE_Q6_K};
+                             FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL, FLM_DTYPE_Q6_K,
+                             FLM_DTYPE_Q4_K, FLM_DTYPE_Q5_K, FLM_DTYPE_Q3_K,
+                             FLM_DTYPE_Q2_K};
 #define NTYPES ((int)(sizeof DTYPES / sizeof DTYPES[0]))
 
 static const char *dtype_name(int d)
 {
-    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k"};
+    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k", "q3_k", "q2_k"};
     return d >= 0 && d < (int)(sizeof names / sizeof names[0]) ? names[d] : "?";
 }
 
@@ -220,7 +402,9 @@ static uint8_t *weights[NTYPES];
 struct k_layout {
     int dtype, bytes, d, dmin;
 };
-static const struct k_layout K_LAYOUTS[] = {{FLM_DTYPE_Q6_K, 210, 208, -1}};
+static const struct k_layout K_LAYOUTS[] = {{FLM_DTYPE_Q6_K, 210, 208, -1}, {FLM_DTYPE_Q4_K, 144, 0, 2},
+                                             {FLM_DTYPE_Q5_K, 176, 0, 2}, {FLM_DTYPE_Q3_K, 110, 108, -1},
+                                             {FLM_DTYPE_Q2_K, 84, 80, 82}};
 
 static const struct k_layout *k_layout(int dtype)
 {
@@ -251,6 +435,39 @@ static double k_decode(int dtype, const uint8_t *blk, int i, double *mag)
         int high = blk[128 + 32 * half + l] >> (2 * quarter) & 3;
         q = (low + 16 * high) - 32;
         scale = f16_value(blk + 208) * (int8_t)blk[192 + i / 16];
+    } else if (dtype == FLM_DTYPE_Q4_K || dtype == FLM_DTYPE_Q5_K) {
+        /* f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, (q5_k: qh[32],) qs[128] */
+        int j = i / 32, sc, m;
+        const uint8_t *p = blk + 4;
+        if (j < 4) {
+            sc = p[j] % 64;
+            m = p[j + 4] % 64;
+        } else {
+            sc = p[j + 4] % 16 + p[j - 4] / 64 * 16;
+            m = p[j + 4] / 16 + p[j] / 64 * 16;
+        }
+        int five = dtype == FLM_DTYPE_Q5_K;
+        int byte = blk[(five ? 48 : 16) + 32 * (i / 64) + i % 32];
+        q = i % 64 < 32 ? byte % 16 : byte / 16;
+        if (five && blk[16 + i % 32] & 1 << (i / 32))
+            q += 16;
+        scale = f16_value(blk) * sc;
+        min = f16_value(blk + 2) * m;
+    } else if (dtype == FLM_DTYPE_Q3_K) {
+        /* hmask[32], qs[64], 12 bytes of scales, f16 d */
+        int s = i / 16, half = i / 128, quarter = i % 128 / 32, l = i % 32;
+        int low4 = s < 8 ? blk[96 + s] % 16 : blk[96 + s - 8] / 16;
+        int high2 = blk[104 + s % 4] >> (2 * (s / 4)) & 3;
+        int two = blk[32 + 32 * half + l] >> (2 * quarter) & 3;
+        int third = blk[l] >> (4 * half + quarter) & 1;
+        q = two + 4 * third - 4;
+        scale = f16_value(blk + 108) * (low4 + 16 * high2 - 32);
+    } else if (dtype == FLM_DTYPE_Q2_K) {
+        /* scales[16] (scale low nibble, min high), qs[64], f16 d, f16 dmin */
+        int s = i / 16, half = i / 128, quarter = i % 128 / 32, l = i % 32;
+        q = blk[16 + 32 * half + l] >> (2 * quarter) & 3;
+        scale = f16_value(blk + 80) * (blk[s] % 16);
+        min = f16_value(blk + 82) * (blk[s] / 16);
     }
     *mag = fabs(scale * q) + fabs(min);
     return scale * q - min;
@@ -468,6 +685,14 @@ static void test_row_bytes_and_arguments(void)
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q6_K, 512), 420);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q6_K, 288), -1);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q6_K, 32), -1);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q4_K, 768), 432);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q4_K, 128), -1);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_K, 256), 176);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q5_K, 257), -1);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q3_K, 1024), 440);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q3_K, 992), -1);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q2_K, 512), 168);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q2_K, 64), -1);
     uint8_t w[48] = {0};
     float x[48] = {0}, y[1];
     CHECK_EQ(flm_matvec(FLM_DTYPE_Q6_K, w, 1, 32, x, y, 0, 1), FLM_E_BAD_ARG);
@@ -500,6 +725,10 @@ int main(void)
     test_q5_1_blocks();
     test_iq4_nl_blocks();
     test_q6_k_blocks();
+    test_q4_k_blocks();
+    test_q5_k_blocks();
+    test_q3_k_blocks();
+    test_q2_k_blocks();
     test_row_bytes_and_arguments();
     for (int t = 0; t < NTYPES; t++)
         free(weights[t]);

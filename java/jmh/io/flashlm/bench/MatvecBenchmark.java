@@ -47,7 +47,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 @Measurement(iterations = 8, time = 1)
 @Fork(1)
 public class MatvecBenchmark {
-    @Param({"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k"})
+    @Param({"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k", "q3_k", "q2_k"})
     String dtype;
 
     @Param({"1", "2"})
@@ -144,15 +144,36 @@ public class MatvecBenchmark {
                     m.set(JAVA_SHORT_UNALIGNED, o, (short) (Float.floatToRawIntBits(0.03f * uniform(s)) >>> 16));
                 }
             }
-            case Q6_K -> {
-                // random quants and sub-block scales; the f16 super-block scale d (at its offset in the block)
-                // keeps values within about +-0.03: |value| <= d * 128 * 32
+            case Q6_K, Q4_K, Q5_K, Q3_K, Q2_K -> {
+                // random quants, sub-block scales and mins; the f16 super-block scale d (and dmin) at their offsets
+                // keep values within about +-0.03: |value| <= d * steps (+ dmin * 63)
                 int block = nativeType.bytesPerBlock();
-                int dAt = 208;
-                short d = Float.floatToFloat16(Math.max(0.03f / (128 * 32), 0x1p-14f));
+                int dAt = switch (nativeType) {
+                    case Q6_K -> 208;
+                    case Q3_K -> 108;
+                    case Q2_K -> 80;
+                    default -> 0;
+                };
+                int dminAt = switch (nativeType) {
+                    case Q4_K, Q5_K -> 2;
+                    case Q2_K -> 82;
+                    default -> -1;
+                };
+                float steps = switch (nativeType) {
+                    case Q6_K -> 128 * 32;
+                    case Q4_K -> 63 * 15;
+                    case Q3_K -> 32 * 4;
+                    case Q2_K -> 15 * 3;
+                    default -> 63 * 31; // Q5_K
+                };
+                short d = Float.floatToFloat16(Math.max(0.03f / steps, 0x1p-14f));
+                short dmin = Float.floatToFloat16(0.03f / (nativeType == DType.Q2_K ? 15 : 63));
                 for (long b = 0; b < n; b += block) {
                     s = randomBytes(m, b, block, s);
                     m.set(JAVA_SHORT_UNALIGNED, b + dAt, d);
+                    if (dminAt >= 0) {
+                        m.set(JAVA_SHORT_UNALIGNED, b + dminAt, dmin);
+                    }
                 }
             }
             case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> {

@@ -67,6 +67,10 @@ final class FlashNative {
     static final int DTYPE_Q5_1 = 7;
     static final int DTYPE_IQ4_NL = 8;
     static final int DTYPE_Q6_K = 9;
+    static final int DTYPE_Q4_K = 10;
+    static final int DTYPE_Q5_K = 11;
+    static final int DTYPE_Q3_K = 12;
+    static final int DTYPE_Q2_K = 13;
 
     static final int ACT_RELU = 0;
     static final int ACT_SILU = 1;

@@ -258,6 +258,10 @@ public final class SyntheticLlamaGguf {
             case IQ4_NL -> 25;
             case BF16 -> 32;
             case Q6_K -> 18;
+            case Q4_K -> 14; // Q4_K_S: every matrix Q4_K
+            case Q5_K -> 16; // Q5_K_S
+            case Q3_K -> 11; // Q3_K_S
+            case Q2_K -> 10;
         };
     }
 
@@ -363,20 +367,44 @@ public final class SyntheticLlamaGguf {
                     b.putLong(rng.next()).putLong(rng.next());
                 }
             }
-            case Q6_K -> {
-                // random quants under fixed sub-block scales; the super-block scale spreads them over [-a, a]
+            case Q6_K, Q4_K, Q5_K, Q3_K, Q2_K -> {
+                // random quants under fixed sub-block scales (and mins); the super-block's d (and dmin) spread
+                // them over [-a, a]
                 float a = (float) (t.std() * Math.sqrt(3));
+                SuperBlockFill f = SuperBlockFill.of(t.type(), a);
                 int block = t.type().bytesPerBlock();
-                byte[] scales = new byte[16];
-                Arrays.fill(scales, (byte) 127);
+                byte[] bytes = new byte[(block + 7) / 8 * 8]; // whole longs of random bits, the block's first
+                ByteBuffer le = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
                 for (long blk = 0; blk < n / block; blk++) {
-                    ByteBuffer b = room(buf, ch, block);
-                    for (int i = 0; i < 192; i += 8) { // ql, qh
-                        b.putLong(rng.next());
+                    for (int i = 0; i < bytes.length; i += 8) {
+                        le.putLong(i, rng.next());
                     }
-                    b.put(scales).putShort(Float.floatToFloat16(a / (127 * 32)));
+                    Arrays.fill(bytes, f.scalesAt(), f.scalesAt() + f.scalesLength(), f.scaleByte());
+                    le.putShort(f.dAt(), Float.floatToFloat16(f.d()));
+                    if (f.dminAt() >= 0) {
+                        le.putShort(f.dminAt(), Float.floatToFloat16(f.dmin()));
+                    }
+                    room(buf, ch, block).put(bytes, 0, block);
                 }
             }
+        }
+    }
+
+    /**
+     * Where a k-quant super-block keeps its sub-block scales (all set to scaleByte, the largest scale and min)
+     * and its f16 d and dmin (-1: none), with the d and dmin that spread its quants over [-a, a].
+     */
+    private record SuperBlockFill(int scalesAt, int scalesLength, byte scaleByte, int dAt, float d, int dminAt,
+                                  float dmin) {
+        static SuperBlockFill of(DType t, float a) {
+            return switch (t) {
+                case Q6_K -> new SuperBlockFill(192, 16, (byte) 127, 208, a / (127 * 32), -1, 0); // d * 127 * (q - 32)
+                case Q4_K -> new SuperBlockFill(4, 12, (byte) 0xFF, 0, 2 * a / (63 * 15), 2, a / 63); // d 63 q - dmin 63
+                case Q5_K -> new SuperBlockFill(4, 12, (byte) 0xFF, 0, 2 * a / (63 * 31), 2, a / 63);
+                case Q3_K -> new SuperBlockFill(96, 12, (byte) 0xFF, 108, a / (31 * 4), -1, 0); // d 31 (q - 4)
+                case Q2_K -> new SuperBlockFill(0, 16, (byte) 0xFF, 80, 2 * a / (15 * 3), 82, a / 15); // d 15 q - dmin 15
+                default -> throw new IllegalArgumentException(t + " is not a k-quant");
+            };
         }
     }
 
@@ -483,7 +511,7 @@ public final class SyntheticLlamaGguf {
     /** Writes one model, {@code SyntheticLlamaGguf DIR [DTYPE]} (any DType, lower case); prints its path. */
     public static void main(String[] args) throws IOException {
         if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: SyntheticLlamaGguf DIR [f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl|q6_k]");
+            System.err.println("usage: SyntheticLlamaGguf DIR [f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl|q6_k|q4_k|q5_k|q3_k|q2_k]");
             System.exit(2);
         }
         DType t = args.length > 1 ? DType.valueOf(args[1].toUpperCase(Locale.ROOT)) : DType.F32;

@@ -46,7 +46,27 @@ public enum DType {
      * Super-blocks of 256 (GGUF's k-quants from here on; layouts in {@link SuperBlocks}): ql[128] low 4 bits,
      * qh[64] high 2 bits, 16 int8 scales, f16 d; value = d * scales[i / 16] * (q - 32), q of 6 bits.
      */
-    Q6_K(256, 210, 14, 9);
+    Q6_K(256, 210, 14, 9),
+    /**
+     * Super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales and mins, qs[128] of nibbles;
+     * value = d * sc[i / 32] * q - dmin * m[i / 32], q of 4 bits.
+     */
+    Q4_K(256, 144, 12, 10),
+    /**
+     * Super-blocks of 256: Q4_K's d, dmin and 12 bytes of scales and mins, qh[32] (the fifth bits), qs[128];
+     * value = d * sc[i / 32] * q - dmin * m[i / 32], q of 5 bits.
+     */
+    Q5_K(256, 176, 13, 11),
+    /**
+     * Super-blocks of 256: hmask[32] (third bits), qs[64] (low 2 bits), 12 bytes of 6-bit sub-block scales, f16
+     * d; value = d * (sc[i / 16] - 32) * (q - 4), q of 3 bits.
+     */
+    Q3_K(256, 110, 11, 12),
+    /**
+     * Super-blocks of 256: 16 bytes of 4-bit sub-block scales (low nibble) and mins (high), qs[64] (2 bits each),
+     * f16 d, f16 dmin; value = d * sc[i / 16] * q - dmin * m[i / 16], q of 2 bits.
+     */
+    Q2_K(256, 84, 10, 13);
 
     private final int blockSize;
     private final int bytesPerBlock;

@@ -239,7 +239,7 @@ class GgufFileTest {
     void unknownTensorTypeNamesTensorAndId() throws IOException {
         byte[] b = new GgufWriter().tensor("blk.0.attn_q.weight", 16, new long[] {256, 4}, new byte[66 * 4]).build();
         ModelFormatException e = fails(b, "blk.0.attn_q.weight", "type id 16", "IQ2_XXS",
-                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q6_K(14), IQ4_NL(20), BF16(30)");
+                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q2_K(10), Q3_K(11), Q4_K(12), Q5_K(13), Q6_K(14), IQ4_NL(20), BF16(30)");
         assertTrue(e.field().contains("blk.0.attn_q.weight"), e.field());
         fails(new GgufWriter().tensor("x", 999, new long[] {1}, new byte[4]).build(), "'x'", "999", "unknown type");
     }
@@ -302,9 +302,59 @@ class GgufFileTest {
         q6k[207] = 1;
         q6k[208] = 0x00;
         q6k[209] = 0x3C;
-        GgufFile f = open(new GgufWriter().tensor("q6_k", 14, new long[] {256, 2}, twice(q6k)));
+        // q4_k: d, dmin = 0.5, 12 bytes of scales and mins, qs[128]; scale bytes 0 = 02 (sub-block 0's scale 2),
+        // 4 = 03 (its min 3), 3 = 40 and 11 = 21 (sub-block 7: scale 1 | 1 << 4 = 17, min 2); qs[0] = 07 (value
+        // 0: q 7), qs[127] = A0 (value 255, a high nibble: q 10).
+        byte[] q4k = new byte[144];
+        q4k[1] = 0x3C;
+        q4k[3] = 0x38;
+        q4k[4] = 2;
+        q4k[8] = 3;
+        q4k[4 + 3] = 0x40;
+        q4k[4 + 11] = 0x21;
+        q4k[16] = 0x07;
+        q4k[143] = (byte) 0xA0;
+        // q5_k: q4_k's header and scales, qh[32] at 16, the nibbles at 48; qh[0] = 01 (value 0: q 7 | 16),
+        // qh[31] = 80 (value 255, sub-block 7: q 10 | 16).
+        byte[] q5k = new byte[176];
+        System.arraycopy(q4k, 0, q5k, 0, 16);
+        q5k[16] = 0x01;
+        q5k[47] = (byte) 0x80;
+        q5k[48] = 0x07;
+        q5k[175] = (byte) 0xA0;
+        // q3_k: hmask[32], qs[64], scales at 96, d at 108; scale bytes 0 = 01 and 8 = 02 (sub-block 0: 33, scale 1),
+        // 7 = 50 and 11 = 80 (sub-block 15: 5 | 2 << 4 = 37, scale 5), the others 0 (scale -32); qs[0] = 03 and
+        // hmask[0] = 01 (value 0: q 3 | 4 - 4 = 3), qs[63] = 40 (value 255: low bits 1, no third bit, q -3).
+        byte[] q3k = new byte[110];
+        q3k[0] = 0x01;
+        q3k[32] = 0x03;
+        q3k[95] = 0x40;
+        q3k[96] = 0x01;
+        q3k[104] = 0x02;
+        q3k[103] = 0x50;
+        q3k[107] = (byte) 0x80;
+        q3k[109] = 0x3C;
+        // q2_k: scales[16], qs[64], d at 80, dmin = 0.5 at 82; scales[0] = 32 (scale 2, min 3), scales[1] = 10 (scale
+        // 0, min 1), scales[15] = 27 (scale 7, min 2); qs[0] = 03 (value 0: q 3), qs[63] = 80 (value 255: q 2).
+        byte[] q2k = new byte[84];
+        q2k[0] = 0x32;
+        q2k[1] = 0x10;
+        q2k[15] = 0x27;
+        q2k[16] = 0x03;
+        q2k[79] = (byte) 0x80;
+        q2k[81] = 0x3C;
+        q2k[83] = 0x38;
+        GgufFile f = open(new GgufWriter().tensor("q6_k", 14, new long[] {256, 2}, twice(q6k))
+                .tensor("q3_k", 11, new long[] {256, 2}, twice(q3k))
+                .tensor("q2_k", 10, new long[] {256, 2}, twice(q2k))
+                .tensor("q4_k", 12, new long[] {256, 2}, twice(q4k))
+                .tensor("q5_k", 13, new long[] {256, 2}, twice(q5k)));
         Object[][] cases = {
             {"q6_k", DType.Q6_K, 210, -15f, -17f, -64f}, // -3 * 5; 1 * (15 - 32); 2 * -32
+            {"q4_k", DType.Q4_K, 144, 12.5f, 169f, -1.5f}, // 2 * 7 - 0.5 * 3; 17 * 10 - 0.5 * 2; 0 - 1.5
+            {"q5_k", DType.Q5_K, 176, 44.5f, 441f, -1.5f}, // 2 * 23 - 1.5; 17 * 26 - 1; 0 - 1.5
+            {"q3_k", DType.Q3_K, 110, 3f, -15f, 128f}, // 1 * 3; 5 * -3; -32 * -4
+            {"q2_k", DType.Q2_K, 84, 4.5f, 13f, -0.5f}, // 2 * 3 - 0.5 * 3; 7 * 2 - 0.5 * 2; 0 - 0.5 * 1
         };
         for (Object[] c : cases) {
             Tensor t = f.tensor((String) c[0]);
@@ -317,7 +367,7 @@ class GgufFileTest {
                 assertEquals(c[5], t.getFloat(row, 17), c[0] + " value 17");
             }
         }
-        for (int id : new int[] {14}) {
+        for (int id : new int[] {14, 12, 13, 11, 10}) {
             ModelFormatException e = fails(new GgufWriter().tensor("blk.3.ffn_down.weight", id, new long[] {288, 1},
                     new byte[420]).build(), "blk.3.ffn_down.weight", "multiple of 256", "288");
             assertTrue(e.field().contains("ne[0]"), e.field());

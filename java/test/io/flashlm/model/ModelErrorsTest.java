@@ -82,13 +82,22 @@ class ModelErrorsTest {
         assertMentions(e, "gpt2.gguf", "general.architecture", "'gpt2' is not supported", "expected 'llama'");
     }
 
+    /** A k-quant (12 = Q4_K) in a model of 64 columns: its rows are not whole super-blocks of 256. */
+    @Test
+    void kQuantRowsMustBeWholeSuperBlocks() throws IOException {
+        Path file = new GgufModelFixture(1, WeightType.F32).typeId("blk.1.attn_q.weight", 12)
+                .write(tmp.resolve("q4k.gguf"));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelLoader.load(file, null, 1));
+        assertMentions(e, "q4k.gguf", "blk.1.attn_q.weight", "Q4_K", "multiple of 256", "found 64");
+    }
+
     @Test
     void unsupportedGgufTensorType() throws IOException {
-        // 12 = Q4_K: a real type flashlm does not read; 1000 is no type at all.
-        Path kQuant = new GgufModelFixture(1, WeightType.F32).typeId("blk.1.attn_q.weight", 12)
-                .write(tmp.resolve("q4k.gguf"));
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelLoader.load(kQuant, null, 1));
-        assertMentions(e, "q4k.gguf", "blk.1.attn_q.weight", "type id 12 (Q4_K)", "supported: F32(0)");
+        // 16 = IQ2_XXS: a real type flashlm does not read; 1000 is no type at all.
+        Path iq2 = new GgufModelFixture(1, WeightType.F32).typeId("blk.1.attn_q.weight", 16)
+                .write(tmp.resolve("iq2.gguf"));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelLoader.load(iq2, null, 1));
+        assertMentions(e, "iq2.gguf", "blk.1.attn_q.weight", "type id 16 (IQ2_XXS)", "supported: F32(0)");
         Path bogus = new GgufModelFixture(1, WeightType.F32).typeId("output.weight", 1000)
                 .write(tmp.resolve("bogus.gguf"));
         e = assertThrows(ModelFormatException.class, () -> ModelLoader.load(bogus, null, 1));

@@ -119,6 +119,10 @@ class FlashNativeAbiTest {
         assertEquals(FlashNative.DTYPE_Q5_1, DType.Q5_1.nativeCode());
         assertEquals(FlashNative.DTYPE_IQ4_NL, DType.IQ4_NL.nativeCode());
         assertEquals(FlashNative.DTYPE_Q6_K, DType.Q6_K.nativeCode());
+        assertEquals(FlashNative.DTYPE_Q4_K, DType.Q4_K.nativeCode());
+        assertEquals(FlashNative.DTYPE_Q5_K, DType.Q5_K.nativeCode());
+        assertEquals(FlashNative.DTYPE_Q3_K, DType.Q3_K.nativeCode());
+        assertEquals(FlashNative.DTYPE_Q2_K, DType.Q2_K.nativeCode());
         assertEquals(FlashNative.ACT_RELU, FfnActivation.RELU.code);
         assertEquals(FlashNative.ACT_SILU, FfnActivation.SILU.code);
         for (DType t : DType.values()) {

@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -105,6 +106,9 @@ class KernelsTest {
     static int[] superBlockScales(DType type) {
         return switch (type) {
             case Q6_K -> new int[] {208, -1};
+            case Q4_K, Q5_K -> new int[] {0, 2};
+            case Q3_K -> new int[] {108, -1};
+            case Q2_K -> new int[] {80, 82};
             default -> null;
         };
     }
@@ -113,6 +117,15 @@ class KernelsTest {
     private static float min(DType type, MemorySegment w, long block, int i) {
         return switch (type) {
             case Q4_1, Q5_1 -> QuantBlocks.min(w, block);
+            case Q4_K, Q5_K -> { // dmin * the sub-block's 6-bit min, from the 12 bytes after d and dmin
+                int j = i / 32;
+                int at = (int) block + 4;
+                int mj = j < 4 ? w.get(JAVA_BYTE, at + j + 4) & 63
+                        : ((w.get(JAVA_BYTE, at + j + 4) & 0xFF) >>> 4) | ((w.get(JAVA_BYTE, at + j) & 0xFF) >>> 6) << 4;
+                yield Float.float16ToFloat(w.get(JAVA_SHORT_UNALIGNED, block + 2)) * mj;
+            }
+            case Q2_K -> Float.float16ToFloat(w.get(JAVA_SHORT_UNALIGNED, block + 82))
+                    * ((w.get(JAVA_BYTE, block + i / 16) & 0xFF) >>> 4);
             default -> 0f;
         };
     }
@@ -139,7 +152,7 @@ class KernelsTest {
                     w.set(JAVA_SHORT_UNALIGNED, 2 * i, (short) (bits >>> 16));
                 }
             }
-            case Q6_K -> {
+            case Q6_K, Q4_K, Q5_K, Q3_K, Q2_K -> {
                 for (long b = 0; b < w.byteSize(); b += type.bytesPerBlock()) {
                     for (int at : superBlockScales(type)) {
                         if (at >= 0) {
@@ -168,7 +181,8 @@ class KernelsTest {
             MemorySegment rows = arena.allocate(4 * 256L);
             MemorySegment x = arena.allocate(JAVA_FLOAT, 64);
             MemorySegment h = arena.allocate(JAVA_FLOAT, 4);
-            for (DType type : new DType[] {DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.IQ4_NL, DType.Q6_K}) {
+            for (DType type : new DType[] {DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.IQ4_NL, DType.Q6_K,
+                DType.Q4_K, DType.Q5_K, DType.Q3_K, DType.Q2_K}) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(
                         type, rows, 4, 256, 32, false, FfnActivation.RELU, null, x, null, 0, 4, h));
                 String message = e.getMessage();

@@ -20,6 +20,10 @@ class DTypeTest {
         assertEquals(7, DType.Q5_1.ggmlTypeId());
         assertEquals(20, DType.IQ4_NL.ggmlTypeId());
         assertEquals(14, DType.Q6_K.ggmlTypeId());
+        assertEquals(12, DType.Q4_K.ggmlTypeId());
+        assertEquals(13, DType.Q5_K.ggmlTypeId());
+        assertEquals(11, DType.Q3_K.ggmlTypeId());
+        assertEquals(10, DType.Q2_K.ggmlTypeId());
         for (DType t : DType.values()) {
             assertEquals(t, DType.fromGgmlTypeId(t.ggmlTypeId()).orElseThrow());
         }
@@ -46,7 +50,11 @@ class DTypeTest {
         }
         // the k-quants: super-blocks of 256; q6_k: ql[128], qh[64], scales[16], d
         assertEquals(210 * 3, DType.Q6_K.bytesFor(768));
-        for (DType t : new DType[] {DType.Q6_K}) {
+        assertEquals(144 * 3, DType.Q4_K.bytesFor(768)); // d, dmin, 12 bytes of scales and mins, 128 of nibbles
+        assertEquals(176 * 3, DType.Q5_K.bytesFor(768)); // q4_k's and 32 bytes of fifth bits
+        assertEquals(110 * 3, DType.Q3_K.bytesFor(768)); // hmask[32], qs[64], 12 bytes of scales, d
+        assertEquals(84 * 3, DType.Q2_K.bytesFor(768)); // 16 bytes of scales and mins, qs[64], d, dmin
+        for (DType t : new DType[] {DType.Q6_K, DType.Q4_K, DType.Q5_K, DType.Q3_K, DType.Q2_K}) {
             assertEquals(256, t.blockSize());
             assertTrue(t.isQuantized());
             assertThrows(IllegalArgumentException.class, () -> t.bytesFor(288));
