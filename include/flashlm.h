@@ -109,7 +109,8 @@ int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth
 
 /* ---- Kernels ---- */
 
-/* Storage types of weight matrices (row-major; quantized types in blocks of 32 along a row). */
+/* Storage types of weight matrices (row-major; quantized types in blocks of 32, or super-blocks of 256,
+ * along a row). */
 #define FLM_DTYPE_F32  0
 #define FLM_DTYPE_F16  1
 #define FLM_DTYPE_BF16 2

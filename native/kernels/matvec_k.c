@@ -43,6 +43,9 @@
 
 #define QK 256
 
+/* Helpers the AVX2 decoders use too: always inlined there, never a call into non-AVX code. */
+#define KQ_INLINE static inline __attribute__((always_inline))
+
 /* The quants of one super-block (int8, value order), its sub-block scales and mins (floats). */
 struct kq_block {
     _Alignas(32) int8_t q[QK];
@@ -74,24 +77,29 @@ static inline int kq_has_min(int dtype)
     return dtype == FLM_DTYPE_Q4_K || dtype == FLM_DTYPE_Q5_K || dtype == FLM_DTYPE_Q2_K;
 }
 
-static inline uint32_t u32_at(const uint8_t *p)
+/* The little-endian 32 bits at p, and back: bytes 0..3 of a word are its bits 0..7, ..., 24..31. */
+KQ_INLINE uint32_t u32_at(const uint8_t *p)
 {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+KQ_INLINE void u32_to(uint32_t v, uint8_t *p)
+{
+    for (int t = 0; t < 4; t++)
+        p[t] = (uint8_t)(v >> (8 * t));
 }
 
 /* q4_k's and q5_k's 12 bytes of 6-bit scales and mins as 8 scale bytes (sub-blocks 0..7) and 8 min
  * bytes, worked four at a time in 32-bit words: bytes 0..3 and 4..7 hold the scales and mins of
  * sub-blocks 0..3 in their low 6 bits and the top 2 bits of those of 4..7 in their high 2; bytes 8..11
  * the low 4 bits of the scales (low nibble) and mins (high nibble) of 4..7. */
-static inline void k4_scales_mins(const uint8_t *p, uint8_t sc[8], uint8_t mn[8])
+KQ_INLINE void k4_scales_mins(const uint8_t *p, uint8_t sc[8], uint8_t mn[8])
 {
     uint32_t a = u32_at(p), b = u32_at(p + 4), c = u32_at(p + 8);
-    uint32_t s[2] = {a & 0x3f3f3f3fu, (c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u)};
-    uint32_t m[2] = {b & 0x3f3f3f3fu, ((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u)};
-    memcpy(sc, s, 8);
-    memcpy(mn, m, 8);
+    u32_to(a & 0x3f3f3f3fu, sc);
+    u32_to((c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u), sc + 4);
+    u32_to(b & 0x3f3f3f3fu, mn);
+    u32_to(((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u), mn + 4);
 }
 
 static inline float f16_at(const uint8_t *p)
@@ -142,12 +150,13 @@ static void q4_k_decode(const uint8_t *blk, const uint8_t *qs, const uint8_t *qh
 /* q3_k's 12 bytes of scales as the 16 unsigned 6-bit values, worked four at a time in 32-bit words: bytes
  * 0..3 hold the low 4 bits of sub-blocks 0..3 (low nibbles) and 8..11 (high), bytes 4..7 those of 4..7 and
  * 12..15; bytes 8..11 the high 2 bits of sub-blocks t, t + 4, t + 8, t + 12 (t the byte). */
-static inline void q3_k_scales(const uint8_t *p, uint8_t v[16])
+KQ_INLINE void q3_k_scales(const uint8_t *p, uint8_t v[16])
 {
     uint32_t a = u32_at(p), b = u32_at(p + 4), c = u32_at(p + 8);
-    uint32_t s[4] = {(a & 0x0f0f0f0fu) | ((c << 4) & 0x30303030u), (b & 0x0f0f0f0fu) | ((c << 2) & 0x30303030u),
-                     ((a >> 4) & 0x0f0f0f0fu) | (c & 0x30303030u), ((b >> 4) & 0x0f0f0f0fu) | ((c >> 2) & 0x30303030u)};
-    memcpy(v, s, 16);
+    u32_to((a & 0x0f0f0f0fu) | ((c << 4) & 0x30303030u), v);
+    u32_to((b & 0x0f0f0f0fu) | ((c << 2) & 0x30303030u), v + 4);
+    u32_to(((a >> 4) & 0x0f0f0f0fu) | (c & 0x30303030u), v + 8);
+    u32_to(((b >> 4) & 0x0f0f0f0fu) | ((c >> 2) & 0x30303030u), v + 12);
 }
 
 static void q3_k_decode(const uint8_t *blk, struct kq_block *o)
@@ -415,10 +424,16 @@ FLM_AVX2 FLM_INLINE void iq4_xs_decode_avx2(const uint8_t *blk, struct kq_block 
         _mm256_store_si256(q + 2 * k, _mm256_permute2x128_si256(lo, hi, 0x20));
         _mm256_store_si256(q + 2 * k + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
     }
-    int8_t sc[8];
-    iq4_xs_scales(blk, sc);
-    __m128i s = _mm_loadl_epi64((const __m128i *)sc);
-    _mm256_storeu_ps(o->sc, _mm256_mul_ps(_mm256_set1_ps(scale_f16(blk)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s))));
+    /* the scales of iq4_xs_scales(), in lanes: low 4 bits from the nibbles of scales_l (low nibble first), high
+     * 2 from scales_h shifted right by 2 b in lane b */
+    __m128i lb = _mm_cvtsi32_si128((int)u32_at(blk + 4));
+    const __m128i nib = _mm_set1_epi8(0x0f);
+    lb = _mm_unpacklo_epi8(_mm_and_si128(lb, nib), _mm_and_si128(_mm_srli_epi16(lb, 4), nib));
+    __m256i high = _mm256_set1_epi32((int)((unsigned)blk[2] | (unsigned)blk[3] << 8));
+    high = _mm256_and_si256(_mm256_srlv_epi32(high, _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3));
+    __m256i six = _mm256_or_si256(_mm256_cvtepu8_epi32(lb), _mm256_slli_epi32(high, 4));
+    __m256 sc = _mm256_cvtepi32_ps(_mm256_sub_epi32(six, _mm256_set1_epi32(32)));
+    _mm256_storeu_ps(o->sc, _mm256_mul_ps(_mm256_set1_ps(scale_f16(blk)), sc));
 }
 
 FLM_AVX2 FLM_INLINE void kq_decode_avx2(const int dtype, const uint8_t *blk, struct kq_block *o)

@@ -30,7 +30,8 @@ import java.util.Locale;
  * standard deviation 1/sqrt(fan-in) for the projections (activations keep their scale through the
  * layers), 0.02 for the token embedding (tied to the output, so the logits spread by about
  * 0.02 * sqrt(dim)), and 1.0 for the RMSNorm weights, which are always F32. Quantized types get
- * uniform random quants and a block scale (and min) that spread them over about [-a, a], a = sqrt(3) std.
+ * uniform random quants and a block scale (and min) that spread them over about [-a, a], a = sqrt(3) std (the
+ * k-quants: every sub-block scale and min at its largest, under the super-block's d and dmin).
  *
  * <p>The same {@link Spec} always gives the same bytes.
  */
