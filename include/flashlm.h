@@ -109,7 +109,8 @@ int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth
 
 /* ---- Kernels ---- */
 
-/* Storage types of weight matrices (row-major; quantized types in blocks of 32 along a row). */
+/* Storage types of weight matrices (row-major; quantized types in blocks of 32, or super-blocks of 256,
+ * along a row). */
 #define FLM_DTYPE_F32  0
 #define FLM_DTYPE_F16  1
 #define FLM_DTYPE_BF16 2
@@ -129,6 +130,7 @@ int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth
 #define FLM_DTYPE_Q5_K  11 /* q4_k's d, dmin and scales, qh[32], qs[128]: 176 bytes; q of 5 bits */
 #define FLM_DTYPE_Q3_K  12 /* hmask[32], qs[64], 6-bit scales[12], f16 d: 110 bytes; value d * (sc - 32) * (q - 4) */
 #define FLM_DTYPE_Q2_K  13 /* 4-bit scales/mins[16], qs[64], f16 d, f16 dmin: 84 bytes; value d * sc * q - dmin * m */
+#define FLM_DTYPE_IQ4_XS 14 /* f16 d, 6-bit scales (u16 high, 4 bytes low), qs[128]: 136 bytes; d * (sc - 32) * T[q] */
 
 /* Bytes of one row of cols values in dtype, or -1 (unknown dtype, cols not a multiple of 32 for a block
  * type, of 256 for a k-quant). */

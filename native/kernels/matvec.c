@@ -139,8 +139,8 @@ static float dot_q4_0_scalar(const uint8_t *w, const float *x, int64_t n)
  * m * sum(x) for the types with a min, with q the small integers below. Both paths accumulate
  * per lane over the whole row and sum the lanes once; they differ only in FMA's single rounding. */
 
-/* IQ4_NL's fixed non-linear grid, indexed by a nibble. */
-static const int8_t iq4nl_grid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+/* IQ4_NL's fixed non-linear grid, indexed by a nibble (IQ4_XS's too, in matvec_k.c). */
+const int8_t kern_iq4nl_grid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 static int64_t legacy_block_bytes(int dtype)
 {
@@ -174,7 +174,7 @@ static void legacy_quants(int dtype, const uint8_t *blk, int8_t q[32])
             q[j] = (int8_t)((q[j] | (int)((h >> j) & 1u) << 4) - offset);
     } else if (dtype == FLM_DTYPE_IQ4_NL) {
         for (int j = 0; j < 32; j++)
-            q[j] = iq4nl_grid[q[j]];
+            q[j] = kern_iq4nl_grid[q[j]];
     }
 }
 
@@ -418,7 +418,7 @@ FLM_AVX2 FLM_INLINE void legacy_quants_avx2(const int dtype, const uint8_t *blk,
     if (dtype == FLM_DTYPE_Q4_1) {
         nibbles_avx2(blk + 4, lo, hi);
     } else if (dtype == FLM_DTYPE_IQ4_NL) {
-        const __m128i grid = _mm_loadu_si128((const __m128i *)iq4nl_grid);
+        const __m128i grid = _mm_loadu_si128((const __m128i *)kern_iq4nl_grid);
         nibbles_avx2(blk + 2, lo, hi);
         *lo = _mm_shuffle_epi8(grid, *lo);
         *hi = _mm_shuffle_epi8(grid, *hi);

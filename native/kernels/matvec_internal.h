@@ -50,6 +50,9 @@ FLM_AVX2 FLM_INLINE float scale_f16(const uint8_t *p)
 }
 #endif
 
+/* IQ4_NL's (and IQ4_XS's) fixed non-linear grid: the value of each 4-bit index (matvec.c). */
+extern const int8_t kern_iq4nl_grid[16];
+
 /* ---- the k-quant super-blocks of 256 values (matvec_k.c) ---- */
 
 /* Bytes of one super-block of dtype, or -1 when dtype is not a k-quant. */

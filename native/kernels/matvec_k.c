@@ -31,6 +31,10 @@
  *   q2_k (84 bytes): scales[16] at 0, qs[64] at 16, f16 d at 80, f16 dmin at 82. 16 sub-blocks of 16 with
  *     a min: byte s of scales holds sub-block s's scale (low nibble) and min (high nibble). Value i's q is
  *     (qs[32 h + l] >> 2 j) & 3, with h, j, l as in q3_k.
+ *   iq4_xs (136 bytes): f16 d at 0, scales_h (a little-endian uint16) at 2, scales_l[4] at 4, qs[128] at 8.
+ *     8 sub-blocks of 32 with signed scales sc = (6 bits) - 32: sub-block b's low 4 bits the low (b even) or
+ *     high nibble of scales_l[b / 2], its high 2 bits bits 2 b, 2 b + 1 of scales_h. Value 32 b + j is the
+ *     iq4_nl grid's entry for the low (j < 16) or high nibble of qs[16 b + j % 16].
  */
 #include "flashlm.h"
 #include "matvec_internal.h"
@@ -38,6 +42,9 @@
 #include <stddef.h>
 
 #define QK 256
+
+/* Helpers the AVX2 decoders use too: always inlined there, never a call into non-AVX code. */
+#define KQ_INLINE static inline __attribute__((always_inline))
 
 /* The quants of one super-block (int8, value order), its sub-block scales and mins (floats). */
 struct kq_block {
@@ -54,6 +61,7 @@ int64_t kern_k_block_bytes(int dtype)
     case FLM_DTYPE_Q5_K: return 176;
     case FLM_DTYPE_Q3_K: return 110;
     case FLM_DTYPE_Q2_K: return 84;
+    case FLM_DTYPE_IQ4_XS: return 136;
     default: return -1;
     }
 }
@@ -69,24 +77,29 @@ static inline int kq_has_min(int dtype)
     return dtype == FLM_DTYPE_Q4_K || dtype == FLM_DTYPE_Q5_K || dtype == FLM_DTYPE_Q2_K;
 }
 
-static inline uint32_t u32_at(const uint8_t *p)
+/* The little-endian 32 bits at p, and back: bytes 0..3 of a word are its bits 0..7, ..., 24..31. */
+KQ_INLINE uint32_t u32_at(const uint8_t *p)
 {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+KQ_INLINE void u32_to(uint32_t v, uint8_t *p)
+{
+    for (int t = 0; t < 4; t++)
+        p[t] = (uint8_t)(v >> (8 * t));
 }
 
 /* q4_k's and q5_k's 12 bytes of 6-bit scales and mins as 8 scale bytes (sub-blocks 0..7) and 8 min
  * bytes, worked four at a time in 32-bit words: bytes 0..3 and 4..7 hold the scales and mins of
  * sub-blocks 0..3 in their low 6 bits and the top 2 bits of those of 4..7 in their high 2; bytes 8..11
  * the low 4 bits of the scales (low nibble) and mins (high nibble) of 4..7. */
-static inline void k4_scales_mins(const uint8_t *p, uint8_t sc[8], uint8_t mn[8])
+KQ_INLINE void k4_scales_mins(const uint8_t *p, uint8_t sc[8], uint8_t mn[8])
 {
     uint32_t a = u32_at(p), b = u32_at(p + 4), c = u32_at(p + 8);
-    uint32_t s[2] = {a & 0x3f3f3f3fu, (c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u)};
-    uint32_t m[2] = {b & 0x3f3f3f3fu, ((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u)};
-    memcpy(sc, s, 8);
-    memcpy(mn, m, 8);
+    u32_to(a & 0x3f3f3f3fu, sc);
+    u32_to((c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u), sc + 4);
+    u32_to(b & 0x3f3f3f3fu, mn);
+    u32_to(((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u), mn + 4);
 }
 
 static inline float f16_at(const uint8_t *p)
@@ -137,12 +150,13 @@ static void q4_k_decode(const uint8_t *blk, const uint8_t *qs, const uint8_t *qh
 /* q3_k's 12 bytes of scales as the 16 unsigned 6-bit values, worked four at a time in 32-bit words: bytes
  * 0..3 hold the low 4 bits of sub-blocks 0..3 (low nibbles) and 8..11 (high), bytes 4..7 those of 4..7 and
  * 12..15; bytes 8..11 the high 2 bits of sub-blocks t, t + 4, t + 8, t + 12 (t the byte). */
-static inline void q3_k_scales(const uint8_t *p, uint8_t v[16])
+KQ_INLINE void q3_k_scales(const uint8_t *p, uint8_t v[16])
 {
     uint32_t a = u32_at(p), b = u32_at(p + 4), c = u32_at(p + 8);
-    uint32_t s[4] = {(a & 0x0f0f0f0fu) | ((c << 4) & 0x30303030u), (b & 0x0f0f0f0fu) | ((c << 2) & 0x30303030u),
-                     ((a >> 4) & 0x0f0f0f0fu) | (c & 0x30303030u), ((b >> 4) & 0x0f0f0f0fu) | ((c >> 2) & 0x30303030u)};
-    memcpy(v, s, 16);
+    u32_to((a & 0x0f0f0f0fu) | ((c << 4) & 0x30303030u), v);
+    u32_to((b & 0x0f0f0f0fu) | ((c << 2) & 0x30303030u), v + 4);
+    u32_to(((a >> 4) & 0x0f0f0f0fu) | (c & 0x30303030u), v + 8);
+    u32_to(((b >> 4) & 0x0f0f0f0fu) | ((c >> 2) & 0x30303030u), v + 12);
 }
 
 static void q3_k_decode(const uint8_t *blk, struct kq_block *o)
@@ -175,6 +189,29 @@ static void q2_k_decode(const uint8_t *blk, struct kq_block *o)
     }
 }
 
+/* iq4_xs's 8 signed sub-block scales (6 bits - 32). */
+static inline void iq4_xs_scales(const uint8_t *blk, int8_t sc[8])
+{
+    unsigned high = (unsigned)blk[2] | (unsigned)blk[3] << 8;
+    for (int b = 0; b < 8; b++)
+        sc[b] = (int8_t)((((blk[4 + b / 2] >> (4 * (b % 2))) & 0x0f) | ((high >> (2 * b)) & 3) << 4) - 32);
+}
+
+static void iq4_xs_decode(const uint8_t *blk, struct kq_block *o)
+{
+    const uint8_t *qs = blk + 8;
+    for (int b = 0; b < 8; b++)
+        for (int j = 0; j < 16; j++) {
+            o->q[32 * b + j] = kern_iq4nl_grid[qs[16 * b + j] & 0x0f];
+            o->q[32 * b + 16 + j] = kern_iq4nl_grid[qs[16 * b + j] >> 4];
+        }
+    int8_t sc[8];
+    iq4_xs_scales(blk, sc);
+    float d = f16_at(blk);
+    for (int b = 0; b < 8; b++)
+        o->sc[b] = d * (float)sc[b];
+}
+
 static void kq_decode(int dtype, const uint8_t *blk, struct kq_block *o)
 {
     switch (dtype) {
@@ -183,6 +220,7 @@ static void kq_decode(int dtype, const uint8_t *blk, struct kq_block *o)
     case FLM_DTYPE_Q5_K: q4_k_decode(blk, blk + 48, blk + 16, o); break;
     case FLM_DTYPE_Q3_K: q3_k_decode(blk, o); break;
     case FLM_DTYPE_Q2_K: q2_k_decode(blk, o); break;
+    case FLM_DTYPE_IQ4_XS: iq4_xs_decode(blk, o); break;
     default: break;
     }
 }
@@ -241,6 +279,11 @@ static float dot_q2_k_scalar(const uint8_t *w, const float *x, int64_t n)
     return dot_k_scalar(FLM_DTYPE_Q2_K, w, x, n);
 }
 
+static float dot_iq4_xs_scalar(const uint8_t *w, const float *x, int64_t n)
+{
+    return dot_k_scalar(FLM_DTYPE_IQ4_XS, w, x, n);
+}
+
 dot_fn kern_k_dot(int dtype)
 {
     switch (dtype) {
@@ -249,6 +292,7 @@ dot_fn kern_k_dot(int dtype)
     case FLM_DTYPE_Q5_K: return (dot_fn)dot_q5_k_scalar;
     case FLM_DTYPE_Q3_K: return (dot_fn)dot_q3_k_scalar;
     case FLM_DTYPE_Q2_K: return (dot_fn)dot_q2_k_scalar;
+    case FLM_DTYPE_IQ4_XS: return (dot_fn)dot_iq4_xs_scalar;
     default: return NULL;
     }
 }
@@ -367,6 +411,31 @@ FLM_AVX2 FLM_INLINE void q2_k_decode_avx2(const uint8_t *blk, struct kq_block *o
     scaled_u8x8(m + 8, dmin, o->mn + 8);
 }
 
+FLM_AVX2 FLM_INLINE void iq4_xs_decode_avx2(const uint8_t *blk, struct kq_block *o)
+{
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const __m256i grid = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)kern_iq4nl_grid));
+    __m256i *q = (__m256i *)o->q;
+    for (int k = 0; k < 4; k++) {
+        /* sub-blocks 2k (the low 16 bytes) and 2k + 1 (the high 16): their low nibbles are values 0..15 */
+        __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 8 + 32 * k));
+        __m256i lo = _mm256_shuffle_epi8(grid, _mm256_and_si256(v, low4));
+        __m256i hi = _mm256_shuffle_epi8(grid, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
+        _mm256_store_si256(q + 2 * k, _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_store_si256(q + 2 * k + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
+    }
+    /* the scales of iq4_xs_scales(), in lanes: low 4 bits from the nibbles of scales_l (low nibble first), high
+     * 2 from scales_h shifted right by 2 b in lane b */
+    __m128i lb = _mm_cvtsi32_si128((int)u32_at(blk + 4));
+    const __m128i nib = _mm_set1_epi8(0x0f);
+    lb = _mm_unpacklo_epi8(_mm_and_si128(lb, nib), _mm_and_si128(_mm_srli_epi16(lb, 4), nib));
+    __m256i high = _mm256_set1_epi32((int)((unsigned)blk[2] | (unsigned)blk[3] << 8));
+    high = _mm256_and_si256(_mm256_srlv_epi32(high, _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3));
+    __m256i six = _mm256_or_si256(_mm256_cvtepu8_epi32(lb), _mm256_slli_epi32(high, 4));
+    __m256 sc = _mm256_cvtepi32_ps(_mm256_sub_epi32(six, _mm256_set1_epi32(32)));
+    _mm256_storeu_ps(o->sc, _mm256_mul_ps(_mm256_set1_ps(scale_f16(blk)), sc));
+}
+
 FLM_AVX2 FLM_INLINE void kq_decode_avx2(const int dtype, const uint8_t *blk, struct kq_block *o)
 {
     switch (dtype) {
@@ -375,6 +444,7 @@ FLM_AVX2 FLM_INLINE void kq_decode_avx2(const int dtype, const uint8_t *blk, str
     case FLM_DTYPE_Q5_K: q4_k_decode_avx2(blk, 1, o); break;
     case FLM_DTYPE_Q3_K: q3_k_decode_avx2(blk, o); break;
     case FLM_DTYPE_Q2_K: q2_k_decode_avx2(blk, o); break;
+    case FLM_DTYPE_IQ4_XS: iq4_xs_decode_avx2(blk, o); break;
     default: break;
     }
 }
@@ -446,6 +516,7 @@ FLM_K_KERNELS(q4_k, FLM_DTYPE_Q4_K)
 FLM_K_KERNELS(q5_k, FLM_DTYPE_Q5_K)
 FLM_K_KERNELS(q3_k, FLM_DTYPE_Q3_K)
 FLM_K_KERNELS(q2_k, FLM_DTYPE_Q2_K)
+FLM_K_KERNELS(iq4_xs, FLM_DTYPE_IQ4_XS)
 
 int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
 {
@@ -455,6 +526,7 @@ int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
     case FLM_DTYPE_Q5_K: *one = q5_k_avx2_x1; *many = q5_k_avx2_x4; return 1;
     case FLM_DTYPE_Q3_K: *one = q3_k_avx2_x1; *many = q3_k_avx2_x4; return 1;
     case FLM_DTYPE_Q2_K: *one = q2_k_avx2_x1; *many = q2_k_avx2_x4; return 1;
+    case FLM_DTYPE_IQ4_XS: *one = iq4_xs_avx2_x1; *many = iq4_xs_avx2_x4; return 1;
     default: return 0;
     }
 }

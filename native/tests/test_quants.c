@@ -381,18 +381,61 @@ static void test_q2_k_blocks(void)
     check_picks("q2_k", FLM_DTYPE_Q2_K, row, e, (int)(sizeof e / sizeof e[0]));
 }
 
+/* Two iq4_xs super-blocks: f16 d, scales_h (uint16), scales_l[4], qs[128]; sub-block b (32 values) has the
+ * scale (6 bits) - 32, its low 4 bits the low (b even) or high nibble of scales_l[b / 2], its high 2 bits bits
+ * 2b.. of scales_h; value 32 b + j = d * scale * T[the low (j < 16) or high nibble of qs[16 b + j % 16]], T
+ * the iq4_nl grid -127 -104 -83 -65 -49 -35 -22 -10 1 13 25 38 53 69 89 113. */
+static void test_iq4_xs_blocks(void)
+{
+    uint8_t row[272] = {0};
+    /* Super-block 0: d = 0.5; 6-bit scales 33 31 63 0 32 40 1 62 (scales 1 -1 31 -32 0 8 -31 30): scales_l =
+     * f1 0f 80 e1, scales_h = ca36 (2 | 1 << 2 | 3 << 4 | 0 << 6 | 2 << 8 | 2 << 10 | 0 << 12 | 3 << 14); ramp
+     * nibbles (qs[16 b + j] = j | (15 - j) << 4): value 32 b + j has nibble j, 32 b + 16 + j nibble 15 - j. */
+    put16(row, H_0_5);
+    put16(row + 2, 0xca36);
+    static const uint8_t sl[4] = {0xf1, 0x0f, 0x80, 0xe1};
+    memcpy(row + 4, sl, 4);
+    for (int b = 0; b < 8; b++)
+        ramp_nibbles(row + 8 + 16 * b);
+    /* Super-block 1: d = -1, scales all ff (scale 31), qs 88 (T[8] = 1) but qs[0] = 0f (value 256: T[15] = 113,
+     * value 272: T[0] = -127). */
+    put16(row + 136, H_M1);
+    memset(row + 138, 0xff, 6);
+    memset(row + 144, 0x88, 128);
+    row[144] = 0x0f;
+    struct expect e[] = {
+        {0, -63.5f},     /* scale 1: T[0] */
+        {31, -63.5f},    /* T[0] */
+        {32, 63.5f},     /* scale -1: T[0] */
+        {47, -56.5f},    /* T[15] */
+        {72, 15.5f},     /* scale 31: T[8] = 1 */
+        {96, 2032.0f},   /* scale -32: T[0] */
+        {111, -1808.0f}, /* T[15] */
+        {128, 0.0f},     /* scale 0 */
+        {160, -508.0f},  /* scale 8: T[0] */
+        {200, -15.5f},   /* scale -31: T[8] */
+        {240, 1695.0f},  /* scale 30: T[15] */
+        {255, -1905.0f}, /* T[0] */
+        {256, -3503.0f}, /* -1 * 31 * 113 */
+        {272, 3937.0f},  /* -1 * 31 * -127 */
+        {257, -31.0f},   /* T[8] */
+        {511, -31.0f},
+    };
+    check_picks("iq4_xs", FLM_DTYPE_IQ4_XS, row, e, (int)(sizeof e / sizeof e[0]));
+}
+
 /* ---- random matrices of every dtype ---- */
 
 enum { ROWS = 13, COLS = 1024 };
 static const int DTYPES[] = {FLM_DTYPE_F32,  FLM_DTYPE_F16,  FLM_DTYPE_BF16, FLM_DTYPE_Q8_0,   FLM_DTYPE_Q4_0,
                              FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL, FLM_DTYPE_Q6_K,
                              FLM_DTYPE_Q4_K, FLM_DTYPE_Q5_K, FLM_DTYPE_Q3_K,
-                             FLM_DTYPE_Q2_K};
+                             FLM_DTYPE_Q2_K, FLM_DTYPE_IQ4_XS};
 #define NTYPES ((int)(sizeof DTYPES / sizeof DTYPES[0]))
 
 static const char *dtype_name(int d)
 {
-    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k", "q3_k", "q2_k"};
+    static const char *names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k", "q3_k", "q2_k", "iq4_xs"};
     return d >= 0 && d < (int)(sizeof names / sizeof names[0]) ? names[d] : "?";
 }
 
@@ -404,7 +447,7 @@ struct k_layout {
 };
 static const struct k_layout K_LAYOUTS[] = {{FLM_DTYPE_Q6_K, 210, 208, -1}, {FLM_DTYPE_Q4_K, 144, 0, 2},
                                              {FLM_DTYPE_Q5_K, 176, 0, 2}, {FLM_DTYPE_Q3_K, 110, 108, -1},
-                                             {FLM_DTYPE_Q2_K, 84, 80, 82}};
+                                             {FLM_DTYPE_Q2_K, 84, 80, 82}, {FLM_DTYPE_IQ4_XS, 136, 0, -1}};
 
 static const struct k_layout *k_layout(int dtype)
 {
@@ -468,6 +511,15 @@ static double k_decode(int dtype, const uint8_t *blk, int i, double *mag)
         q = blk[16 + 32 * half + l] >> (2 * quarter) & 3;
         scale = f16_value(blk + 80) * (blk[s] % 16);
         min = f16_value(blk + 82) * (blk[s] / 16);
+    } else if (dtype == FLM_DTYPE_IQ4_XS) {
+        /* f16 d, uint16 scales_h, scales_l[4], qs[128] */
+        static const int grid[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+        int b = i / 32, j = i % 32;
+        int low4 = blk[4 + b / 2] >> (4 * (b % 2)) & 15;
+        int high2 = (blk[2] | blk[3] << 8) >> (2 * b) & 3;
+        int byte = blk[8 + 16 * b + j % 16];
+        q = grid[j < 16 ? byte % 16 : byte / 16];
+        scale = f16_value(blk) * (low4 + 16 * high2 - 32);
     }
     *mag = fabs(scale * q) + fabs(min);
     return scale * q - min;
@@ -693,6 +745,9 @@ static void test_row_bytes_and_arguments(void)
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q3_K, 992), -1);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q2_K, 512), 168);
     CHECK_EQ(flm_row_bytes(FLM_DTYPE_Q2_K, 64), -1);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_IQ4_XS, 4096), 2176);
+    CHECK_EQ(flm_row_bytes(FLM_DTYPE_IQ4_XS, 4064), -1);
+    CHECK_EQ(flm_row_bytes(15, 256), -1);
     uint8_t w[48] = {0};
     float x[48] = {0}, y[1];
     CHECK_EQ(flm_matvec(FLM_DTYPE_Q6_K, w, 1, 32, x, y, 0, 1), FLM_E_BAD_ARG);
@@ -729,6 +784,7 @@ int main(void)
     test_q5_k_blocks();
     test_q3_k_blocks();
     test_q2_k_blocks();
+    test_iq4_xs_blocks();
     test_row_bytes_and_arguments();
     for (int t = 0; t < NTYPES; t++)
         free(weights[t]);

@@ -47,7 +47,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 @Measurement(iterations = 8, time = 1)
 @Fork(1)
 public class MatvecBenchmark {
-    @Param({"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k", "q3_k", "q2_k"})
+    @Param({"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q6_k", "q4_k", "q5_k", "q3_k", "q2_k", "iq4_xs"})
     String dtype;
 
     @Param({"1", "2"})
@@ -144,7 +144,7 @@ public class MatvecBenchmark {
                     m.set(JAVA_SHORT_UNALIGNED, o, (short) (Float.floatToRawIntBits(0.03f * uniform(s)) >>> 16));
                 }
             }
-            case Q6_K, Q4_K, Q5_K, Q3_K, Q2_K -> {
+            case Q6_K, Q4_K, Q5_K, Q3_K, Q2_K, IQ4_XS -> {
                 // random quants, sub-block scales and mins; the f16 super-block scale d (and dmin) at their offsets
                 // keep values within about +-0.03: |value| <= d * steps (+ dmin * 63)
                 int block = nativeType.bytesPerBlock();
@@ -164,6 +164,7 @@ public class MatvecBenchmark {
                     case Q4_K -> 63 * 15;
                     case Q3_K -> 32 * 4;
                     case Q2_K -> 15 * 3;
+                    case IQ4_XS -> 32 * 127;
                     default -> 63 * 31; // Q5_K
                 };
                 short d = Float.floatToFloat16(Math.max(0.03f / steps, 0x1p-14f));

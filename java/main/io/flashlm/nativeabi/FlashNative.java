@@ -71,6 +71,7 @@ final class FlashNative {
     static final int DTYPE_Q5_K = 11;
     static final int DTYPE_Q3_K = 12;
     static final int DTYPE_Q2_K = 13;
+    static final int DTYPE_IQ4_XS = 14;
 
     static final int ACT_RELU = 0;
     static final int ACT_SILU = 1;

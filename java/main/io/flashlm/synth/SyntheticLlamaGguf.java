@@ -30,7 +30,8 @@ import java.util.Locale;
  * standard deviation 1/sqrt(fan-in) for the projections (activations keep their scale through the
  * layers), 0.02 for the token embedding (tied to the output, so the logits spread by about
  * 0.02 * sqrt(dim)), and 1.0 for the RMSNorm weights, which are always F32. Quantized types get
- * uniform random quants and a block scale (and min) that spread them over about [-a, a], a = sqrt(3) std.
+ * uniform random quants and a block scale (and min) that spread them over about [-a, a], a = sqrt(3) std (the
+ * k-quants: every sub-block scale and min at its largest, under the super-block's d and dmin).
  *
  * <p>The same {@link Spec} always gives the same bytes.
  */
@@ -262,6 +263,7 @@ public final class SyntheticLlamaGguf {
             case Q5_K -> 16; // Q5_K_S
             case Q3_K -> 11; // Q3_K_S
             case Q2_K -> 10;
+            case IQ4_XS -> 30;
         };
     }
 
@@ -367,7 +369,7 @@ public final class SyntheticLlamaGguf {
                     b.putLong(rng.next()).putLong(rng.next());
                 }
             }
-            case Q6_K, Q4_K, Q5_K, Q3_K, Q2_K -> {
+            case Q6_K, Q4_K, Q5_K, Q3_K, Q2_K, IQ4_XS -> {
                 // random quants under fixed sub-block scales (and mins); the super-block's d (and dmin) spread
                 // them over [-a, a]
                 float a = (float) (t.std() * Math.sqrt(3));
@@ -403,6 +405,7 @@ public final class SyntheticLlamaGguf {
                 case Q5_K -> new SuperBlockFill(4, 12, (byte) 0xFF, 0, 2 * a / (63 * 31), 2, a / 63);
                 case Q3_K -> new SuperBlockFill(96, 12, (byte) 0xFF, 108, a / (31 * 4), -1, 0); // d 31 (q - 4)
                 case Q2_K -> new SuperBlockFill(0, 16, (byte) 0xFF, 80, 2 * a / (15 * 3), 82, a / 15); // d 15 q - dmin 15
+                case IQ4_XS -> new SuperBlockFill(2, 6, (byte) 0xFF, 0, a / (31 * 127), -1, 0); // d 31 grid, |grid| <= 127
                 default -> throw new IllegalArgumentException(t + " is not a k-quant");
             };
         }
@@ -511,7 +514,7 @@ public final class SyntheticLlamaGguf {
     /** Writes one model, {@code SyntheticLlamaGguf DIR [DTYPE]} (any DType, lower case); prints its path. */
     public static void main(String[] args) throws IOException {
         if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: SyntheticLlamaGguf DIR [f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl|q6_k|q4_k|q5_k|q3_k|q2_k]");
+            System.err.println("usage: SyntheticLlamaGguf DIR [f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl|q6_k|q4_k|q5_k|q3_k|q2_k|iq4_xs]");
             System.exit(2);
         }
         DType t = args.length > 1 ? DType.valueOf(args[1].toUpperCase(Locale.ROOT)) : DType.F32;

@@ -66,7 +66,12 @@ public enum DType {
      * Super-blocks of 256: 16 bytes of 4-bit sub-block scales (low nibble) and mins (high), qs[64] (2 bits each),
      * f16 d, f16 dmin; value = d * sc[i / 16] * q - dmin * m[i / 16], q of 2 bits.
      */
-    Q2_K(256, 84, 10, 13);
+    Q2_K(256, 84, 10, 13),
+    /**
+     * Super-blocks of 256: f16 d, 6-bit sub-block scales (high 2 bits in a 16-bit word, low 4 in 4 bytes),
+     * qs[128] of nibbles indexing IQ4_NL's grid; value = d * (sc[i / 32] - 32) * grid[nibble].
+     */
+    IQ4_XS(256, 136, 23, 14);
 
     private final int blockSize;
     private final int bytesPerBlock;

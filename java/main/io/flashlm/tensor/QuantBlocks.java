@@ -19,7 +19,7 @@ public final class QuantBlocks {
     public static final int BLOCK = 32;
 
     /** IQ4_NL's fixed non-linear grid: the value of each nibble, before the scale. */
-    private static final byte[] IQ4_NL_GRID = {
+    static final byte[] IQ4_NL_GRID = {
         -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
     private static final ValueLayout.OfShort F16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -30,6 +30,10 @@ import java.nio.ByteOrder;
  * <li>Q2_K (84 bytes): scales[16] at 0 (sub-block s's scale in the low nibble of byte s, its min in the high),
  * qs[64] at 16, f16 d at 80, f16 dmin at 82; sub-blocks of 16. Value i's q is (qs[32 h + l] &gt;&gt; 2k) &amp; 3,
  * with h, k, l as in Q3_K.
+ * <li>IQ4_XS (136 bytes): f16 d at 0, scales_h (16 bits, little-endian) at 2, scales_l[4] at 4, qs[128] at 8;
+ * sub-blocks of 32 with signed scales (6 bits - 32): sub-block b's low 4 bits the low (b even) or high nibble
+ * of scales_l[b / 2], its high 2 bits bits 2b, 2b + 1 of scales_h. Value 32 b + j is IQ4_NL's grid entry
+ * for the low (j &lt; 16) or high nibble of qs[16 b + j % 16].
  * </ul>
  */
 final class SuperBlocks {
@@ -49,7 +53,7 @@ final class SuperBlocks {
     static int subBlockSize(DType type) {
         return switch (type) {
             case Q6_K, Q3_K, Q2_K -> 16;
-            case Q4_K, Q5_K -> 32;
+            case Q4_K, Q5_K, IQ4_XS -> 32;
             default -> throw notSuperBlocks(type);
         };
     }
@@ -81,6 +85,11 @@ final class SuperBlocks {
                 yield f16(src, off + 108) * (((s < 8 ? low & 0x0F : low >>> 4) | (high & 3) << 4) - 32);
             }
             case Q2_K -> f16(src, off + 80) * (u8(src, off + s) & 0x0F);
+            case IQ4_XS -> {
+                int low = (u8(src, off + 4 + s / 2) >>> (4 * (s % 2))) & 0x0F;
+                int high = ((u8(src, off + 2) | u8(src, off + 3) << 8) >>> (2 * s)) & 3;
+                yield f16(src, off) * ((low | high << 4) - 32);
+            }
             default -> throw notSuperBlocks(type);
         };
     }
@@ -88,7 +97,7 @@ final class SuperBlocks {
     /** Sub-block {@code s}'s min dmin * m, subtracted from every value of the sub-block (0 in the types without). */
     static float min(DType type, MemorySegment src, long off, int s) {
         return switch (type) {
-            case Q6_K, Q3_K -> 0f;
+            case Q6_K, Q3_K, IQ4_XS -> 0f;
             case Q4_K, Q5_K -> f16(src, off + 2) * packed6(src, off + 4, s, true);
             case Q2_K -> f16(src, off + 82) * (u8(src, off + s) >>> 4);
             default -> throw notSuperBlocks(type);
@@ -108,6 +117,10 @@ final class SuperBlocks {
             case Q5_K -> nibble(src, off + 48, i) | ((u8(src, off + 16 + l) >>> (i / 32)) & 1) << 4;
             case Q3_K -> ((u8(src, off + 32 + 32 * h + l) >>> (2 * k)) & 3 | ((u8(src, off + l) >>> (4 * h + k)) & 1) << 2) - 4;
             case Q2_K -> (u8(src, off + 16 + 32 * h + l) >>> (2 * k)) & 3;
+            case IQ4_XS -> {
+                int b = u8(src, off + 8 + 16 * (i / 32) + i % 16);
+                yield QuantBlocks.IQ4_NL_GRID[i % 32 < 16 ? b & 0x0F : b >>> 4];
+            }
             default -> throw notSuperBlocks(type);
         };
     }

@@ -239,7 +239,7 @@ class GgufFileTest {
     void unknownTensorTypeNamesTensorAndId() throws IOException {
         byte[] b = new GgufWriter().tensor("blk.0.attn_q.weight", 16, new long[] {256, 4}, new byte[66 * 4]).build();
         ModelFormatException e = fails(b, "blk.0.attn_q.weight", "type id 16", "IQ2_XXS",
-                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q2_K(10), Q3_K(11), Q4_K(12), Q5_K(13), Q6_K(14), IQ4_NL(20), BF16(30)");
+                "supported: F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), Q2_K(10), Q3_K(11), Q4_K(12), Q5_K(13), Q6_K(14), IQ4_NL(20), IQ4_XS(23), BF16(30)");
         assertTrue(e.field().contains("blk.0.attn_q.weight"), e.field());
         fails(new GgufWriter().tensor("x", 999, new long[] {1}, new byte[4]).build(), "'x'", "999", "unknown type");
     }
@@ -344,9 +344,21 @@ class GgufFileTest {
         q2k[79] = (byte) 0x80;
         q2k[81] = 0x3C;
         q2k[83] = 0x38;
+        // iq4_xs: d, scales_h = 8002 (sub-blocks 0 and 7: high bits 2), scales_l[0] = 01 (sub-block 0: 33, scale 1),
+        // scales_l[3] = 40 (sub-block 7: 4 | 2 << 4 = 36, scale 4), qs[128]; qs[0] = 0A (value 0: grid[10] = 25),
+        // qs[127] = F0 (value 255: grid[15] = 113), value 17 the high nibble of qs[1] (grid[0] = -127).
+        byte[] iq4xs = new byte[136];
+        iq4xs[1] = 0x3C;
+        iq4xs[2] = 0x02;
+        iq4xs[3] = (byte) 0x80;
+        iq4xs[4] = 0x01;
+        iq4xs[7] = 0x40;
+        iq4xs[8] = 0x0A;
+        iq4xs[135] = (byte) 0xF0;
         GgufFile f = open(new GgufWriter().tensor("q6_k", 14, new long[] {256, 2}, twice(q6k))
                 .tensor("q3_k", 11, new long[] {256, 2}, twice(q3k))
                 .tensor("q2_k", 10, new long[] {256, 2}, twice(q2k))
+                .tensor("iq4_xs", 23, new long[] {256, 2}, twice(iq4xs))
                 .tensor("q4_k", 12, new long[] {256, 2}, twice(q4k))
                 .tensor("q5_k", 13, new long[] {256, 2}, twice(q5k)));
         Object[][] cases = {
@@ -355,6 +367,7 @@ class GgufFileTest {
             {"q5_k", DType.Q5_K, 176, 44.5f, 441f, -1.5f}, // 2 * 23 - 1.5; 17 * 26 - 1; 0 - 1.5
             {"q3_k", DType.Q3_K, 110, 3f, -15f, 128f}, // 1 * 3; 5 * -3; -32 * -4
             {"q2_k", DType.Q2_K, 84, 4.5f, 13f, -0.5f}, // 2 * 3 - 0.5 * 3; 7 * 2 - 0.5 * 2; 0 - 0.5 * 1
+            {"iq4_xs", DType.IQ4_XS, 136, 25f, 452f, -127f}, // 1 * 25; 4 * 113; 1 * -127
         };
         for (Object[] c : cases) {
             Tensor t = f.tensor((String) c[0]);
@@ -367,7 +380,7 @@ class GgufFileTest {
                 assertEquals(c[5], t.getFloat(row, 17), c[0] + " value 17");
             }
         }
-        for (int id : new int[] {14, 12, 13, 11, 10}) {
+        for (int id : new int[] {14, 12, 13, 11, 10, 23}) {
             ModelFormatException e = fails(new GgufWriter().tensor("blk.3.ffn_down.weight", id, new long[] {288, 1},
                     new byte[420]).build(), "blk.3.ffn_down.weight", "multiple of 256", "288");
             assertTrue(e.field().contains("ne[0]"), e.field());

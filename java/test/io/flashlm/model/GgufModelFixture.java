@@ -41,7 +41,7 @@ final class GgufModelFixture {
 
     /** GGML storage types, with their ggml_type ids written out here rather than taken from the engine. */
     enum WeightType {
-        F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), IQ4_NL(20), Q6_K(14, 210), Q4_K(12, 144), Q5_K(13, 176), Q3_K(11, 110), Q2_K(10, 84);
+        F32(0), F16(1), Q4_0(2), Q4_1(3), Q5_0(6), Q5_1(7), Q8_0(8), IQ4_NL(20), Q6_K(14, 210), Q4_K(12, 144), Q5_K(13, 176), Q3_K(11, 110), Q2_K(10, 84), IQ4_XS(23, 136);
 
         final int ggmlId;
         /** Bytes per super-block of 256 for the k-quants, 0 for the others. */

@@ -43,7 +43,8 @@ class GgufModelReferenceTest {
     @CsvSource({"F32, 1", "F32, 2", "F16, 1", "F16, 2", "Q8_0, 1", "Q8_0, 2", "Q4_0, 1", "Q4_0, 2", "Q4_1, 1",
         "Q4_1, 2", "Q5_0, 1", "Q5_0, 2", "Q5_1, 1", "Q5_1, 2", "IQ4_NL, 1", "IQ4_NL, 2", "Q6_K, 1", "Q6_K, 2", "Q4_K, 1",
         "Q4_K, 2", "Q5_K, 1", "Q5_K, 2", "Q3_K, 1",
-        "Q3_K, 2", "Q2_K, 1", "Q2_K, 2"})
+        "Q3_K, 2", "Q2_K, 1", "Q2_K, 2", "IQ4_XS, 1",
+        "IQ4_XS, 2"})
     void separateOutputMatchesReference(WeightType type, int threads) throws IOException {
         assertMatchesReference(new GgufModelFixture(31, type), threads);
     }
@@ -106,6 +107,9 @@ class GgufModelReferenceTest {
             if (name.contains("attn_q")) {
                 return WeightType.Q2_K;
             }
+            if (name.contains("attn_k")) {
+                return WeightType.IQ4_XS;
+            }
             return name.contains("ffn_up") ? WeightType.Q3_K : name.contains("ffn") ? WeightType.Q4_K : WeightType.Q8_0;
         });
         assertMatchesReference(f, 2);
@@ -114,7 +118,7 @@ class GgufModelReferenceTest {
     /** flashlm's key llama.feed_forward_activation = "relu": gated relu(gate x) * up x, or ungated relu(up x). */
     @ParameterizedTest(name = "{0} gated={1} threads={2}")
     @CsvSource({"F32, true, 1", "Q8_0, true, 2", "Q4_0, false, 2", "F16, false, 1", "Q5_1, false, 2",
-        "IQ4_NL, true, 1", "Q6_K, false, 2", "Q4_K, true, 1", "Q5_K, false, 1", "Q3_K, true, 2", "Q2_K, false, 2"})
+        "IQ4_NL, true, 1", "Q6_K, false, 2", "Q4_K, true, 1", "Q5_K, false, 1", "Q3_K, true, 2", "Q2_K, false, 2", "IQ4_XS, true, 1"})
     void reluFfnMatchesReference(WeightType type, boolean gated, int threads) throws IOException {
         GgufModelFixture f = new GgufModelFixture(43, type).activation("relu");
         if (!gated) {

@@ -25,6 +25,9 @@ import java.nio.ByteOrder;
  * of byte s - 8, under bits 2 (s / 4)..2 (s / 4) + 1 of byte 8 + s % 4.
  * <li>Q2_K, 84 bytes: scales[16], qs[64], f16 d, f16 dmin. Value i = 128 h + 32 k + l has q = bits 2k..2k+1 of
  * qs[32 h + l]; value = (d * sc) * q - dmin * m, sc and m the low and high nibble of byte i / 16.
+ * <li>IQ4_XS, 136 bytes: f16 d, scales_h (16 bits), scales_l[4], qs[128]. Sub-block b = i / 32 has the 6-bit
+ * scale s6 whose low 4 bits are nibble b % 2 of scales_l[b / 2] and high 2 bits bits 2b..2b+1 of scales_h;
+ * value = (d * (s6 - 32)) * grid[the low (i % 32 &lt; 16) or high nibble of qs[16 b + i % 16]], IQ4_NL's grid.
  * </ul>
  */
 final class SuperBlockCodec {
@@ -43,6 +46,7 @@ final class SuperBlockCodec {
                 case Q5_K -> q4k(v, blk * QK, out, true);
                 case Q3_K -> q3k(v, blk * QK, out);
                 case Q2_K -> q2k(v, blk * QK, out);
+                case IQ4_XS -> iq4xs(v, blk * QK, out);
                 default -> throw new IllegalArgumentException(type.toString());
             }
             b.put(out);
@@ -94,6 +98,13 @@ final class SuperBlockCodec {
                     int sm = data[at + j / 16] & 0xFF;
                     int q = ((data[at + 16 + 32 * (j / 128) + j % 32] & 0xFF) >> (2 * (j % 128 / 32))) & 3;
                     yield f16(data, at + 80) * (sm & 15) * q - f16(data, at + 82) * (sm >> 4);
+                }
+                case IQ4_XS -> {
+                    int b = j / 32;
+                    int high = (data[at + 2] & 0xFF) | (data[at + 3] & 0xFF) << 8;
+                    int s6 = ((data[at + 4 + b / 2] & 0xFF) >> (4 * (b % 2)) & 15) | ((high >> (2 * b)) & 3) << 4;
+                    int qs = data[at + 8 + 16 * b + j % 16] & 0xFF;
+                    yield f16(data, at) * (s6 - 32) * GgufModelFixture.IQ4_NL_GRID[j % 32 < 16 ? qs & 15 : qs >> 4];
                 }
                 default -> throw new IllegalArgumentException(type.toString());
             };
@@ -211,6 +222,36 @@ final class SuperBlockCodec {
         }
         putF16(out, 80, d);
         putF16(out, 82, dmin);
+    }
+
+    /** IQ4_XS: sub-blocks of 32 with signed scales (the value of largest magnitude at grid[0] = -127), to 6 bits. */
+    private static void iq4xs(float[] v, int from, byte[] out) {
+        int[] grid = GgufModelFixture.IQ4_NL_GRID;
+        float[] sub = new float[8];
+        for (int b = 0; b < 8; b++) {
+            sub[b] = signedMax(v, from + 32 * b, 32) / -127;
+        }
+        float d = roundF16(signedMax(sub, 0, 8) / -32);
+        int high = 0;
+        for (int b = 0; b < 8; b++) {
+            int sc = d == 0 ? 0 : Math.clamp(Math.round(sub[b] / d), -32, 31);
+            int s6 = sc + 32;
+            out[4 + b / 2] |= (byte) ((s6 & 15) << (4 * (b % 2)));
+            high |= (s6 >> 4) << (2 * b);
+            for (int i = 32 * b; i < 32 * b + 32; i++) {
+                float x = v[from + i], scale = d * sc;
+                int q = 0;
+                for (int k = 1; k < 16; k++) {
+                    if (Math.abs(scale * grid[k] - x) < Math.abs(scale * grid[q] - x)) {
+                        q = k;
+                    }
+                }
+                out[8 + 16 * b + i % 16] |= (byte) (q << (i % 32 < 16 ? 0 : 4));
+            }
+        }
+        putF16(out, 0, d);
+        out[2] = (byte) high;
+        out[3] = (byte) (high >> 8);
     }
 
     /** The nearest integer to x / scale within [lo, hi] (0 for a zero scale). */

@@ -123,6 +123,7 @@ class FlashNativeAbiTest {
         assertEquals(FlashNative.DTYPE_Q5_K, DType.Q5_K.nativeCode());
         assertEquals(FlashNative.DTYPE_Q3_K, DType.Q3_K.nativeCode());
         assertEquals(FlashNative.DTYPE_Q2_K, DType.Q2_K.nativeCode());
+        assertEquals(FlashNative.DTYPE_IQ4_XS, DType.IQ4_XS.nativeCode());
         assertEquals(FlashNative.ACT_RELU, FfnActivation.RELU.code);
         assertEquals(FlashNative.ACT_SILU, FfnActivation.SILU.code);
         for (DType t : DType.values()) {

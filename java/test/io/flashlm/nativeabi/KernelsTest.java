@@ -109,6 +109,7 @@ class KernelsTest {
             case Q4_K, Q5_K -> new int[] {0, 2};
             case Q3_K -> new int[] {108, -1};
             case Q2_K -> new int[] {80, 82};
+            case IQ4_XS -> new int[] {0, -1};
             default -> null;
         };
     }
@@ -152,7 +153,7 @@ class KernelsTest {
                     w.set(JAVA_SHORT_UNALIGNED, 2 * i, (short) (bits >>> 16));
                 }
             }
-            case Q6_K, Q4_K, Q5_K, Q3_K, Q2_K -> {
+            case Q6_K, Q4_K, Q5_K, Q3_K, Q2_K, IQ4_XS -> {
                 for (long b = 0; b < w.byteSize(); b += type.bytesPerBlock()) {
                     for (int at : superBlockScales(type)) {
                         if (at >= 0) {
@@ -182,7 +183,8 @@ class KernelsTest {
             MemorySegment x = arena.allocate(JAVA_FLOAT, 64);
             MemorySegment h = arena.allocate(JAVA_FLOAT, 4);
             for (DType type : new DType[] {DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.IQ4_NL, DType.Q6_K,
-                DType.Q4_K, DType.Q5_K, DType.Q3_K, DType.Q2_K}) {
+                DType.Q4_K, DType.Q5_K, DType.Q3_K, DType.Q2_K,
+                DType.IQ4_XS}) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(
                         type, rows, 4, 256, 32, false, FfnActivation.RELU, null, x, null, 0, 4, h));
                 String message = e.getMessage();

@@ -18,6 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** FFN geometry, the manifest round trip, and the native f16 encoder against the JDK's. */
 class PackFormatTest {
@@ -55,6 +56,11 @@ class PackFormatTest {
         assertThrows(IllegalArgumentException.class, () -> PackFormat.checkAlignment(1000));
         assertThrows(IllegalArgumentException.class, () -> PackFormat.checkAlignment(256));
         assertThrows(IllegalArgumentException.class, () -> PackFormat.storageType("q4_0"));
+        // the k-quants are read from GGUF, never stored in a pack: the message lists what a pack stores
+        for (String k : new String[] {"q6_k", "q4_k", "q5_k", "q3_k", "q2_k", "iq4_xs"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PackFormat.storageType(k));
+            assertTrue(e.getMessage().contains(k) && e.getMessage().contains("q8_0"), e.getMessage());
+        }
     }
 
     @Test

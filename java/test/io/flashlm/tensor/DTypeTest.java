@@ -24,6 +24,7 @@ class DTypeTest {
         assertEquals(13, DType.Q5_K.ggmlTypeId());
         assertEquals(11, DType.Q3_K.ggmlTypeId());
         assertEquals(10, DType.Q2_K.ggmlTypeId());
+        assertEquals(23, DType.IQ4_XS.ggmlTypeId());
         for (DType t : DType.values()) {
             assertEquals(t, DType.fromGgmlTypeId(t.ggmlTypeId()).orElseThrow());
         }
@@ -54,7 +55,8 @@ class DTypeTest {
         assertEquals(176 * 3, DType.Q5_K.bytesFor(768)); // q4_k's and 32 bytes of fifth bits
         assertEquals(110 * 3, DType.Q3_K.bytesFor(768)); // hmask[32], qs[64], 12 bytes of scales, d
         assertEquals(84 * 3, DType.Q2_K.bytesFor(768)); // 16 bytes of scales and mins, qs[64], d, dmin
-        for (DType t : new DType[] {DType.Q6_K, DType.Q4_K, DType.Q5_K, DType.Q3_K, DType.Q2_K}) {
+        assertEquals(136 * 3, DType.IQ4_XS.bytesFor(768)); // d, scales_h, scales_l[4], qs[128]
+        for (DType t : new DType[] {DType.Q6_K, DType.Q4_K, DType.Q5_K, DType.Q3_K, DType.Q2_K, DType.IQ4_XS}) {
             assertEquals(256, t.blockSize());
             assertTrue(t.isQuantized());
             assertThrows(IllegalArgumentException.class, () -> t.bytesFor(288));

@@ -252,6 +252,47 @@ class SuperBlocksTest {
         assertDecodes(DType.Q2_K, b, expected);
     }
 
+    /**
+     * IQ4_XS: f16 d, scales_h (16 bits), scales_l[4], qs[128]; sub-block b's scale is its 6 bits - 32 (low 4 bits
+     * the low (b even) or high nibble of scales_l[b / 2], high 2 bits bits 2b.. of scales_h); value 32 b + j =
+     * d * scale * grid[the low (j &lt; 16) or high nibble of qs[16 b + j % 16]], grid IQ4_NL's.
+     */
+    @Test
+    void iq4_xs() {
+        int[] grid = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+        byte[] b = new byte[272];
+        // Super-block 0: d = 0.5; 6-bit scales 33 31 63 0 32 40 1 62 (scales 1 -1 31 -32 0 8 -31 30): scales_h =
+        // CA36, scales_l = F1 0F 80 E1; ramp nibbles: value 32 b + j has nibble j, value 32 b + 16 + j 15 - j.
+        int[] sc = {1, -1, 31, -32, 0, 8, -31, 30};
+        f16(b, 0, 0x3800);
+        f16(b, 2, 0xCA36);
+        int[] low = {0xF1, 0x0F, 0x80, 0xE1};
+        for (int k = 0; k < 4; k++) {
+            b[4 + k] = (byte) low[k];
+        }
+        for (int sub = 0; sub < 8; sub++) {
+            QuantBlocksTest.ramp(b, 8 + 16 * sub);
+        }
+        // Super-block 1: d = -1, scales all FF (scale 31), qs 88 (grid[8] = 1: -31) but qs[0] = 0F (value 256:
+        // grid[15] = 113, value 272: grid[0] = -127).
+        f16(b, 136, 0xBC00);
+        Arrays.fill(b, 138, 144, (byte) 0xFF);
+        Arrays.fill(b, 144, 272, (byte) 0x88);
+        b[144] = 0x0F;
+        float[] expected = new float[512];
+        for (int i = 0; i < 256; i++) {
+            expected[i] = 0.5f * sc[i / 32] * grid[QuantBlocksTest.rampNibble(i % 32)];
+        }
+        Arrays.fill(expected, 256, 512, -31f);
+        expected[256] = -3503f;
+        expected[272] = 3937f;
+        assertEquals(2032f, expected[96]); // 0.5 * -32 * -127
+        assertEquals(-1808f, expected[111]); // 0.5 * -32 * 113
+        assertEquals(-15.5f, expected[200]); // 0.5 * -31 * 1
+        assertEquals(1695f, expected[240]); // 0.5 * 30 * 113
+        assertDecodes(DType.IQ4_XS, b, expected);
+    }
+
     @Test
     void rowsMustBeWholeSuperBlocks() {
         for (DType t : DType.values()) {
