@@ -2,6 +2,7 @@ package io.flashlm.cli;
 
 import io.flashlm.api.ModelLoader;
 import io.flashlm.kernels.ComputePool;
+import io.flashlm.model.FfnObserver;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.PackFormat;
@@ -123,7 +124,8 @@ public final class CalibrateCommand implements Callable<Integer> {
         }
         int nThreads = threads != null ? threads : ComputePool.defaultThreads(256);
         PrintStream progress = quiet ? null : System.err;
-        try (LanguageModel m = ModelLoader.load(model, null, nThreads); FfnLayers ffn = FfnLayers.of(m)) {
+        try (LanguageModel m = ModelLoader.load(model, null, nThreads)) {
+            FfnLayers ffn = FfnLayers.of(m);
             PredictorKind k = kind != null ? PredictorKind.parse(kind)
                     : ffn.gated() ? PredictorKind.THRESHOLD : PredictorKind.TRAINED;
             if (k == PredictorKind.TRACE) {
@@ -220,7 +222,7 @@ public final class CalibrateCommand implements Callable<Integer> {
                 maxTokens);
         ActivationRecord rec = new ActivationRecord(ffn.layers(), ffn.dim(), ffn.neurons(),
                 CalibrationText.positions(seqs));
-        try (LanguageModel observed = FfnLayers.observe(m, rec)) {
+        try (LanguageModel observed = FfnObserver.observing(m, rec)) {
             CalibrationText.run(observed, seqs, null, label, progress);
         }
         return rec;

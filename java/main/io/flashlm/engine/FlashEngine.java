@@ -135,7 +135,7 @@ public final class FlashEngine implements LanguageModel {
         }
         opened.addFirst(ffn);
         LayerStager stager = cx.stager;
-        ModelAssembly assembly = ModelAssembly.of((layer, config, weights, dense) -> ffn.layer(layer),
+        ModelAssembly assembly = ModelAssembly.of((layer, weights, dense) -> ffn.layer(layer),
                 stager == null ? ModelAssembly.LayerPrelude.NONE : stager::loadUnchecked);
         LanguageModel model = PackLoader.model(pack, c, stager == null ? pack::tensor : name -> stager.tensor(pack, name),
                 l -> DenseFfn.NONE, assembly, new ComputePool(o.threads()), () -> closeAll(opened),

@@ -18,7 +18,7 @@ public record ModelAssembly(FfnChoice ffn, LayerPrelude prelude) {
          * @param dense the dense block over the weights' matrices, built on demand (throws when the weights
          *              leave the FFN to an engine)
          */
-        FeedForward block(int layer, ModelConfig config, MlpWeights weights, DenseFactory dense);
+        FeedForward block(int layer, MlpWeights weights, DenseFactory dense);
     }
 
     /** Builds the dense block of a layer's matrices. */
@@ -50,7 +50,7 @@ public record ModelAssembly(FfnChoice ffn, LayerPrelude prelude) {
 
     /** Every layer's FFN dense over its own matrices; nothing before a layer. */
     public static ModelAssembly dense() {
-        return new ModelAssembly((layer, c, w, dense) -> dense.build(w), LayerPrelude.NONE);
+        return new ModelAssembly((layer, w, dense) -> dense.build(w), LayerPrelude.NONE);
     }
 
     /** Every layer's FFN from {@code ffn}, with {@code prelude} before each layer. */
@@ -61,7 +61,7 @@ public record ModelAssembly(FfnChoice ffn, LayerPrelude prelude) {
     FeedForward[] blocks(ModelConfig c, MlpWeights[] weights, ComputePool pool, Arena arena) {
         FeedForward[] out = new FeedForward[weights.length];
         for (int l = 0; l < out.length; l++) {
-            out[l] = ffn.block(l, c, weights[l], w -> new DenseMlp(c, w, pool, arena));
+            out[l] = ffn.block(l, weights[l], w -> new DenseMlp(c, w, pool, arena));
             if (out[l] == null) {
                 throw new IllegalStateException("the assembly chose no FFN for layer " + l);
             }

@@ -95,7 +95,7 @@ public final class Agreement {
                                  PrintStream progress) {
         Mask mask = new Mask(p);
         int[] agree = new int[1];
-        try (LanguageModel masked = FfnLayers.observe(model, mask)) {
+        try (LanguageModel masked = FfnObserver.observing(model, mask)) {
             int n = CalibrationText.run(masked, seqs, (i, tok, logits) -> {
                 if (GreedySampler.argmax(logits, model.config().vocabSize()) == denseTop1[i]) {
                     agree[0]++;

@@ -2,7 +2,6 @@ package io.flashlm.predictor;
 
 import io.flashlm.model.DenseMlp;
 import io.flashlm.model.FeedForward;
-import io.flashlm.model.FfnObserver;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.model.ObservedFfn;
@@ -17,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  * the gate projection of gated FFNs, and the activation. The weights stay where the model keeps them:
  * in its dense FFN blocks ({@link #of(LanguageModel)}), or wherever an engine loaded them.
  */
-public final class FfnLayers implements AutoCloseable {
+public final class FfnLayers {
     /** One layer: up [n, d], upBias (f32 [n], null when there is none), gate [n, d] or null. */
     public record Layer(Tensor up, MemorySegment upBias, Tensor gate) {
     }
@@ -60,13 +59,6 @@ public final class FfnLayers implements AutoCloseable {
         return new FfnLayers(c, layers);
     }
 
-    /**
-     * A view of the model whose every FFN is observed (see {@link FfnObserver#observing}); closing the
-     * view leaves the model open.
-     */
-    public static LanguageModel observe(LanguageModel model, FfnObserver observer) {
-        return FfnObserver.observing(model, observer);
-    }
 
     public int layers() {
         return layers.length;
@@ -102,8 +94,4 @@ public final class FfnLayers implements AutoCloseable {
         Kernels.matvec(DType.F32, w, rows, cols, x, y);
     }
 
-    /** Nothing to release: the weights belong to the model or the engine. */
-    @Override
-    public void close() {
-    }
 }

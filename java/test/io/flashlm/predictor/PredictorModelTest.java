@@ -1,6 +1,7 @@
 package io.flashlm.predictor;
 
 import io.flashlm.api.ModelLoader;
+import io.flashlm.model.FfnObserver;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.testing.SharedModels;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class PredictorModelTest {
     private static ActivationRecord record(LanguageModel m, FfnLayers ffn, List<int[]> seqs) {
         ActivationRecord rec = new ActivationRecord(ffn.layers(), ffn.dim(), ffn.neurons(),
                 CalibrationText.positions(seqs));
-        try (LanguageModel observed = FfnLayers.observe(m, rec)) {
+        try (LanguageModel observed = FfnObserver.observing(m, rec)) {
             CalibrationText.run(observed, seqs, null, "record", null);
         }
         return rec;
@@ -32,7 +33,8 @@ class PredictorModelTest {
     @Test
     void oracleEqualsTheTrueActivationsAndKeepsTheModelExact() throws IOException {
         Path dir = tinyopt();
-        try (LanguageModel m = ModelLoader.load(dir, null, 1); FfnLayers ffn = FfnLayers.of(m)) {
+        try (LanguageModel m = ModelLoader.load(dir, null, 1)) {
+            FfnLayers ffn = FfnLayers.of(m);
             List<int[]> seqs = CalibrationText.sequences(dir.resolve("calib.txt"), m.tokenizer(), true,
                     m.config().contextLength(), 300);
             assertEquals(2, seqs.getFirst()[0]);
@@ -69,7 +71,8 @@ class PredictorModelTest {
     @Test
     void trainedPredictorOnTinyoptReachesItsRecall() throws IOException {
         Path dir = tinyopt();
-        try (LanguageModel m = ModelLoader.load(dir, null, 1); FfnLayers ffn = FfnLayers.of(m)) {
+        try (LanguageModel m = ModelLoader.load(dir, null, 1)) {
+            FfnLayers ffn = FfnLayers.of(m);
             int ctx = m.config().contextLength();
             try (ActivationRecord calib = record(m, ffn, CalibrationText.sequences(dir.resolve("calib.txt"),
                     m.tokenizer(), true, ctx, 1500));
@@ -97,9 +100,10 @@ class PredictorModelTest {
     @Test
     void svdPredictorOnTinyopt(@TempDir Path tmp) throws IOException {
         Path dir = tinyopt();
-        try (LanguageModel m = ModelLoader.load(dir, null, 1); FfnLayers ffn = FfnLayers.of(m);
-             ActivationRecord held = record(m, ffn, CalibrationText.sequences(dir.resolve("heldout.txt"),
-                     m.tokenizer(), true, m.config().contextLength(), 600))) {
+        try (LanguageModel m = ModelLoader.load(dir, null, 1);
+             ActivationRecord held = record(m, FfnLayers.of(m), CalibrationText.sequences(
+                     dir.resolve("heldout.txt"), m.tokenizer(), true, m.config().contextLength(), 600))) {
+            FfnLayers ffn = FfnLayers.of(m);
             LowRankPredictor full = SvdBuilder.build(ffn, 256, 256, 1, 2, 1, null);
             // Full rank: the exact pre-activation up to rounding.
             PredictorMetrics.Layer exact = PredictorMetrics.total(PredictorMetrics.evaluate(full, held));
@@ -120,7 +124,8 @@ class PredictorModelTest {
         Path model = SharedModels.require("stories260K.bin");
         SharedModels.require("tok512.bin");
         Path text = SharedModels.require("tinyopt-relu/calib.txt");
-        try (LanguageModel m = ModelLoader.load(model, null, 1); FfnLayers ffn = FfnLayers.of(m)) {
+        try (LanguageModel m = ModelLoader.load(model, null, 1)) {
+            FfnLayers ffn = FfnLayers.of(m);
             assertTrue(ffn.gated());
             List<int[]> seqs = CalibrationText.sequences(text, m.tokenizer(), true, m.config().contextLength(), 800);
             try (ActivationRecord rec = record(m, ffn, seqs)) {
