@@ -13,6 +13,7 @@
 #include "flashlm.h"
 #include "matvec_internal.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -591,6 +592,76 @@ FLM_EXPORT int64_t flm_row_bytes(int dtype, int64_t cols)
     }
 }
 
+void kern_quantize_x(const float *x, int64_t n, int8_t *q, float *d, int16_t *sum16)
+{
+    for (int64_t b = 0; b < n / 32; b++) {
+        const float *xb = x + b * 32;
+        float amax = 0.0f;
+        for (int i = 0; i < 32; i++)
+            amax = fmaxf(amax, fabsf(xb[i]));
+        const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        d[b] = amax / 127.0f;
+        for (int h = 0; h < 2; h++) {
+            int sum = 0;
+            for (int i = 16 * h; i < 16 * h + 16; i++) {
+                float v = rintf(xb[i] * inv);
+                int qi = v > 127.0f ? 127 : v < -127.0f ? -127 : (int)v;
+                q[b * 32 + i] = (int8_t)qi;
+                sum += qi;
+            }
+            sum16[2 * b + h] = (int16_t)sum;
+        }
+    }
+}
+
+int kern_q_rows(int dtype, qrows_fn *one, qrows_fn *many)
+{
+    int simd = have_avx2();
+    switch (dtype) {
+    default: return kern_k_q_rows(dtype, simd, one, many);
+    }
+}
+
+/* x quantized for the integer kernels: on the stack up to this many values (20 KiB), else on the heap. */
+#define FLM_QX_STACK 16384
+
+/* flm_matvec for the types with integer kernels: quantizes x once, then the rows as below. */
+static int matvec_q(qrows_fn one, qrows_fn many, const uint8_t *base, int64_t stride, int64_t cols, const float *x,
+                    float *y, int64_t row_begin, int64_t row_end)
+{
+    _Alignas(32) int8_t q_stack[FLM_QX_STACK];
+    float d_stack[FLM_QX_STACK / 32];
+    int16_t s_stack[FLM_QX_STACK / 16];
+    int8_t *q = q_stack;
+    float *d = d_stack;
+    int16_t *s = s_stack;
+    void *heap = NULL;
+    if (cols > FLM_QX_STACK) {
+        heap = malloc((size_t)cols + (size_t)(cols / 32) * sizeof(float) + (size_t)(cols / 16) * sizeof(int16_t));
+        if (!heap)
+            return FLM_E_NO_MEMORY;
+        q = heap;
+        d = (float *)(q + cols);
+        s = (int16_t *)(d + cols / 32);
+    }
+    kern_quantize_x(x, cols, q, d, s);
+    const kern_qx qx = {q, d, s};
+    /* the streams of flm_matvec's float path, below */
+    int64_t part = (row_end - row_begin) / FLM_ROWS;
+    for (int64_t i = 0; i < part; i++) {
+        const uint8_t *w[FLM_ROWS];
+        for (int r = 0; r < FLM_ROWS; r++)
+            w[r] = base + (row_begin + i + r * part) * stride;
+        many(w, &qx, cols, y + row_begin + i, part);
+    }
+    for (int64_t r = row_begin + FLM_ROWS * part; r < row_end; r++) {
+        const uint8_t *w1 = base + r * stride;
+        one(&w1, &qx, cols, y + r, 0);
+    }
+    free(heap);
+    return 0;
+}
+
 FLM_EXPORT int flm_matvec(int dtype, const void *w, int64_t rows, int64_t cols, const float *x, float *y,
                           int64_t row_begin, int64_t row_end)
 {
@@ -602,6 +673,9 @@ FLM_EXPORT int flm_matvec(int dtype, const void *w, int64_t rows, int64_t cols, 
     if (stride <= 0)
         return FLM_E_BAD_ARG;
     const uint8_t *base = (const uint8_t *)w;
+    qrows_fn qone, qmany;
+    if (kern_q_rows(dtype, &qone, &qmany))
+        return matvec_q(qone, qmany, base, stride, cols, x, y, row_begin, row_end);
     rows_fn one, many;
     if (pick_rows(dtype, &one, &many)) {
         /* FLM_ROWS streams: row i of each of FLM_ROWS equal parts of the range at once, so that

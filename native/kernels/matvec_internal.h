@@ -63,4 +63,37 @@ dot_fn kern_k_dot(int dtype);
  * caller has checked that the CPU runs AVX2, FMA and F16C). */
 int kern_k_rows(int dtype, rows_fn *one, rows_fn *many);
 
+/* ---- the integer kernels: x quantized to int8 (types of at most 6 bits) ----
+ *
+ * The types whose values are small integers times a scale (q4_0, q4_1, q5_0, q5_1, iq4_nl and the
+ * k-quants) are dotted with x quantized to int8, as native engines do: the products of the quants are
+ * exact integer sums, and only the per-block scales are floats. Quantizing x is the only extra error:
+ * x is cut into blocks of 32, and value i becomes d[b] * q[i] with
+ *     b = i / 32,  d[b] = amax_b / 127,  q[i] = rint(x[i] * (127 / amax_b)) clamped to [-127, 127]
+ * (amax_b the largest |x| of the block; d = 0 and q = 0 for a block of zeros), so
+ *     |x[i] - d[b] q[i]| <= d[b] / 2   (plus an ulp of the float products),
+ * and a row's dot moves by at most  sum_b d[b] / 2 * sum_{i in b} |w[i]|  from the dot with f32 x.
+ * The quantization is scalar C, the same on every path, so the AVX2 and portable kernels see the same
+ * q and d; threads quantize x each for itself and get the same bits. */
+typedef struct {
+    const int8_t *q;      /* n values */
+    const float *d;       /* n / 32 block scales */
+    const int16_t *sum16; /* n / 16 sums of q over 16 consecutive values (for the types with a min) */
+} kern_qx;
+
+/* Quantizes x[0..n), n a multiple of 32, into q[n], d[n / 32] and sum16[n / 16]. */
+void kern_quantize_x(const float *x, int64_t n, int8_t *q, float *d, int16_t *sum16);
+
+/* R rows of dtype at the addresses w[0..R) (R = 1 or FLM_ROWS) dotted with x, row r's result to
+ * y[r * ystep]. A row's bits do not depend on R or on the other rows. */
+typedef void (*qrows_fn)(const uint8_t *const *w, const kern_qx *x, int64_t n, float *y, int64_t ystep);
+
+/* The integer kernels of dtype for one row (*one) and FLM_ROWS rows (*many): AVX2 where the CPU has
+ * it (and FLASHLM_NO_SIMD is not set), else portable. Returns 0 when dtype has no integer kernels
+ * (f32, f16, bf16 and q8_0 dot with f32 x). matvec.c; the bundle kernels use the same functions, so
+ * that a row's dot there has exactly flm_matvec's bits. */
+int kern_q_rows(int dtype, qrows_fn *one, qrows_fn *many);
+/* The k-quant part of kern_q_rows (matvec_k.c); simd says whether AVX2 may be used. */
+int kern_k_q_rows(int dtype, int simd, qrows_fn *one, qrows_fn *many);
+
 #endif

@@ -539,3 +539,12 @@ int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
     return 0;
 }
 #endif
+
+int kern_k_q_rows(int dtype, int simd, qrows_fn *one, qrows_fn *many)
+{
+    (void)dtype;
+    (void)simd;
+    (void)one;
+    (void)many;
+    return 0;
+}
