@@ -177,10 +177,11 @@ int flm_synth_fill(int dtype, void *dst, int64_t rows, int64_t cols, int64_t str
 /* ---- Sparse FFN over bundled neuron records (the window cache) ----
  *
  * rows: count records, record_bytes apart (record_bytes >= the parts' size), each a neuron's parts
- * of dim values in dtype (F32, F16 or Q8_0; Q8_0 blocks run along each part; any other dtype is
- * FLM_E_BAD_ARG): [gate | up | down] when gated, else [up | down], at the offsets of the flash
- * pack's bundled record. h holds one float per row (indexed by row), bias (may be NULL) one float
- * per row.
+ * of dim values: [gate | up | down] when gated, else [up | down], at the offsets of the flash pack's
+ * bundled record. The gate and up parts are in row_dtype, the down part in down_dtype, each F32, F16
+ * or any block type of flm_matvec (blocks run along each part; BF16 is FLM_E_BAD_ARG), so a part is
+ * flm_row_bytes(its dtype, dim) bytes. h holds one float per row (indexed by row), bias (may be NULL)
+ * one float per row.
  */
 #define FLM_ACT_RELU 0
 #define FLM_ACT_SILU 1 /* v / (1 + exp(-v)) in double, rounded to float */
@@ -192,20 +193,20 @@ int flm_synth_fill(int dtype, void *dst, int64_t rows, int64_t cols, int64_t str
  * (bias omitted when NULL). Each dot is flm_matvec's on that row, bit for bit, so a row's h depends
  * only on the row, its bias and x: any split of [begin, end) across threads gives the same bits.
  */
-int flm_bundle_ffn_up(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim, int gated,
-                      int activation, const float *bias, const float *x, const int32_t *order, int64_t begin,
-                      int64_t end, float *h);
+int flm_bundle_ffn_up(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes,
+                      int64_t dim, int gated, int activation, const float *bias, const float *x, const int32_t *order,
+                      int64_t begin, int64_t end, float *h);
 
 /*
  * For each column j in [col_begin, col_end): for k = 0 .. n-1 in that order, with r = order[k]
- * and h[r] != 0, y[j] = fma(h[r], down_r[j], y[j]) (one rounding; every decoded weight is exact
- * in f32). So y depends only on the sequence of (h, down row) in order, not on where the rows lie,
+ * and h[r] != 0, y[j] = fma(h[r], down_r[j], y[j]) (one rounding; down_r[j] is the weight decoded
+ * with the operations of the Java decoders, tensor/QuantBlocks and SuperBlocks). So y depends only on the sequence of (h, down row) in order, not on where the rows lie,
  * on the column split or on the SIMD path: pass rows sorted by neuron id and the result depends
  * only on the multiset of (neuron, h). Rows may repeat in order (each visit adds).
  */
-int flm_bundle_ffn_down(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim, int gated,
-                        const float *h, const int32_t *order, int64_t n, float *y, int64_t col_begin,
-                        int64_t col_end);
+int flm_bundle_ffn_down(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes,
+                        int64_t dim, int gated, const float *h, const int32_t *order, int64_t n, float *y,
+                        int64_t col_begin, int64_t col_end);
 
 /* Advises the kernel to back the 2 MiB-aligned interior of [p, p + bytes) with huge pages
  * (madvise MADV_HUGEPAGE). Returns 0, 1 when the advice was not taken (harmless), or FLM_E_BAD_ARG. */

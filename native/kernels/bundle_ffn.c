@@ -18,6 +18,7 @@
 #include "flashlm.h"
 #include "bundle_ffn_internal.h"
 #include "kernels_internal.h"
+#include "matvec_internal.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -39,18 +40,38 @@ static int parts_of(int gated)
     return gated ? 3 : 2;
 }
 
-/* Validates the geometry shared by all entry points; returns the part size or a negative code. */
-static int64_t check_geometry(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
-                              int gated)
+/* Whether the bundle kernels take dtype for the rows (gate, up) or for the down columns: f32, f16 and
+ * every block type flm_matvec reads (bf16 is no storage type of a pack). */
+static int takes(int dtype)
 {
-    if (dtype != FLM_DTYPE_F32 && dtype != FLM_DTYPE_F16 && dtype != FLM_DTYPE_Q8_0)
+    return dtype == FLM_DTYPE_F32 || dtype == FLM_DTYPE_F16 || kern_block_values(dtype) > 0;
+}
+
+/* The record's parts: rows of row_dtype ([gate,] up), then the down column in down_dtype. */
+struct geometry {
+    int64_t row_part;  /* bytes of a gate or up part */
+    int64_t down_part; /* bytes of the down part */
+    int64_t up_off;    /* offset of the up part in a record */
+    int64_t down_off;  /* offset of the down part */
+};
+
+/* Validates the geometry shared by all entry points; 0 or a negative code. */
+static int check_geometry(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes,
+                          int64_t dim, int gated, struct geometry *g)
+{
+    if (!takes(row_dtype) || !takes(down_dtype))
         return FLM_E_BAD_ARG;
     if ((gated != 0 && gated != 1) || count < 0 || dim <= 0 || dim > BF_MAX_DIM || (count > 0 && !rows))
         return FLM_E_BAD_ARG;
-    int64_t part = flm_row_bytes(dtype, dim);
-    if (part <= 0 || record_bytes < parts_of(gated) * part || record_bytes > (INT64_C(1) << 40))
+    g->row_part = flm_row_bytes(row_dtype, dim);
+    g->down_part = flm_row_bytes(down_dtype, dim);
+    if (g->row_part <= 0 || g->down_part <= 0 || record_bytes > (INT64_C(1) << 40))
         return FLM_E_BAD_ARG;
-    return part;
+    g->up_off = gated ? g->row_part : 0;
+    g->down_off = (parts_of(gated) - 1) * g->row_part;
+    if (record_bytes < g->down_off + g->down_part)
+        return FLM_E_BAD_ARG;
+    return 0;
 }
 
 /* Checks that every index of order[0..n) is a row in [0, count). */
@@ -158,37 +179,82 @@ static inline float neuron_h(int gated, int activation, const float *bias, int64
     return gated ? activate(activation, g) * u : activate(activation, u);
 }
 
-FLM_EXPORT int flm_bundle_ffn_up(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
-                                 int gated, int activation, const float *bias, const float *x, const int32_t *order,
-                                 int64_t begin, int64_t end, float *h)
+/* The up half for row types with integer kernels (kern_q_rows): x quantized once per call, then
+ * groups of FLM_ROWS rows and the rest one by one; a row's dot is flm_matvec's bits, whatever the
+ * grouping (matvec_internal.h). */
+static int up_integer(qrows_fn one, qrows_fn many, const uint8_t *base, int64_t record_bytes, const struct geometry *g,
+                      int64_t dim, int gated, int activation, const float *bias, const float *x,
+                      const int32_t *order, int64_t begin, int64_t end, float *h)
 {
-    int64_t part = check_geometry(dtype, rows, count, record_bytes, dim, gated);
-    if (part < 0)
-        return (int)part;
+    struct kern_qx_buf buf;
+    int rc = kern_qx_init(&buf, x, dim);
+    if (rc != 0)
+        return rc;
+    int64_t i = begin;
+    for (; i + FLM_ROWS <= end; i += FLM_ROWS) {
+        int64_t r[FLM_ROWS];
+        const uint8_t *up[FLM_ROWS], *gate[FLM_ROWS];
+        for (int q = 0; q < FLM_ROWS; q++) {
+            r[q] = order ? order[i + q] : i + q;
+            gate[q] = base + r[q] * record_bytes;
+            up[q] = gate[q] + g->up_off;
+        }
+        float u[FLM_ROWS], gt[FLM_ROWS] = {0};
+        many(up, &buf.qx, dim, u, 1);
+        if (gated)
+            many(gate, &buf.qx, dim, gt, 1);
+        for (int q = 0; q < FLM_ROWS; q++)
+            h[r[q]] = neuron_h(gated, activation, bias, r[q], u[q], gt[q]);
+    }
+    for (; i < end; i++) {
+        int64_t r = order ? order[i] : i;
+        const uint8_t *gate = base + r * record_bytes, *up = gate + g->up_off;
+        float u, gt = 0;
+        one(&up, &buf.qx, dim, &u, 0);
+        if (gated)
+            one(&gate, &buf.qx, dim, &gt, 0);
+        h[r] = neuron_h(gated, activation, bias, r, u, gt);
+    }
+    kern_qx_release(&buf);
+    return 0;
+}
+
+FLM_EXPORT int flm_bundle_ffn_up(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes,
+                                 int64_t dim, int gated, int activation, const float *bias, const float *x,
+                                 const int32_t *order, int64_t begin, int64_t end, float *h)
+{
+    struct geometry g;
+    int rc = check_geometry(row_dtype, down_dtype, rows, count, record_bytes, dim, gated, &g);
+    if (rc != 0)
+        return rc;
     if ((activation != FLM_ACT_RELU && activation != FLM_ACT_SILU) || !x || !h || begin < 0 || begin > end ||
         end > count)
         return FLM_E_BAD_ARG;
     if (order && check_order(order + begin, end - begin, count) != 0)
         return FLM_E_BAD_ARG;
     const uint8_t *base = (const uint8_t *)rows;
-    int64_t up_off = gated ? part : 0;
+    qrows_fn qone, qmany;
+    if (kern_q_rows(row_dtype, &qone, &qmany))
+        return up_integer(qone, qmany, base, record_bytes, &g, dim, gated, activation, bias, x, order, begin, end, h);
     int64_t i = begin;
 #ifdef BF_HAVE_X86
-    if (flm_kernels_simd()) {
+    /* the float-x types of dots4_avx2 (the block types run on the integer kernels above) */
+    if (flm_kernels_simd() &&
+        (row_dtype == FLM_DTYPE_F32 || row_dtype == FLM_DTYPE_F16 || row_dtype == FLM_DTYPE_Q8_0)) {
         for (; i + 4 <= end; i += 4) {
             int64_t r[4];
             const uint8_t *up[4], *gate[4];
             for (int q = 0; q < 4; q++) {
                 r[q] = order ? order[i + q] : i + q;
                 gate[q] = base + r[q] * record_bytes;
-                up[q] = gate[q] + up_off;
+                up[q] = gate[q] + g.up_off;
             }
-            float u[4], g[4] = {0, 0, 0, 0};
-            dots4_avx2(dtype, up, x, dim, u);
+            float u[4], gt[4] = {0, 0, 0, 0};
+            dots4_avx2(row_dtype, up, x, dim, u);
             if (gated)
-                dots4_avx2(dtype, gate, x, dim, g);
+                dots4_avx2(row_dtype, gate, x, dim, gt);
             for (int q = 0; q < 4; q++)
-                h[r[q]] = neuron_h(gated, activation, bias, r[q], u[q], g[q]);
+                h[r[q]] = neuron_h(gated, activation, bias, r[q], u[q], gt[q]);
         }
     }
 #endif
@@ -196,13 +262,13 @@ FLM_EXPORT int flm_bundle_ffn_up(int dtype, const void *rows, int64_t count, int
     for (; i < end; i++) {
         int64_t r = order ? order[i] : i;
         const uint8_t *rec = base + r * record_bytes;
-        float u, g = 0;
-        int rc = flm_matvec(dtype, rec + up_off, 1, dim, x, &u, 0, 1);
+        float u, gt = 0;
+        rc = flm_matvec(row_dtype, rec + g.up_off, 1, dim, x, &u, 0, 1);
         if (rc == 0 && gated)
-            rc = flm_matvec(dtype, rec, 1, dim, x, &g, 0, 1);
+            rc = flm_matvec(row_dtype, rec, 1, dim, x, &gt, 0, 1);
         if (rc != 0)
             return rc;
-        h[r] = neuron_h(gated, activation, bias, r, u, g);
+        h[r] = neuron_h(gated, activation, bias, r, u, gt);
     }
     return 0;
 }
@@ -291,19 +357,78 @@ BF_AVX2 static void down_range_avx2(int dtype, const uint8_t *base, int64_t reco
 }
 #endif
 
-FLM_EXPORT int flm_bundle_ffn_down(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
-                                   int gated, const float *h, const int32_t *order, int64_t n, float *y,
-                                   int64_t col_begin, int64_t col_end)
+/* y[0..n) = fma(hv, w[0..n), y[0..n)) element by element; 8 at a time on the AVX2 path (the same
+ * single rounding per element, so the same bits). */
+#ifdef BF_HAVE_X86
+BF_AVX2 static void fma_run_avx2(float hv, const float *w, float *y, int64_t n)
 {
-    int64_t part = check_geometry(dtype, rows, count, record_bytes, dim, gated);
-    if (part < 0)
-        return (int)part;
+    __m256 hb = _mm256_set1_ps(hv);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        _mm256_storeu_ps(y + j, _mm256_fmadd_ps(hb, _mm256_loadu_ps(w + j), _mm256_loadu_ps(y + j)));
+    for (; j < n; j++)
+        y[j] = fmaf(hv, w[j], y[j]);
+}
+#endif
+
+static void fma_run(int simd, float hv, const float *w, float *y, int64_t n)
+{
+#ifdef BF_HAVE_X86
+    if (simd) {
+        fma_run_avx2(hv, w, y, n);
+        return;
+    }
+#endif
+    (void)simd;
+    for (int64_t j = 0; j < n; j++)
+        y[j] = fmaf(hv, w[j], y[j]);
+}
+
+/* Columns [j0, j1) for the block types other than q8_0: slices of at most BF_CHUNK columns of y (kept
+ * in L1) row after row; each of a row's blocks that meet the slice is decoded (kern_decode_block: the
+ * Java decoders' values) and its overlap with the slice accumulated with one fma per element. */
+static void down_decoded(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off, const float *h,
+                         const int32_t *order, int64_t n, float *y, int64_t j0, int64_t j1)
+{
+    const int simd = flm_kernels_simd();
+    const int64_t bv = kern_block_values(dtype), bb = flm_row_bytes(dtype, bv);
+    _Alignas(32) float w[256];
+    for (int64_t c0 = j0; c0 < j1; c0 += BF_CHUNK) {
+        int64_t c1 = c0 + BF_CHUNK < j1 ? c0 + BF_CHUNK : j1;
+        for (int64_t k = 0; k < n; k++) {
+            int32_t r = order[k];
+            float hv = h[r];
+            if (hv == 0.0f)
+                continue;
+            const uint8_t *p = base + r * record_bytes + down_off;
+            for (int64_t blk = c0 / bv; blk * bv < c1; blk++) {
+                kern_decode_block(dtype, p + blk * bb, w);
+                int64_t lo = blk * bv > c0 ? blk * bv : c0, hi = blk * bv + bv < c1 ? blk * bv + bv : c1;
+                fma_run(simd, hv, w + (lo - blk * bv), y + lo, hi - lo);
+            }
+        }
+    }
+}
+
+FLM_EXPORT int flm_bundle_ffn_down(int row_dtype, int down_dtype, const void *rows, int64_t count,
+                                   int64_t record_bytes, int64_t dim, int gated, const float *h, const int32_t *order,
+                                   int64_t n, float *y, int64_t col_begin, int64_t col_end)
+{
+    struct geometry g;
+    int rc = check_geometry(row_dtype, down_dtype, rows, count, record_bytes, dim, gated, &g);
+    if (rc != 0)
+        return rc;
     if (!y || (n > 0 && !h) || col_begin < 0 || col_begin > col_end || col_end > dim)
         return FLM_E_BAD_ARG;
     if (check_order(order, n, count) != 0)
         return FLM_E_BAD_ARG;
     const uint8_t *base = (const uint8_t *)rows;
-    int64_t down_off = (parts_of(gated) - 1) * part;
+    const int dtype = down_dtype;
+    const int64_t down_off = g.down_off;
+    if (dtype != FLM_DTYPE_F32 && dtype != FLM_DTYPE_F16 && dtype != FLM_DTYPE_Q8_0) {
+        down_decoded(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
+        return 0;
+    }
 #ifdef BF_HAVE_X86
     if (flm_kernels_simd()) {
         /* the vector part [a, b): whole blocks for q8_0, whole vectors otherwise; the edges element by
@@ -331,26 +456,26 @@ FLM_EXPORT int flm_bundle_ffn_down(int dtype, const void *rows, int64_t count, i
 }
 
 /* Hidden, for the C tests (bundle_ffn_internal.h). */
-int flm_bundle_ffn_relu(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+int flm_bundle_ffn_relu(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
                         const float *bias, const float *x, float *h, const int32_t *order, int64_t n, float *y)
 {
     if (!order)
         return FLM_E_BAD_ARG;
-    int rc = flm_bundle_ffn_up(dtype, rows, count, record_bytes, dim, 0, FLM_ACT_RELU, bias, x, order, 0, n, h);
+    int rc = flm_bundle_ffn_up(row_dtype, down_dtype, rows, count, record_bytes, dim, 0, FLM_ACT_RELU, bias, x, order, 0, n, h);
     if (rc != 0)
         return rc;
-    return flm_bundle_ffn_down(dtype, rows, count, record_bytes, dim, 0, h, order, n, y, 0, dim);
+    return flm_bundle_ffn_down(row_dtype, down_dtype, rows, count, record_bytes, dim, 0, h, order, n, y, 0, dim);
 }
 
-int flm_bundle_ffn_gated(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
+int flm_bundle_ffn_gated(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
                          int activation, const float *x, float *h, const int32_t *order, int64_t n, float *y)
 {
     if (!order)
         return FLM_E_BAD_ARG;
-    int rc = flm_bundle_ffn_up(dtype, rows, count, record_bytes, dim, 1, activation, NULL, x, order, 0, n, h);
+    int rc = flm_bundle_ffn_up(row_dtype, down_dtype, rows, count, record_bytes, dim, 1, activation, NULL, x, order, 0, n, h);
     if (rc != 0)
         return rc;
-    return flm_bundle_ffn_down(dtype, rows, count, record_bytes, dim, 1, h, order, n, y, 0, dim);
+    return flm_bundle_ffn_down(row_dtype, down_dtype, rows, count, record_bytes, dim, 1, h, order, n, y, 0, dim);
 }
 
 FLM_EXPORT int flm_advise_hugepage(void *p, int64_t bytes)

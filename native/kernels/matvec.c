@@ -622,43 +622,52 @@ int kern_q_rows(int dtype, qrows_fn *one, qrows_fn *many)
     }
 }
 
-/* x quantized for the integer kernels: on the stack up to this many values (20 KiB), else on the heap. */
-#define FLM_QX_STACK 16384
+int kern_qx_init(struct kern_qx_buf *b, const float *x, int64_t n)
+{
+    int8_t *q = b->q;
+    float *d = b->d;
+    int16_t *s = b->sum16;
+    b->heap = NULL;
+    if (n > FLM_QX_STACK) {
+        b->heap = malloc((size_t)n + (size_t)(n / 32) * sizeof(float) + (size_t)(n / 16) * sizeof(int16_t));
+        if (!b->heap)
+            return FLM_E_NO_MEMORY;
+        q = b->heap;
+        d = (float *)(q + n);
+        s = (int16_t *)(d + n / 32);
+    }
+    kern_quantize_x(x, n, q, d, s);
+    b->qx = (kern_qx){q, d, s};
+    return 0;
+}
+
+void kern_qx_release(struct kern_qx_buf *b)
+{
+    free(b->heap);
+    b->heap = NULL;
+}
 
 /* flm_matvec for the types with integer kernels: quantizes x once, then the rows as below. */
 static int matvec_q(qrows_fn one, qrows_fn many, const uint8_t *base, int64_t stride, int64_t cols, const float *x,
                     float *y, int64_t row_begin, int64_t row_end)
 {
-    _Alignas(32) int8_t q_stack[FLM_QX_STACK];
-    float d_stack[FLM_QX_STACK / 32];
-    int16_t s_stack[FLM_QX_STACK / 16];
-    int8_t *q = q_stack;
-    float *d = d_stack;
-    int16_t *s = s_stack;
-    void *heap = NULL;
-    if (cols > FLM_QX_STACK) {
-        heap = malloc((size_t)cols + (size_t)(cols / 32) * sizeof(float) + (size_t)(cols / 16) * sizeof(int16_t));
-        if (!heap)
-            return FLM_E_NO_MEMORY;
-        q = heap;
-        d = (float *)(q + cols);
-        s = (int16_t *)(d + cols / 32);
-    }
-    kern_quantize_x(x, cols, q, d, s);
-    const kern_qx qx = {q, d, s};
+    struct kern_qx_buf buf;
+    int rc = kern_qx_init(&buf, x, cols);
+    if (rc != 0)
+        return rc;
     /* the streams of flm_matvec's float path, below */
     int64_t part = (row_end - row_begin) / FLM_ROWS;
     for (int64_t i = 0; i < part; i++) {
         const uint8_t *w[FLM_ROWS];
         for (int r = 0; r < FLM_ROWS; r++)
             w[r] = base + (row_begin + i + r * part) * stride;
-        many(w, &qx, cols, y + row_begin + i, part);
+        many(w, &buf.qx, cols, y + row_begin + i, part);
     }
     for (int64_t r = row_begin + FLM_ROWS * part; r < row_end; r++) {
         const uint8_t *w1 = base + r * stride;
-        one(&w1, &qx, cols, y + r, 0);
+        one(&w1, &buf.qx, cols, y + r, 0);
     }
-    free(heap);
+    kern_qx_release(&buf);
     return 0;
 }
 

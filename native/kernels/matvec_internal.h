@@ -11,6 +11,15 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define FLM_HAVE_X86 1
+/* ---- blocks decoded to floats (decode_block.c), for the sparse FFN's down columns ---- */
+
+/* Values per block of a block-quantized dtype (32 or 256), or -1. */
+int64_t kern_block_values(int dtype);
+/* One block of dtype at blk decoded to out[0 .. kern_block_values(dtype)), with the arithmetic of the
+ * Java decoders (tensor/QuantBlocks, SuperBlocks); the AVX2 path (where the CPU has it) gives the same bits. */
+void kern_decode_block(int dtype, const uint8_t *blk, float *out);
+void kern_decode_block_portable(int dtype, const uint8_t *blk, float *out);
+
 #endif
 
 /* Rows the AVX2 kernels compute at once. */
@@ -48,6 +57,15 @@ FLM_AVX2 FLM_INLINE float scale_f16(const uint8_t *p)
     memcpy(&d16, p, 2);
     return _cvtsh_ss(d16);
 }
+/* ---- blocks decoded to floats (decode_block.c), for the sparse FFN's down columns ---- */
+
+/* Values per block of a block-quantized dtype (32 or 256), or -1. */
+int64_t kern_block_values(int dtype);
+/* One block of dtype at blk decoded to out[0 .. kern_block_values(dtype)), with the arithmetic of the
+ * Java decoders (tensor/QuantBlocks, SuperBlocks); the AVX2 path (where the CPU has it) gives the same bits. */
+void kern_decode_block(int dtype, const uint8_t *blk, float *out);
+void kern_decode_block_portable(int dtype, const uint8_t *blk, float *out);
+
 #endif
 
 /* IQ4_NL's (and IQ4_XS's) fixed non-linear grid: the value of each 4-bit index (matvec.c). */
@@ -84,6 +102,19 @@ typedef struct {
 /* Quantizes x[0..n), n a multiple of 32, into q[n], d[n / 32] and sum16[n / 16]. */
 void kern_quantize_x(const float *x, int64_t n, int8_t *q, float *d, int16_t *sum16);
 
+/* x quantized where the kernels need it: on the stack up to FLM_QX_STACK values (20 KiB), else on the
+ * heap. kern_qx_init returns 0 or FLM_E_NO_MEMORY; kern_qx_release frees what init took. */
+#define FLM_QX_STACK 16384
+struct kern_qx_buf {
+    _Alignas(32) int8_t q[FLM_QX_STACK];
+    float d[FLM_QX_STACK / 32];
+    int16_t sum16[FLM_QX_STACK / 16];
+    void *heap;
+    kern_qx qx;
+};
+int kern_qx_init(struct kern_qx_buf *b, const float *x, int64_t n);
+void kern_qx_release(struct kern_qx_buf *b);
+
 /* R rows of dtype at the addresses w[0..R) (R = 1 or FLM_ROWS) dotted with x, row r's result to
  * y[r * ystep]. A row's bits do not depend on R or on the other rows. */
 typedef void (*qrows_fn)(const uint8_t *const *w, const kern_qx *x, int64_t n, float *y, int64_t ystep);
@@ -95,5 +126,14 @@ typedef void (*qrows_fn)(const uint8_t *const *w, const kern_qx *x, int64_t n, f
 int kern_q_rows(int dtype, qrows_fn *one, qrows_fn *many);
 /* The k-quant part of kern_q_rows (matvec_k.c); simd says whether AVX2 may be used. */
 int kern_k_q_rows(int dtype, int simd, qrows_fn *one, qrows_fn *many);
+
+/* ---- blocks decoded to floats (decode_block.c), for the sparse FFN's down columns ---- */
+
+/* Values per block of a block-quantized dtype (32 or 256), or -1. */
+int64_t kern_block_values(int dtype);
+/* One block of dtype at blk decoded to out[0 .. kern_block_values(dtype)), with the arithmetic of the
+ * Java decoders (tensor/QuantBlocks, SuperBlocks); the AVX2 path (where the CPU has it) gives the same bits. */
+void kern_decode_block(int dtype, const uint8_t *blk, float *out);
+void kern_decode_block_portable(int dtype, const uint8_t *blk, float *out);
 
 #endif

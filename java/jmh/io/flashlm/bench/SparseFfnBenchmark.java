@@ -236,9 +236,9 @@ public class SparseFfnBenchmark {
         next = next + 1 == matrices.length ? 0 : next + 1;
         y.fill((byte) 0);
         switch (phase) {
-            case "up" -> Kernels.bundleFfnUp(nativeType, matrices[i], rows, rowBytes, dim, gated, activation, biases[i],
+            case "up" -> Kernels.bundleFfnUp(nativeType, nativeType, matrices[i], rows, rowBytes, dim, gated, activation, biases[i],
                     x, orderSegment, 0, rows, upH);
-            case "down" -> Kernels.bundleFfnDown(nativeType, matrices[i], rows, rowBytes, dim, gated, hs[i],
+            case "down" -> Kernels.bundleFfnDown(nativeType, nativeType, matrices[i], rows, rowBytes, dim, gated, hs[i],
                     orderSegment, rows, y, 0, dim);
             default -> sparse.compute(nativeType, matrices[i], rows, rowBytes, dim, gated, activation, biases[i], order,
                     rows, x, y);

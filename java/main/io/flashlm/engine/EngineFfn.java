@@ -21,7 +21,9 @@ import java.lang.foreign.ValueLayout;
 abstract sealed class EngineFfn implements AutoCloseable
         permits ResidentFfn, MappedFfn, StreamingFfn, WindowedFfn {
     protected final FfnGeometry g;
-    protected final DType dtype;
+    /** The storage types of the gate and up rows and of the down columns. */
+    protected final DType rowDtype;
+    protected final DType downDtype;
     protected final int dim;
     protected final int neurons;
     protected final boolean gated;
@@ -36,7 +38,8 @@ abstract sealed class EngineFfn implements AutoCloseable
     EngineFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
               int identityRows) {
         this.g = g;
-        this.dtype = SparseFfn.requireSupported(g.dtype());
+        this.rowDtype = SparseFfn.requireSupported(g.dtype());
+        this.downDtype = SparseFfn.requireSupported(g.dtype());
         this.dim = g.dim();
         this.neurons = g.neurons();
         this.gated = g.gated();
@@ -75,7 +78,7 @@ abstract sealed class EngineFfn implements AutoCloseable
     /** y += FFN over rows 0..n-1 of a matrix whose rows are in ascending neuron order. */
     protected void computeInOrder(MemorySegment matrix, int n, long rowBytes, MemorySegment rowBias, MemorySegment x,
                                   MemorySegment y) {
-        sparse.compute(dtype, matrix, n, rowBytes, dim, gated, activation, rowBias, identity, n, x, y);
+        sparse.compute(rowDtype, downDtype, matrix, n, rowBytes, dim, gated, activation, rowBias, identity, n, x, y);
     }
 
     /**

@@ -118,7 +118,7 @@ final class WindowedFfn extends EngineFfn {
         long m1 = System.nanoTime();
         cache.rowsOf(active, n, order);
         stats.memoryNanos += System.nanoTime() - m1;
-        sparse.compute(dtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
+        sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
                 biases[layer] == null ? null : cache.rowBiases(), order, n, x, y);
     }
 

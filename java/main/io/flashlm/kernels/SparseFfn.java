@@ -33,7 +33,8 @@ public final class SparseFfn implements AutoCloseable {
 
     // The current call; set by the caller before the gang runs a phase.
     private int phase;
-    private DType dtype;
+    private DType rowDtype;
+    private DType downDtype;
     private MemorySegment rows;
     private long count;
     private long recordBytes;
@@ -70,10 +71,14 @@ public final class SparseFfn implements AutoCloseable {
         return gang.threads();
     }
 
-    /** The storage dtype, if the bundle kernels take it (f32, f16, q8_0); else an IllegalArgumentException. */
+    /**
+     * The storage dtype of rows or down columns, if the bundle kernels take it (f32, f16 and every block
+     * type, not bf16); else an IllegalArgumentException.
+     */
     public static DType requireSupported(DType dtype) {
         if (!Kernels.bundleTakes(dtype)) {
-            throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and q8_0, not " + dtype);
+            throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and the block types (q8_0, "
+                    + "q4_0, ..., the k-quants), not " + dtype);
         }
         return dtype;
     }
@@ -92,15 +97,28 @@ public final class SparseFfn implements AutoCloseable {
     public void compute(DType dtype, MemorySegment rows, int count, long recordBytes, int dim, boolean gated,
                         FfnActivation activation, MemorySegment bias, int[] rowOrder, int n, MemorySegment x,
                         MemorySegment y) {
-        requireSupported(dtype);
+        compute(dtype, dtype, rows, count, recordBytes, dim, gated, activation, bias, rowOrder, n, x, y);
+    }
+
+    /**
+     * {@link #compute(DType, MemorySegment, int, long, int, boolean, FfnActivation, MemorySegment, int[], int,
+     * MemorySegment, MemorySegment) compute} over records whose gate and up rows are in {@code rowDtype} and
+     * whose down column is in {@code downDtype} (a quantized GGUF's rows kept as stored, its down columns
+     * re-quantized).
+     */
+    public void compute(DType rowDtype, DType downDtype, MemorySegment rows, int count, long recordBytes, int dim,
+                        boolean gated, FfnActivation activation, MemorySegment bias, int[] rowOrder, int n,
+                        MemorySegment x, MemorySegment y) {
+        requireSupported(rowDtype);
+        requireSupported(downDtype);
         Objects.requireNonNull(activation, "activation");
-        long partBytes = dim > 0 && dim % dtype.blockSize() == 0 ? (long) dim / dtype.blockSize() * dtype.bytesPerBlock()
-                : 0;
-        if (partBytes <= 0 || recordBytes < (gated ? 3 : 2) * partBytes) {
-            throw new IllegalArgumentException("records of " + recordBytes + " bytes cannot hold " + (gated ? 3 : 2)
-                    + " parts of " + dim + " values of dtype " + dtype);
+        long rowBytes = partBytes(rowDtype, dim), downBytes = partBytes(downDtype, dim);
+        long used = (gated ? 2 : 1) * rowBytes + downBytes;
+        if (rowBytes <= 0 || downBytes <= 0 || recordBytes < used) {
+            throw new IllegalArgumentException("records of " + recordBytes + " bytes cannot hold " + (gated ? 2 : 1)
+                    + " rows of " + dim + " values of dtype " + rowDtype + " and a down column of " + downDtype);
         }
-        if (count < 0 || rows.byteSize() < (count == 0 ? 0 : (count - 1) * recordBytes + (gated ? 3 : 2) * partBytes)) {
+        if (count < 0 || rows.byteSize() < (count == 0 ? 0 : (count - 1) * recordBytes + used)) {
             throw new IllegalArgumentException("the record matrix holds " + rows.byteSize() + " bytes, too few for "
                     + count + " rows of " + recordBytes);
         }
@@ -120,7 +138,8 @@ public final class SparseFfn implements AutoCloseable {
             }
             order.setAtIndex(ValueLayout.JAVA_INT, i, r);
         }
-        this.dtype = dtype;
+        this.rowDtype = rowDtype;
+        this.downDtype = downDtype;
         this.rows = rows;
         this.count = count;
         this.recordBytes = recordBytes;
@@ -153,14 +172,20 @@ public final class SparseFfn implements AutoCloseable {
         if (phase == PHASE_UP) {
             long begin = n * part / parts;
             long end = n * (part + 1) / parts;
-            Kernels.bundleFfnUp(dtype, rows, count, recordBytes, dim, gated, activation, bias, x, order, begin, end, h);
+            Kernels.bundleFfnUp(rowDtype, downDtype, rows, count, recordBytes, dim, gated, activation, bias, x, order, begin, end, h);
         } else {
-            // column slices on 32-value boundaries (whole q8_0 blocks, whole vector tiles)
-            long blocks = (dim + 31) / 32;
-            long begin = Math.min(dim, blocks * part / parts * 32);
-            long end = Math.min(dim, blocks * (part + 1) / parts * 32);
-            Kernels.bundleFfnDown(dtype, rows, count, recordBytes, dim, gated, h, order, n, y, begin, end);
+            // column slices on block boundaries (whole blocks of the down type, at least 32 values: whole
+            // vector tiles), so that no block is decoded by two threads
+            int unit = Math.max(32, downDtype.blockSize());
+            long blocks = (dim + unit - 1) / unit;
+            long begin = Math.min(dim, blocks * part / parts * unit);
+            long end = Math.min(dim, blocks * (part + 1) / parts * unit);
+            Kernels.bundleFfnDown(rowDtype, downDtype, rows, count, recordBytes, dim, gated, h, order, n, y, begin, end);
         }
+    }
+
+    private static long partBytes(DType dtype, int dim) {
+        return dim > 0 && dim % dtype.blockSize() == 0 ? (long) dim / dtype.blockSize() * dtype.bytesPerBlock() : 0;
     }
 
     @Override

@@ -128,17 +128,17 @@ final class FlashNative {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_FLOAT,
                     JAVA_FLOAT, JAVA_LONG, JAVA_LONG));
 
-    // int flm_bundle_ffn_up(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
-    //                       int gated, int activation, const float *bias, const float *x, const int32_t *order,
-    //                       int64_t begin, int64_t end, float *h)
+    // int flm_bundle_ffn_up(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes,
+    //                       int64_t dim, int gated, int activation, const float *bias, const float *x,
+    //                       const int32_t *order, int64_t begin, int64_t end, float *h)
     private static final MethodHandle BUNDLE_FFN_UP_MH = LIB.bind("flm_bundle_ffn_up",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT,
                     ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
-    // int flm_bundle_ffn_down(int dtype, const void *rows, int64_t count, int64_t record_bytes, int64_t dim,
-    //                         int gated, const float *h, const int32_t *order, int64_t n, float *y,
-    //                         int64_t col_begin, int64_t col_end)
+    // int flm_bundle_ffn_down(int row_dtype, int down_dtype, const void *rows, int64_t count,
+    //                         int64_t record_bytes, int64_t dim, int gated, const float *h, const int32_t *order,
+    //                         int64_t n, float *y, int64_t col_begin, int64_t col_end)
     private static final MethodHandle BUNDLE_FFN_DOWN_MH = LIB.bind("flm_bundle_ffn_down",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS,
                     ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG));
     // int flm_advise_hugepage(void *p, int64_t bytes)
     private static final MethodHandle ADVISE_HUGEPAGE_MH = LIB.bind("flm_advise_hugepage",
@@ -287,12 +287,12 @@ final class FlashNative {
     }
 
     /** h[r] = act(up_r . x + bias[r]) (or act(gate_r . x) * (up_r . x + bias[r])) for r = order[i], i in [begin, end). */
-    static int bundleFfnUp(int dtype, MemorySegment rows, long count, long recordBytes, long dim, int gated,
+    static int bundleFfnUp(int rowDtype, int downDtype, MemorySegment rows, long count, long recordBytes, long dim, int gated,
                            int activation, MemorySegment bias, MemorySegment x, MemorySegment order, long begin,
                            long end, MemorySegment h) {
         check();
         try {
-            return (int) BUNDLE_FFN_UP_MH.invokeExact(dtype, rows, count, recordBytes, dim, gated, activation, bias, x,
+            return (int) BUNDLE_FFN_UP_MH.invokeExact(rowDtype, downDtype, rows, count, recordBytes, dim, gated, activation, bias, x,
                     order, begin, end, h);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -300,12 +300,12 @@ final class FlashNative {
     }
 
     /** y[j] = fma(h[r], down_r[j], y[j]) for r = order[0..n) in order (h != 0), j in [colBegin, colEnd). */
-    static int bundleFfnDown(int dtype, MemorySegment rows, long count, long recordBytes, long dim, int gated,
+    static int bundleFfnDown(int rowDtype, int downDtype, MemorySegment rows, long count, long recordBytes, long dim, int gated,
                              MemorySegment h, MemorySegment order, long n, MemorySegment y, long colBegin,
                              long colEnd) {
         check();
         try {
-            return (int) BUNDLE_FFN_DOWN_MH.invokeExact(dtype, rows, count, recordBytes, dim, gated, h, order, n, y,
+            return (int) BUNDLE_FFN_DOWN_MH.invokeExact(rowDtype, downDtype, rows, count, recordBytes, dim, gated, h, order, n, y,
                     colBegin, colEnd);
         } catch (Throwable t) {
             throw rethrow(t);

@@ -93,21 +93,22 @@ public final class Kernels {
      * The up half of a sparse FFN over bundled neuron records: for i in [begin, end), r = order[i]
      * (or i when order is null), h[r] = act(up_r . x + bias[r]), or act(gate_r . x) * (up_r . x +
      * bias[r]) when gated. {@code rows} holds {@code count} records {@code recordBytes} apart, each
-     * [gate |] up | down of dim values of dtype; h and bias (null for none) hold one float per record,
+     * [gate |] up | down of dim values, the gate and up rows in rowDtype, the down column in downDtype
+     * (each a type {@link #bundleTakes} takes); h and bias (null for none) hold one float per record,
      * x dim floats, order at least {@code end} ints (each a record index, checked by the native code).
      * A row's h depends only on the row, its bias and x: any split of [begin, end) gives the same bits.
      */
-    public static void bundleFfnUp(DType dtype, MemorySegment rows, long count, long recordBytes, long dim,
-                                   boolean gated, FfnActivation activation, MemorySegment bias, MemorySegment x,
-                                   MemorySegment order, long begin, long end, MemorySegment h) {
-        checkRecords(dtype, rows, count, recordBytes, dim, gated);
+    public static void bundleFfnUp(DType rowDtype, DType downDtype, MemorySegment rows, long count, long recordBytes,
+                                   long dim, boolean gated, FfnActivation activation, MemorySegment bias,
+                                   MemorySegment x, MemorySegment order, long begin, long end, MemorySegment h) {
+        checkRecords(rowDtype, downDtype, rows, count, recordBytes, dim, gated);
         long perRecord = product(count, Float.BYTES);
         if (begin < 0 || begin > end || end > count || x.byteSize() < dim * Float.BYTES || h.byteSize() < perRecord
                 || (bias != null && bias.byteSize() < perRecord)
                 || (order != null && order.byteSize() < product(end, Integer.BYTES))) {
             throw badUp(count, dim, bias, x, order, begin, end, h);
         }
-        int rc = FlashNative.bundleFfnUp(dtype.nativeCode(), rows, count, recordBytes, dim, gated ? 1 : 0,
+        int rc = FlashNative.bundleFfnUp(rowDtype.nativeCode(), downDtype.nativeCode(), rows, count, recordBytes, dim, gated ? 1 : 0,
                 activation.code, bias == null ? MemorySegment.NULL : bias, x,
                 order == null ? MemorySegment.NULL : order, begin, end, h);
         if (rc != 0) {
@@ -122,16 +123,16 @@ public final class Kernels {
      * float per record, y at least colEnd floats. The result depends only on the sequence of (h, down
      * row), not on the column split.
      */
-    public static void bundleFfnDown(DType dtype, MemorySegment rows, long count, long recordBytes, long dim,
-                                     boolean gated, MemorySegment h, MemorySegment order, long n, MemorySegment y,
-                                     long colBegin, long colEnd) {
-        checkRecords(dtype, rows, count, recordBytes, dim, gated);
+    public static void bundleFfnDown(DType rowDtype, DType downDtype, MemorySegment rows, long count, long recordBytes,
+                                     long dim, boolean gated, MemorySegment h, MemorySegment order, long n,
+                                     MemorySegment y, long colBegin, long colEnd) {
+        checkRecords(rowDtype, downDtype, rows, count, recordBytes, dim, gated);
         if (n < 0 || n > count || colBegin < 0 || colBegin > colEnd || colEnd > dim
                 || order.byteSize() < product(n, Integer.BYTES) || (n > 0 && h.byteSize() < product(count, Float.BYTES))
                 || y.byteSize() < colEnd * Float.BYTES) {
             throw badDown(count, dim, h, order, n, y, colBegin, colEnd);
         }
-        int rc = FlashNative.bundleFfnDown(dtype.nativeCode(), rows, count, recordBytes, dim, gated ? 1 : 0, h, order,
+        int rc = FlashNative.bundleFfnDown(rowDtype.nativeCode(), downDtype.nativeCode(), rows, count, recordBytes, dim, gated ? 1 : 0, h, order,
                 n, y, colBegin, colEnd);
         if (rc != 0) {
             throw new IllegalStateException("native sparse FFN (down) failed: " + FlashNative.describe(rc));
@@ -159,9 +160,12 @@ public final class Kernels {
                 + ")");
     }
 
-    /** Whether the bundle kernels take this storage type (f32, f16, q8_0). */
+    /**
+     * Whether the bundle kernels take this storage type for rows or down columns: f32, f16 and every
+     * block type (q8_0, the 4- and 5-bit blocks, the k-quants); not bf16.
+     */
     public static boolean bundleTakes(DType dtype) {
-        return dtype == DType.F32 || dtype == DType.F16 || dtype == DType.Q8_0;
+        return dtype != DType.BF16;
     }
 
     /** Whether the encoder and the synthetic fill produce this type: f32, f16, bf16, q8_0 (no 4- or 5-bit block, no k-quant). */
@@ -243,20 +247,22 @@ public final class Kernels {
         return rc == 0;
     }
 
-    /** The record geometry shared by the bundle kernels: dtype, dim, record size and the matrix's size. */
-    private static void checkRecords(DType dtype, MemorySegment rows, long count, long recordBytes, long dim,
-                                     boolean gated) {
-        if (!bundleTakes(dtype)) {
-            throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and q8_0, not " + dtype
-                    + " (dense matvec takes every dtype)");
+    /** The record geometry shared by the bundle kernels: dtypes, dim, record size and the matrix's size. */
+    private static void checkRecords(DType rowDtype, DType downDtype, MemorySegment rows, long count, long recordBytes,
+                                     long dim, boolean gated) {
+        if (!bundleTakes(rowDtype) || !bundleTakes(downDtype)) { // (no array: this runs per token and allocates nothing)
+            throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and the block types, not "
+                    + (bundleTakes(rowDtype) ? downDtype : rowDtype) + " (dense matvec takes every dtype)");
         }
-        long partBytes = dim > MAX_DIM ? 0 : rowBytesOrZero(dtype, dim);
+        long rowBytes = dim > MAX_DIM ? 0 : rowBytesOrZero(rowDtype, dim);
+        long downBytes = dim > MAX_DIM ? 0 : rowBytesOrZero(downDtype, dim);
         int parts = gated ? 3 : 2;
-        if (partBytes == 0 || recordBytes < parts * partBytes || recordBytes > MAX_RECORD_BYTES) {
-            throw new IllegalArgumentException("records of " + recordBytes + " bytes cannot hold " + parts
-                    + " parts of " + dim + " values of dtype " + dtype);
+        long used = (parts - 1) * rowBytes + downBytes;
+        if (rowBytes == 0 || downBytes == 0 || recordBytes < used || recordBytes > MAX_RECORD_BYTES) {
+            throw new IllegalArgumentException("records of " + recordBytes + " bytes cannot hold " + (parts - 1)
+                    + " rows of " + dim + " values of " + rowDtype + " and a down column of " + downDtype);
         }
-        if (count < 0 || rows.byteSize() < (count == 0 ? 0 : plus(product(count - 1, recordBytes), parts * partBytes))) {
+        if (count < 0 || rows.byteSize() < (count == 0 ? 0 : plus(product(count - 1, recordBytes), used))) {
             throw new IllegalArgumentException("the record matrix holds " + rows.byteSize() + " bytes, too few for "
                     + count + " rows of " + recordBytes);
         }

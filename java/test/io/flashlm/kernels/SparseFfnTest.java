@@ -330,9 +330,12 @@ class SparseFfnTest {
                     false, FfnActivation.RELU, null, new int[] {0}, 1, x, y));
             // an activation the kernels do not take cannot be named (FfnActivation); the native code's own
             // refusal of one is asserted on the raw ABI in io.flashlm.nativeabi.FlashNativeAbiTest
-            assertThrows(IllegalArgumentException.class, () -> ffn.compute(DType.Q4_0, rows, 4, 256, 32,
+            // parts that are not whole blocks of their type, and bf16 (no storage type of a pack)
+            assertThrows(IllegalArgumentException.class, () -> ffn.compute(DType.Q4_K, rows, 4, 256, 32,
                     false, FfnActivation.RELU, null, new int[] {0}, 1, x, y));
-            assertThrows(IllegalArgumentException.class, () -> SparseFfn.requireSupported(DType.Q4_0));
+            assertThrows(IllegalArgumentException.class, () -> ffn.compute(DType.F32, DType.Q4_K, rows, 4, 256, 32,
+                    false, FfnActivation.RELU, null, new int[] {0}, 1, x, y));
+            assertThrows(IllegalArgumentException.class, () -> SparseFfn.requireSupported(DType.BF16));
         }
     }
 

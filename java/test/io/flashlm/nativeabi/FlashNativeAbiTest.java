@@ -99,9 +99,9 @@ class FlashNativeAbiTest {
             MemorySegment x = arena.allocate(32 * 4L);
             MemorySegment h = arena.allocate(4 * 4L);
             MemorySegment order = arena.allocate(4 * 4L);
-            assertEquals(0, FlashNative.bundleFfnUp(FlashNative.DTYPE_F32, rows, 4, 256, 32, 0, FlashNative.ACT_RELU,
+            assertEquals(0, FlashNative.bundleFfnUp(FlashNative.DTYPE_F32, FlashNative.DTYPE_F32, rows, 4, 256, 32, 0, FlashNative.ACT_RELU,
                     MemorySegment.NULL, x, order, 0, 1, h));
-            assertEquals(FlashNative.E_BAD_ARG, FlashNative.bundleFfnUp(FlashNative.DTYPE_F32, rows, 4, 256, 32, 0, 9,
+            assertEquals(FlashNative.E_BAD_ARG, FlashNative.bundleFfnUp(FlashNative.DTYPE_F32, FlashNative.DTYPE_F32, rows, 4, 256, 32, 0, 9,
                     MemorySegment.NULL, x, order, 0, 1, h));
         }
     }

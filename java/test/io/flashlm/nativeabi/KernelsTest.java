@@ -175,9 +175,12 @@ class KernelsTest {
         }
     }
 
-    /** The 4- and 5-bit block types and the k-quants run in dense matvec only: the sparse kernels and encoders refuse them by name. */
+    /**
+     * The 4- and 5-bit block types and the k-quants: the sparse kernels take them (SparseFfnTest checks
+     * their results) but refuse parts that are not whole blocks, naming the type; the encoders refuse them by name.
+     */
     @Test
-    void sparseKernelsAndEncodersRefuseTheLegacyBlocks() {
+    void encodersRefuseTheLegacyBlocksAndTheSparseKernelsCheckTheirBlocks() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment rows = arena.allocate(4 * 256L);
             MemorySegment x = arena.allocate(JAVA_FLOAT, 64);
@@ -185,11 +188,12 @@ class KernelsTest {
             for (DType type : new DType[] {DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1, DType.IQ4_NL, DType.Q6_K,
                 DType.Q4_K, DType.Q5_K, DType.Q3_K, DType.Q2_K,
                 DType.IQ4_XS}) {
+                assertTrue(Kernels.bundleTakes(type), type.toString());
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(
-                        type, rows, 4, 256, 32, false, FfnActivation.RELU, null, x, null, 0, 4, h));
+                        type, type, rows, 4, 256, 48, false, FfnActivation.RELU, null, x, null, 0, 4, h));
                 String message = e.getMessage();
-                assertTrue(message.contains(type.toString()) && message.contains("q8_0"), message);
-                assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(type, rows, 4, 256, 32, false,
+                assertTrue(message.contains(type.toString()), message);
+                assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(type, type, rows, 4, 256, 48, false,
                         h, arena.allocate(16), 4, x, 0, 32));
                 e = assertThrows(IllegalArgumentException.class, () -> Kernels.encodeF32(type, x, rows, 32));
                 assertTrue(e.getMessage().contains(type.toString()) && e.getMessage().contains("no encoder"),
@@ -197,8 +201,9 @@ class KernelsTest {
                 e = assertThrows(IllegalArgumentException.class, () -> Kernels.synthFill(type, rows, 1, 32, 64, 0f, 1f,
                         1, 0));
                 assertTrue(e.getMessage().contains("no encoder"), e.getMessage());
-                assertFalse(Kernels.bundleTakes(type) || Kernels.encodes(type));
+                assertFalse(Kernels.encodes(type));
             }
+            assertFalse(Kernels.bundleTakes(DType.BF16));
         }
     }
 
@@ -247,45 +252,45 @@ class KernelsTest {
                 order.setAtIndex(JAVA_INT, i, count - 1 - i);
             }
             FfnActivation relu = FfnActivation.RELU;
-            Kernels.bundleFfnUp(DType.F32, rows, count, record, dim, false, relu, bias, x, order, 0, count, h);
-            Kernels.bundleFfnUp(DType.F32, rows, count, record, dim, false, relu, null, x, null, 0, count, h);
-            Kernels.bundleFfnDown(DType.F32, rows, count, record, dim, false, h, order, count, y, 0, dim);
+            Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count, record, dim, false, relu, bias, x, order, 0, count, h);
+            Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count, record, dim, false, relu, null, x, null, 0, count, h);
+            Kernels.bundleFfnDown(DType.F32, DType.F32, rows, count, record, dim, false, h, order, count, y, 0, dim);
 
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, 2 * part - 1,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count, 2 * part - 1,
                     dim, false, relu, null, x, order, 0, count, h), "records too short for their parts");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count, record,
                     dim, true, relu, null, x, order, 0, count, h), "gated records need three parts");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count + 1, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count + 1, record,
                     dim, false, relu, null, x, order, 0, count, h), "more records than the matrix holds");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.BF16, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.BF16, DType.BF16, rows, count, record,
                     dim, false, relu, null, x, order, 0, count, h), "a dtype the kernels do not take");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count, record,
                     dim, false, relu, null, x.asSlice(4), order, 0, count, h), "x short");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count, record,
                     dim, false, relu, null, x, order, 0, count, h.asSlice(4)), "h short");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count, record,
                     dim, false, relu, bias.asSlice(4), x, order, 0, count, h), "bias short");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count, record,
                     dim, false, relu, null, x, order.asSlice(4), 0, count, h), "order short");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count, record,
                     dim, false, relu, null, x, order, 2, 1, h), "backwards range");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnUp(DType.F32, DType.F32, rows, count, record,
                     dim, false, relu, null, x, order, 0, count + 1, h), "range past the records");
 
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, DType.F32, rows, count, record,
                     dim, false, h, order, count + 1, y, 0, dim), "more rows than records");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, DType.F32, rows, count, record,
                     dim, false, h, order.asSlice(4), count, y, 0, dim), "order short");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, DType.F32, rows, count, record,
                     dim, false, h.asSlice(4), order, count, y, 0, dim), "h short");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, DType.F32, rows, count, record,
                     dim, false, h, order, count, y.asSlice(4), 0, dim), "y short");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, rows, count, record,
+            assertThrows(IllegalArgumentException.class, () -> Kernels.bundleFfnDown(DType.F32, DType.F32, rows, count, record,
                     dim, false, h, order, count, y, 0, dim + 1), "columns past dim");
 
             // an index out of range is the native code's to refuse: it sees the order array, Java does not read it
             order.setAtIndex(JAVA_INT, 0, count);
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Kernels.bundleFfnDown(DType.F32,
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Kernels.bundleFfnDown(DType.F32, DType.F32,
                     rows, count, record, dim, false, h, order, count, y, 0, dim));
             assertTrue(e.getMessage().contains("down"), e.getMessage());
         }
