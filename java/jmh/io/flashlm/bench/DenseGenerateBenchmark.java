@@ -97,16 +97,18 @@ public class DenseGenerateBenchmark {
                 throw new IllegalStateException("SKIPPED: " + path.toAbsolutePath() + " is missing (the real test"
                         + " models live in ../shared/models; pass -p modelDir=DIR)");
             }
-        } else if (model.startsWith("synthetic110M-")) {
-            DType dtype = DType.valueOf(model.substring("synthetic110M-".length()).toUpperCase(Locale.ROOT));
-            SyntheticLlamaGguf.Spec spec = SyntheticLlamaGguf.Spec.llama110M(dtype);
+        } else if (model.startsWith("synthetic110M-") || model.startsWith("synthetic1B-")) {
+            DType dtype = DType.valueOf(model.substring(model.indexOf('-') + 1).toUpperCase(Locale.ROOT));
+            SyntheticLlamaGguf.Spec spec = model.startsWith("synthetic110M-") ? SyntheticLlamaGguf.Spec.llama110M(dtype)
+                    : SyntheticLlamaGguf.Spec.llama1B(dtype);
             long t0 = System.nanoTime();
             path = SyntheticLlamaGguf.cached(spec, Path.of(cacheDir));
             System.out.printf(Locale.ROOT, "%n%s: %,d parameters, %,d weight bytes per token (%.1f s to write"
                     + " or find)%n", path, spec.parameterCount(), spec.bytesPerToken(), (System.nanoTime() - t0) / 1e9);
         } else {
             throw new IllegalArgumentException("unknown model " + model
-                    + ": expected stories260K or synthetic110M-<f32|f16|bf16|q8_0|q4_0>");
+                    + ": expected stories260K, synthetic110M-<dtype> or synthetic1B-<dtype> (dtype: f32, f16, bf16, q8_0,"
+                    + " q4_0, q4_k, ... any GGUF type flashlm reads)");
         }
         flash = FlashModel.open(path, ModelOptions.defaults().withThreads(threads));
         session = flash.newSession();

@@ -75,6 +75,15 @@ public final class SyntheticLlamaGguf {
             return new Spec(768, 12, 12, 12, 2048, 32000, 512, dtype, 42);
         }
 
+        /**
+         * About 1.04B parameters, the "1.2 B Llama shape" of the issue 11 decode targets (Llama 3.2 1B's body with a
+         * Llama 2 vocabulary): dim 2048, 16 layers, 32 heads, 8 kv heads, FFN 8192, vocabulary 32000 (the
+         * embedding doubles as the output), context 2048.
+         */
+        public static Spec llama1B(DType dtype) {
+            return new Spec(2048, 16, 32, 8, 8192, 32000, 2048, dtype, 42);
+        }
+
         public int kvDim() {
             return dim / heads * kvHeads;
         }

@@ -66,7 +66,10 @@ final class GgufPreTokenizers {
                 "minerva-7b")) {
             BY_NAME.put(name, smollm);
         }
-        BY_NAME.put("tekken", tekken);
+        // Mistral Nemo's files say "tekken"; "mistral-nemo" is the model's name for the same pre-tokenizer
+        for (String name : List.of("tekken", "mistral-nemo")) {
+            BY_NAME.put(name, tekken);
+        }
     }
 
     private GgufPreTokenizers() {

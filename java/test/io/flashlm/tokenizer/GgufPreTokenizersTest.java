@@ -92,6 +92,7 @@ class GgufPreTokenizersTest {
     @Test
     void namesAndFlags() {
         assertSame(GgufPreTokenizers.byName("llama-bpe"), GgufPreTokenizers.byName("llama3"));
+        assertSame(GgufPreTokenizers.byName("tekken"), GgufPreTokenizers.byName("mistral-nemo"));
         assertSame(GgufPreTokenizers.byName("gpt-2"), GgufPreTokenizers.byName("phi-2"));
         assertSame(GgufPreTokenizers.byName("qwen2"), GgufPreTokenizers.byName("deepseek-r1-qwen"));
         assertNull(GgufPreTokenizers.byName("gpt2")); // GGUF spells it gpt-2
