@@ -165,11 +165,13 @@ int flm_stream_read(const void *p, int64_t bytes, uint64_t *out_checksum);
 int flm_encode_f32(int dtype, const float *src, void *dst, int64_t n);
 
 /*
- * Fills rows x cols seeded pseudo-random values of dtype (F32, F16, BF16 or Q8_0) at dst, row r at
- * dst + r * stride_bytes (stride_bytes >= flm_row_bytes(dtype, cols); bytes between rows are left
- * as they are). Values are mean + std * z with z approximately standard normal (a sum of four
- * uniforms, bounded at +-3.46). Row r comes from its own generator, seeded by seed and
- * first_row + r, so a matrix filled in any split of row ranges, by any threads, is the same bytes.
+ * Fills rows x cols seeded pseudo-random values of dtype at dst, row r at dst + r * stride_bytes
+ * (stride_bytes >= flm_row_bytes(dtype, cols); bytes between rows are left as they are). F32, F16,
+ * BF16 and Q8_0: values mean + std * z with z approximately standard normal (a sum of four uniforms,
+ * bounded at +-3.46). The other block types (mean must be 0): random quants under fixed scales, about
+ * uniform over [-std sqrt(3), std sqrt(3)] (speed tests' weights, not a model's). Row r comes from its
+ * own generator, seeded by seed and first_row + r, so a matrix filled in any split of row ranges, by
+ * any threads, is the same bytes.
  */
 int flm_synth_fill(int dtype, void *dst, int64_t rows, int64_t cols, int64_t stride_bytes, float mean,
                    float std, uint64_t seed, int64_t first_row);

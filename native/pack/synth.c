@@ -5,7 +5,8 @@
  * q8_0 with ggml's reference quantization), so that `flashlm convert` and `flashlm synth` share one
  * encoder. flm_synth_fill writes seeded, approximately normal values straight into a storage dtype,
  * row by row, each row from its own generator stream, so any split of a matrix into row ranges (and
- * across threads) gives the same bytes.
+ * across threads) gives the same bytes; the block types without an encoder get random quants under
+ * fixed scales (below).
  */
 #include "flashlm.h"
 #include "kernels_internal.h"
@@ -210,18 +211,80 @@ static void generate(struct row_rng *rng, float *out, int64_t n, float mean, flo
 
 #define FILL_CHUNK 256 /* floats generated before one encode call: a multiple of the q8_0 block */
 
+/*
+ * The block types flm_encode_f32 does not write (the 4- and 5-bit blocks, the k-quants) are filled
+ * the way synthetic GGUF files are (SyntheticLlamaGguf.java): random quant bits under fixed scales,
+ * every sub-block scale (and min) at its largest, and the block's f16 d (and dmin) chosen so that the
+ * values spread uniformly over about [-a, a] with a = std * sqrt(3) (the uniform law of that std).
+ * Such weights are only as realistic as a speed test needs; they decode exactly as the format says.
+ */
+struct block_fill {
+    int scales_at, scales_len; /* bytes set to scale_byte: the sub-block scales (and mins) */
+    uint8_t scale_byte;
+    int d_at, dmin_at;         /* the f16 fields, -1 for none */
+    float d_per_a, dmin_per_a; /* d = d_per_a * a, dmin (or q4_1's and q5_1's min m) = dmin_per_a * a */
+};
+
+static int block_fill_of(int dtype, struct block_fill *f)
+{
+    switch (dtype) {
+    case FLM_DTYPE_Q4_0: *f = (struct block_fill){0, 0, 0, 0, -1, 1.0f / 8, 0}; return 1;      /* d (q - 8) */
+    case FLM_DTYPE_Q4_1: *f = (struct block_fill){0, 0, 0, 0, 2, 2.0f / 15, -1.0f}; return 1;  /* d q + m */
+    case FLM_DTYPE_Q5_0: *f = (struct block_fill){0, 0, 0, 0, -1, 1.0f / 16, 0}; return 1;     /* d (q - 16) */
+    case FLM_DTYPE_Q5_1: *f = (struct block_fill){0, 0, 0, 0, 2, 2.0f / 31, -1.0f}; return 1;  /* d q + m */
+    case FLM_DTYPE_IQ4_NL: *f = (struct block_fill){0, 0, 0, 0, -1, 1.0f / 127, 0}; return 1;  /* |grid| <= 127 */
+    case FLM_DTYPE_Q6_K: *f = (struct block_fill){192, 16, 127, 208, -1, 1.0f / (127 * 32), 0}; return 1;
+    case FLM_DTYPE_Q4_K: *f = (struct block_fill){4, 12, 0xFF, 0, 2, 2.0f / (63 * 15), 1.0f / 63}; return 1;
+    case FLM_DTYPE_Q5_K: *f = (struct block_fill){4, 12, 0xFF, 0, 2, 2.0f / (63 * 31), 1.0f / 63}; return 1;
+    case FLM_DTYPE_Q3_K: *f = (struct block_fill){96, 12, 0xFF, 108, -1, 1.0f / (31 * 4), 0}; return 1;
+    case FLM_DTYPE_Q2_K: *f = (struct block_fill){0, 16, 0xFF, 80, 82, 2.0f / (15 * 3), 1.0f / 15}; return 1;
+    case FLM_DTYPE_IQ4_XS: *f = (struct block_fill){2, 6, 0xFF, 0, -1, 1.0f / (31 * 127), 0}; return 1;
+    default: return 0;
+    }
+}
+
+/* One row of cols values of a block_fill type (cols a whole number of blocks). */
+static void fill_blocks(int dtype, const struct block_fill *f, struct row_rng *rng, uint8_t *out, int64_t cols,
+                        float std)
+{
+    const int64_t per_block = flm_row_bytes(dtype, 256) > 0 && flm_row_bytes(dtype, 32) < 0 ? 256 : 32;
+    const int64_t bytes = flm_row_bytes(dtype, per_block);
+    const float a = std * 1.7320508f;
+    const uint16_t d16 = f32_to_f16(f->d_per_a * a), dmin16 = f32_to_f16(f->dmin_per_a * a);
+    int k = 0;
+    for (int64_t b = 0; b < cols / per_block; b++) {
+        uint8_t *blk = out + b * bytes;
+        for (int64_t i = 0; i < bytes; i += 8) {
+            uint64_t r = flm_rng_next(&rng->lane[k]);
+            k = (k + 1) & 3;
+            memcpy(blk + i, &r, (size_t)(bytes - i < 8 ? bytes - i : 8));
+        }
+        memset(blk + f->scales_at, f->scale_byte, (size_t)f->scales_len);
+        memcpy(blk + f->d_at, &d16, 2);
+        if (f->dmin_at >= 0)
+            memcpy(blk + f->dmin_at, &dmin16, 2);
+    }
+}
+
 FLM_EXPORT int flm_synth_fill(int dtype, void *dst, int64_t rows, int64_t cols, int64_t stride_bytes, float mean,
                               float std, uint64_t seed, int64_t first_row)
 {
     int64_t row_bytes = flm_row_bytes(dtype, cols);
-    if (dtype == FLM_DTYPE_Q4_0 || !encodable(dtype, cols) || row_bytes < 0 || rows < 0 || first_row < 0 ||
-        stride_bytes < row_bytes || (rows > 0 && cols > 0 && dst == NULL) || !isfinite(mean) || !isfinite(std))
+    struct block_fill blocks = {0};
+    const int random_blocks = block_fill_of(dtype, &blocks);
+    if ((!random_blocks && !encodable(dtype, cols)) || row_bytes < 0 || rows < 0 || first_row < 0 ||
+        stride_bytes < row_bytes || (rows > 0 && cols > 0 && dst == NULL) || !isfinite(mean) || !isfinite(std) ||
+        (random_blocks && (mean != 0.0f || !(std >= 0.0f))))
         return FLM_E_BAD_ARG;
     float buf[FILL_CHUNK];
     for (int64_t r = 0; r < rows; r++) {
         struct row_rng rng;
         seed_row(&rng, seed, first_row + r);
         uint8_t *out = (uint8_t *)dst + r * stride_bytes;
+        if (random_blocks) {
+            fill_blocks(dtype, &blocks, &rng, out, cols, std);
+            continue;
+        }
         for (int64_t c = 0; c < cols; c += FILL_CHUNK) {
             int64_t n = cols - c < FILL_CHUNK ? cols - c : FILL_CHUNK;
             generate(&rng, buf, (n + 3) & ~(int64_t)3, mean, std);

@@ -104,17 +104,17 @@ static void test_q8_0(void)
 }
 
 /* One call, or rows split at odd places into a strided buffer, give the same row bytes. */
-static void test_fill_splits(int dtype, int64_t cols)
+static void test_fill_splits(int dtype, int64_t cols, float mean)
 {
     const int64_t rows = 37;
     int64_t rb = flm_row_bytes(dtype, cols);
     int64_t stride = rb + 100;
     uint8_t *a = calloc((size_t)(rows * rb), 1);
     uint8_t *b = calloc((size_t)(rows * stride), 1);
-    CHECK_MSG(flm_synth_fill(dtype, a, rows, cols, rb, 0.5f, 0.25f, 7, 100) == 0, "fill");
+    CHECK_MSG(flm_synth_fill(dtype, a, rows, cols, rb, mean, 0.25f, 7, 100) == 0, "fill");
     int64_t cuts[] = {0, 1, 13, 14, 30, rows};
     for (int i = 0; i + 1 < 6; i++)
-        CHECK_MSG(flm_synth_fill(dtype, b + cuts[i] * stride, cuts[i + 1] - cuts[i], cols, stride, 0.5f, 0.25f, 7,
+        CHECK_MSG(flm_synth_fill(dtype, b + cuts[i] * stride, cuts[i + 1] - cuts[i], cols, stride, mean, 0.25f, 7,
                                  100 + cuts[i]) == 0, "fill part");
     for (int64_t r = 0; r < rows; r++) {
         CHECK_MSG(memcmp(a + r * rb, b + r * stride, (size_t)rb) == 0, "dtype %d row %lld differs", dtype,
@@ -124,9 +124,9 @@ static void test_fill_splits(int dtype, int64_t cols)
     }
     /* Another seed, or another first row, gives other values. */
     uint8_t *c = calloc((size_t)rb, 1);
-    flm_synth_fill(dtype, c, 1, cols, rb, 0.5f, 0.25f, 8, 100);
+    flm_synth_fill(dtype, c, 1, cols, rb, mean, 0.25f, 8, 100);
     CHECK_MSG(memcmp(a, c, (size_t)rb) != 0, "seed changes the values");
-    flm_synth_fill(dtype, c, 1, cols, rb, 0.5f, 0.25f, 7, 101);
+    flm_synth_fill(dtype, c, 1, cols, rb, mean, 0.25f, 7, 101);
     CHECK_MSG(memcmp(a, c, (size_t)rb) != 0, "rows differ");
     free(a);
     free(b);
@@ -152,12 +152,40 @@ static void test_fill_statistics(void)
     free(v);
 }
 
+/* The block types without an encoder: random quants under fixed scales, split-invariant like the
+ * others, with values (read back by flm_matvec against unit vectors) within [-a, a], a = std sqrt(3)
+ * (slack for the f16 rounding of d and the unit vector's quantization), and a spread near std. */
+static void test_fill_blocks(void)
+{
+    const int types[] = {FLM_DTYPE_Q4_0, FLM_DTYPE_Q4_1, FLM_DTYPE_Q5_0, FLM_DTYPE_Q5_1, FLM_DTYPE_IQ4_NL,
+                         FLM_DTYPE_Q6_K, FLM_DTYPE_Q4_K, FLM_DTYPE_Q5_K, FLM_DTYPE_Q3_K, FLM_DTYPE_Q2_K,
+                         FLM_DTYPE_IQ4_XS};
+    enum { COLS = 512 };
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        test_fill_splits(types[t], COLS, 0.0f);
+        uint8_t row[COLS * 2];
+        CHECK_MSG(flm_synth_fill(types[t], row, 1, COLS, sizeof row, 0.0f, 0.25f, 5, 0) == 0, "fill");
+        float x[COLS] = {0}, v;
+        double sq = 0, a = 0.25 * sqrt(3.0);
+        for (int j = 0; j < COLS; j++) {
+            x[j] = 1.0f;
+            CHECK_MSG(flm_matvec(types[t], row, 1, COLS, x, &v, 0, 1) == 0, "matvec");
+            x[j] = 0.0f;
+            CHECK_MSG(fabs(v) <= a * 1.002, "dtype %d value %d: %g outside [-%g, %g]", types[t], j, v, a, a);
+            sq += (double)v * v;
+        }
+        double std = sqrt(sq / COLS);
+        CHECK_MSG(std > 0.15 && std < 0.35, "dtype %d: spread %g, expected about 0.25", types[t], std);
+    }
+}
+
 static void test_fill_arguments(void)
 {
     float buf[64];
     CHECK_MSG(flm_synth_fill(FLM_DTYPE_F32, buf, 1, 64, 255, 0, 1, 1, 0) == FLM_E_BAD_ARG, "stride below the row");
     CHECK_MSG(flm_synth_fill(FLM_DTYPE_Q8_0, buf, 1, 40, 200, 0, 1, 1, 0) == FLM_E_BAD_ARG, "partial q8_0 block");
-    CHECK_MSG(flm_synth_fill(FLM_DTYPE_Q4_0, buf, 1, 32, 200, 0, 1, 1, 0) == FLM_E_BAD_ARG, "q4_0");
+    CHECK_MSG(flm_synth_fill(FLM_DTYPE_Q4_0, buf, 1, 32, 200, 0.5f, 1, 1, 0) == FLM_E_BAD_ARG, "q4_0 with a mean");
+    CHECK_MSG(flm_synth_fill(FLM_DTYPE_Q4_K, buf, 1, 32, 200, 0, 1, 1, 0) == FLM_E_BAD_ARG, "partial q4_k block");
     CHECK_MSG(flm_synth_fill(FLM_DTYPE_F32, NULL, 1, 8, 32, 0, 1, 1, 0) == FLM_E_BAD_ARG, "null");
     CHECK_MSG(flm_synth_fill(FLM_DTYPE_F32, buf, 1, 8, 32, NAN, 1, 1, 0) == FLM_E_BAD_ARG, "nan mean");
     CHECK_MSG(flm_synth_fill(FLM_DTYPE_F32, buf, -1, 8, 32, 0, 1, 1, 0) == FLM_E_BAD_ARG, "negative rows");
@@ -169,10 +197,11 @@ int main(void)
     test_f16_rounding();
     test_bf16();
     test_q8_0();
-    test_fill_splits(FLM_DTYPE_F32, 100);
-    test_fill_splits(FLM_DTYPE_F16, 300);
-    test_fill_splits(FLM_DTYPE_BF16, 17);
-    test_fill_splits(FLM_DTYPE_Q8_0, 288);
+    test_fill_splits(FLM_DTYPE_F32, 100, 0.5f);
+    test_fill_splits(FLM_DTYPE_F16, 300, 0.5f);
+    test_fill_splits(FLM_DTYPE_BF16, 17, 0.5f);
+    test_fill_splits(FLM_DTYPE_Q8_0, 288, 0.5f);
+    test_fill_blocks();
     test_fill_statistics();
     test_fill_arguments();
     return tu_finish("pack");

@@ -195,17 +195,21 @@ public final class Kernels {
     }
 
     /**
-     * Fills rows x cols seeded pseudo-random values (mean + std * z, z about standard normal) of dtype
-     * (f32, f16, bf16 or q8_0: {@link #encodes}) at dst, row r at dst + r * strideBytes. Row r comes from
-     * its own stream, seeded by seed and firstRow + r, so any split of a matrix into calls gives the same bytes.
+     * Fills rows x cols seeded pseudo-random values of dtype at dst, row r at dst + r * strideBytes: mean + std
+     * * z (z about standard normal) for the types {@link #encodes} takes; for the other block types (the 4- and
+     * 5-bit blocks, the k-quants; mean must be 0) random quants under fixed scales, about uniform over
+     * [-std sqrt 3, std sqrt 3], weights for speed tests. Row r comes from its own stream, seeded by seed and
+     * firstRow + r, so any split of a matrix into calls gives the same bytes.
      */
     public static void synthFill(DType dtype, MemorySegment dst, long rows, long cols, long strideBytes, float mean,
                                  float std, long seed, long firstRow) {
-        if (!encodes(dtype) || cols < 0 || cols % dtype.blockSize() != 0 || rows < 0 || firstRow < 0
-                || !Float.isFinite(mean) || !Float.isFinite(std)) {
+        boolean randomBlocks = !encodes(dtype) && dtype.blockSize() > 1;
+        if (cols < 0 || cols % dtype.blockSize() != 0 || rows < 0 || firstRow < 0 || !Float.isFinite(mean)
+                || !Float.isFinite(std) || (randomBlocks && (mean != 0f || std < 0f))) {
             throw new IllegalArgumentException("cannot synthesize " + rows + " x " + cols + " values of " + dtype
                     + " from row " + firstRow + " (mean " + mean + ", std " + std + ")"
-                    + (encodes(dtype) ? "" : ": " + NO_ENCODER));
+                    + (randomBlocks ? ": " + dtype + " gets random quants centred on 0 (mean 0, std >= 0), in whole"
+                    + " blocks of " + dtype.blockSize() : ""));
         }
         long rowBytes = cols / dtype.blockSize() * dtype.bytesPerBlock();
         long needed = rows == 0 ? 0 : plus(product(rows - 1, strideBytes), rowBytes);
