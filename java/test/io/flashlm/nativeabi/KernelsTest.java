@@ -324,8 +324,8 @@ class KernelsTest {
                     0), "destination short");
             assertThrows(IllegalArgumentException.class, () -> Kernels.synthFill(DType.F16, a, 4, 32, 63, 0f, 1f, 42,
                     0), "stride shorter than a row");
-            assertThrows(IllegalArgumentException.class, () -> Kernels.synthFill(DType.Q4_0, a, 1, 32, 80, 0f, 1f, 42,
-                    0), "q4_0");
+            assertThrows(IllegalArgumentException.class, () -> Kernels.synthFill(DType.Q4_0, a, 1, 32, 80, 0.5f, 1f, 42,
+                    0), "q4_0 with a mean");
         }
     }
 
