@@ -39,9 +39,10 @@ public final class ConvertCommand implements Callable<Integer> {
     String layout;
 
     @Option(names = {"--alignment", "--align"}, defaultValue = "auto", description = "Where FFN records start:"
-            + " auto (back-to-back, measured fastest: docs/benchmarks.md), back-to-back (no padding; O_DIRECT reads"
-            + " are widened), dio (padded to this device's O_DIRECT alignment) or a power of two from 512 (records"
-            + " padded to it; DRAM tensors aligned to it too, else to 4096). Default: ${DEFAULT-VALUE}.")
+            + " auto (the layout whose record reads touch the fewest of the device's physical blocks, then the"
+            + " smallest stride: docs/benchmarks.md), back-to-back (no padding; O_DIRECT reads are widened), dio"
+            + " (padded to this device's O_DIRECT alignment) or a power of two from 512 (records padded to it; DRAM"
+            + " tensors aligned to it too, else to 4096). Default: ${DEFAULT-VALUE}.")
     String align;
 
     @Option(names = "--force", description = "Replace OUT if it is a flash pack already.")
