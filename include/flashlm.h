@@ -107,6 +107,22 @@ int flm_reader_close(int64_t handle);
 int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth, int64_t span,
               int64_t duration_ns, int64_t max_ios, int64_t seed, int64_t *out, int n);
 
+/*
+ * The O_DIRECT alignment of the device holding path (a file, or a directory: then of a file created
+ * in it), for laying out and reading flash packs. Writes min(n, 3) values into out: the alignment in
+ * bytes (a power of two); its source, FLM_DIO_SOURCE_*: statx STATX_DIOALIGN, else the device's
+ * logical block size (BLKSSZGET's value, from sysfs), else st_blksize, else 512; and the device's
+ * physical block size (sysfs; 0 when unknown).
+ * flags: FLM_DIO_NO_STATX skips statx (to see the fallback). FLM_E_NO_DIRECT when statx says the
+ * file cannot do direct I/O.
+ */
+#define FLM_DIO_NO_STATX             1
+#define FLM_DIO_SOURCE_STATX         1
+#define FLM_DIO_SOURCE_LOGICAL_BLOCK 2
+#define FLM_DIO_SOURCE_BLKSIZE       3
+#define FLM_DIO_SOURCE_DEFAULT       4
+int flm_dio_alignment(const char *path, int flags, int64_t *out, int n);
+
 /* ---- Kernels ---- */
 
 /* Storage types of weight matrices (row-major; quantized types in blocks of 32, or super-blocks of 256,

@@ -10,34 +10,25 @@
 
 #include "internal.h"
 
-static int flm_is_pow2(uint64_t v)
-{
-    return v != 0 && (v & (v - 1)) == 0;
-}
-
 /*
- * The alignment O_DIRECT needs for offsets, lengths and buffer addresses. statx
- * STATX_DIOALIGN (Linux 6.1) tells the truth; without it 4096 is safe on every
- * common device (logical blocks are 512 or 4096).
+ * The alignment O_DIRECT needs for offsets, lengths and buffer addresses. statx STATX_DIOALIGN
+ * (Linux 6.1) tells the truth (dio.c). Without it the reader is conservative: at least 4096, and
+ * more if the device's logical block or st_blksize is larger; a wider alignment only widens
+ * reads, a narrower one than the filesystem's would make them fail (btrfs, for one, wants its
+ * 4096-byte sector on a 512-byte disk).
  */
 static int flm_direct_block(int fd, int64_t *out)
 {
-    *out = FLM_FALLBACK_BLOCK;
-#ifdef STATX_DIOALIGN
-    struct statx sx;
-    if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN)) {
-        /* Both zero means this file cannot do direct I/O although open() accepted it. */
-        if (sx.stx_dio_offset_align == 0)
-            return FLM_E_NO_DIRECT;
-        uint32_t align = sx.stx_dio_offset_align;
-        if (sx.stx_dio_mem_align > align)
-            align = sx.stx_dio_mem_align;
-        if (flm_is_pow2(align) && align <= FLM_SLOT_BYTES)
-            *out = align;
-    }
-#else
-    (void)fd;
-#endif
+    int64_t align = 0;
+    int source = 0;
+    int rc = flm_dio_alignment_fd(fd, 0, &align, &source);
+    if (rc != 0)
+        return rc;
+    if (source != FLM_DIO_SOURCE_STATX && align < FLM_FALLBACK_BLOCK)
+        align = FLM_FALLBACK_BLOCK;
+    if (align > FLM_SLOT_BYTES)
+        align = FLM_FALLBACK_BLOCK; /* beyond any real device; the old, safe guess */
+    *out = align;
     return 0;
 }
 

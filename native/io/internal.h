@@ -30,6 +30,9 @@ struct flm_file {
 };
 
 int flm_file_open(const char *path, int flags, struct flm_file *out);
+
+/* dio.c: the O_DIRECT alignment of fd's device and where it came from (FLM_DIO_SOURCE_*). */
+int flm_dio_alignment_fd(int fd, int flags, int64_t *align, int *source);
 void flm_file_close(struct flm_file *f);
 
 /* ---- plan.c: cutting requests into reads the kernel accepts ---- */

@@ -4,6 +4,7 @@ import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.PackConverter;
 import io.flashlm.pack.PackFormat;
 import io.flashlm.pack.PackLayout;
+import io.flashlm.pack.RecordAlignment;
 import io.flashlm.util.ByteSizes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,8 +38,11 @@ public final class ConvertCommand implements Callable<Integer> {
             + " (one file per matrix). Default: ${DEFAULT-VALUE}.")
     String layout;
 
-    @Option(names = "--align", defaultValue = "4096", description = "Alignment of every tensor and FFN record, a power"
-            + " of two from 512 (e.g. 512, 4K). Default: ${DEFAULT-VALUE}.")
+    @Option(names = {"--alignment", "--align"}, defaultValue = "auto", description = "Where FFN records start:"
+            + " auto (the layout whose record reads touch the fewest of the device's physical blocks, then the"
+            + " smallest stride: docs/benchmarks.md), back-to-back (no padding; O_DIRECT reads are widened), dio"
+            + " (padded to this device's O_DIRECT alignment) or a power of two from 512 (records padded to it; DRAM"
+            + " tensors aligned to it too, else to 4096). Default: ${DEFAULT-VALUE}.")
     String align;
 
     @Option(names = "--force", description = "Replace OUT if it is a flash pack already.")
@@ -51,7 +55,7 @@ public final class ConvertCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         NativeLibrary.require(); // before any work: a missing library is one clear message
         PackConverter.Options o = new PackConverter.Options(from, tokenizer, out, PackFormat.storageType(dtype),
-                PackLayout.parse(layout), PackFormat.checkAlignment(ByteSizes.parse(align)), force);
+                PackLayout.parse(layout), RecordAlignment.parse(align, () -> RecordAlignment.deviceAlignment(out)), force);
         PackConverter.Result r = PackConverter.convert(o, System.err, !quiet);
         System.out.printf(Locale.ROOT, "wrote %s: %s in %.1f s (%.0f MB/s)%n", r.dir(), ByteSizes.format(r.bytes()),
                 r.seconds(), r.bytes() / 1e6 / Math.max(1e-9, r.seconds()));

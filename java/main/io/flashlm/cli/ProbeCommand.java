@@ -1,11 +1,15 @@
 package io.flashlm.cli;
 
 import io.flashlm.io.Backend;
+import io.flashlm.io.FlashReader;
+import io.flashlm.io.ReaderOptions;
 import io.flashlm.nativeabi.NativeLibrary;
+import io.flashlm.pack.RecordAlignment;
 import io.flashlm.planning.FlashProbe;
 import io.flashlm.planning.ProbeFile;
 import io.flashlm.planning.ProbeReport;
 import io.flashlm.planning.ProbeResult;
+import io.flashlm.planning.RecordProbe;
 import io.flashlm.util.ByteSizes;
 import io.flashlm.util.MachineInfo;
 import io.flashlm.util.Progress;
@@ -16,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** flashlm probe: the flash cost model (throughput and latency by read size and queue depth). */
@@ -63,6 +68,29 @@ public final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress output.")
     boolean quiet;
 
+    @Option(names = "--records", split = ",", description = "Measure the flash engine's FFN reads instead (issue 11):"
+            + " batches of random runs of 1..--max-run consecutive records of these sizes (e.g. 8704 for q8_0 d 4096"
+            + " ungated), for each --layouts entry, alternated for --rounds rounds; prints medians (no JSON).")
+    List<String> records;
+
+    @Option(names = "--layouts", split = ",", defaultValue = "4096,dio,back-to-back", description = "With --records:"
+            + " record alignments to compare: a power of two (records padded to it), dio (padded to the O_DIRECT"
+            + " alignment statx reports), auto (what convert would choose here for that record) or back-to-back (no padding; reads widened); LAYOUT/W also widens every read to"
+            + " W-byte blocks (emulates a device of that O_DIRECT alignment). Default: ${DEFAULT-VALUE}.")
+    List<String> layouts;
+
+    @Option(names = "--max-run", defaultValue = "4", description = "With --records: longest run of consecutive"
+            + " records in one read. Default: ${DEFAULT-VALUE}.")
+    int maxRun;
+
+    @Option(names = "--runs-per-batch", defaultValue = "64", description = "With --records: reads per batch (the"
+            + " misses of one layer). Default: ${DEFAULT-VALUE}.")
+    int runsPerBatch;
+
+    @Option(names = "--rounds", defaultValue = "5", description = "With --records: rounds; each measures every"
+            + " layout once, in turn. Default: ${DEFAULT-VALUE}.")
+    int rounds;
+
     @Override
     public Integer call() throws Exception {
         NativeLibrary.require(); // before any work: a missing library is one clear message
@@ -88,6 +116,9 @@ public final class ProbeCommand implements Callable<Integer> {
         }
         List<Backend> backendList = backends.stream().map(Backend::parse).toList();
         long span = ProbeFile.prepare(file, requested, System.err, !quiet);
+        if (records != null && !records.isEmpty()) {
+            return recordProbe(backendList.get(0));
+        }
         long largest = chunkBytes.stream().mapToLong(Long::longValue).max().orElse(0);
         if (span < largest) {
             throw new IllegalArgumentException(file + " holds " + span + " bytes, less than the largest chunk "
@@ -120,5 +151,80 @@ public final class ProbeCommand implements Callable<Integer> {
         report.writeJson(json);
         System.out.println("wrote " + json);
         return 0;
+    }
+
+    /** --records: every layout of every record size, alternated round by round; medians per layout. */
+    private int recordProbe(Backend backend) throws Exception {
+        if (maxRun < 1 || maxRun > 256 || runsPerBatch < 1 || runsPerBatch > 4096 || rounds < 1 || rounds > 1000) {
+            throw new IllegalArgumentException("--max-run must be in 1..256, --runs-per-batch in 1..4096 and --rounds"
+                    + " in 1..1000");
+        }
+        ReaderOptions options = ReaderOptions.defaults().withBackend(backend).withDirect(!buffered);
+        long baseSeed = seed != null ? seed : System.nanoTime() ^ ProcessHandle.current().pid() * 0x9E3779B97F4A7C15L;
+        Duration perPoint = Duration.ofNanos((long) (seconds * 1e9));
+        try (FlashReader reader = FlashReader.open(file, options)) {
+            long block = reader.direct() ? reader.blockSize() : 1;
+            RecordAlignment.Device device = RecordAlignment.device(file);
+            System.out.printf(Locale.ROOT, "flashlm probe --records: %s (%s), %s, O_DIRECT alignment %d, physical block %d,"
+                            + " depth %d, %d runs of 1..%d records per batch, %d rounds of %.1f s per layout%n", file,
+                    MachineInfo.describe(file).device(), reader.backend().label(), block, device.physical(),
+                    reader.queueDepth(),
+                    runsPerBatch, maxRun, rounds, seconds);
+            System.out.printf(Locale.ROOT, "%8s %-17s %7s %9s %8s %9s %10s %11s %10s %8s%n", "record", "layout",
+                    "stride", "dev B/B", "pblk/rec", "reads/s", "records/s", "useful MB/s", "batch us", "vs 1st");
+            int n = 0;
+            for (String recordText : records) {
+                long recordBytes = ByteSizes.parse(recordText);
+                List<RecordProbe.Layout> measured = new ArrayList<>();
+                for (String layout : layouts) {
+                    // "LAYOUT/W": as LAYOUT, each read widened to W-byte blocks (a device of that alignment)
+                    String[] lw = layout.split("/", 2);
+                    long widen = lw.length == 2 ? ByteSizes.parse(lw[1]) : 1;
+                    int alignment = RecordAlignment.resolve(RecordAlignment.parse(lw[0], () -> block), recordBytes,
+                            () -> device);
+                    measured.add(new RecordProbe.Layout(RecordAlignment.stride(recordBytes, alignment), widen));
+                }
+                List<List<RecordProbe.Result>> byLayout = new ArrayList<>();
+                layouts.forEach(l -> byLayout.add(new ArrayList<>()));
+                for (int round = 0; round < rounds; round++) {
+                    // the layouts take turns batch by batch inside a round (RecordProbe)
+                    RecordProbe.Result[] rs = RecordProbe.measure(reader, recordBytes, measured, maxRun,
+                            runsPerBatch, perPoint.multipliedBy(layouts.size()), baseSeed + ++n);
+                    for (int i = 0; i < rs.length; i++) {
+                        byLayout.get(i).add(rs[i]);
+                    }
+                }
+                for (int i = 0; i < layouts.size(); i++) {
+                    List<RecordProbe.Result> rs = byLayout.get(i);
+                    // Paired with the first layout's figure of the same round.
+                    double[] ratios = new double[rounds];
+                    for (int round = 0; round < rounds; round++) {
+                        ratios[round] = rs.get(round).usefulMegabytesPerSecond()
+                                / byLayout.get(0).get(round).usefulMegabytesPerSecond();
+                    }
+                    java.util.Arrays.sort(ratios);
+                    double ratio = rounds % 2 == 1 ? ratios[rounds / 2]
+                            : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
+                    System.out.printf(Locale.ROOT, "%8d %-17s %7d %9.3f %8.3f %9.0f %10.0f %11.1f %10.0f %8.3f%n",
+                            recordBytes, layouts.get(i), rs.get(0).layout().stride(),
+                            rs.get(0).deviceBytesPerUsefulByte(),
+                            RecordAlignment.blocksTouched(recordBytes, rs.get(0).layout().stride(),
+                                    Math.max(1, device.physical())),
+                            median(rs, RecordProbe.Result::readsPerSecond),
+                            median(rs, RecordProbe.Result::recordsPerSecond),
+                            median(rs, RecordProbe.Result::usefulMegabytesPerSecond),
+                            median(rs, RecordProbe.Result::medianBatchMicros), ratio);
+                }
+            }
+            System.out.println("medians over the rounds; dev B/B = bytes the device transfers per useful record byte"
+                    + " (padding and O_DIRECT widening); pblk/rec = physical blocks a single-record read touches (mean); MB/s = 10^6 bytes/s of records without padding; vs 1st = median over"
+                    + " the rounds of useful MB/s / the first layout's in the same round.");
+        }
+        return 0;
+    }
+
+    private static double median(List<RecordProbe.Result> rs, java.util.function.ToDoubleFunction<RecordProbe.Result> f) {
+        double[] v = rs.stream().mapToDouble(f).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 }

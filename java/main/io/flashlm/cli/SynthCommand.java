@@ -4,6 +4,7 @@ import io.flashlm.model.ModelConfig;
 import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.PackFormat;
 import io.flashlm.pack.PackLayout;
+import io.flashlm.pack.RecordAlignment;
 import io.flashlm.synth.SyntheticPackWriter;
 import io.flashlm.synth.SyntheticShape;
 import io.flashlm.util.ByteSizes;
@@ -33,8 +34,11 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--layout", defaultValue = "bundled", description = "bundled or unbundled. Default: ${DEFAULT-VALUE}.")
     String layout;
 
-    @Option(names = "--align", defaultValue = "4096", description = "Alignment of tensors and FFN records."
-            + " Default: ${DEFAULT-VALUE}.")
+    @Option(names = {"--alignment", "--align"}, defaultValue = "auto", description = "Where FFN records start:"
+            + " auto (the layout whose record reads touch the fewest of the device's physical blocks, then the"
+            + " smallest stride: docs/benchmarks.md), back-to-back (no padding; O_DIRECT reads are widened), dio"
+            + " (padded to this device's O_DIRECT alignment) or a power of two from 512 (records padded to it; DRAM"
+            + " tensors aligned to it too, else to 4096). Default: ${DEFAULT-VALUE}.")
     String align;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the weights. Default: ${DEFAULT-VALUE}.")
@@ -89,7 +93,7 @@ public final class SynthCommand implements Callable<Integer> {
         }
         SyntheticShape s = shape.equalsIgnoreCase("custom") ? custom() : SyntheticShape.preset(shape);
         SyntheticPackWriter.Options o = new SyntheticPackWriter.Options(out, PackFormat.storageType(dtype),
-                PackLayout.parse(layout), PackFormat.checkAlignment(ByteSizes.parse(align)), seed, reluSparsity,
+                PackLayout.parse(layout), RecordAlignment.parse(align, () -> RecordAlignment.deviceAlignment(out)), seed, reluSparsity,
                 threads != null ? threads : Runtime.getRuntime().availableProcessors(), force);
         SyntheticPackWriter.Result r = SyntheticPackWriter.write(s, o, System.err, !quiet);
         System.out.printf(Locale.ROOT, "wrote %s: %s in %.1f s (%.0f MB/s)%n", r.dir(), ByteSizes.format(r.bytes()),

@@ -5,6 +5,8 @@ import io.flashlm.io.FlashReader;
 import io.flashlm.io.ReadBatch;
 import io.flashlm.io.ReaderOptions;
 import io.flashlm.nativeabi.NativeError;
+import io.flashlm.nativeabi.NativeIo;
+import io.flashlm.nativeabi.NativeIoException;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FfnPart;
 import io.flashlm.pack.FlashPack;
@@ -72,6 +74,19 @@ final class FfnReads implements AutoCloseable {
         }
     }
 
+    /**
+     * The block an O_DIRECT reader of {@code file} widens requests to, as the native reader chooses it:
+     * statx's alignment, or without it at least 4096 (native/io/file.c).
+     */
+    static long directBlock(Path file) {
+        try {
+            NativeIo.DioAlignment a = NativeIo.dioAlignment(file, true);
+            return a.source() == NativeIo.DioSource.STATX ? a.bytes() : Math.max(4096, a.bytes());
+        } catch (NativeIoException e) {
+            return 4096; // the reader will say what is wrong when it opens the file
+        }
+    }
+
     /** Whether the FFN files are read with O_DIRECT (false when asked for buffered or refused by the filesystem). */
     boolean direct() {
         return direct;
@@ -91,7 +106,10 @@ final class FfnReads implements AutoCloseable {
         long per = Math.max(1, MAX_READ / stride);
         for (long done = 0; done < count; done += per) {
             long n = Math.min(per, count - done);
-            long bytes = n * stride; // padding included: whole aligned units, as O_DIRECT wants them
+            // Padding included: whole units, aligned for O_DIRECT when the stride is a multiple of the
+            // device's block; otherwise (back to back) the native reader widens the read to blocks and
+            // copies these bytes out of a bounce slot.
+            long bytes = n * stride;
             batches[0].add(g.offsetOf(first + done, parts.get(0)), bytes, dest, destOffset + done * stride);
             stats.reads++;
             stats.bytesRead += bytes;

@@ -114,7 +114,8 @@ public final class FlashEngine implements LanguageModel {
         if (plan.usesReaders()) {
             int readers = c.layers() * g.filesPerLayer();
             budget.add("I/O buffers (" + readers + " readers)",
-                    ioBytes(readerOptions, g, readers, cx.batchCapacity, plan.readsRecords(cx)));
+                    ioBytes(readerOptions, g, FfnReads.directBlock(pack.ffnFile(0, 0)), readers, cx.batchCapacity,
+                            plan.readsRecords(cx)));
         }
         budget.require("the fixed part with the I/O buffers");
         ModePlan.Sizing sizing = plan.accountFfn(cx);
@@ -184,10 +185,11 @@ public final class FlashEngine implements LanguageModel {
     /**
      * Bytes of the readers' bounce buffers, which an O_DIRECT reader allocates (one 256 KiB slot per
      * read in flight, 64 MiB at most) once a request is not aligned to the block, and of the read
-     * batches. Whole records are aligned when the stride is; single parts when parts and rows are.
+     * batches. Whole records are aligned when the stride is a multiple of the reader's O_DIRECT block
+     * ({@code block}; a back-to-back pack's need not be); single parts when parts and rows are.
      */
-    private static long ioBytes(ReaderOptions r, FfnGeometry g, int readers, int batchCapacity, boolean records) {
-        long block = 4096;
+    private static long ioBytes(ReaderOptions r, FfnGeometry g, long block, int readers, int batchCapacity,
+                                boolean records) {
         boolean aligned = records ? g.stride() % block == 0
                 : g.partBytes() % block == 0 && ResidentFfn.rowBytes(g) % block == 0;
         long bounce = r.direct() && !aligned ? (long) readers * Math.min(64L << 20, r.queueDepth() * (256L << 10)) : 0;

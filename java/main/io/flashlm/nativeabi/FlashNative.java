@@ -37,6 +37,7 @@ final class FlashNative {
     static final int BACKEND_PREAD = 2;
 
     static final int OPEN_DIRECT = 1;
+    static final int DIO_NO_STATX = 1;
 
     static final int INFO_FILE_SIZE = 0;
     static final int INFO_BACKEND = 1;
@@ -103,6 +104,9 @@ final class FlashNative {
     private static final MethodHandle PROBE_MH = LIB.bind("flm_probe",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG,
                     JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT));
+    // int flm_dio_alignment(const char *path, int flags, int64_t *out, int n)
+    private static final MethodHandle DIO_ALIGNMENT_MH = LIB.bind("flm_dio_alignment",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
 
     // int64_t flm_row_bytes(int dtype, int64_t cols)
     private static final MethodHandle ROW_BYTES_MH = LIB.bind("flm_row_bytes",
@@ -222,6 +226,15 @@ final class FlashNative {
         try {
             return (int) PROBE_MH.invokeExact(path, flags, backend, chunk, depth, span, durationNs, maxIos, seed,
                     out, n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int dioAlignment(MemorySegment path, int flags, MemorySegment out, int n) {
+        check();
+        try {
+            return (int) DIO_ALIGNMENT_MH.invokeExact(path, flags, out, n);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -39,6 +39,44 @@ public final class NativeIo {
         }
     }
 
+    /** Where an O_DIRECT alignment came from, best first (flm_dio_alignment's FLM_DIO_SOURCE_*). */
+    public enum DioSource {
+        /** statx STATX_DIOALIGN: the filesystem's own answer (Linux 6.1 and later). */
+        STATX,
+        /** The logical block size of the device under the file (BLKSSZGET's value, from sysfs). */
+        LOGICAL_BLOCK,
+        /** st_blksize, the filesystem's preferred I/O size. */
+        BLKSIZE,
+        /** None of those: 512, the smallest sector. */
+        DEFAULT
+    }
+
+    /**
+     * An O_DIRECT alignment in bytes (a power of two), where it came from, and the device's physical block
+     * (the unit it transfers; 0 when unknown).
+     */
+    public record DioAlignment(long bytes, DioSource source, long physicalBlock) {
+    }
+
+    /**
+     * The O_DIRECT alignment of the device holding {@code path}: a file, or a directory (then of a file
+     * created in it). {@code statx} false skips statx, to see the fallback.
+     *
+     * @throws NativeIoException with the native text (no such file, or a file statx says cannot do direct I/O)
+     */
+    public static DioAlignment dioAlignment(Path path, boolean statx) throws NativeIoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(JAVA_LONG, 3);
+            int rc = FlashNative.dioAlignment(arena.allocateFrom(path.toString()), statx ? 0 : FlashNative.DIO_NO_STATX,
+                    out, 3);
+            if (rc != 0) {
+                throw new NativeIoException(rc, -1, FlashNative.describe(rc));
+            }
+            long[] v = out.toArray(JAVA_LONG);
+            return new DioAlignment(v[0], DioSource.values()[(int) v[1] - 1], v[2]);
+        }
+    }
+
     /** The native library's text for any code a native call returned: a negated errno or a {@link NativeError}'s. */
     public static String describe(int code) {
         return FlashNative.describe(code);

@@ -9,14 +9,16 @@ import java.util.Locale;
  * Where each FFN vector of a layer lies on flash. Every neuron has the same parts (gate row, up row,
  * down column; each {@code dim} values in the storage dtype). The unit of storage is a whole record of
  * parts (bundled) or one part (unbundled); units start at multiples of {@link #stride()}, which is the
- * unit size rounded up to the alignment, so an O_DIRECT read of any run of neurons is aligned.
+ * unit size rounded up to the alignment (so an O_DIRECT read of any run of neurons is aligned), or the
+ * unit size itself when the alignment is {@link RecordAlignment#BACK_TO_BACK} (no padding; an O_DIRECT
+ * reader widens such reads to its block).
  *
  * @param dim       d_model: the length of every part
  * @param neurons   n_ffn: the number of neurons (units per file)
  * @param dtype     storage dtype of the parts (f32, f16, q8_0: blocks of 32 inside each part)
  * @param gated     whether neurons have a gate row
  * @param layout    bundled (one file of records) or unbundled (one file per part)
- * @param alignment unit alignment in bytes
+ * @param alignment unit alignment in bytes: a power of two from 512 to 1 MiB, or 1 (back to back)
  */
 public record FfnGeometry(int dim, int neurons, DType dtype, boolean gated, PackLayout layout, int alignment) {
 
@@ -24,7 +26,7 @@ public record FfnGeometry(int dim, int neurons, DType dtype, boolean gated, Pack
         if (dim <= 0 || neurons <= 0) {
             throw new IllegalArgumentException("FFN of dim " + dim + " and " + neurons + " neurons");
         }
-        PackFormat.checkAlignment(alignment);
+        RecordAlignment.check(alignment);
         if (dim % dtype.blockSize() != 0) {
             throw new IllegalArgumentException(PackFormat.dtypeName(dtype) + " stores blocks of " + dtype.blockSize()
                     + " values, but FFN vectors have d_model = " + dim + " values");
@@ -51,9 +53,9 @@ public record FfnGeometry(int dim, int neurons, DType dtype, boolean gated, Pack
         return layout == PackLayout.BUNDLED ? recordBytes() : partBytes();
     }
 
-    /** Distance between consecutive units: the unit size rounded up to the alignment. */
+    /** Distance between consecutive units: the unit size rounded up to the alignment (itself when back to back). */
     public long stride() {
-        return PackFormat.alignUp(unitBytes(), alignment);
+        return RecordAlignment.stride(unitBytes(), alignment);
     }
 
     /** Size of each FFN file of a layer. */

@@ -73,6 +73,7 @@ public final class ManifestCodec {
         g.parts().forEach(p -> parts.add(p.jsonName()));
         ffn.put("part_bytes", g.partBytes());
         ffn.put("unit_bytes", g.unitBytes());
+        ffn.put("alignment", g.alignment());
         ffn.put("stride", g.stride());
         ArrayNode layers = ffn.putArray("layers");
         for (PackManifest.FfnLayer layer : m.ffn().layers()) {
@@ -162,9 +163,21 @@ public final class ManifestCodec {
             throw j.error("dim " + dim + ", " + neurons + " neurons, gated " + gated + " disagree with the config (dim "
                     + c.dim() + ", hidden_dim " + c.hiddenDim() + ", gated_ffn " + c.gatedFfn() + ")");
         }
+        // The units' own alignment (1: back to back); packs written before it existed align their
+        // units like their tensors.
+        int unitAlignment = alignment;
+        if (j.has("alignment")) {
+            unitAlignment = j.get("alignment").intValue(1, PackFormat.MAX_ALIGNMENT);
+            try {
+                RecordAlignment.check(unitAlignment);
+            } catch (IllegalArgumentException e) {
+                throw j.get("alignment").error("value " + unitAlignment + "; expected 1 (back to back) or a power of"
+                        + " two from " + PackFormat.MIN_ALIGNMENT + " to " + PackFormat.MAX_ALIGNMENT);
+            }
+        }
         FfnGeometry g;
         try {
-            g = new FfnGeometry(dim, neurons, dtype, gated, layout, alignment);
+            g = new FfnGeometry(dim, neurons, dtype, gated, layout, unitAlignment);
         } catch (IllegalArgumentException e) {
             throw j.error(e.getMessage());
         }

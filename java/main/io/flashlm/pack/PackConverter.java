@@ -36,7 +36,7 @@ public final class PackConverter {
                           boolean force) {
         public Options {
             PackFormat.storageType(PackFormat.dtypeName(dtype));
-            PackFormat.checkAlignment(alignment);
+            RecordAlignment.checkRequest(alignment); // FFN units (or AUTO); the DRAM tensors: dramAlignment
         }
     }
 
@@ -51,14 +51,19 @@ public final class PackConverter {
             ModelConfig c = src.config();
             FfnGeometry g;
             try {
-                g = new FfnGeometry(c.dim(), c.hiddenDim(), o.dtype(), c.gatedFfn(), o.layout(), o.alignment());
+                FfnGeometry packed = new FfnGeometry(c.dim(), c.hiddenDim(), o.dtype(), c.gatedFfn(), o.layout(),
+                        RecordAlignment.BACK_TO_BACK);
+                int alignment = RecordAlignment.resolve(o.alignment(), packed.unitBytes(),
+                        () -> RecordAlignment.device(o.out()));
+                g = new FfnGeometry(c.dim(), c.hiddenDim(), o.dtype(), c.gatedFfn(), o.layout(), alignment);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("cannot store this model as " + PackFormat.dtypeName(o.dtype())
                         + ": " + e.getMessage(), e);
             }
-            long total = plannedBytes(src, g, o);
-            log.printf(Locale.ROOT, "flashlm: converting %s%n  to %s (%s, %s, alignment %d): %s%n", src.describe(),
-                    o.out(), PackFormat.dtypeName(o.dtype()), o.layout().jsonName(), o.alignment(),
+            int dramAlignment = RecordAlignment.dramAlignment(g.alignment());
+            long total = plannedBytes(src, g, o, dramAlignment);
+            log.printf(Locale.ROOT, "flashlm: converting %s%n  to %s (%s, %s, alignment %s): %s%n", src.describe(),
+                    o.out(), PackFormat.dtypeName(o.dtype()), o.layout().jsonName(), RecordAlignment.name(g.alignment()),
                     ByteSizes.format(total));
             try (PackPublisher publisher = PackPublisher.begin(o.out(), o.force(), log);
                  WriteBehind io = new WriteBehind(3, FfnLayerWriter.minBufferBytes(g));
@@ -69,7 +74,7 @@ public final class PackConverter {
                 List<PackManifest.FfnLayer> layers = new ArrayList<>();
                 PackManifest.FileEntry dramFile;
                 List<PackManifest.TensorEntry> tensors;
-                try (DramWriter dram = new DramWriter(dir, o.alignment(), io, progress)) {
+                try (DramWriter dram = new DramWriter(dir, dramAlignment, io, progress)) {
                     writeAll(dram, src.head(), matrices, vectors);
                     for (int l = 0; l < c.layers(); l++) {
                         writeAll(dram, src.layerTensors(l), matrices, vectors);
@@ -81,7 +86,7 @@ public final class PackConverter {
                 }
                 PackManifest.TokenizerFiles tokenizer = PackTokenizer.copyFromSource(o.from(), o.tokenizer(),
                         c.vocabSize(), dir);
-                PackManifest manifest = new PackManifest(PackFormat.VERSION, c, o.dtype(), o.alignment(),
+                PackManifest manifest = new PackManifest(PackFormat.VERSION, c, o.dtype(), dramAlignment,
                         src.describe(), "flashlm convert", tokenizer,
                         new PackManifest.DramPart(dramFile, tensors, src.tiedOutput()), new PackManifest.Ffn(g, layers));
                 ManifestCodec.write(manifest, dir.resolve(PackFormat.MANIFEST));
@@ -93,7 +98,7 @@ public final class PackConverter {
     }
 
     /** The pack's size in bytes, known before anything is written (for the progress bar). */
-    private static long plannedBytes(ConvertSource src, FfnGeometry g, Options o) {
+    private static long plannedBytes(ConvertSource src, FfnGeometry g, Options o, int dramAlignment) {
         List<ConvertSource.Named> all = new ArrayList<>(src.head());
         for (int l = 0; l < src.config().layers(); l++) {
             all.addAll(src.layerTensors(l));
@@ -101,7 +106,7 @@ public final class PackConverter {
         all.addAll(src.tail());
         long total = 0;
         for (ConvertSource.Named t : all) {
-            total += DramWriter.plannedBytes(dtypeOf(t, o.dtype()), shapeOf(t), o.alignment());
+            total += DramWriter.plannedBytes(dtypeOf(t, o.dtype()), shapeOf(t), dramAlignment);
         }
         return total + (long) src.config().layers() * g.filesPerLayer() * g.fileSize();
     }

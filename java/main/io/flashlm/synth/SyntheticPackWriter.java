@@ -11,6 +11,7 @@ import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.PackManifest;
 import io.flashlm.pack.PackPublisher;
 import io.flashlm.pack.PackTensorNames;
+import io.flashlm.pack.RecordAlignment;
 import io.flashlm.pack.VectorFiller;
 import io.flashlm.pack.WriteBehind;
 import io.flashlm.tensor.DType;
@@ -46,7 +47,7 @@ public final class SyntheticPackWriter {
                           int threads, boolean force) {
         public Options {
             PackFormat.storageType(PackFormat.dtypeName(dtype));
-            PackFormat.checkAlignment(alignment);
+            RecordAlignment.checkRequest(alignment); // FFN units (or AUTO); the DRAM tensors: dramAlignment
         }
     }
 
@@ -64,16 +65,18 @@ public final class SyntheticPackWriter {
             throws IOException {
         long start = System.nanoTime();
         ModelConfig c = shape.config();
-        FfnGeometry g = new FfnGeometry(c.dim(), c.hiddenDim(), o.dtype(), c.gatedFfn(), o.layout(), o.alignment());
+        FfnGeometry g = geometry(c, o);
+        int dramAlignment = RecordAlignment.dramAlignment(g.alignment());
         SyntheticWeights weights = new SyntheticWeights(c, o.seed(), o.reluSparsity());
         boolean tied = c.architecture() == ModelConfig.Architecture.OPT; // OPT ties its head, Llama-2 does not
         List<List<Planned>> groups = plan(c, o.dtype(), tied); // head, layer 0 .. n-1, tail
-        long total = plannedBytes(shape, o);
+        long total = plannedBytes(c, o, g);
         String source = String.format(Locale.ROOT, "synthetic %s, seed %d%s", shape.name(), o.seed(),
                 c.activation() == ModelConfig.Activation.RELU ? String.format(Locale.ROOT, ", ReLU sparsity %.2f",
                         o.reluSparsity()) : "");
-        log.printf(Locale.ROOT, "flashlm: writing %s to %s (%s, %s, alignment %d): %s%n", source, o.out(),
-                PackFormat.dtypeName(o.dtype()), o.layout().jsonName(), o.alignment(), ByteSizes.format(total));
+        log.printf(Locale.ROOT, "flashlm: writing %s to %s (%s, %s, alignment %s): %s%n", source, o.out(),
+                PackFormat.dtypeName(o.dtype()), o.layout().jsonName(), RecordAlignment.name(g.alignment()),
+                ByteSizes.format(total));
         try (PackPublisher publisher = PackPublisher.begin(o.out(), o.force(), log);
              WriteBehind io = new WriteBehind(3, FfnLayerWriter.minBufferBytes(g));
              ParallelFill fill = new ParallelFill(o.threads())) {
@@ -82,7 +85,7 @@ public final class SyntheticPackWriter {
             List<PackManifest.FfnLayer> layers = new ArrayList<>();
             PackManifest.FileEntry dramFile;
             List<PackManifest.TensorEntry> tensors;
-            try (DramWriter dram = new DramWriter(dir, o.alignment(), io, progress)) {
+            try (DramWriter dram = new DramWriter(dir, dramAlignment, io, progress)) {
                 writeAll(dram, groups.getFirst(), weights, fill);
                 for (int l = 0; l < c.layers(); l++) {
                     writeAll(dram, groups.get(1 + l), weights, fill);
@@ -92,7 +95,7 @@ public final class SyntheticPackWriter {
                 dramFile = dram.finish();
                 tensors = dram.tensors();
             }
-            PackManifest manifest = new PackManifest(PackFormat.VERSION, c, o.dtype(), o.alignment(), source,
+            PackManifest manifest = new PackManifest(PackFormat.VERSION, c, o.dtype(), dramAlignment, source,
                     "flashlm synth", SyntheticTokenizer.write(dir, c), new PackManifest.DramPart(dramFile, tensors, tied),
                     new PackManifest.Ffn(g, layers));
             ManifestCodec.write(manifest, dir.resolve(PackFormat.MANIFEST));
@@ -104,12 +107,23 @@ public final class SyntheticPackWriter {
 
     /** The size of the pack {@link #write} writes for this shape and these options, in bytes. */
     public static long plannedBytes(SyntheticShape shape, Options o) {
-        ModelConfig c = shape.config();
-        FfnGeometry g = new FfnGeometry(c.dim(), c.hiddenDim(), o.dtype(), c.gatedFfn(), o.layout(), o.alignment());
+        return plannedBytes(shape.config(), o, geometry(shape.config(), o));
+    }
+
+    /** The FFN's geometry, its record alignment resolved ({@link RecordAlignment#resolve}: auto asks the device). */
+    private static FfnGeometry geometry(ModelConfig c, Options o) {
+        FfnGeometry packed = new FfnGeometry(c.dim(), c.hiddenDim(), o.dtype(), c.gatedFfn(), o.layout(),
+                RecordAlignment.BACK_TO_BACK);
+        int alignment = RecordAlignment.resolve(o.alignment(), packed.unitBytes(),
+                () -> RecordAlignment.device(o.out()));
+        return new FfnGeometry(c.dim(), c.hiddenDim(), o.dtype(), c.gatedFfn(), o.layout(), alignment);
+    }
+
+    private static long plannedBytes(ModelConfig c, Options o, FfnGeometry g) {
         long total = (long) c.layers() * g.filesPerLayer() * g.fileSize();
         for (List<Planned> group : plan(c, o.dtype(), c.architecture() == ModelConfig.Architecture.OPT)) {
             for (Planned p : group) {
-                total += DramWriter.plannedBytes(p.dtype(), p.shape(), o.alignment());
+                total += DramWriter.plannedBytes(p.dtype(), p.shape(), RecordAlignment.dramAlignment(g.alignment()));
             }
         }
         return total;

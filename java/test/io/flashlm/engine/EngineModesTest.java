@@ -1,7 +1,10 @@
 package io.flashlm.engine;
 
 import io.flashlm.model.InferenceState;
+import io.flashlm.pack.FfnGeometry;
+import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackLayout;
+import io.flashlm.pack.RecordAlignment;
 import io.flashlm.predictor.PredictorKind;
 import io.flashlm.synth.SyntheticPackWriter;
 import io.flashlm.synth.SyntheticShape;
@@ -118,6 +121,33 @@ class EngineModesTest {
                 "flash, merging gaps");
         assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).toBuilder().threads(1).direct(false).build())),
                 "flash, 1 thread, buffered");
+    }
+
+    /**
+     * Issue 11: records stored back to back (stride = record bytes: 512 for f32, 256 for f16, 136 for q8_0 at
+     * d_model 64, so the last two are not whole 512-byte blocks and every O_DIRECT read is widened and
+     * bounced) give the logits of the same model padded to 4096, in flash mode (single records, runs, reads
+     * merged across gaps, a cache that overflows) and in hybrid mode (1 MiB reads), O_DIRECT and buffered.
+     */
+    @ParameterizedTest(name = "{0}, O_DIRECT {1}")
+    @CsvSource({"F32, true", "F16, true", "F16, false", "Q8_0, true", "Q8_0, false"})
+    void aBackToBackPackGivesTheLogitsOfAnAlignedOne(DType dtype, boolean direct) throws IOException {
+        Path aligned = pack(dtype + "-bundled-4096", dtype, PackLayout.BUNDLED, 4096);
+        Path packed = pack(dtype + "-bundled-back-to-back", dtype, PackLayout.BUNDLED, RecordAlignment.BACK_TO_BACK);
+        FfnGeometry g;
+        try (FlashPack p = FlashPack.open(packed)) {
+            g = p.ffnGeometry();
+        }
+        assertEquals(g.recordBytes(), g.stride());
+        assertEquals(512L * g.recordBytes(), Files.size(packed.resolve(g.fileName(0, 0))));
+        EngineOptions flash = oracle(EngineMode.FLASH).toBuilder().direct(direct).build();
+        assertNull(Logits.firstDifference(run(aligned, flash), run(packed, flash)), "flash");
+        EngineOptions merging = flash.toBuilder().probe(probe).window(2).build();
+        assertNull(Logits.firstDifference(run(aligned, merging), run(packed, merging)), "flash, merging gaps");
+        EngineOptions small = flash.toBuilder().cacheRows(90).build();
+        assertNull(Logits.firstDifference(run(aligned, small), run(packed, small)), "flash, 90 rows");
+        EngineOptions hybrid = oracle(EngineMode.HYBRID).toBuilder().direct(direct).build();
+        assertNull(Logits.firstDifference(run(aligned, hybrid), run(packed, hybrid)), "hybrid");
     }
 
     @Test
