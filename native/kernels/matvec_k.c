@@ -18,7 +18,7 @@
  * bits therefore depend only on the row and x: not on the number of rows computed together, the other
  * rows, or the split of the rows into ranges (threads). The AVX2 kernels compute T and M with
  * _mm256_maddubs_epi16 (the quant, made unsigned, times qx; pair sums stay below 2^15) and
- * _mm256_madd_epi16, reduce them to one int32 per sub-block with hadd, apply the scales with mullo and
+ * _mm256_madd_epi16, reduce them to one int32 per sub-block with unpacks and adds, apply the scales with mullo and
  * the float steps with FMA; the portable kernels compute the same integers with plain loops and the same
  * float steps with fmaf: the two paths give identical bits.
  *
@@ -343,7 +343,7 @@ FLM_KQ_PORTABLE(iq4_xs, FLM_DTYPE_IQ4_XS)
  * Per 32-value block j of a super-block: the quants as unsigned bytes u (q4_k, q5_k, q2_k: q itself;
  * q6_k: q + 32; q3_k: q + 4; iq4_xs: |q|, with qx's sign flipped where q < 0), then
  *     v_j = madd_epi16(maddubs_epi16(u, qx), 1):  8 int32 lanes, lane k the sum over values 4k..4k+3
- * (maddubs adds two products u * qx, at most 2 * 127 * 127 < 2^15: no saturation). The hadd tree of
+ * (maddubs adds two products u * qx, at most 2 * 127 * 127 < 2^15: no saturation). The reduction of
  * hsum_blocks gives one int32 per sub-block of 16, the offsets (q6_k's 32, q3_k's 4) are taken off with
  * sum16, the scales applied by mullo, and the sub-blocks of a block added: exactly the T[j] and M[j]
  * of the portable path. */
@@ -369,11 +369,23 @@ FLM_AVX2 FLM_INLINE __m256i load_qx(const int8_t *qx, int j)
 
 /* The eight v_j reduced: *a lane k (k < 4) = the sum of v_k's lanes 0..3 (values 0..15 of block k,
  * sub-block 2k of 16), lane 4 + k = of its lanes 4..7 (sub-block 2k + 1); *b the same for blocks 4..7
- * (sub-blocks 8 + 2k, 9 + 2k). */
+ * (sub-blocks 8 + 2k, 9 + 2k). Unpacks and adds rather than hadd (three ops, two of them shuffles on a
+ * narrow port on some CPUs): in each 128-bit half, pair(x, y) = [x0 + x2, y0 + y2, x1 + x3, y1 + y3],
+ * and quad(pair(v0, v1), pair(v2, v3)) = [v0, v1, v2, v3 summed]. */
+FLM_AVX2 FLM_INLINE __m256i red_pair(__m256i x, __m256i y)
+{
+    return _mm256_add_epi32(_mm256_unpacklo_epi32(x, y), _mm256_unpackhi_epi32(x, y));
+}
+
+FLM_AVX2 FLM_INLINE __m256i red_quad(__m256i p, __m256i q)
+{
+    return _mm256_add_epi32(_mm256_unpacklo_epi64(p, q), _mm256_unpackhi_epi64(p, q));
+}
+
 FLM_AVX2 FLM_INLINE void hsum_blocks(const __m256i v[8], __m256i *a, __m256i *b)
 {
-    *a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-    *b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    *a = red_quad(red_pair(v[0], v[1]), red_pair(v[2], v[3]));
+    *b = red_quad(red_pair(v[4], v[5]), red_pair(v[6], v[7]));
 }
 
 /* Lane j = block j: the two sub-blocks of 16 (lanes k and 4 + k of a, then of b) added. */
