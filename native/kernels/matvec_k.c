@@ -382,10 +382,24 @@ FLM_AVX2 FLM_INLINE __m256i red_quad(__m256i p, __m256i q)
     return _mm256_add_epi32(_mm256_unpacklo_epi64(p, q), _mm256_unpackhi_epi64(p, q));
 }
 
-FLM_AVX2 FLM_INLINE void hsum_blocks(const __m256i v[8], __m256i *a, __m256i *b)
+/* Where the sums allow it, packs_epi32 to int16 and madd_epi16 with 1 do the same in two ops instead of
+ * three: pack(x, y) in each half = [x0 + x1, x2 + x3, y0 + y1, y2 + y3], and pack(pack(v0, v1),
+ * pack(v2, v3)) = [v0, v1, v2, v3 summed]; packed says that a lane of v_j (4 products) and of a pack
+ * (8) fit in int16. */
+FLM_AVX2 FLM_INLINE __m256i red_pack(__m256i x, __m256i y)
 {
-    *a = red_quad(red_pair(v[0], v[1]), red_pair(v[2], v[3]));
-    *b = red_quad(red_pair(v[4], v[5]), red_pair(v[6], v[7]));
+    return _mm256_madd_epi16(_mm256_packs_epi32(x, y), _mm256_set1_epi16(1));
+}
+
+FLM_AVX2 FLM_INLINE void hsum_blocks(const __m256i v[8], __m256i *a, __m256i *b, const int packed)
+{
+    if (packed) {
+        *a = red_pack(red_pack(v[0], v[1]), red_pack(v[2], v[3]));
+        *b = red_pack(red_pack(v[4], v[5]), red_pack(v[6], v[7]));
+    } else {
+        *a = red_quad(red_pair(v[0], v[1]), red_pair(v[2], v[3]));
+        *b = red_quad(red_pair(v[4], v[5]), red_pair(v[6], v[7]));
+    }
 }
 
 /* Lane j = block j: the two sub-blocks of 16 (lanes k and 4 + k of a, then of b) added. */
@@ -451,7 +465,7 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
         }
         __m256i sa, sb;
         scales16(_mm_loadu_si128((const __m128i *)(p + 192)), &sa, &sb);
-        hsum_blocks(v, &a, &b);
+        hsum_blocks(v, &a, &b, 0); /* 8 products reach 8 * 63 * 127 */
         *T = per_block(_mm256_mullo_epi32(_mm256_sub_epi32(a, xs->offa), sa),
                        _mm256_mullo_epi32(_mm256_sub_epi32(b, xs->offb), sb));
         break;
@@ -478,7 +492,7 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
         memcpy(w, p + 4, 12); /* x86: little-endian */
         sc = (w[0] & 0x3f3f3f3fu) | (uint64_t)((w[2] & 0x0f0f0f0fu) | ((w[0] >> 2) & 0x30303030u)) << 32;
         mn = (w[1] & 0x3f3f3f3fu) | (uint64_t)(((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 2) & 0x30303030u)) << 32;
-        hsum_blocks(v, &a, &b);
+        hsum_blocks(v, &a, &b, 1); /* 8 products < 8 * 31 * 127 < 2^15 */
         *T = _mm256_mullo_epi32(per_block(a, b), _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)sc)));
         *M = _mm256_mullo_epi32(xs->sblk, _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mn)));
         break;
@@ -504,7 +518,7 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
         __m128i six = _mm_or_si128(low, _mm_slli_epi16(_mm_and_si128(hb, _mm_set1_epi8(3)), 4));
         __m256i sa, sb;
         scales16(_mm_sub_epi8(six, _mm_set1_epi8(32)), &sa, &sb);
-        hsum_blocks(v, &a, &b);
+        hsum_blocks(v, &a, &b, 1); /* 8 products < 8 * 7 * 127 */
         *T = per_block(_mm256_mullo_epi32(_mm256_sub_epi32(a, xs->offa), sa),
                        _mm256_mullo_epi32(_mm256_sub_epi32(b, xs->offb), sb));
         break;
@@ -521,7 +535,7 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
         const __m128i nib = _mm_set1_epi8(0x0f);
         __m256i sa, sb;
         scales16(_mm_and_si128(s, nib), &sa, &sb);
-        hsum_blocks(v, &a, &b);
+        hsum_blocks(v, &a, &b, 1); /* 8 products < 8 * 3 * 127 */
         *T = per_block(_mm256_mullo_epi32(a, sa), _mm256_mullo_epi32(b, sb));
         /* M[j] = m[2j] s16[2j] + m[2j + 1] s16[2j + 1]: one madd of the int16 mins with the sums */
         *M = _mm256_madd_epi16(xs->s16, _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), nib)));
@@ -547,7 +561,7 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
                                 _mm256_set1_epi32(3));
         __m256i sc = _mm256_sub_epi32(_mm256_or_si256(_mm256_cvtepu8_epi32(lb), _mm256_slli_epi32(high, 4)),
                                       _mm256_set1_epi32(32));
-        hsum_blocks(v, &a, &b);
+        hsum_blocks(v, &a, &b, 0); /* 4 products reach 4 * 127 * 127 */
         *T = _mm256_mullo_epi32(per_block(a, b), sc);
         break;
     }
