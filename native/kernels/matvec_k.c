@@ -573,7 +573,7 @@ FLM_AVX2 FLM_INLINE void qrows_k_avx2(const int dtype, const uint8_t *const *w, 
                                        int64_t ystep, const int R)
 {
     const int64_t bytes = kern_k_block_bytes(dtype);
-    const int with_min = kq_has_min(dtype), d_at = kq_d_at(dtype), dmin_at = kq_dmin_at(dtype);
+    const int with_min = kq_has_min(dtype), d_at = kq_d_at(dtype);
     __m256 acc[FLM_ROWS];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
@@ -587,11 +587,19 @@ FLM_AVX2 FLM_INLINE void qrows_k_avx2(const int dtype, const uint8_t *const *w, 
             const uint8_t *p = w[r] + t * bytes;
             __m256i T, M = _mm256_setzero_si256();
             kq_sums_avx2(dtype, p, qx, &xs, &T, &M);
-            acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(scale_f16(p + d_at)), xs.dx), _mm256_cvtepi32_ps(T),
-                                     acc[r]);
-            if (with_min)
-                acc[r] = _mm256_fnmadd_ps(_mm256_mul_ps(_mm256_set1_ps(scale_f16(p + dmin_at)), xs.dx),
-                                          _mm256_cvtepi32_ps(M), acc[r]);
+            if (with_min) {
+                /* d and dmin are adjacent (dmin_at = d_at + 2): both converted at once */
+                uint32_t dd;
+                memcpy(&dd, p + d_at, 4);
+                __m256 both = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dd)));
+                __m256 d = _mm256_permutevar8x32_ps(both, _mm256_setzero_si256());
+                __m256 dmin = _mm256_permutevar8x32_ps(both, _mm256_set1_epi32(1));
+                acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(d, xs.dx), _mm256_cvtepi32_ps(T), acc[r]);
+                acc[r] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, xs.dx), _mm256_cvtepi32_ps(M), acc[r]);
+            } else {
+                acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(scale_f16(p + d_at)), xs.dx),
+                                         _mm256_cvtepi32_ps(T), acc[r]);
+            }
         }
     }
 #pragma GCC unroll 4
