@@ -18,7 +18,7 @@
  * bits therefore depend only on the row and x: not on the number of rows computed together, the other
  * rows, or the split of the rows into ranges (threads). The AVX2 kernels compute T and M with
  * _mm256_maddubs_epi16 (the quant, made unsigned, times qx; pair sums stay below 2^15) and
- * _mm256_madd_epi16, reduce them to one int32 per sub-block with unpacks and adds, apply the scales with mullo and
+ * _mm256_madd_epi16, reduce them to one int32 per sub-block (packs + madd, or unpacks and adds), apply the scales with mullo and
  * the float steps with FMA; the portable kernels compute the same integers with plain loops and the same
  * float steps with fmaf: the two paths give identical bits.
  *
