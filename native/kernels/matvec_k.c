@@ -1,16 +1,30 @@
 /*
  * flm_matvec for GGUF's k-quant super-blocks of 256 values. A super-block holds sub-blocks of 16 or
- * 32 values, each with a small integer scale (and, in the types with a min, a small integer min)
- * relative to the super-block's f16 scale d (and dmin):
- *     value i = (d * sc[s]) * q[i] - dmin * m[s],   s = i / (the sub-block size),
- * with q[i] a small integer. d * sc and dmin * m are exact in float (an f16 times at most 8 bits).
+ * 32 values, each with a small integer scale sc[s] (and, in the types with a min, a small integer min
+ * m[s]) relative to the super-block's f16 scale d (and dmin):
+ *     value i = d * sc[s] * q[i] - dmin * m[s],   s = i / (the sub-block size),
+ * with q[i] a small integer (q6_k: 6 bits - 32, q3_k: 3 bits - 4, iq4_xs: the iq4_nl grid).
  *
- * Both paths decode a super-block into its 256 quants as int8 in value order, its sub-block scales
- * d * sc and mins dmin * m as floats, and then compute, per lane k of 8 and per sub-block s,
- *     a = q[s0 + k] * x[s0 + k] + q[s0 + 8 + k] * x[s0 + 8 + k] + ...   (left to right)
- *     t[k] += (d * sc[s]) * a;   t[k] -= (dmin * m[s]) * (the lane's x of the sub-block summed)
- * and the lanes are summed once per row (sum8 / hsum8). The AVX2 path fuses each multiply-add
- * (one rounding instead of two); that is the only difference between the two.
+ * The integer path (kern_k_q_rows; matvec_internal.h describes x's quantization into int8 qx[i] in
+ * blocks of 32 with float scales dx[b] and the sums sum16 of qx over 16 values). A super-block covers
+ * x's blocks b = 8 t + j, j = 0..7. Per row and super-block, all in exact int32 arithmetic:
+ *     T[j] = sum over the sub-blocks s in block j of  sc[s] * sum_{i in s} q[i] * qx[i]
+ *     M[j] = sum over the sub-blocks s in block j of  m[s] * sum_{i in s} qx[i]        (the types with a min)
+ * (|T[j]| < 2^24 for every type, so (float) T[j] is exact too; M[j] is far smaller.) Then the only float
+ * operations, per lane j of 8 accumulators acc[j] (starting at +0):
+ *     acc[j] = fma(d * dx[b], (float) T[j], acc[j])            d * dx[b]: one float multiply
+ *     acc[j] = fma(-(dmin * dx[b]), (float) M[j], acc[j])      the types with a min
+ * (fma: one rounding), and the row's result is sum8(acc) (the fixed tree of matvec_internal.h). A row's
+ * bits therefore depend only on the row and x: not on the number of rows computed together, the other
+ * rows, or the split of the rows into ranges (threads). The AVX2 kernels compute T and M with
+ * _mm256_maddubs_epi16 (the quant, made unsigned, times qx; pair sums stay below 2^15) and
+ * _mm256_madd_epi16, reduce them to one int32 per sub-block (packs + madd, or unpacks and adds), apply the scales with mullo and
+ * the float steps with FMA; the portable kernels compute the same integers with plain loops and the same
+ * float steps with fmaf: the two paths give identical bits.
+ *
+ * Rounding: each of the n / 256 super-blocks adds 2 (4 with a min) roundings of relative size 2^-24 to a
+ * lane, and sum8 3 more, so the result is within about (2 (or 4) n / 256 + 3) 2^-24 sum |terms| of the
+ * exact dot with the quantized x; x's quantization adds at most sum_b dx[b] / 2 * sum_{i in b} |w[i]|.
  *
  * The layouts, byte offsets within a super-block:
  *   q6_k (210 bytes): ql[128] at 0, qh[64] at 128, int8 scales[16] at 192, f16 d at 208. 16 sub-blocks
@@ -39,19 +53,13 @@
 #include "flashlm.h"
 #include "matvec_internal.h"
 
+#include <math.h>
 #include <stddef.h>
 
 #define QK 256
 
-/* Helpers the AVX2 decoders use too: always inlined there, never a call into non-AVX code. */
+/* Helpers the AVX2 kernels use too: always inlined there, never a call into non-AVX code. */
 #define KQ_INLINE static inline __attribute__((always_inline))
-
-/* The quants of one super-block (int8, value order), its sub-block scales and mins (floats). */
-struct kq_block {
-    _Alignas(32) int8_t q[QK];
-    float sc[16];
-    float mn[16];
-};
 
 int64_t kern_k_block_bytes(int dtype)
 {
@@ -67,39 +75,60 @@ int64_t kern_k_block_bytes(int dtype)
 }
 
 /* Values per sub-block. */
-static inline int kq_sub(int dtype)
+KQ_INLINE int kq_sub(int dtype)
 {
     return dtype == FLM_DTYPE_Q6_K || dtype == FLM_DTYPE_Q3_K || dtype == FLM_DTYPE_Q2_K ? 16 : 32;
 }
 
-static inline int kq_has_min(int dtype)
+KQ_INLINE int kq_has_min(int dtype)
 {
     return dtype == FLM_DTYPE_Q4_K || dtype == FLM_DTYPE_Q5_K || dtype == FLM_DTYPE_Q2_K;
 }
 
-/* The little-endian 32 bits at p, and back: bytes 0..3 of a word are its bits 0..7, ..., 24..31. */
+/* Byte offsets of the f16 d and dmin in a super-block (dmin: -1 when the type has no min). */
+KQ_INLINE int kq_d_at(int dtype)
+{
+    return dtype == FLM_DTYPE_Q6_K ? 208 : dtype == FLM_DTYPE_Q3_K ? 108 : dtype == FLM_DTYPE_Q2_K ? 80 : 0;
+}
+
+KQ_INLINE int kq_dmin_at(int dtype)
+{
+    return dtype == FLM_DTYPE_Q2_K ? 82 : dtype == FLM_DTYPE_Q4_K || dtype == FLM_DTYPE_Q5_K ? 2 : -1;
+}
+
+/* The little-endian 32 bits at p: bytes 0..3 of a word are its bits 0..7, ..., 24..31. */
 KQ_INLINE uint32_t u32_at(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-KQ_INLINE void u32_to(uint32_t v, uint8_t *p)
-{
-    for (int t = 0; t < 4; t++)
-        p[t] = (uint8_t)(v >> (8 * t));
-}
-
 /* q4_k's and q5_k's 12 bytes of 6-bit scales and mins as 8 scale bytes (sub-blocks 0..7) and 8 min
- * bytes, worked four at a time in 32-bit words: bytes 0..3 and 4..7 hold the scales and mins of
- * sub-blocks 0..3 in their low 6 bits and the top 2 bits of those of 4..7 in their high 2; bytes 8..11
- * the low 4 bits of the scales (low nibble) and mins (high nibble) of 4..7. */
-KQ_INLINE void k4_scales_mins(const uint8_t *p, uint8_t sc[8], uint8_t mn[8])
+ * bytes, worked four at a time in 32-bit words (byte t of a word = sub-block t or 4 + t): bytes 0..3
+ * and 4..7 hold the scales and mins of sub-blocks 0..3 in their low 6 bits and the top 2 bits of those
+ * of 4..7 in their high 2; bytes 8..11 the low 4 bits of the scales (low nibble) and mins (high nibble)
+ * of 4..7. Returned as two 64-bit words, byte j = sub-block j. */
+KQ_INLINE void k4_scales_mins(const uint8_t *p, uint64_t *sc, uint64_t *mn)
 {
     uint32_t a = u32_at(p), b = u32_at(p + 4), c = u32_at(p + 8);
-    u32_to(a & 0x3f3f3f3fu, sc);
-    u32_to((c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u), sc + 4);
-    u32_to(b & 0x3f3f3f3fu, mn);
-    u32_to(((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u), mn + 4);
+    *sc = (a & 0x3f3f3f3fu) | (uint64_t)((c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u)) << 32;
+    *mn = (b & 0x3f3f3f3fu) | (uint64_t)(((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u)) << 32;
+}
+
+/* q3_k's 12 bytes of scales as the 16 unsigned 6-bit values v[s] (scale v - 32): bytes 0..7 hold the
+ * low 4 bits of sub-blocks 0..7 (low nibbles) and 8..15 (high nibbles); byte 8 + t the high 2 bits of
+ * sub-blocks t, t + 4, t + 8, t + 12 in its bits 0-1, 2-3, 4-5, 6-7. */
+static void q3_k_scales(const uint8_t *p, uint8_t v[16])
+{
+    for (int s = 0; s < 16; s++)
+        v[s] = (uint8_t)(((p[s % 8] >> (4 * (s / 8))) & 0x0f) | ((p[8 + s % 4] >> (2 * (s / 4))) & 3) << 4);
+}
+
+/* iq4_xs's 8 signed sub-block scales (6 bits - 32). */
+static void iq4_xs_scales(const uint8_t *blk, int sc[8])
+{
+    unsigned high = (unsigned)blk[2] | (unsigned)blk[3] << 8;
+    for (int b = 0; b < 8; b++)
+        sc[b] = ((((blk[4 + b / 2] >> (4 * (b % 2))) & 0x0f) | ((high >> (2 * b)) & 3) << 4)) - 32;
 }
 
 static inline float f16_at(const uint8_t *p)
@@ -109,131 +138,91 @@ static inline float f16_at(const uint8_t *p)
     return kern_f16_to_f32(h);
 }
 
-/* ---- portable decoding ---- */
+/* ---- portable: a super-block decoded to integers ---- */
 
-static void q6_k_decode(const uint8_t *blk, struct kq_block *o)
-{
-    const uint8_t *ql = blk, *qh = blk + 128;
-    for (int h = 0; h < 2; h++)
-        for (int l = 0; l < 32; l++) {
-            int hi = qh[32 * h + l];
-            int8_t *q = o->q + 128 * h + l;
-            q[0] = (int8_t)(((ql[64 * h + l] & 0x0f) | (hi & 3) << 4) - 32);
-            q[32] = (int8_t)(((ql[64 * h + 32 + l] & 0x0f) | (hi >> 2 & 3) << 4) - 32);
-            q[64] = (int8_t)(((ql[64 * h + l] >> 4) | (hi >> 4 & 3) << 4) - 32);
-            q[96] = (int8_t)(((ql[64 * h + 32 + l] >> 4) | (hi >> 6 & 3) << 4) - 32);
-        }
-    float d = f16_at(blk + 208);
-    for (int s = 0; s < 16; s++)
-        o->sc[s] = d * (float)(int8_t)blk[192 + s];
-}
+/* The signed quants of one super-block in value order, its integer sub-block scales and mins. */
+struct kq_int {
+    int8_t q[QK];
+    int sc[16];
+    int mn[16];
+};
 
-/* q4_k, and q5_k when qh is not NULL. */
-static void q4_k_decode(const uint8_t *blk, const uint8_t *qs, const uint8_t *qh, struct kq_block *o)
-{
-    for (int c = 0; c < 4; c++)
-        for (int l = 0; l < 32; l++) {
-            o->q[64 * c + l] = (int8_t)(qs[32 * c + l] & 0x0f);
-            o->q[64 * c + 32 + l] = (int8_t)(qs[32 * c + l] >> 4);
-        }
-    for (int i = 0; qh && i < QK; i++)
-        o->q[i] = (int8_t)(o->q[i] | (qh[i % 32] >> (i / 32) & 1) << 4);
-    uint8_t sc[8], mn[8];
-    k4_scales_mins(blk + 4, sc, mn);
-    float d = f16_at(blk), dmin = f16_at(blk + 2);
-    for (int j = 0; j < 8; j++) {
-        o->sc[j] = d * (float)sc[j];
-        o->mn[j] = dmin * (float)mn[j];
-    }
-}
-
-/* q3_k's 12 bytes of scales as the 16 unsigned 6-bit values, worked four at a time in 32-bit words: bytes
- * 0..3 hold the low 4 bits of sub-blocks 0..3 (low nibbles) and 8..11 (high), bytes 4..7 those of 4..7 and
- * 12..15; bytes 8..11 the high 2 bits of sub-blocks t, t + 4, t + 8, t + 12 (t the byte). */
-KQ_INLINE void q3_k_scales(const uint8_t *p, uint8_t v[16])
-{
-    uint32_t a = u32_at(p), b = u32_at(p + 4), c = u32_at(p + 8);
-    u32_to((a & 0x0f0f0f0fu) | ((c << 4) & 0x30303030u), v);
-    u32_to((b & 0x0f0f0f0fu) | ((c << 2) & 0x30303030u), v + 4);
-    u32_to(((a >> 4) & 0x0f0f0f0fu) | (c & 0x30303030u), v + 8);
-    u32_to(((b >> 4) & 0x0f0f0f0fu) | ((c >> 2) & 0x30303030u), v + 12);
-}
-
-static void q3_k_decode(const uint8_t *blk, struct kq_block *o)
-{
-    const uint8_t *hm = blk, *qs = blk + 32;
-    for (int h = 0; h < 2; h++)
-        for (int j = 0; j < 4; j++)
-            for (int l = 0; l < 32; l++) {
-                int low = qs[32 * h + l] >> (2 * j) & 3, high = hm[l] >> (4 * h + j) & 1;
-                o->q[128 * h + 32 * j + l] = (int8_t)((low | high << 2) - 4);
-            }
-    uint8_t v[16];
-    q3_k_scales(blk + 96, v);
-    float d = f16_at(blk + 108);
-    for (int s = 0; s < 16; s++)
-        o->sc[s] = d * (float)((int)v[s] - 32);
-}
-
-static void q2_k_decode(const uint8_t *blk, struct kq_block *o)
-{
-    const uint8_t *qs = blk + 16;
-    for (int h = 0; h < 2; h++)
-        for (int j = 0; j < 4; j++)
-            for (int l = 0; l < 32; l++)
-                o->q[128 * h + 32 * j + l] = (int8_t)(qs[32 * h + l] >> (2 * j) & 3);
-    float d = f16_at(blk + 80), dmin = f16_at(blk + 82);
-    for (int s = 0; s < 16; s++) {
-        o->sc[s] = d * (float)(blk[s] & 0x0f);
-        o->mn[s] = dmin * (float)(blk[s] >> 4);
-    }
-}
-
-/* iq4_xs's 8 signed sub-block scales (6 bits - 32). */
-static inline void iq4_xs_scales(const uint8_t *blk, int8_t sc[8])
-{
-    unsigned high = (unsigned)blk[2] | (unsigned)blk[3] << 8;
-    for (int b = 0; b < 8; b++)
-        sc[b] = (int8_t)((((blk[4 + b / 2] >> (4 * (b % 2))) & 0x0f) | ((high >> (2 * b)) & 3) << 4) - 32);
-}
-
-static void iq4_xs_decode(const uint8_t *blk, struct kq_block *o)
-{
-    const uint8_t *qs = blk + 8;
-    for (int b = 0; b < 8; b++)
-        for (int j = 0; j < 16; j++) {
-            o->q[32 * b + j] = kern_iq4nl_grid[qs[16 * b + j] & 0x0f];
-            o->q[32 * b + 16 + j] = kern_iq4nl_grid[qs[16 * b + j] >> 4];
-        }
-    int8_t sc[8];
-    iq4_xs_scales(blk, sc);
-    float d = f16_at(blk);
-    for (int b = 0; b < 8; b++)
-        o->sc[b] = d * (float)sc[b];
-}
-
-static void kq_decode(int dtype, const uint8_t *blk, struct kq_block *o)
+static void kq_decode(int dtype, const uint8_t *blk, struct kq_int *o)
 {
     switch (dtype) {
-    case FLM_DTYPE_Q6_K: q6_k_decode(blk, o); break;
-    case FLM_DTYPE_Q4_K: q4_k_decode(blk, blk + 16, NULL, o); break;
-    case FLM_DTYPE_Q5_K: q4_k_decode(blk, blk + 48, blk + 16, o); break;
-    case FLM_DTYPE_Q3_K: q3_k_decode(blk, o); break;
-    case FLM_DTYPE_Q2_K: q2_k_decode(blk, o); break;
-    case FLM_DTYPE_IQ4_XS: iq4_xs_decode(blk, o); break;
+    case FLM_DTYPE_Q6_K:
+        for (int i = 0; i < QK; i++) {
+            int h = i / 128, k = i % 128 / 32, l = i % 32;
+            int low = blk[64 * h + 32 * (k & 1) + l] >> (k < 2 ? 0 : 4) & 0x0f;
+            int high = blk[128 + 32 * h + l] >> (2 * k) & 3;
+            o->q[i] = (int8_t)((low | high << 4) - 32);
+        }
+        for (int s = 0; s < 16; s++)
+            o->sc[s] = (int8_t)blk[192 + s];
+        break;
+    case FLM_DTYPE_Q4_K:
+    case FLM_DTYPE_Q5_K: {
+        const int five = dtype == FLM_DTYPE_Q5_K;
+        const uint8_t *qs = blk + (five ? 48 : 16), *qh = blk + 16;
+        for (int i = 0; i < QK; i++) {
+            int q = qs[32 * (i / 64) + i % 32] >> (i % 64 < 32 ? 0 : 4) & 0x0f;
+            if (five)
+                q |= (qh[i % 32] >> (i / 32) & 1) << 4;
+            o->q[i] = (int8_t)q;
+        }
+        uint64_t sc, mn;
+        k4_scales_mins(blk + 4, &sc, &mn);
+        for (int j = 0; j < 8; j++) {
+            o->sc[j] = (int)(sc >> (8 * j) & 0xff);
+            o->mn[j] = (int)(mn >> (8 * j) & 0xff);
+        }
+        break;
+    }
+    case FLM_DTYPE_Q3_K: {
+        for (int i = 0; i < QK; i++) {
+            int h = i / 128, j = i % 128 / 32, l = i % 32;
+            int low = blk[32 + 32 * h + l] >> (2 * j) & 3, high = blk[l] >> (4 * h + j) & 1;
+            o->q[i] = (int8_t)((low | high << 2) - 4);
+        }
+        uint8_t v[16];
+        q3_k_scales(blk + 96, v);
+        for (int s = 0; s < 16; s++)
+            o->sc[s] = (int)v[s] - 32;
+        break;
+    }
+    case FLM_DTYPE_Q2_K:
+        for (int i = 0; i < QK; i++)
+            o->q[i] = (int8_t)(blk[16 + 32 * (i / 128) + i % 32] >> (2 * (i % 128 / 32)) & 3);
+        for (int s = 0; s < 16; s++) {
+            o->sc[s] = blk[s] & 0x0f;
+            o->mn[s] = blk[s] >> 4;
+        }
+        break;
+    case FLM_DTYPE_IQ4_XS:
+        for (int i = 0; i < QK; i++) {
+            int b = i / 32, j = i % 32;
+            o->q[i] = kern_iq4nl_grid[blk[8 + 16 * b + j % 16] >> (j < 16 ? 0 : 4) & 0x0f];
+        }
+        iq4_xs_scales(blk, o->sc);
+        break;
     default: break;
     }
 }
 
-/* The portable dot: the arithmetic of rows_k_avx2 below with every fused operation split in two. */
+/* The float dot with f32 x (no kernel runs it: flm_matvec takes the integer path for every k-quant;
+ * matvec.c's dispatch names a dot for each dtype it accepts). Per sub-block s and lane k of 8:
+ *     t[k] += (d * sc[s]) * (q[s0 + k] x[s0 + k] + q[s0 + 8 + k] x[s0 + 8 + k] + ...)
+ *     t[k] -= (dmin * m[s]) * (the lane's x of the sub-block summed). */
 static float dot_k_scalar(int dtype, const uint8_t *w, const float *x, int64_t n)
 {
     const int64_t bytes = kern_k_block_bytes(dtype);
     const int sub = kq_sub(dtype), with_min = kq_has_min(dtype);
-    struct kq_block blk;
+    struct kq_int blk;
     float t[8] = {0};
     for (int64_t b = 0; b < n / QK; b++) {
-        kq_decode(dtype, w + b * bytes, &blk);
+        const uint8_t *p = w + b * bytes;
+        kq_decode(dtype, p, &blk);
+        float d = f16_at(p + kq_d_at(dtype)), dmin = with_min ? f16_at(p + kq_dmin_at(dtype)) : 0.0f;
         const float *xb = x + b * QK;
         for (int s = 0; s < QK / sub; s++) {
             const int8_t *q = blk.q + s * sub;
@@ -242,309 +231,433 @@ static float dot_k_scalar(int dtype, const uint8_t *w, const float *x, int64_t n
                 float a = (float)q[k] * xs[k];
                 for (int v = 8; v < sub; v += 8)
                     a += (float)q[v + k] * xs[v + k];
-                t[k] += blk.sc[s] * a;
-            }
-            if (with_min)
-                for (int k = 0; k < 8; k++) {
-                    float sx = sub == 32 ? (xs[k] + xs[8 + k]) + (xs[16 + k] + xs[24 + k]) : xs[k] + xs[8 + k];
-                    t[k] -= blk.mn[s] * sx;
+                t[k] += d * (float)blk.sc[s] * a;
+                if (with_min) {
+                    float sx = xs[k];
+                    for (int v = 8; v < sub; v += 8)
+                        sx += xs[v + k];
+                    t[k] -= dmin * (float)blk.mn[s] * sx;
                 }
+            }
         }
     }
     return sum8(t);
 }
 
-static float dot_q6_k_scalar(const uint8_t *w, const float *x, int64_t n)
-{
-    return dot_k_scalar(FLM_DTYPE_Q6_K, w, x, n);
-}
-
-static float dot_q4_k_scalar(const uint8_t *w, const float *x, int64_t n)
-{
-    return dot_k_scalar(FLM_DTYPE_Q4_K, w, x, n);
-}
-
-static float dot_q5_k_scalar(const uint8_t *w, const float *x, int64_t n)
-{
-    return dot_k_scalar(FLM_DTYPE_Q5_K, w, x, n);
-}
-
-static float dot_q3_k_scalar(const uint8_t *w, const float *x, int64_t n)
-{
-    return dot_k_scalar(FLM_DTYPE_Q3_K, w, x, n);
-}
-
-static float dot_q2_k_scalar(const uint8_t *w, const float *x, int64_t n)
-{
-    return dot_k_scalar(FLM_DTYPE_Q2_K, w, x, n);
-}
-
-static float dot_iq4_xs_scalar(const uint8_t *w, const float *x, int64_t n)
-{
-    return dot_k_scalar(FLM_DTYPE_IQ4_XS, w, x, n);
-}
+#define FLM_K_DOT(name, code)                                            \
+    static float dot_##name##_scalar(const void *w, const float *x, int64_t n) \
+    {                                                                    \
+        return dot_k_scalar(code, (const uint8_t *)w, x, n);             \
+    }
+FLM_K_DOT(q6_k, FLM_DTYPE_Q6_K)
+FLM_K_DOT(q4_k, FLM_DTYPE_Q4_K)
+FLM_K_DOT(q5_k, FLM_DTYPE_Q5_K)
+FLM_K_DOT(q3_k, FLM_DTYPE_Q3_K)
+FLM_K_DOT(q2_k, FLM_DTYPE_Q2_K)
+FLM_K_DOT(iq4_xs, FLM_DTYPE_IQ4_XS)
 
 dot_fn kern_k_dot(int dtype)
 {
     switch (dtype) {
-    case FLM_DTYPE_Q6_K: return (dot_fn)dot_q6_k_scalar;
-    case FLM_DTYPE_Q4_K: return (dot_fn)dot_q4_k_scalar;
-    case FLM_DTYPE_Q5_K: return (dot_fn)dot_q5_k_scalar;
-    case FLM_DTYPE_Q3_K: return (dot_fn)dot_q3_k_scalar;
-    case FLM_DTYPE_Q2_K: return (dot_fn)dot_q2_k_scalar;
-    case FLM_DTYPE_IQ4_XS: return (dot_fn)dot_iq4_xs_scalar;
+    case FLM_DTYPE_Q6_K: return dot_q6_k_scalar;
+    case FLM_DTYPE_Q4_K: return dot_q4_k_scalar;
+    case FLM_DTYPE_Q5_K: return dot_q5_k_scalar;
+    case FLM_DTYPE_Q3_K: return dot_q3_k_scalar;
+    case FLM_DTYPE_Q2_K: return dot_q2_k_scalar;
+    case FLM_DTYPE_IQ4_XS: return dot_iq4_xs_scalar;
     default: return NULL;
     }
 }
 
-/* ---- AVX2 ---- */
+/* The k-quants have no float-x AVX2 kernels: flm_matvec runs their integer kernels. */
+int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
+{
+    (void)dtype;
+    (void)one;
+    (void)many;
+    return 0;
+}
+
+/* ---- the integer kernels, portable ---- */
+
+/* T[j] and M[j] of the comment at the top for super-block blk against x's super-block (qx: its 256
+ * quants, s16: its 16 sums). */
+static void kq_sums(int dtype, const struct kq_int *blk, const int8_t *qx, const int16_t *s16, int32_t T[8],
+                    int32_t M[8])
+{
+    const int sub = kq_sub(dtype), with_min = kq_has_min(dtype);
+    for (int j = 0; j < 8; j++)
+        T[j] = M[j] = 0;
+    for (int s = 0; s < QK / sub; s++) {
+        int32_t dot = 0;
+        for (int i = s * sub; i < (s + 1) * sub; i++)
+            dot += (int32_t)blk->q[i] * qx[i];
+        T[s * sub / 32] += blk->sc[s] * dot;
+        if (with_min)
+            M[s * sub / 32] += blk->mn[s] * (sub == 16 ? s16[s] : s16[2 * s] + s16[2 * s + 1]);
+    }
+}
+
+static void qrows_k_portable(int dtype, const uint8_t *const *w, const kern_qx *x, int64_t n, float *y,
+                             int64_t ystep, int R)
+{
+    const int64_t bytes = kern_k_block_bytes(dtype);
+    const int with_min = kq_has_min(dtype);
+    struct kq_int blk;
+    for (int r = 0; r < R; r++) {
+        float acc[8] = {0};
+        for (int64_t t = 0; t < n / QK; t++) {
+            const uint8_t *p = w[r] + t * bytes;
+            int32_t T[8], M[8];
+            kq_decode(dtype, p, &blk);
+            kq_sums(dtype, &blk, x->q + t * QK, x->sum16 + t * 16, T, M);
+            const float d = f16_at(p + kq_d_at(dtype)), dmin = with_min ? f16_at(p + kq_dmin_at(dtype)) : 0.0f;
+            const float *dx = x->d + t * 8;
+            for (int j = 0; j < 8; j++) {
+                acc[j] = fmaf(d * dx[j], (float)T[j], acc[j]);
+                if (with_min)
+                    acc[j] = fmaf(-(dmin * dx[j]), (float)M[j], acc[j]);
+            }
+        }
+        y[r * ystep] = sum8(acc);
+    }
+}
+
+#define FLM_KQ_PORTABLE(name, code)                                                                         \
+    static void name##_q_x1(const uint8_t *const *w, const kern_qx *x, int64_t n, float *y, int64_t ystep) \
+    {                                                                                                       \
+        qrows_k_portable(code, w, x, n, y, ystep, 1);                                                       \
+    }                                                                                                       \
+    static void name##_q_x4(const uint8_t *const *w, const kern_qx *x, int64_t n, float *y, int64_t ystep) \
+    {                                                                                                       \
+        qrows_k_portable(code, w, x, n, y, ystep, FLM_ROWS);                                                \
+    }
+FLM_KQ_PORTABLE(q6_k, FLM_DTYPE_Q6_K)
+FLM_KQ_PORTABLE(q4_k, FLM_DTYPE_Q4_K)
+FLM_KQ_PORTABLE(q5_k, FLM_DTYPE_Q5_K)
+FLM_KQ_PORTABLE(q3_k, FLM_DTYPE_Q3_K)
+FLM_KQ_PORTABLE(q2_k, FLM_DTYPE_Q2_K)
+FLM_KQ_PORTABLE(iq4_xs, FLM_DTYPE_IQ4_XS)
+
+/* ---- the integer kernels, AVX2 ----
+ * Per 32-value block j of a super-block: the quants as unsigned bytes u (q4_k, q5_k, q2_k: q itself;
+ * q6_k: q + 32; q3_k: q + 4; iq4_xs: |q|, with qx's sign flipped where q < 0), then
+ *     v_j = madd_epi16(maddubs_epi16(u, qx), 1):  8 int32 lanes, lane k the sum over values 4k..4k+3
+ * (maddubs adds two products u * qx, at most 2 * 127 * 127 < 2^15: no saturation). The reduction of
+ * hsum_blocks gives one int32 per sub-block of 16, the offsets (q6_k's 32, q3_k's 4) are taken off with
+ * sum16, the scales applied by mullo, and the sub-blocks of a block added: exactly the T[j] and M[j]
+ * of the portable path. */
 #ifdef FLM_HAVE_X86
 
-FLM_AVX2 FLM_INLINE void q6_k_decode_avx2(const uint8_t *blk, struct kq_block *o)
+/* The bits from..from + width - 1 of every byte of v moved to to..to + width - 1, the rest cleared by
+ * mask (the bits there). 16-bit shifts are safe: what crosses into the neighbouring byte is outside the
+ * field there, since the field lies within a byte before and after. */
+#define KQ_FIELD(v, from, to, mask)                                                                        \
+    _mm256_and_si256((from) < (to) ? _mm256_slli_epi16((v), (to) - (from))                                \
+                     : (from) > (to) ? _mm256_srli_epi16((v), (from) - (to)) : (v), _mm256_set1_epi8(mask))
+
+/* The int32 lanes of u (unsigned bytes) times qx (signed bytes), four products to a lane. */
+FLM_AVX2 FLM_INLINE __m256i dot_u8s8(__m256i u, __m256i qx)
 {
-    const __m256i low4 = _mm256_set1_epi8(0x0f), bits45 = _mm256_set1_epi8(0x30), k32 = _mm256_set1_epi8(32);
-    for (int h = 0; h < 2; h++) {
-        __m256i ql0 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h));
-        __m256i ql1 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h + 32));
-        __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
-        /* the two high bits of quarter k (bits 2k, 2k + 1 of qh) moved to bits 4 and 5 */
-        __m256i q0 = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45));
-        __m256i q1 = _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45));
-        __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, bits45));
-        __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                                     _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45));
-        __m256i *q = (__m256i *)(o->q + 128 * h);
-        _mm256_store_si256(q, _mm256_sub_epi8(q0, k32));
-        _mm256_store_si256(q + 1, _mm256_sub_epi8(q1, k32));
-        _mm256_store_si256(q + 2, _mm256_sub_epi8(q2, k32));
-        _mm256_store_si256(q + 3, _mm256_sub_epi8(q3, k32));
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, qx), _mm256_set1_epi16(1));
+}
+
+FLM_AVX2 FLM_INLINE __m256i load_qx(const int8_t *qx, int j)
+{
+    return _mm256_loadu_si256((const __m256i *)(qx + 32 * j));
+}
+
+/* The eight v_j reduced: *a lane k (k < 4) = the sum of v_k's lanes 0..3 (values 0..15 of block k,
+ * sub-block 2k of 16), lane 4 + k = of its lanes 4..7 (sub-block 2k + 1); *b the same for blocks 4..7
+ * (sub-blocks 8 + 2k, 9 + 2k). Unpacks and adds rather than hadd (three ops, two of them shuffles on a
+ * narrow port on some CPUs): in each 128-bit half, pair(x, y) = [x0 + x2, y0 + y2, x1 + x3, y1 + y3],
+ * and quad(pair(v0, v1), pair(v2, v3)) = [v0, v1, v2, v3 summed]. */
+FLM_AVX2 FLM_INLINE __m256i red_pair(__m256i x, __m256i y)
+{
+    return _mm256_add_epi32(_mm256_unpacklo_epi32(x, y), _mm256_unpackhi_epi32(x, y));
+}
+
+FLM_AVX2 FLM_INLINE __m256i red_quad(__m256i p, __m256i q)
+{
+    return _mm256_add_epi32(_mm256_unpacklo_epi64(p, q), _mm256_unpackhi_epi64(p, q));
+}
+
+/* Where the sums allow it, packs_epi32 to int16 and madd_epi16 with 1 do the same in two ops instead of
+ * three: pack(x, y) in each half = [x0 + x1, x2 + x3, y0 + y1, y2 + y3], and pack(pack(v0, v1),
+ * pack(v2, v3)) = [v0, v1, v2, v3 summed]; packed says that a lane of v_j (4 products) and of a pack
+ * (8) fit in int16. */
+FLM_AVX2 FLM_INLINE __m256i red_pack(__m256i x, __m256i y)
+{
+    return _mm256_madd_epi16(_mm256_packs_epi32(x, y), _mm256_set1_epi16(1));
+}
+
+FLM_AVX2 FLM_INLINE void hsum_blocks(const __m256i v[8], __m256i *a, __m256i *b, const int packed)
+{
+    if (packed) {
+        *a = red_pack(red_pack(v[0], v[1]), red_pack(v[2], v[3]));
+        *b = red_pack(red_pack(v[4], v[5]), red_pack(v[6], v[7]));
+    } else {
+        *a = red_quad(red_pair(v[0], v[1]), red_pair(v[2], v[3]));
+        *b = red_quad(red_pair(v[4], v[5]), red_pair(v[6], v[7]));
     }
-    __m256 d = _mm256_set1_ps(scale_f16(blk + 208));
-    __m128i s = _mm_loadu_si128((const __m128i *)(blk + 192));
-    _mm256_storeu_ps(o->sc, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s))));
-    _mm256_storeu_ps(o->sc + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(s, 8)))));
 }
 
-/* Eight small unsigned integers (bytes) times a scale, into out[0..8) (exact: an f16 times 6 bits). */
-FLM_AVX2 FLM_INLINE void scaled_u8x8(const uint8_t v[8], float scale, float *out)
+/* Lane j = block j: the two sub-blocks of 16 (lanes k and 4 + k of a, then of b) added. */
+FLM_AVX2 FLM_INLINE __m256i per_block(__m256i a, __m256i b)
 {
-    __m128i b = _mm_loadl_epi64((const __m128i *)v);
-    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b))));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
 }
 
-/* q4_k (fifth = 0), and q5_k (fifth = 1: the fifth bits in qh[32] at 16, the nibbles at 48). */
-FLM_AVX2 FLM_INLINE void q4_k_decode_avx2(const uint8_t *blk, const int fifth, struct kq_block *o)
+/* x's super-block, shared by the rows. */
+struct kq_xs {
+    __m256 dx;          /* the 8 block scales */
+    __m256i s16;        /* the 16 sums of 16, int16 */
+    __m256i sblk;       /* lane j: the sum of block j (s16[2j] + s16[2j + 1]) */
+    __m256i offa, offb; /* offset * s16 in the lanes of hsum_blocks' a and b (q6_k: 32, q3_k: 4) */
+};
+
+FLM_AVX2 FLM_INLINE void kq_xs_load(const int dtype, const kern_qx *x, int64_t t, struct kq_xs *o)
 {
-    const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
-    const uint8_t *qs = blk + (fifth ? 48 : 16);
-    __m256i *q = (__m256i *)o->q;
-    /* bit j of byte l is the fifth bit of value 32 j + l: shifted down once per sub-block */
-    __m256i hb = fifth ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
-    for (int c = 0; c < 4; c++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
-        __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
-        if (fifth) {
-            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hb, one), 4));
-            hb = _mm256_srli_epi16(hb, 1);
-            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(hb, one), 4));
-            hb = _mm256_srli_epi16(hb, 1);
-        }
-        _mm256_store_si256(q + 2 * c, lo);
-        _mm256_store_si256(q + 2 * c + 1, hi);
+    o->dx = _mm256_loadu_ps(x->d + 8 * t);
+    o->s16 = _mm256_loadu_si256((const __m256i *)(x->sum16 + 16 * t));
+    o->sblk = _mm256_madd_epi16(o->s16, _mm256_set1_epi16(1));
+    if (dtype == FLM_DTYPE_Q6_K || dtype == FLM_DTYPE_Q3_K) {
+        const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+        const int shift = dtype == FLM_DTYPE_Q6_K ? 5 : 2;
+        __m256i lo = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(o->s16));
+        __m256i hi = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(o->s16, 1));
+        o->offa = _mm256_slli_epi32(_mm256_permutevar8x32_epi32(lo, order), shift);
+        o->offb = _mm256_slli_epi32(_mm256_permutevar8x32_epi32(hi, order), shift);
+    } else {
+        o->offa = o->offb = _mm256_setzero_si256();
     }
-    uint8_t sc[8], mn[8];
-    k4_scales_mins(blk + 4, sc, mn);
-    scaled_u8x8(sc, scale_f16(blk), o->sc);
-    scaled_u8x8(mn, scale_f16(blk + 2), o->mn);
 }
 
-/* Sixteen bytes v[s] - 32 times d, into out[0..16) (exact: an f16 times 6 bits). */
-FLM_AVX2 FLM_INLINE void scaled_6bit_x16(const uint8_t v[16], float d, float *out)
+/* 16 int8 sub-block scales (byte s = sub-block s) as the int32 lanes of hsum_blocks' a and b. */
+FLM_AVX2 FLM_INLINE void scales16(__m128i s, __m256i *sa, __m256i *sb)
 {
-    __m128i b = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)v), _mm_set1_epi8(32));
-    __m256 dv = _mm256_set1_ps(d);
-    _mm256_storeu_ps(out, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b))));
-    _mm256_storeu_ps(out + 8, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)))));
+    s = _mm_shuffle_epi8(s, _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15));
+    *sa = _mm256_cvtepi8_epi32(s);
+    *sb = _mm256_cvtepi8_epi32(_mm_srli_si128(s, 8));
 }
 
-FLM_AVX2 FLM_INLINE void q3_k_decode_avx2(const uint8_t *blk, struct kq_block *o)
+/* T (lane j = T[j]) and, for the types with a min, M (lane j = M[j]) of super-block p. */
+FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const int8_t *qx, const struct kq_xs *xs,
+                                       __m256i *T, __m256i *M)
 {
-    const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
-    /* bit 4 h + j of hmask byte l is the third bit of value 128 h + 32 j + l: shifted down once per step */
-    __m256i hm = _mm256_loadu_si256((const __m256i *)blk);
-    __m256i *q = (__m256i *)o->q;
-    for (int h = 0; h < 2; h++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 32 + 32 * h));
-        for (int j = 0; j < 4; j++) {
-            __m256i low = _mm256_and_si256(v, three), high = _mm256_slli_epi16(_mm256_and_si256(hm, one), 2);
-            _mm256_store_si256(q + 4 * h + j, _mm256_sub_epi8(_mm256_or_si256(low, high), four));
-            v = _mm256_srli_epi16(v, 2);
-            hm = _mm256_srli_epi16(hm, 1);
-        }
-    }
-    uint8_t v[16];
-    q3_k_scales(blk + 96, v);
-    scaled_6bit_x16(v, scale_f16(blk + 108), o->sc);
-}
-
-FLM_AVX2 FLM_INLINE void q2_k_decode_avx2(const uint8_t *blk, struct kq_block *o)
-{
-    const __m256i three = _mm256_set1_epi8(3);
-    __m256i *q = (__m256i *)o->q;
-    for (int h = 0; h < 2; h++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * h));
-        for (int j = 0; j < 4; j++) {
-            _mm256_store_si256(q + 4 * h + j, _mm256_and_si256(v, three));
-            v = _mm256_srli_epi16(v, 2);
-        }
-    }
-    const __m128i low4 = _mm_set1_epi8(0x0f);
-    __m128i b = _mm_loadu_si128((const __m128i *)blk);
-    __m128i sc = _mm_and_si128(b, low4), mn = _mm_and_si128(_mm_srli_epi16(b, 4), low4);
-    uint8_t s[16], m[16];
-    _mm_storeu_si128((__m128i *)s, sc);
-    _mm_storeu_si128((__m128i *)m, mn);
-    float d = scale_f16(blk + 80), dmin = scale_f16(blk + 82);
-    scaled_u8x8(s, d, o->sc);
-    scaled_u8x8(s + 8, d, o->sc + 8);
-    scaled_u8x8(m, dmin, o->mn);
-    scaled_u8x8(m + 8, dmin, o->mn + 8);
-}
-
-FLM_AVX2 FLM_INLINE void iq4_xs_decode_avx2(const uint8_t *blk, struct kq_block *o)
-{
+    __m256i v[8], a, b;
     const __m256i low4 = _mm256_set1_epi8(0x0f);
-    const __m256i grid = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)kern_iq4nl_grid));
-    __m256i *q = (__m256i *)o->q;
-    for (int k = 0; k < 4; k++) {
-        /* sub-blocks 2k (the low 16 bytes) and 2k + 1 (the high 16): their low nibbles are values 0..15 */
-        __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 8 + 32 * k));
-        __m256i lo = _mm256_shuffle_epi8(grid, _mm256_and_si256(v, low4));
-        __m256i hi = _mm256_shuffle_epi8(grid, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
-        _mm256_store_si256(q + 2 * k, _mm256_permute2x128_si256(lo, hi, 0x20));
-        _mm256_store_si256(q + 2 * k + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
-    }
-    /* the scales of iq4_xs_scales(), in lanes: low 4 bits from the nibbles of scales_l (low nibble first), high
-     * 2 from scales_h shifted right by 2 b in lane b */
-    __m128i lb = _mm_cvtsi32_si128((int)u32_at(blk + 4));
-    const __m128i nib = _mm_set1_epi8(0x0f);
-    lb = _mm_unpacklo_epi8(_mm_and_si128(lb, nib), _mm_and_si128(_mm_srli_epi16(lb, 4), nib));
-    __m256i high = _mm256_set1_epi32((int)((unsigned)blk[2] | (unsigned)blk[3] << 8));
-    high = _mm256_and_si256(_mm256_srlv_epi32(high, _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3));
-    __m256i six = _mm256_or_si256(_mm256_cvtepu8_epi32(lb), _mm256_slli_epi32(high, 4));
-    __m256 sc = _mm256_cvtepi32_ps(_mm256_sub_epi32(six, _mm256_set1_epi32(32)));
-    _mm256_storeu_ps(o->sc, _mm256_mul_ps(_mm256_set1_ps(scale_f16(blk)), sc));
-}
-
-FLM_AVX2 FLM_INLINE void kq_decode_avx2(const int dtype, const uint8_t *blk, struct kq_block *o)
-{
     switch (dtype) {
-    case FLM_DTYPE_Q6_K: q6_k_decode_avx2(blk, o); break;
-    case FLM_DTYPE_Q4_K: q4_k_decode_avx2(blk, 0, o); break;
-    case FLM_DTYPE_Q5_K: q4_k_decode_avx2(blk, 1, o); break;
-    case FLM_DTYPE_Q3_K: q3_k_decode_avx2(blk, o); break;
-    case FLM_DTYPE_Q2_K: q2_k_decode_avx2(blk, o); break;
-    case FLM_DTYPE_IQ4_XS: iq4_xs_decode_avx2(blk, o); break;
+    case FLM_DTYPE_Q6_K: {
+        for (int h = 0; h < 2; h++) {
+            __m256i ql0 = _mm256_loadu_si256((const __m256i *)(p + 64 * h));
+            __m256i ql1 = _mm256_loadu_si256((const __m256i *)(p + 64 * h + 32));
+            __m256i qh = _mm256_loadu_si256((const __m256i *)(p + 128 + 32 * h));
+            /* the two high bits of quarter k (bits 2k, 2k + 1 of qh) moved to bits 4 and 5 */
+            __m256i u0 = _mm256_or_si256(_mm256_and_si256(ql0, low4), KQ_FIELD(qh, 0, 4, 0x30));
+            __m256i u1 = _mm256_or_si256(_mm256_and_si256(ql1, low4), KQ_FIELD(qh, 2, 4, 0x30));
+            __m256i u2 = _mm256_or_si256(KQ_FIELD(ql0, 4, 0, 0x0f), KQ_FIELD(qh, 4, 4, 0x30));
+            __m256i u3 = _mm256_or_si256(KQ_FIELD(ql1, 4, 0, 0x0f), KQ_FIELD(qh, 6, 4, 0x30));
+            v[4 * h] = dot_u8s8(u0, load_qx(qx, 4 * h));
+            v[4 * h + 1] = dot_u8s8(u1, load_qx(qx, 4 * h + 1));
+            v[4 * h + 2] = dot_u8s8(u2, load_qx(qx, 4 * h + 2));
+            v[4 * h + 3] = dot_u8s8(u3, load_qx(qx, 4 * h + 3));
+        }
+        __m256i sa, sb;
+        scales16(_mm_loadu_si128((const __m128i *)(p + 192)), &sa, &sb);
+        hsum_blocks(v, &a, &b, 0); /* 8 products reach 8 * 63 * 127 */
+        *T = per_block(_mm256_mullo_epi32(_mm256_sub_epi32(a, xs->offa), sa),
+                       _mm256_mullo_epi32(_mm256_sub_epi32(b, xs->offb), sb));
+        break;
+    }
+    case FLM_DTYPE_Q4_K:
+    case FLM_DTYPE_Q5_K: {
+        const int five = dtype == FLM_DTYPE_Q5_K;
+        const uint8_t *qs = p + (five ? 48 : 16);
+        /* q5_k: bit j of qh[l] is the fifth bit of value 32 j + l */
+        __m256i qh = five ? _mm256_loadu_si256((const __m256i *)(p + 16)) : _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            __m256i lo = _mm256_and_si256(q, low4), hi = KQ_FIELD(q, 4, 0, 0x0f);
+            if (five) {
+                lo = _mm256_or_si256(lo, KQ_FIELD(qh, 2 * c, 4, 0x10));
+                hi = _mm256_or_si256(hi, KQ_FIELD(qh, 2 * c + 1, 4, 0x10));
+            }
+            v[2 * c] = dot_u8s8(lo, load_qx(qx, 2 * c));
+            v[2 * c + 1] = dot_u8s8(hi, load_qx(qx, 2 * c + 1));
+        }
+        uint64_t sc, mn;
+        uint32_t w[3];
+        memcpy(w, p + 4, 12); /* x86: little-endian */
+        sc = (w[0] & 0x3f3f3f3fu) | (uint64_t)((w[2] & 0x0f0f0f0fu) | ((w[0] >> 2) & 0x30303030u)) << 32;
+        mn = (w[1] & 0x3f3f3f3fu) | (uint64_t)(((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 2) & 0x30303030u)) << 32;
+        hsum_blocks(v, &a, &b, 1); /* 8 products < 8 * 31 * 127 < 2^15 */
+        *T = _mm256_mullo_epi32(per_block(a, b), _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)sc)));
+        *M = _mm256_mullo_epi32(xs->sblk, _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mn)));
+        break;
+    }
+    case FLM_DTYPE_Q3_K: {
+        /* bit 4h + k of hmask[l] is the third bit of value 128 h + 32 k + l */
+        __m256i hm = _mm256_loadu_si256((const __m256i *)p);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)(p + 32 + 32 * h));
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                __m256i u = _mm256_or_si256(KQ_FIELD(q, 2 * k, 0, 3), KQ_FIELD(hm, 4 * h + k, 2, 4));
+                v[4 * h + k] = dot_u8s8(u, load_qx(qx, 4 * h + k));
+            }
+        }
+        /* the 6-bit scales: low 4 bits from the nibbles of bytes 0..7 (low nibbles sub-blocks 0..7, high
+         * 8..15), high 2 bits from byte 8 + s % 4 shifted right by 2 (s / 4) */
+        __m128i lo8 = _mm_loadl_epi64((const __m128i *)(p + 96));
+        const __m128i nib = _mm_set1_epi8(0x0f);
+        __m128i low = _mm_unpacklo_epi64(_mm_and_si128(lo8, nib), _mm_and_si128(_mm_srli_epi16(lo8, 4), nib));
+        __m128i hb = _mm_srlv_epi32(_mm_set1_epi32((int)u32_at(p + 104)), _mm_setr_epi32(0, 2, 4, 6));
+        __m128i six = _mm_or_si128(low, _mm_slli_epi16(_mm_and_si128(hb, _mm_set1_epi8(3)), 4));
+        __m256i sa, sb;
+        scales16(_mm_sub_epi8(six, _mm_set1_epi8(32)), &sa, &sb);
+        hsum_blocks(v, &a, &b, 1); /* 8 products < 8 * 7 * 127 */
+        *T = per_block(_mm256_mullo_epi32(_mm256_sub_epi32(a, xs->offa), sa),
+                       _mm256_mullo_epi32(_mm256_sub_epi32(b, xs->offb), sb));
+        break;
+    }
+    case FLM_DTYPE_Q2_K: {
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * h));
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++)
+                v[4 * h + k] = dot_u8s8(KQ_FIELD(q, 2 * k, 0, 3), load_qx(qx, 4 * h + k));
+        }
+        __m128i s = _mm_loadu_si128((const __m128i *)p);
+        const __m128i nib = _mm_set1_epi8(0x0f);
+        __m256i sa, sb;
+        scales16(_mm_and_si128(s, nib), &sa, &sb);
+        hsum_blocks(v, &a, &b, 1); /* 8 products < 8 * 3 * 127 */
+        *T = per_block(_mm256_mullo_epi32(a, sa), _mm256_mullo_epi32(b, sb));
+        /* M[j] = m[2j] s16[2j] + m[2j + 1] s16[2j + 1]: one madd of the int16 mins with the sums */
+        *M = _mm256_madd_epi16(xs->s16, _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), nib)));
+        break;
+    }
+    case FLM_DTYPE_IQ4_XS: {
+        const __m256i grid = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)kern_iq4nl_grid));
+        const __m256i nibble_shift = _mm256_setr_epi64x(0, 0, 4, 4);
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            /* block j's 16 bytes in both halves; the high half shifted to its high nibbles (values 16..31) */
+            __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + 8 + 16 * j)));
+            __m256i g = _mm256_shuffle_epi8(grid, _mm256_and_si256(_mm256_srlv_epi64(q, nibble_shift), low4));
+            v[j] = dot_u8s8(_mm256_abs_epi8(g), _mm256_sign_epi8(load_qx(qx, j), g));
+        }
+        /* the scales of iq4_xs_scales(), in lanes: low 4 bits from the nibbles of scales_l (low nibble
+         * first), high 2 from scales_h shifted right by 2 j in lane j */
+        __m128i lb = _mm_cvtsi32_si128((int)u32_at(p + 4));
+        const __m128i nib = _mm_set1_epi8(0x0f);
+        lb = _mm_unpacklo_epi8(_mm_and_si128(lb, nib), _mm_and_si128(_mm_srli_epi16(lb, 4), nib));
+        __m256i high = _mm256_set1_epi32((int)((unsigned)p[2] | (unsigned)p[3] << 8));
+        high = _mm256_and_si256(_mm256_srlv_epi32(high, _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)),
+                                _mm256_set1_epi32(3));
+        __m256i sc = _mm256_sub_epi32(_mm256_or_si256(_mm256_cvtepu8_epi32(lb), _mm256_slli_epi32(high, 4)),
+                                      _mm256_set1_epi32(32));
+        hsum_blocks(v, &a, &b, 0); /* 4 products reach 4 * 127 * 127 */
+        *T = _mm256_mullo_epi32(per_block(a, b), sc);
+        break;
+    }
     default: break;
     }
 }
 
-/* Eight int8 quants at q as floats (exact). */
-FLM_AVX2 FLM_INLINE __m256 q8_floats(const int8_t *q)
-{
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q)));
-}
-
-FLM_AVX2 FLM_INLINE void rows_k_avx2(const int dtype, const uint8_t *w, int64_t step, const float *x, int64_t n,
-                                      float *y, int64_t ystep, const int R)
+FLM_AVX2 FLM_INLINE void qrows_k_avx2(const int dtype, const uint8_t *const *w, const kern_qx *x, int64_t n, float *y,
+                                       int64_t ystep, const int R)
 {
     const int64_t bytes = kern_k_block_bytes(dtype);
-    const int sub = kq_sub(dtype), with_min = kq_has_min(dtype);
-    struct kq_block blk[FLM_ROWS];
-    __m256 total[FLM_ROWS];
+    const int with_min = kq_has_min(dtype), d_at = kq_d_at(dtype);
+    __m256 acc[FLM_ROWS];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
-        total[r] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / QK; b++) {
+        acc[r] = _mm256_setzero_ps();
+    for (int64_t t = 0; t < n / QK; t++) {
+        struct kq_xs xs;
+        kq_xs_load(dtype, x, t, &xs);
+        const int8_t *qx = x->q + t * QK;
 #pragma GCC unroll 4
-        for (int r = 0; r < R; r++)
-            kq_decode_avx2(dtype, w + r * step + b * bytes, &blk[r]);
-        const float *xb = x + b * QK;
-        for (int s = 0; s < QK / sub; s++) {
-            const float *xs = xb + s * sub;
-            __m256 x0 = _mm256_loadu_ps(xs), x1 = _mm256_loadu_ps(xs + 8), x2 = x0, x3 = x0, sx = x0;
-            if (sub == 32) {
-                x2 = _mm256_loadu_ps(xs + 16);
-                x3 = _mm256_loadu_ps(xs + 24);
-            }
-            if (with_min)
-                sx = sub == 32 ? _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)) : _mm256_add_ps(x0, x1);
-#pragma GCC unroll 4
-            for (int r = 0; r < R; r++) {
-                const int8_t *q = blk[r].q + s * sub;
-                __m256 a = _mm256_mul_ps(q8_floats(q), x0);
-                a = _mm256_fmadd_ps(q8_floats(q + 8), x1, a);
-                if (sub == 32) {
-                    a = _mm256_fmadd_ps(q8_floats(q + 16), x2, a);
-                    a = _mm256_fmadd_ps(q8_floats(q + 24), x3, a);
-                }
-                total[r] = _mm256_fmadd_ps(_mm256_set1_ps(blk[r].sc[s]), a, total[r]);
-                if (with_min)
-                    total[r] = _mm256_fnmadd_ps(_mm256_set1_ps(blk[r].mn[s]), sx, total[r]);
+        for (int r = 0; r < R; r++) {
+            const uint8_t *p = w[r] + t * bytes;
+            __m256i T, M = _mm256_setzero_si256();
+            kq_sums_avx2(dtype, p, qx, &xs, &T, &M);
+            if (with_min) {
+                /* d and dmin are adjacent (dmin_at = d_at + 2): both converted at once */
+                uint32_t dd;
+                memcpy(&dd, p + d_at, 4);
+                __m256 both = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dd)));
+                __m256 d = _mm256_permutevar8x32_ps(both, _mm256_setzero_si256());
+                __m256 dmin = _mm256_permutevar8x32_ps(both, _mm256_set1_epi32(1));
+                acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(d, xs.dx), _mm256_cvtepi32_ps(T), acc[r]);
+                acc[r] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, xs.dx), _mm256_cvtepi32_ps(M), acc[r]);
+            } else {
+                acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(scale_f16(p + d_at)), xs.dx),
+                                         _mm256_cvtepi32_ps(T), acc[r]);
             }
         }
     }
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
-        y[r * ystep] = hsum8(total[r]);
+        y[r * ystep] = hsum8(acc[r]);
 }
 
 /* One function per dtype and row count, so that the dtype and R are constants the compiler folds. */
-#define FLM_K_KERNELS(name, code)                                                                          \
-    FLM_AVX2 static void name##_avx2_x1(const uint8_t *w, int64_t step, const float *x, int64_t n, float *y, \
-                                        int64_t ystep)                                                     \
-    {                                                                                                      \
-        rows_k_avx2(code, w, step, x, n, y, ystep, 1);                                                     \
-    }                                                                                                      \
-    FLM_AVX2 static void name##_avx2_x4(const uint8_t *w, int64_t step, const float *x, int64_t n, float *y, \
-                                        int64_t ystep)                                                     \
-    {                                                                                                      \
-        rows_k_avx2(code, w, step, x, n, y, ystep, FLM_ROWS);                                              \
+#define FLM_KQ_AVX2(name, code)                                                                                  \
+    FLM_AVX2 static void name##_q_avx2_x1(const uint8_t *const *w, const kern_qx *x, int64_t n, float *y,       \
+                                          int64_t ystep)                                                        \
+    {                                                                                                           \
+        qrows_k_avx2(code, w, x, n, y, ystep, 1);                                                               \
+    }                                                                                                           \
+    FLM_AVX2 static void name##_q_avx2_x4(const uint8_t *const *w, const kern_qx *x, int64_t n, float *y,       \
+                                          int64_t ystep)                                                        \
+    {                                                                                                           \
+        qrows_k_avx2(code, w, x, n, y, ystep, FLM_ROWS);                                                        \
     }
-FLM_K_KERNELS(q6_k, FLM_DTYPE_Q6_K)
-FLM_K_KERNELS(q4_k, FLM_DTYPE_Q4_K)
-FLM_K_KERNELS(q5_k, FLM_DTYPE_Q5_K)
-FLM_K_KERNELS(q3_k, FLM_DTYPE_Q3_K)
-FLM_K_KERNELS(q2_k, FLM_DTYPE_Q2_K)
-FLM_K_KERNELS(iq4_xs, FLM_DTYPE_IQ4_XS)
-
-int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
-{
-    switch (dtype) {
-    case FLM_DTYPE_Q6_K: *one = q6_k_avx2_x1; *many = q6_k_avx2_x4; return 1;
-    case FLM_DTYPE_Q4_K: *one = q4_k_avx2_x1; *many = q4_k_avx2_x4; return 1;
-    case FLM_DTYPE_Q5_K: *one = q5_k_avx2_x1; *many = q5_k_avx2_x4; return 1;
-    case FLM_DTYPE_Q3_K: *one = q3_k_avx2_x1; *many = q3_k_avx2_x4; return 1;
-    case FLM_DTYPE_Q2_K: *one = q2_k_avx2_x1; *many = q2_k_avx2_x4; return 1;
-    case FLM_DTYPE_IQ4_XS: *one = iq4_xs_avx2_x1; *many = iq4_xs_avx2_x4; return 1;
-    default: return 0;
-    }
-}
-#else
-int kern_k_rows(int dtype, rows_fn *one, rows_fn *many)
-{
-    (void)dtype;
-    (void)one;
-    (void)many;
-    return 0;
-}
+FLM_KQ_AVX2(q6_k, FLM_DTYPE_Q6_K)
+FLM_KQ_AVX2(q4_k, FLM_DTYPE_Q4_K)
+FLM_KQ_AVX2(q5_k, FLM_DTYPE_Q5_K)
+FLM_KQ_AVX2(q3_k, FLM_DTYPE_Q3_K)
+FLM_KQ_AVX2(q2_k, FLM_DTYPE_Q2_K)
+FLM_KQ_AVX2(iq4_xs, FLM_DTYPE_IQ4_XS)
 #endif
+
+#define KQ_PICK(name)                  \
+    do {                               \
+        *one = name##_x1;              \
+        *many = name##_x4;             \
+        return 1;                      \
+    } while (0)
 
 int kern_k_q_rows(int dtype, int simd, qrows_fn *one, qrows_fn *many)
 {
-    (void)dtype;
+#ifdef FLM_HAVE_X86
+    if (simd) {
+        switch (dtype) {
+        case FLM_DTYPE_Q6_K: KQ_PICK(q6_k_q_avx2);
+        case FLM_DTYPE_Q4_K: KQ_PICK(q4_k_q_avx2);
+        case FLM_DTYPE_Q5_K: KQ_PICK(q5_k_q_avx2);
+        case FLM_DTYPE_Q3_K: KQ_PICK(q3_k_q_avx2);
+        case FLM_DTYPE_Q2_K: KQ_PICK(q2_k_q_avx2);
+        case FLM_DTYPE_IQ4_XS: KQ_PICK(iq4_xs_q_avx2);
+        default: return 0;
+        }
+    }
+#else
     (void)simd;
-    (void)one;
-    (void)many;
-    return 0;
+#endif
+    switch (dtype) {
+    case FLM_DTYPE_Q6_K: KQ_PICK(q6_k_q);
+    case FLM_DTYPE_Q4_K: KQ_PICK(q4_k_q);
+    case FLM_DTYPE_Q5_K: KQ_PICK(q5_k_q);
+    case FLM_DTYPE_Q3_K: KQ_PICK(q3_k_q);
+    case FLM_DTYPE_Q2_K: KQ_PICK(q2_k_q);
+    case FLM_DTYPE_IQ4_XS: KQ_PICK(iq4_xs_q);
+    default: return 0;
+    }
 }

@@ -628,16 +628,62 @@ static double decode(int dtype, const uint8_t *row, int c, double *mag)
  * row of (|scale * q| + |min|) * |x|. The tests hold each path to that bound against the double
  * reference, and the two paths to twice it against each other.
  */
-static double bound(int dtype, const uint8_t *row, double *ref)
+/* ---- k-quants: the integer path, x quantized to int8 ----
+ * flm_matvec dots the k-quants with x quantized as kern_quantize_x does (blocks of 32, d[b] = amax / 127,
+ * q = rint(x * (127 / amax)) clamped to 127), which moves x[c] by at most d[b] / 2 (times 1 + 2^-12 for the
+ * float steps of the quantization): bound() adds sum_b d[b] / 2 * sum_{c in b} (|scale * q| + |min|). The
+ * integer sums are exact, so against the reference with the quantized x the kernels are within
+ * (2 COLS / 256 + 8) 2^-24 sum (|scale * q| + |min|) |d[b] q[c]| (two fma and a product per super-block
+ * and lane, sum8); and the AVX2 and portable paths give the same bits. */
+static int int_x(int dtype)
+{
+    return is_k(dtype);
+}
+
+static float xd[COLS / 32];
+static int8_t xq[COLS];
+
+/* x quantized as kern_quantize_x does it. */
+static void quantize_x(void)
+{
+    for (int b = 0; b < COLS / 32; b++) {
+        float amax = 0.0f;
+        for (int i = 0; i < 32; i++)
+            amax = fmaxf(amax, fabsf(xvec[32 * b + i]));
+        float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        xd[b] = amax / 127.0f;
+        for (int i = 0; i < 32; i++) {
+            float v = rintf(xvec[32 * b + i] * inv);
+            xq[32 * b + i] = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : v);
+        }
+    }
+}
+
+/* The reference with the quantized x and its rounding bound (int_x types). */
+static double bound_quantized(int dtype, const uint8_t *row, double *ref)
 {
     double s = 0, sum = 0;
+    for (int c = 0; c < COLS; c++) {
+        double mag, xv = (double)xd[c / 32] * xq[c];
+        sum += decode(dtype, row, c, &mag) * xv;
+        s += mag * fabs(xv);
+    }
+    *ref = sum;
+    return (2 * COLS / 256 + 8) * ldexp(s, -24);
+}
+
+static double bound(int dtype, const uint8_t *row, double *ref)
+{
+    double s = 0, sum = 0, quantization = 0;
     for (int c = 0; c < COLS; c++) {
         double mag;
         sum += decode(dtype, row, c, &mag) * xvec[c];
         s += mag * fabs(xvec[c]);
+        if (int_x(dtype))
+            quantization += xd[c / 32] / 2.0 * mag;
     }
     *ref = sum;
-    return (COLS / 8 + 2 * COLS / 32 + 16) * ldexp(s, -24);
+    return (COLS / 8 + 2 * COLS / 32 + 16) * ldexp(s, -24) + (1 + ldexp(1, -12)) * quantization;
 }
 
 static void make_matrices(void)
@@ -650,6 +696,7 @@ static void make_matrices(void)
         weights[t] = malloc((size_t)bytes);
         fill_random(DTYPES[t], weights[t], bytes, &rng);
     }
+    quantize_x();
 }
 
 static void test_against_reference(const float *y, int t)
@@ -659,6 +706,11 @@ static void test_against_reference(const float *y, int t)
     for (int r = 0; r < ROWS; r++) {
         double ref, b = bound(dtype, weights[t] + r * stride, &ref);
         CHECK_MSG(fabs(y[r] - ref) <= b, "%s row %d: %.9g vs %.9g (bound %.3g)", dtype_name(dtype), r, y[r], ref, b);
+        if (int_x(dtype)) {
+            b = bound_quantized(dtype, weights[t] + r * stride, &ref);
+            CHECK_MSG(fabs(y[r] - ref) <= b, "%s row %d: %.9g vs %.9g with the quantized x (bound %.3g)",
+                      dtype_name(dtype), r, y[r], ref, b);
+        }
     }
     /* any split of the rows gives the same bits */
     float y2[ROWS];
@@ -716,7 +768,10 @@ static void test_paths(float portable[NTYPES][ROWS], int have_portable)
         int64_t stride = flm_row_bytes(dtype, COLS);
         for (int r = 0; r < ROWS; r++) {
             double ref, b = bound(dtype, weights[t] + r * stride, &ref);
-            if (simd)
+            if (simd && int_x(dtype))
+                CHECK_MSG(y[r] == portable[t][r], "%s row %d: avx2 %.9g, portable %.9g (the integer paths agree "
+                          "to the bit)", dtype_name(dtype), r, y[r], portable[t][r]);
+            else if (simd)
                 CHECK_MSG(fabs((double)y[r] - portable[t][r]) <= 2 * b, "%s row %d: avx2 %.9g, portable %.9g",
                           dtype_name(dtype), r, y[r], portable[t][r]);
             else

@@ -10,10 +10,12 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -63,6 +65,11 @@ final class GgufModelFixture {
 
     /** Decoded weights by Hugging Face name (Linear weights [out, in], row-major), filled by {@link #write}. */
     final Map<String, float[]> weights = new LinkedHashMap<>();
+    /**
+     * The Hugging Face names of the weights the engine dots with x quantized to int8 (the k-quants' integer
+     * kernels), filled by {@link #write}: the reference quantizes x the same way before those products.
+     */
+    final Set<String> int8X = new HashSet<>();
 
     private final long seed;
     private Function<String, WeightType> typeOf;
@@ -233,6 +240,9 @@ final class GgufModelFixture {
             n *= d;
         }
         weights.put(hfName, decode(type, data, (int) n));
+        if (type.superBlocks()) {
+            int8X.add(hfName);
+        }
         w.tensor(ggmlName, typeIdOverrides.getOrDefault(ggmlName, type.ggmlId), ne, data);
     }
 

@@ -179,8 +179,14 @@ class GgufModelReferenceTest {
         try (LanguageModel m = ModelLoader.load(file, null, threads); InferenceState s = m.newState()) {
             for (int pos = 0; pos < TOKENS.length; pos++) {
                 MemorySegment logits = m.forward(s, TOKENS[pos], pos);
-                double[] expected = ScalarReference.llamaLogits(ref, f.weights, Arrays.copyOf(TOKENS, pos + 1));
-                DenseForwardReferenceTest.assertClose(expected, logits, "position " + pos);
+                double[] expected = ScalarReference.llamaLogits(ref, f.weights, Arrays.copyOf(TOKENS, pos + 1),
+                        f.int8X);
+                // The k-quants dot with x quantized to int8 (the reference does the same), but the engine's
+                // float x and the reference's double x can round a value to neighbouring int8 steps (one step
+                // is 1/127 of its block's largest |x|); a few such steps, carried through the layers, move the
+                // logits by up to about 2 % of the largest: the tolerance for those files is 3e-2.
+                DenseForwardReferenceTest.assertClose(expected, logits, "position " + pos,
+                        f.int8X.isEmpty() ? 1e-4 : 3e-2);
             }
             return m;
         }
