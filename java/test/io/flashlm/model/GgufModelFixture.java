@@ -10,10 +10,12 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -63,6 +65,11 @@ final class GgufModelFixture {
 
     /** Decoded weights by Hugging Face name (Linear weights [out, in], row-major), filled by {@link #write}. */
     final Map<String, float[]> weights = new LinkedHashMap<>();
+    /**
+     * The Hugging Face names of the matrices stored as Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL, whose products flashlm
+     * computes with x quantized to int8 (ScalarReference.llamaLogits's int8Inputs), filled by {@link #write}.
+     */
+    final Set<String> int8Inputs = new HashSet<>();
 
     private final long seed;
     private Function<String, WeightType> typeOf;
@@ -140,6 +147,7 @@ final class GgufModelFixture {
 
     Path write(Path file) throws IOException {
         weights.clear();
+        int8Inputs.clear();
         Random rnd = new Random(seed);
         GgufWriter w = new GgufWriter();
         metadata(w);
@@ -233,6 +241,10 @@ final class GgufModelFixture {
             n *= d;
         }
         weights.put(hfName, decode(type, data, (int) n));
+        switch (type) {
+            case Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> int8Inputs.add(hfName);
+            default -> int8Inputs.remove(hfName);
+        }
         w.tensor(ggmlName, typeIdOverrides.getOrDefault(ggmlName, type.ggmlId), ne, data);
     }
 

@@ -56,6 +56,10 @@ class KernelsTest {
      * A row's terms pass through at most k = cols / 8 + 2 * cols / 32 + 16 roundings (lanes, block scale
      * and min, x sums, the final lane sum, the Java decoding's two), so the bound is k * 2^-24 * S, with S
      * the sum of (|value| + 2 |min|) * |x|, which is at least the sum of (|d q| + |m|) * |x|.
+     *
+     * <p>Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL dot with x quantized to int8 in blocks of 32 (the native
+     * kern_quantize_x: step d = the block's largest |x| / 127 in float, |x - d q| <= d / 2), so their bound
+     * adds Q = sum over blocks of d / 2 * sum |value|, and their roundings act on d q, up to |x| + d / 2.
      */
     @Test
     void matvecOfEveryDtypeMatchesTheJavaDecoding() {
@@ -75,16 +79,19 @@ class KernelsTest {
                 MemorySegment y = arena.allocate(JAVA_FLOAT, rows);
                 Kernels.matvec(type, w, rows, cols, x, y);
                 Tensor t = Tensor.of("w", type, w, rows, cols);
+                boolean int8x = quantizesX(type);
                 for (int r = 0; r < rows; r++) {
-                    double dot = 0, size = 0;
+                    double dot = 0, size = 0, quantization = 0;
                     for (int c = 0; c < cols; c++) {
                         float v = t.getFloat(r, c);
                         float m = min(type, w, r * rowBytes + c / type.blockSize() * type.bytesPerBlock(),
                                 c % type.blockSize());
+                        double step = int8x ? xStep(xs, c / 32) : 0;
                         dot += (double) v * xs[c];
-                        size += (Math.abs(v) + 2.0 * Math.abs(m)) * Math.abs(xs[c]);
+                        size += (Math.abs(v) + 2.0 * Math.abs(m)) * (Math.abs(xs[c]) + step / 2);
+                        quantization += step / 2 * Math.abs(v);
                     }
-                    double bound = (cols / 8 + 2 * cols / 32 + 16) * Math.scalb(size, -24);
+                    double bound = quantization + (cols / 8 + 2 * cols / 32 + 16) * Math.scalb(size, -24);
                     float got = y.getAtIndex(JAVA_FLOAT, r);
                     assertTrue(Math.abs(got - dot) <= bound, type + " row " + r + ": " + got + " vs " + dot
                             + " (bound " + bound + ")");
@@ -97,6 +104,23 @@ class KernelsTest {
                 assertArrayEquals(y.toArray(JAVA_INT), y2.toArray(JAVA_INT), type.toString());
             }
         }
+    }
+
+    /** The types whose native kernels dot with x quantized to int8. */
+    static boolean quantizesX(DType type) {
+        return switch (type) {
+            case Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> true;
+            default -> false;
+        };
+    }
+
+    /** x's quantization step in block b of 32 values, as the native kern_quantize_x computes it. */
+    static double xStep(float[] xs, int b) {
+        float amax = 0;
+        for (int i = 32 * b; i < 32 * b + 32; i++) {
+            amax = Math.max(amax, Math.abs(xs[i]));
+        }
+        return amax / 127f;
     }
 
     /**
