@@ -124,6 +124,9 @@ typedef void (*qrows_fn)(const uint8_t *const *w, const kern_qx *x, int64_t n, f
  * (f32, f16, bf16 and q8_0 dot with f32 x). matvec.c; the bundle kernels use the same functions, so
  * that a row's dot there has exactly flm_matvec's bits. */
 int kern_q_rows(int dtype, qrows_fn *one, qrows_fn *many);
+/* The part of kern_q_rows for q4_0, q4_1, q5_0, q5_1 and iq4_nl (matvec_legacy_q.c); simd says whether
+ * AVX2 may be used. */
+int kern_legacy_q_rows(int dtype, int simd, qrows_fn *one, qrows_fn *many);
 /* The k-quant part of kern_q_rows (matvec_k.c); simd says whether AVX2 may be used. */
 int kern_k_q_rows(int dtype, int simd, qrows_fn *one, qrows_fn *many);
 

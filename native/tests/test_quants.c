@@ -2,7 +2,9 @@
  * blocks whose values are worked out from the format in the comments, every dtype against a
  * double-precision reference decoded here, row-range splits giving the same bits, and the AVX2 path
  * against the portable one (computed by a child process started with FLASHLM_NO_SIMD=1) within the
- * rounding bound stated below. */
+ * rounding bound stated below. q4_0, q4_1, q5_0, q5_1 and iq4_nl dot with x quantized to int8 (the
+ * integer kernels): their bound adds x's quantization, their two paths give the same bits, and x's
+ * extremes (zero, huge, tiny, non-finite blocks) and the bound's tightness have tests of their own. */
 #define _GNU_SOURCE
 
 #include <math.h>
@@ -49,11 +51,25 @@ struct expect {
     float value;
 };
 
+static int int8_x(int dtype);
+static double decode(int dtype, const uint8_t *row, int c, double *mag);
+
+/* The float kernels pick a value exactly. The integer kernels see x = e_col as q = 127 with the step
+ * d_x = 1 / 127 (rounded to float): value = d * q_w or d * q_w + m comes out of the products
+ * (d * d_x) * (127 q_w) and (m * d_x) * 127 and their sum, a few roundings, within 4 ulps of
+ * |d q_w| + |m| (decode's mag). */
 static void check_picks(const char *name, int dtype, const uint8_t *row, const struct expect *e, int n)
 {
     for (int i = 0; i < n; i++) {
         float v = pick(dtype, row, e[i].col);
-        CHECK_MSG(v == e[i].value, "%s value %d: %g, expected %g", name, e[i].col, v, e[i].value);
+        double tol = 0;
+        if (int8_x(dtype)) {
+            double mag;
+            decode(dtype, row, e[i].col, &mag);
+            tol = ldexp(mag, -22);
+        }
+        CHECK_MSG(fabs((double)v - e[i].value) <= tol, "%s value %d: %.9g, expected %g", name, e[i].col, v,
+                  e[i].value);
     }
 }
 
@@ -621,12 +637,36 @@ static double decode(int dtype, const uint8_t *row, int c, double *mag)
     return v;
 }
 
+/* The types whose kernels dot with x quantized to int8 (kern_quantize_x). */
+static int int8_x(int dtype)
+{
+    return dtype == FLM_DTYPE_Q4_0 || dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_0 ||
+           dtype == FLM_DTYPE_Q5_1 || dtype == FLM_DTYPE_IQ4_NL || is_k(dtype);
+}
+
+/* x's quantization step in block b of x, computed as kern_quantize_x does: the block's largest |x| / 127
+ * in float. */
+static double x_step(const float *x, int b)
+{
+    float amax = 0;
+    for (int i = 0; i < 32; i++)
+        amax = fmaxf(amax, fabsf(x[32 * b + i]));
+    return amax / 127.0f;
+}
+
 /*
  * Both paths add, per row, at most COLS / 8 products per lane, two block terms per block (scale and
  * min), the x sums of a block and the final lanes: every term reaches y through at most
  * k = COLS / 8 + 2 * COLS / 32 + 16 roundings, so |y - exact| <= k * 2^-24 * S, with S the sum over the
  * row of (|scale * q| + |min|) * |x|. The tests hold each path to that bound against the double
  * reference, and the two paths to twice it against each other.
+ *
+ * The int8-x types (int8_x) also carry x's quantization, |x_i - d_x q_i| <= d_x / 2 in each block:
+ *     Q = sum_b d_x[b] / 2 * sum_{i in b} |w_i|     (w_i the weight value, d * q + m)
+ * and their float roundings act on d_x q_i, up to |x_i| + d_x / 2, rather than on x_i, so S takes
+ * |x_i| + d_x / 2. Where d_x is subnormal (|x| below 2^-126 * 127) d_x and d * d_x round to 2^-149
+ * absolute, not 2^-24 relative: 2^-130 * (the sum of the |scale * q| + |min|) covers that (and is far
+ * below Q otherwise). Their bound is Q plus those terms; quant_bound() returns Q alone.
  */
 /* ---- k-quants: the integer path, x quantized to int8 ----
  * flm_matvec dots the k-quants with x quantized as kern_quantize_x does (blocks of 32, d[b] = amax / 127,
@@ -672,18 +712,30 @@ static double bound_quantized(int dtype, const uint8_t *row, double *ref)
     return (2 * COLS / 256 + 8) * ldexp(s, -24);
 }
 
-static double bound(int dtype, const uint8_t *row, double *ref)
+static double bound_x(int dtype, const uint8_t *row, const float *x, double *ref, double *quant)
 {
-    double s = 0, sum = 0, quantization = 0;
-    for (int c = 0; c < COLS; c++) {
-        double mag;
-        sum += decode(dtype, row, c, &mag) * xvec[c];
-        s += mag * fabs(xvec[c]);
-        if (int_x(dtype))
-            quantization += xd[c / 32] / 2.0 * mag;
+    double s = 0, sum = 0, q = 0, mags = 0;
+    for (int b = 0; b < COLS / 32; b++) {
+        double step = int8_x(dtype) ? x_step(x, b) : 0, wsum = 0;
+        for (int c = 32 * b; c < 32 * b + 32; c++) {
+            double mag, v = decode(dtype, row, c, &mag);
+            sum += v * x[c];
+            s += mag * (fabs(x[c]) + step / 2);
+            wsum += fabs(v);
+            mags += mag;
+        }
+        q += step / 2 * wsum;
     }
     *ref = sum;
-    return (COLS / 8 + 2 * COLS / 32 + 16) * ldexp(s, -24) + (1 + ldexp(1, -12)) * quantization;
+    if (quant)
+        *quant = q;
+    double rounding = (COLS / 8 + 2 * COLS / 32 + 16) * ldexp(s, -24);
+    return int8_x(dtype) ? q + rounding + ldexp(mags, -130) : rounding;
+}
+
+static double bound(int dtype, const uint8_t *row, double *ref)
+{
+    return bound_x(dtype, row, xvec, ref, NULL);
 }
 
 static void make_matrices(void)
@@ -768,15 +820,129 @@ static void test_paths(float portable[NTYPES][ROWS], int have_portable)
         int64_t stride = flm_row_bytes(dtype, COLS);
         for (int r = 0; r < ROWS; r++) {
             double ref, b = bound(dtype, weights[t] + r * stride, &ref);
-            if (simd && int_x(dtype))
-                CHECK_MSG(y[r] == portable[t][r], "%s row %d: avx2 %.9g, portable %.9g (the integer paths agree "
-                          "to the bit)", dtype_name(dtype), r, y[r], portable[t][r]);
+            if (simd && int8_x(dtype)) /* the integer kernels: the same operations on both paths */
+                CHECK_MSG(y[r] == portable[t][r], "%s row %d: avx2 %.9g, portable %.9g (not the same bits)",
+                          dtype_name(dtype), r, y[r], portable[t][r]);
             else if (simd)
                 CHECK_MSG(fabs((double)y[r] - portable[t][r]) <= 2 * b, "%s row %d: avx2 %.9g, portable %.9g",
                           dtype_name(dtype), r, y[r], portable[t][r]);
             else
                 CHECK_MSG(y[r] == portable[t][r], "%s row %d: two portable runs differ", dtype_name(dtype), r);
         }
+    }
+}
+
+/* ---- x quantized to int8: extremes, and how tight the bound is ---- */
+
+/* Row r of type t against the reference within bound_x, for an x of COLS values; *err and *quant get
+ * y - reference and the quantization part Q of the bound. */
+static void check_row_x(int t, int r, const float *x, const char *what, double *err, double *quant)
+{
+    int dtype = DTYPES[t];
+    const uint8_t *row = weights[t] + r * flm_row_bytes(dtype, COLS);
+    float y[1] = {-999};
+    CHECK(flm_matvec(dtype, row, 1, COLS, x, y, 0, 1) == 0);
+    double ref, q, b = bound_x(dtype, row, x, &ref, &q);
+    CHECK_MSG(isfinite(y[0]) && fabs(y[0] - ref) <= b, "%s, %s row %d: %.9g vs %.9g (bound %.3g)", what,
+              dtype_name(dtype), r, y[0], ref, b);
+    if (err)
+        *err = y[0] - ref;
+    if (quant)
+        *quant = q;
+}
+
+/* Blocks of zeros, of huge values, of tiny ones (127 / amax overflows float below about 3.7e-37: the
+ * quantization scales such blocks first) and subnormal ones, a lone value; each within the bound,
+ * and a NaN or an infinity in x gives NaN, never a quant made of a NaN. */
+static void test_x_extremes(void)
+{
+    static float x[5][COLS];
+    uint64_t rng = 5;
+    for (int c = 0; c < COLS; c++) {
+        float u = (float)((double)(int64_t)(tu_rand(&rng) >> 11) / 4503599627370496.0 - 1.0);
+        int b = c / 32;
+        /* 0: every third block zero, the others random; 1: one block up to 1e30, one more mixing 1e30 with
+         * 1; 2: blocks up to 1e-37 and 1e-38 (normal) and 1e-41 (subnormal); 3: one value in one block;
+         * 4: huge, tiny and zero blocks next to normal ones */
+        x[0][c] = b % 3 == 0 ? 0.0f : u;
+        x[1][c] = b == 3 ? 1e30f * u : b == 7 ? (c % 32 == 5 ? 1e30f : u) : 0.0f;
+        x[2][c] = b == 1 ? 1e-37f * u : b == 2 ? 1e-38f * u : b == 9 ? 1e-41f * u : 0.0f;
+        x[3][c] = c == 100 ? -0.75f : 0.0f;
+        x[4][c] = b == 0 ? 1e30f * u : b == 1 ? 1e-37f * u : b == 2 ? 0.0f : u;
+    }
+    static const char *what[5] = {"zero blocks", "huge blocks", "tiny blocks", "one value", "mixed blocks"};
+    for (int t = 0; t < NTYPES; t++) {
+        if (!int8_x(DTYPES[t]))
+            continue;
+        for (int k = 0; k < 5; k++)
+            for (int r = 0; r < ROWS; r++)
+                check_row_x(t, r, x[k], what[k], NULL, NULL);
+        /* tiny values are not lost: blocks 1 and 2 of x[2] alone (|x| up to 1e-37, 1e-38: steps d_x
+         * below FLT_MIN) give the reference within Q alone, without the bound's 2^-130 term, which is
+         * as large as these results */
+        float y[1];
+        static float tiny[COLS];
+        memcpy(tiny, x[2], sizeof tiny);
+        for (int c = 96; c < COLS; c++)
+            tiny[c] = 0;
+        CHECK(flm_matvec(DTYPES[t], weights[t], 1, COLS, tiny, y, 0, 1) == 0);
+        double ref, q;
+        bound_x(DTYPES[t], weights[t], tiny, &ref, &q);
+        CHECK_MSG(y[0] != 0 && fabs(y[0] - ref) <= q, "%s: tiny x gives %g, reference %g (Q %g)",
+                  dtype_name(DTYPES[t]), y[0], ref, q);
+        /* NaN and infinity */
+        static float bad[COLS];
+        memcpy(bad, x[0], sizeof bad);
+        bad[40] = NAN;
+        float yr[ROWS];
+        CHECK(flm_matvec(DTYPES[t], weights[t], ROWS, COLS, bad, yr, 0, ROWS) == 0);
+        for (int r = 0; r < ROWS; r++)
+            CHECK_MSG(isnan(yr[r]), "%s row %d: x with a NaN gives %g", dtype_name(DTYPES[t]), r, yr[r]);
+        bad[40] = -INFINITY;
+        CHECK(flm_matvec(DTYPES[t], weights[t], ROWS, COLS, bad, yr, 0, ROWS) == 0);
+        for (int r = 0; r < ROWS; r++)
+            CHECK_MSG(isnan(yr[r]), "%s row %d: x with an infinity gives %g", dtype_name(DTYPES[t]), r, yr[r]);
+    }
+}
+
+/*
+ * The quantization bound Q is reached, not only respected. An x built against row r: every block's
+ * first value 127, so d_x = 1 and q = rint(x) exactly; every other value k + 1/2, a tie that rint rounds
+ * to the even neighbour: k odd (q = x + 1/2) where the weight is positive, k even (q = x - 1/2) where it
+ * is negative, so every term's error w_i (q_i - x_i) is +|w_i| / 2 and y - reference = Q minus the
+ * first values' share (|w| / 2 each), to within the float roundings: at least 0.9 Q here.
+ * On random x (xvec, fixed seed) the error is a sum of terms of either sign, about sqrt(n) times
+ * smaller than Q; the test prints the largest ratio and asks for at least 1% of Q on some row, so
+ * that a bound grown loose by orders of magnitude, or an x not quantized at all, would fail.
+ */
+static void test_x_bound_tight(void)
+{
+    static float x[COLS];
+    uint64_t rng = 11;
+    for (int t = 0; t < NTYPES; t++) {
+        int dtype = DTYPES[t];
+        if (!int8_x(dtype))
+            continue;
+        const uint8_t *row0 = weights[t];
+        int64_t stride = flm_row_bytes(dtype, COLS);
+        double worst = 1, most = 0;
+        for (int r = 0; r < ROWS; r++) {
+            for (int c = 0; c < COLS; c++) {
+                double mag, w = decode(dtype, row0 + r * stride, c, &mag);
+                int k = (int)tu_rand_range(&rng, -60, 60) * 2 + (w > 0); /* odd where w > 0 */
+                x[c] = c % 32 == 0 ? 127.0f : (float)k + 0.5f;
+            }
+            double err, q;
+            check_row_x(t, r, x, "ties", &err, &q);
+            worst = fmin(worst, err / q);
+            double rerr, rq;
+            check_row_x(t, r, xvec, "random", &rerr, &rq);
+            most = fmax(most, fabs(rerr) / rq);
+        }
+        CHECK_MSG(worst >= 0.9, "%s: the ties reach only %.3f of the bound", dtype_name(dtype), worst);
+        CHECK_MSG(most >= 0.01, "%s: random x errs by at most %.4f of the bound", dtype_name(dtype), most);
+        printf("%s: ties %.3f of the quantization bound (worst row), random x up to %.3f\n", dtype_name(dtype),
+               worst, most);
     }
 }
 
@@ -853,6 +1019,8 @@ int main(void)
     test_q2_k_blocks();
     test_iq4_xs_blocks();
     test_row_bytes_and_arguments();
+    test_x_extremes();
+    test_x_bound_tight();
     for (int t = 0; t < NTYPES; t++)
         free(weights[t]);
     return tu_finish(flm_kernels_simd() ? "quants (simd)" : "quants (portable)");

@@ -61,15 +61,20 @@ final class GgufModelFixture {
         boolean superBlocks() {
             return superBlockBytes > 0;
         }
+
+        /** Whether flashlm's kernels dot this type with x quantized to int8 (every block type but Q8_0). */
+        boolean integerKernels() {
+            return superBlocks() || this == Q4_0 || this == Q4_1 || this == Q5_0 || this == Q5_1 || this == IQ4_NL;
+        }
     }
 
     /** Decoded weights by Hugging Face name (Linear weights [out, in], row-major), filled by {@link #write}. */
     final Map<String, float[]> weights = new LinkedHashMap<>();
     /**
-     * The Hugging Face names of the weights the engine dots with x quantized to int8 (the k-quants' integer
-     * kernels), filled by {@link #write}: the reference quantizes x the same way before those products.
+     * The Hugging Face names of the matrices stored as Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL, whose products flashlm
+     * computes with x quantized to int8 (ScalarReference.llamaLogits's int8Inputs), filled by {@link #write}.
      */
-    final Set<String> int8X = new HashSet<>();
+    final Set<String> int8Inputs = new HashSet<>();
 
     private final long seed;
     private Function<String, WeightType> typeOf;
@@ -147,6 +152,7 @@ final class GgufModelFixture {
 
     Path write(Path file) throws IOException {
         weights.clear();
+        int8Inputs.clear();
         Random rnd = new Random(seed);
         GgufWriter w = new GgufWriter();
         metadata(w);
@@ -240,8 +246,10 @@ final class GgufModelFixture {
             n *= d;
         }
         weights.put(hfName, decode(type, data, (int) n));
-        if (type.superBlocks()) {
-            int8X.add(hfName);
+        if (type.integerKernels()) {
+            int8Inputs.add(hfName);
+        } else {
+            int8Inputs.remove(hfName);
         }
         w.tensor(ggmlName, typeIdOverrides.getOrDefault(ggmlName, type.ggmlId), ne, data);
     }

@@ -39,11 +39,13 @@ final class ScalarReference {
     }
 
     /**
-     * As above, with the x of every product with a weight named in int8X quantized as the engine's integer
-     * kernels quantize it (native/kernels/matvec_internal.h): blocks of 32, d = amax / 127, q = rint(x * (127 /
-     * amax)) clamped to 127, x replaced by d * q, in the engine's float arithmetic.
+     * Logits after the last token of {@code tokens}, where the matrices named in {@code int8Inputs} multiply
+     * their input quantized to int8, as flashlm's integer kernels (and llama.cpp's) do for the 4- and 5-bit
+     * block types: see {@link #quantizeInt8}.
      */
-    static double[] llamaLogits(Llama c, Map<String, float[]> w, int[] tokens, Set<String> int8X) {
+    static double[] llamaLogits(Llama c, Map<String, float[]> w, int[] tokens, Set<String> int8Inputs) {
+        Linear linear = (name, x, out, in) -> linear(w.get(name),
+                int8Inputs.contains(name) ? quantizeInt8(x) : x, out, in);
         int n = tokens.length;
         int hd = c.dim / c.heads;
         double[][] x = new double[n][];
@@ -55,25 +57,25 @@ final class ScalarReference {
             double[][] q = new double[n][], k = new double[n][], v = new double[n][];
             for (int t = 0; t < n; t++) {
                 double[] xn = rmsNorm(x[t], w.get(p + "input_layernorm.weight"), c.eps);
-                q[t] = rope(c, linear(w, p + "self_attn.q_proj.weight", int8X, xn, c.dim, c.dim), t, hd);
-                k[t] = rope(c, linear(w, p + "self_attn.k_proj.weight", int8X, xn, c.kvHeads * hd, c.dim), t, hd);
-                v[t] = linear(w, p + "self_attn.v_proj.weight", int8X, xn, c.kvHeads * hd, c.dim);
+                q[t] = rope(c, linear.apply(p + "self_attn.q_proj.weight", xn, c.dim, c.dim), t, hd);
+                k[t] = rope(c, linear.apply(p + "self_attn.k_proj.weight", xn, c.kvHeads * hd, c.dim), t, hd);
+                v[t] = linear.apply(p + "self_attn.v_proj.weight", xn, c.kvHeads * hd, c.dim);
             }
             for (int t = 0; t < n; t++) {
                 double[] att = attention(q, k, v, t, c.heads, c.kvHeads, hd, 1 / Math.sqrt(hd));
-                add(x[t], linear(w, p + "self_attn.o_proj.weight", int8X, att, c.dim, c.dim));
+                add(x[t], linear.apply(p + "self_attn.o_proj.weight", att, c.dim, c.dim));
                 double[] xn = rmsNorm(x[t], w.get(p + "post_attention_layernorm.weight"), c.eps);
-                double[] u = linear(w, p + "mlp.up_proj.weight", int8X, xn, c.hidden, c.dim);
-                double[] g = c.gated ? linear(w, p + "mlp.gate_proj.weight", int8X, xn, c.hidden, c.dim) : null;
+                double[] u = linear.apply(p + "mlp.up_proj.weight", xn, c.hidden, c.dim);
+                double[] g = c.gated ? linear.apply(p + "mlp.gate_proj.weight", xn, c.hidden, c.dim) : null;
                 double[] h = new double[c.hidden];
                 for (int i = 0; i < c.hidden; i++) {
                     h[i] = c.gated ? c.act.applyAsDouble(g[i]) * u[i] : c.act.applyAsDouble(u[i]);
                 }
-                add(x[t], linear(w, p + "mlp.down_proj.weight", int8X, h, c.dim, c.hidden));
+                add(x[t], linear.apply(p + "mlp.down_proj.weight", h, c.dim, c.hidden));
             }
         }
         double[] last = rmsNorm(x[n - 1], w.get("model.norm.weight"), c.eps);
-        return linear(w, c.tied ? "model.embed_tokens.weight" : "lm_head.weight", int8X, last, c.vocab, c.dim);
+        return linear.apply(c.tied ? "model.embed_tokens.weight" : "lm_head.weight", last, c.vocab, c.dim);
     }
 
     static double[] optLogits(Opt c, Map<String, float[]> w, int[] tokens) {
@@ -221,24 +223,25 @@ final class ScalarReference {
         return out;
     }
 
-    private static double[] linear(Map<String, float[]> w, String name, Set<String> int8X, double[] x, int out,
-            int in) {
-        return linear(w.get(name), int8X.contains(name) ? quantizeX(x) : x, out, in);
+    private interface Linear {
+        double[] apply(String name, double[] x, int out, int in);
     }
 
-    /** x as the engine's integer kernels see it (kern_quantize_x). */
-    static double[] quantizeX(double[] x) {
+    /**
+     * x as int8 in blocks of 32: step d = the block's largest |x| / 127 (in float, as flashlm computes it),
+     * value i becomes d * q with q = rint(x / d) within -127..127 (0 for a block of zeros).
+     */
+    static double[] quantizeInt8(double[] x) {
         double[] out = new double[x.length];
-        for (int b = 0; b < x.length / 32; b++) {
-            float amax = 0;
-            for (int i = 32 * b; i < 32 * b + 32; i++) {
-                amax = Math.max(amax, Math.abs((float) x[i]));
+        for (int b = 0; b < x.length; b += 32) {
+            double amax = 0;
+            for (int i = b; i < b + 32; i++) {
+                amax = Math.max(amax, Math.abs(x[i]));
             }
-            float inv = amax > 0 ? 127f / amax : 0f;
-            float d = amax / 127f;
-            for (int i = 32 * b; i < 32 * b + 32; i++) {
-                float q = (float) Math.rint((float) x[i] * inv);
-                out[i] = (double) d * Math.max(-127f, Math.min(127f, q));
+            float d = (float) amax / 127f;
+            for (int i = b; amax > 0 && i < b + 32; i++) {
+                double q = Math.max(-127, Math.min(127, Math.rint(x[i] * 127 / amax)));
+                out[i] = d * q;
             }
         }
         return out;

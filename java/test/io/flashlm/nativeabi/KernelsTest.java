@@ -56,6 +56,10 @@ class KernelsTest {
      * A row's terms pass through at most k = cols / 8 + 2 * cols / 32 + 16 roundings (lanes, block scale
      * and min, x sums, the final lane sum, the Java decoding's two), so the bound is k * 2^-24 * S, with S
      * the sum of (|value| + 2 |min|) * |x|, which is at least the sum of (|d q| + |m|) * |x|.
+     *
+     * <p>Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL dot with x quantized to int8 in blocks of 32 (the native
+     * kern_quantize_x: step d = the block's largest |x| / 127 in float, |x - d q| <= d / 2), so their bound
+     * adds Q = sum over blocks of d / 2 * sum |value|, and their roundings act on d q, up to |x| + d / 2.
      */
     @Test
     void matvecOfEveryDtypeMatchesTheJavaDecoding() {
@@ -75,30 +79,19 @@ class KernelsTest {
                 MemorySegment y = arena.allocate(JAVA_FLOAT, rows);
                 Kernels.matvec(type, w, rows, cols, x, y);
                 Tensor t = Tensor.of("w", type, w, rows, cols);
-                // The k-quants (super-blocks of 256) dot with x quantized to int8 in blocks of 32
-                // (kern_quantize_x): x moves by at most d/2 per value, d = amax / 127 of its block, which
-                // moves the dot by at most sum_c d/2 |w[c]| (times 1 + 2^-12 for the quantization's float steps).
-                boolean int8X = type.blockSize() == 256;
-                float[] xd = new float[cols / 32];
-                for (int b = 0; b < cols / 32; b++) {
-                    float amax = 0;
-                    for (int i = 32 * b; i < 32 * b + 32; i++) {
-                        amax = Math.max(amax, Math.abs(xs[i]));
-                    }
-                    xd[b] = amax / 127f;
-                }
+                boolean int8x = quantizesX(type);
                 for (int r = 0; r < rows; r++) {
                     double dot = 0, size = 0, quantization = 0;
                     for (int c = 0; c < cols; c++) {
                         float v = t.getFloat(r, c);
                         float m = min(type, w, r * rowBytes + c / type.blockSize() * type.bytesPerBlock(),
                                 c % type.blockSize());
+                        double step = int8x ? xStep(xs, c / 32) : 0;
                         dot += (double) v * xs[c];
-                        size += (Math.abs(v) + 2.0 * Math.abs(m)) * Math.abs(xs[c]);
-                        quantization += int8X ? xd[c / 32] / 2.0 * Math.abs(v) : 0;
+                        size += (Math.abs(v) + 2.0 * Math.abs(m)) * (Math.abs(xs[c]) + step / 2);
+                        quantization += step / 2 * Math.abs(v);
                     }
-                    double bound = (cols / 8 + 2 * cols / 32 + 16) * Math.scalb(size, -24)
-                            + (1 + Math.scalb(1.0, -12)) * quantization;
+                    double bound = quantization + (cols / 8 + 2 * cols / 32 + 16) * Math.scalb(size, -24);
                     float got = y.getAtIndex(JAVA_FLOAT, r);
                     assertTrue(Math.abs(got - dot) <= bound, type + " row " + r + ": " + got + " vs " + dot
                             + " (bound " + bound + ")");
@@ -111,6 +104,23 @@ class KernelsTest {
                 assertArrayEquals(y.toArray(JAVA_INT), y2.toArray(JAVA_INT), type.toString());
             }
         }
+    }
+
+    /** The types whose native kernels dot with x quantized to int8. */
+    static boolean quantizesX(DType type) {
+        return switch (type) {
+            case Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q6_K, Q4_K, Q5_K, Q3_K, Q2_K, IQ4_XS -> true;
+            default -> false;
+        };
+    }
+
+    /** x's quantization step in block b of 32 values, as the native kern_quantize_x computes it. */
+    static double xStep(float[] xs, int b) {
+        float amax = 0;
+        for (int i = 32 * b; i < 32 * b + 32; i++) {
+            amax = Math.max(amax, Math.abs(xs[i]));
+        }
+        return amax / 127f;
     }
 
     /**

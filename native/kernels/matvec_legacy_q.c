@@ -1,0 +1,344 @@
+/*
+ * The integer kernels (matvec_internal.h, "the integer kernels") of GGUF's legacy blocks of 32 values:
+ * q4_0, q4_1, q5_0, q5_1 and iq4_nl, dotted with x quantized to int8 in blocks of 32 (kern_qx).
+ *
+ * A block of the weights is an f16 scale d (q4_1, q5_1: then an f16 min m), for the 5-bit types 32
+ * fifth bits qh (a little-endian uint32, bit j for value j), then 16 bytes qs: value j (0..15) is the
+ * low nibble of qs[j], value 16 + j the high one. As integers w_j (exact):
+ *     q4_0  w = nibble - 8                  value d * w
+ *     q4_1  w = nibble                      value d * w + m
+ *     q5_0  w = (nibble | fifth << 4) - 16  value d * w
+ *     q5_1  w = nibble | fifth << 4         value d * w + m
+ *     iq4_nl w = T[nibble]                  value d * w   (T = kern_iq4nl_grid, -127..113)
+ * and x's block b is d_x * q_j (kern_quantize_x). The dot of a weight block with x's block b is then
+ *     d * d_x * sum_j w_j q_j  +  m * d_x * sum_j q_j,
+ * where the sums are exact integers. Each half h (values 16 h .. 16 h + 15) of a block keeps its own
+ * integer sum
+ *     I_h = sum_{j in half h} w_j q_j          (|I_h| <= 16 * 127 * 127, exact in int32 and in float)
+ *     S_h = sum_{j in half h} q_j  = kern_qx.sum16[2 b + h]
+ * and a row is summed in two float lanes per term (h = 0, 1), over the blocks b in order:
+ *     s   = f16(d) * d_x[b]                     (one float product, rounded)
+ *     A_h = fma(s, (float) I_h, A_h)            (one rounding)
+ * and for q4_1 and q5_1 also, in lanes of their own (so that the two chains run in parallel):
+ *     sm  = f16(m) * d_x[b]
+ *     M_h = fma(sm, (float) S_h, M_h)
+ * and finally  y = A_0 + A_1  (no min), or  y = (A_0 + M_0) + (A_1 + M_1)  (with a min).
+ * These operations, in this order, are the definition: the AVX2 kernels compute them in vector lanes
+ * (lane r of a vector for row r's A_0, lane 4 + r for its A_1), the portable kernels one row at a time
+ * with fmaf, and both get the same bits (the integer sums are exact whatever their order, every float
+ * operation is a single IEEE operation with round-to-nearest, and C's fmaf rounds once as FMA does).
+ * A row's result depends only on that row and x: not on R, the other rows or the row ranges.
+ *
+ * The error against the f32 dot is x's quantization (matvec_internal.h: at most
+ * sum_b d_x[b] / 2 * sum_{j in b} |value_j|) plus the float roundings above: the products s and sm and
+ * at most n / 32 + 1 roundings per lane.
+ *
+ * The AVX2 integer products: _mm256_maddubs_epi16 multiplies unsigned bytes by signed bytes and adds
+ * pairs into int16 with saturation, _mm256_madd_epi16 by ones adds pairs of those into int32. The
+ * pairs stay far from saturation (32767):
+ *   q4_0, q4_1: nibble (0..15) x q (-127..127): |pair| <= 2 * 15 * 127 = 3810; q4_0's -8 is taken off
+ *     afterwards as 8 * S_h (I_h = sum nibble q - 8 S_h, exact).
+ *   q5_0, q5_1: 0..31 x q: |pair| <= 2 * 31 * 127 = 7874; q5_0's -16 as 16 * S_h.
+ *   iq4_nl: |q| (0..127, shared by the rows) x (T[nibble] with q's sign) (-127..127):
+ *     |pair| <= 2 * 127 * 127 = 32258 (q is never -128: kern_quantize_x clamps to -127).
+ */
+#include "flashlm.h"
+#include "matvec_internal.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+static inline int64_t lq_block_bytes(int dtype)
+{
+    switch (dtype) {
+    case FLM_DTYPE_Q4_1: return 20;
+    case FLM_DTYPE_Q5_0: return 22;
+    case FLM_DTYPE_Q5_1: return 24;
+    default: return 18; /* q4_0, iq4_nl */
+    }
+}
+
+/* Offset of qs in a block. */
+static inline int lq_qs(int dtype)
+{
+    switch (dtype) {
+    case FLM_DTYPE_Q4_1: return 4;
+    case FLM_DTYPE_Q5_0: return 6;
+    case FLM_DTYPE_Q5_1: return 8;
+    default: return 2;
+    }
+}
+
+static inline int lq_has_min(int dtype)
+{
+    return dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_1;
+}
+
+static inline int lq_five(int dtype)
+{
+    return dtype == FLM_DTYPE_Q5_0 || dtype == FLM_DTYPE_Q5_1;
+}
+
+/* ---- portable ---- */
+
+static inline float lq_f16(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return kern_f16_to_f32(h);
+}
+
+/* The 32 integers w_j of a block (the table at the top). */
+static inline void lq_decode(int dtype, const uint8_t *blk, int w[32])
+{
+    const uint8_t *qs = blk + lq_qs(dtype);
+    for (int j = 0; j < 16; j++) {
+        w[j] = qs[j] & 0x0f;
+        w[j + 16] = qs[j] >> 4;
+    }
+    switch (dtype) {
+    case FLM_DTYPE_Q4_0:
+        for (int j = 0; j < 32; j++)
+            w[j] -= 8;
+        break;
+    case FLM_DTYPE_Q5_0:
+    case FLM_DTYPE_Q5_1: {
+        const uint8_t *qh = blk + (dtype == FLM_DTYPE_Q5_0 ? 2 : 4);
+        uint32_t h = (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
+        int offset = dtype == FLM_DTYPE_Q5_0 ? 16 : 0;
+        for (int j = 0; j < 32; j++)
+            w[j] = (w[j] | (int)((h >> j) & 1u) << 4) - offset;
+        break;
+    }
+    case FLM_DTYPE_IQ4_NL:
+        for (int j = 0; j < 32; j++)
+            w[j] = kern_iq4nl_grid[w[j]];
+        break;
+    default: break;
+    }
+}
+
+/* One row, the operations of the definition above in plain C. */
+static float lq_row_portable(int dtype, const uint8_t *row, const kern_qx *x, int64_t n)
+{
+    const int64_t bytes = lq_block_bytes(dtype);
+    const int with_min = lq_has_min(dtype);
+    float a0 = 0.0f, a1 = 0.0f, m0 = 0.0f, m1 = 0.0f;
+    for (int64_t b = 0; b < n / 32; b++) {
+        const uint8_t *blk = row + b * bytes;
+        const int8_t *q = x->q + b * 32;
+        int w[32];
+        lq_decode(dtype, blk, w);
+        int32_t i0 = 0, i1 = 0;
+        for (int j = 0; j < 16; j++) {
+            i0 += w[j] * q[j];
+            i1 += w[16 + j] * q[16 + j];
+        }
+        const float s = lq_f16(blk) * x->d[b];
+        a0 = fmaf(s, (float)i0, a0);
+        a1 = fmaf(s, (float)i1, a1);
+        if (with_min) {
+            const float sm = lq_f16(blk + 2) * x->d[b];
+            m0 = fmaf(sm, (float)x->sum16[2 * b], m0);
+            m1 = fmaf(sm, (float)x->sum16[2 * b + 1], m1);
+        }
+    }
+    return with_min ? (a0 + m0) + (a1 + m1) : a0 + a1;
+}
+
+static inline void lq_rows_portable(int dtype, const uint8_t *const *w, const kern_qx *x, int64_t n, float *y,
+                                    int64_t ystep, int R)
+{
+    for (int r = 0; r < R; r++)
+        y[r * ystep] = lq_row_portable(dtype, w[r], x, n);
+}
+
+#define LQ_PORTABLE(name, code)                                                                              \
+    static void name##_p1(const uint8_t *const *w, const kern_qx *x, int64_t n, float *y, int64_t ystep)     \
+    {                                                                                                        \
+        lq_rows_portable(code, w, x, n, y, ystep, 1);                                                        \
+    }                                                                                                        \
+    static void name##_p4(const uint8_t *const *w, const kern_qx *x, int64_t n, float *y, int64_t ystep)     \
+    {                                                                                                        \
+        lq_rows_portable(code, w, x, n, y, ystep, FLM_ROWS);                                                 \
+    }
+LQ_PORTABLE(q4_0, FLM_DTYPE_Q4_0)
+LQ_PORTABLE(q4_1, FLM_DTYPE_Q4_1)
+LQ_PORTABLE(q5_0, FLM_DTYPE_Q5_0)
+LQ_PORTABLE(q5_1, FLM_DTYPE_Q5_1)
+LQ_PORTABLE(iq4_nl, FLM_DTYPE_IQ4_NL)
+
+/* ---- AVX2 ----
+ * Per block, every row: the 16 bytes qs loaded into both 128-bit halves, the high half shifted right
+ * by 4 and both masked to 4 bits, so byte j of the vector is value j's nibble (values 0..15 low,
+ * 16..31 high, the order of x's 32 bytes); the 5-bit types OR in their fifth bits; maddubs + madd give
+ * 8 int32 lanes (lane k: values 4k..4k+3). Then for the R rows together: three hadds reduce lanes
+ * 0..3 and 4..7 of each row into lane r (I_0 of row r) and lane 4 + r (I_1), one cvt, one FMA with
+ * the rows' scales in lanes r and 4 + r. The R rows share x's loads and the float step. */
+#ifdef FLM_HAVE_X86
+
+FLM_AVX2 FLM_INLINE uint32_t lq_load32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* k * S_0 in lanes 0..3, k * S_1 in lanes 4..7 (int32), from kern_qx's sum16 of block b: the pair
+ * (S_0, S_1) in every 32-bit lane, times (k, 0) or (0, k) by madd. */
+FLM_AVX2 FLM_INLINE __m256i lq_sums(const int16_t *sum16, const int k)
+{
+    int32_t s;
+    memcpy(&s, sum16, 4);
+    const __m256i pick = _mm256_setr_epi16((short)k, 0, (short)k, 0, (short)k, 0, (short)k, 0, 0, (short)k, 0,
+                                           (short)k, 0, (short)k, 0, (short)k);
+    return _mm256_madd_epi16(_mm256_set1_epi32(s), pick);
+}
+
+/* The 32 nibbles of qs (with the fifth bits from qh for the 5-bit types) as unsigned bytes 0..31 in
+ * the order of the values. */
+FLM_AVX2 FLM_INLINE __m256i lq_unsigned(const int dtype, const uint8_t *blk)
+{
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const __m256i shift = _mm256_setr_epi64x(0, 0, 4, 4);
+    __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(blk + lq_qs(dtype))));
+    __m256i u = _mm256_and_si256(_mm256_srlv_epi64(v, shift), low4);
+    if (lq_five(dtype)) {
+        /* byte j of the vector gets byte j / 8 of qh, then tests bit j % 8: 0x10 where it is set */
+        const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
+                                                2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+        const __m256i sixteen = _mm256_set1_epi8(0x10);
+        __m256i h = _mm256_shuffle_epi8(_mm256_set1_epi32((int)lq_load32(blk + (dtype == FLM_DTYPE_Q5_0 ? 2 : 4))),
+                                        spread);
+        __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(h, bit), bit);
+        u = _mm256_or_si256(u, _mm256_and_si256(set, sixteen));
+    }
+    return u;
+}
+
+/* The f16 at p0..p3 (4 rows), converted, in lanes r and 4 + r; with the min (the f16 after each) too. */
+FLM_AVX2 FLM_INLINE void lq_scales4(const uint8_t *const p[FLM_ROWS], const int with_min, __m256 *d, __m256 *m)
+{
+    __m128i s = _mm_cvtsi32_si128((int)lq_load32(p[0]));
+    s = _mm_insert_epi32(s, (int)lq_load32(p[1]), 1);
+    s = _mm_insert_epi32(s, (int)lq_load32(p[2]), 2);
+    s = _mm_insert_epi32(s, (int)lq_load32(p[3]), 3);
+    if (with_min) {
+        /* [d0 m0 d1 m1 d2 m2 d3 m3] as floats, then d and m each into lanes r and 4 + r */
+        __m256 f = _mm256_cvtph_ps(s);
+        *d = _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+        *m = _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7));
+    } else {
+        /* the d's only (the other halves are quants, not converted) */
+        const __m128i pick = _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13);
+        *d = _mm256_cvtph_ps(_mm_shuffle_epi8(s, pick));
+        *m = *d;
+    }
+}
+
+/* The kernel of dtype for R rows. (AVX-VNNI's dpbusd in place of maddubs + madd, and for q4_0 and q4_1
+ * the high nibbles kept as 16 * nibble, made no measurable difference on a Zen 5 against memory: it is
+ * not used.) */
+FLM_AVX2 FLM_INLINE void lq_rows_avx2(const int dtype, const uint8_t *const *w, const kern_qx *x, int64_t n,
+                                      float *y, int64_t ystep, const int R)
+{
+    const int64_t bytes = lq_block_bytes(dtype);
+    const int with_min = lq_has_min(dtype);
+    const int iq4 = dtype == FLM_DTYPE_IQ4_NL;
+    /* q4_0 and q5_0: I_h = sum u q - offset * S_h, offset = 8 or 16 */
+    const int offset = dtype == FLM_DTYPE_Q4_0 ? 8 : dtype == FLM_DTYPE_Q5_0 ? 16 : 0;
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    const __m256i grid = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)kern_iq4nl_grid));
+    const uint8_t *p[FLM_ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        p[r] = w[r];
+    __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / 32; b++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(x->q + b * 32));
+        const __m256i aq = iq4 ? _mm256_sign_epi8(q, q) : q; /* |q| for iq4_nl */
+        __m256i lanes[FLM_ROWS];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            __m256i u = lq_unsigned(dtype, p[r]);
+            __m256i pairs;
+            if (iq4) /* |q| times T[nibble] with q's sign (0 where q is 0) */
+                pairs = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(_mm256_shuffle_epi8(grid, u), q));
+            else
+                pairs = _mm256_maddubs_epi16(u, q);
+            lanes[r] = _mm256_madd_epi16(pairs, ones16);
+        }
+        /* lane r: I_0 of row r, lane 4 + r: its I_1 (R = 1: lanes 0..3 and 4..7 all row 0's) */
+        __m256i isum;
+        if (R == FLM_ROWS) {
+            isum = _mm256_hadd_epi32(_mm256_hadd_epi32(lanes[0], lanes[1]), _mm256_hadd_epi32(lanes[2], lanes[3]));
+        } else {
+            __m256i t = _mm256_hadd_epi32(lanes[0], lanes[0]);
+            isum = _mm256_hadd_epi32(t, t);
+        }
+        if (offset)
+            isum = _mm256_sub_epi32(isum, lq_sums(x->sum16 + 2 * b, offset));
+        const __m256 dx = _mm256_set1_ps(x->d[b]);
+        __m256 sd, sm;
+        if (R == FLM_ROWS) {
+            lq_scales4(p, with_min, &sd, &sm);
+        } else {
+            sd = _mm256_set1_ps(scale_f16(p[0]));
+            sm = with_min ? _mm256_set1_ps(scale_f16(p[0] + 2)) : sd;
+        }
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(sd, dx), _mm256_cvtepi32_ps(isum), acc);
+        if (with_min)
+            accm = _mm256_fmadd_ps(_mm256_mul_ps(sm, dx), _mm256_cvtepi32_ps(lq_sums(x->sum16 + 2 * b, 1)), accm);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++)
+            p[r] += bytes;
+    }
+    float a[8], m[8];
+    _mm256_storeu_ps(a, acc);
+    _mm256_storeu_ps(m, accm);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        y[r * ystep] = with_min ? (a[r] + m[r]) + (a[4 + r] + m[4 + r]) : a[r] + a[4 + r];
+}
+
+/* One function per type and row count, so that R is a constant. */
+#define LQ_KERNEL(name, code, R)                                                                             \
+    FLM_AVX2 static void name(const uint8_t *const *w, const kern_qx *x, int64_t n, float *y, int64_t ystep) \
+    {                                                                                                        \
+        lq_rows_avx2(code, w, x, n, y, ystep, R);                                                            \
+    }
+#define LQ_KERNELS(name, code) LQ_KERNEL(name##_a1, code, 1) LQ_KERNEL(name##_a4, code, FLM_ROWS)
+LQ_KERNELS(q4_0, FLM_DTYPE_Q4_0)
+LQ_KERNELS(q4_1, FLM_DTYPE_Q4_1)
+LQ_KERNELS(q5_0, FLM_DTYPE_Q5_0)
+LQ_KERNELS(q5_1, FLM_DTYPE_Q5_1)
+LQ_KERNELS(iq4_nl, FLM_DTYPE_IQ4_NL)
+#endif
+
+int kern_legacy_q_rows(int dtype, int simd, qrows_fn *one, qrows_fn *many)
+{
+#ifdef FLM_HAVE_X86
+    if (simd) {
+        switch (dtype) {
+        case FLM_DTYPE_Q4_0: *one = q4_0_a1; *many = q4_0_a4; return 1;
+        case FLM_DTYPE_Q4_1: *one = q4_1_a1; *many = q4_1_a4; return 1;
+        case FLM_DTYPE_Q5_0: *one = q5_0_a1; *many = q5_0_a4; return 1;
+        case FLM_DTYPE_Q5_1: *one = q5_1_a1; *many = q5_1_a4; return 1;
+        case FLM_DTYPE_IQ4_NL: *one = iq4_nl_a1; *many = iq4_nl_a4; return 1;
+        default: return 0;
+        }
+    }
+#else
+    (void)simd;
+#endif
+    switch (dtype) {
+    case FLM_DTYPE_Q4_0: *one = q4_0_p1; *many = q4_0_p4; return 1;
+    case FLM_DTYPE_Q4_1: *one = q4_1_p1; *many = q4_1_p4; return 1;
+    case FLM_DTYPE_Q5_0: *one = q5_0_p1; *many = q5_0_p4; return 1;
+    case FLM_DTYPE_Q5_1: *one = q5_1_p1; *many = q5_1_p4; return 1;
+    case FLM_DTYPE_IQ4_NL: *one = iq4_nl_p1; *many = iq4_nl_p4; return 1;
+    default: return 0;
+    }
+}
