@@ -287,7 +287,7 @@ static dot_fn pick_dot(int dtype)
     case FLM_DTYPE_F16: return (dot_fn)dot_f16_scalar;
     case FLM_DTYPE_BF16: return (dot_fn)dot_bf16_scalar;
     case FLM_DTYPE_Q8_0: return (dot_fn)dot_q8_0_scalar;
-    default: return kern_k_dot(dtype);
+    default: return NULL; /* the block types of 4 to 6 bits run on the integer kernels */
     }
 }
 
@@ -302,7 +302,7 @@ static int pick_rows(int dtype, rows_fn *one, rows_fn *many)
     case FLM_DTYPE_F16: *one = f16_avx2_x1; *many = f16_avx2_x4; return 1;
     case FLM_DTYPE_BF16: *one = bf16_avx2_x1; *many = bf16_avx2_x4; return 1;
     case FLM_DTYPE_Q8_0: *one = q8_0_avx2_x1; *many = q8_0_avx2_x4; return 1;
-    default: return kern_k_rows(dtype, one, many);
+    default: return 0;
     }
 #else
     (void)dtype;

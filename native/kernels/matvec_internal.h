@@ -75,11 +75,6 @@ extern const int8_t kern_iq4nl_grid[16];
 
 /* Bytes of one super-block of dtype, or -1 when dtype is not a k-quant. */
 int64_t kern_k_block_bytes(int dtype);
-/* The portable dot of a k-quant dtype, or NULL. */
-dot_fn kern_k_dot(int dtype);
-/* The AVX2 kernels of a k-quant dtype for one row and for FLM_ROWS rows; 0 when it has none (the
- * caller has checked that the CPU runs AVX2, FMA and F16C). */
-int kern_k_rows(int dtype, rows_fn *one, rows_fn *many);
 
 /* ---- the integer kernels: x quantized to int8 (types of at most 6 bits) ----
  *
