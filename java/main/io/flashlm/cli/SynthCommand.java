@@ -88,7 +88,7 @@ public final class SynthCommand implements Callable<Integer> {
                     + " --activation go with --shape custom, not with the preset " + shape);
         }
         SyntheticShape s = shape.equalsIgnoreCase("custom") ? custom() : SyntheticShape.preset(shape);
-        SyntheticPackWriter.Options o = new SyntheticPackWriter.Options(out, PackFormat.storageType(dtype),
+        SyntheticPackWriter.Options o = new SyntheticPackWriter.Options(out, PackFormat.synthType(dtype),
                 PackLayout.parse(layout), PackFormat.checkAlignment(ByteSizes.parse(align)), seed, reluSparsity,
                 threads != null ? threads : Runtime.getRuntime().availableProcessors(), force);
         SyntheticPackWriter.Result r = SyntheticPackWriter.write(s, o, System.err, !quiet);

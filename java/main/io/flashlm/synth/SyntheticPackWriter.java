@@ -45,7 +45,7 @@ public final class SyntheticPackWriter {
     public record Options(Path out, DType dtype, PackLayout layout, int alignment, long seed, double reluSparsity,
                           int threads, boolean force) {
         public Options {
-            PackFormat.storageType(PackFormat.dtypeName(dtype));
+            PackFormat.synthType(PackFormat.dtypeName(dtype));
             PackFormat.checkAlignment(alignment);
         }
     }
@@ -92,7 +92,7 @@ public final class SyntheticPackWriter {
                 dramFile = dram.finish();
                 tensors = dram.tensors();
             }
-            PackManifest manifest = new PackManifest(PackFormat.VERSION, c, o.dtype(), o.alignment(), source,
+            PackManifest manifest = new PackManifest(PackFormat.versionFor(g), c, o.dtype(), o.alignment(), source,
                     "flashlm synth", SyntheticTokenizer.write(dir, c), new PackManifest.DramPart(dramFile, tensors, tied),
                     new PackManifest.Ffn(g, layers));
             ManifestCodec.write(manifest, dir.resolve(PackFormat.MANIFEST));

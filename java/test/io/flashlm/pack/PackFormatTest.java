@@ -55,12 +55,54 @@ class PackFormatTest {
                 () -> new FfnGeometry(100, 64, DType.Q8_0, false, PackLayout.BUNDLED, 512));
         assertThrows(IllegalArgumentException.class, () -> PackFormat.checkAlignment(1000));
         assertThrows(IllegalArgumentException.class, () -> PackFormat.checkAlignment(256));
-        assertThrows(IllegalArgumentException.class, () -> PackFormat.storageType("q4_0"));
-        // the k-quants are read from GGUF, never stored in a pack: the message lists what a pack stores
-        for (String k : new String[] {"q6_k", "q4_k", "q5_k", "q3_k", "q2_k", "iq4_xs"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PackFormat.storageType(k));
-            assertTrue(e.getMessage().contains(k) && e.getMessage().contains("q8_0"), e.getMessage());
+        // convert encodes f32, f16, q8_0 and (in Java) q4_0 and three k-quants; other types only arrive kept from a
+        // quantized source, and an unknown name gets the list
+        for (String k : new String[] {"f32", "f16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k"}) {
+            assertEquals(k, PackFormat.dtypeName(PackFormat.storageType(k)));
         }
+        for (String k : new String[] {"q3_k", "q2_k", "iq4_xs", "bf16", "q9_9"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PackFormat.storageType(k));
+            assertTrue(e.getMessage().contains("'" + k + "' is not one of f32, f16, q8_0, q4_0, q4_k, q5_k, q6_k"),
+                    e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> PackFormat.synthType("q4_k"));
+    }
+
+    /** Rows and down columns of different types: per-part sizes and offsets, the record their sum. */
+    @Test
+    void mixedGeometries() {
+        // rows q4_k (144 bytes per 256), down q8_0 (34 per 32): 2048 values per part
+        FfnGeometry g = new FfnGeometry(2048, 5632, DType.Q4_K, DType.Q8_0, true, PackLayout.BUNDLED, 512);
+        assertEquals(1152, g.partBytes(FfnPart.GATE));
+        assertEquals(1152, g.partBytes(FfnPart.UP));
+        assertEquals(2176, g.partBytes(FfnPart.DOWN));
+        assertEquals(0, g.partOffset(FfnPart.GATE));
+        assertEquals(1152, g.partOffset(FfnPart.UP));
+        assertEquals(2304, g.partOffset(FfnPart.DOWN));
+        assertEquals(4480, g.recordBytes());
+        assertEquals(4608, g.stride());
+        assertEquals(2304 + 3 * 4608L, g.offsetOf(3, FfnPart.DOWN));
+        assertEquals(DType.Q8_0, g.dtype(FfnPart.DOWN));
+        assertEquals(DType.Q4_K, g.dtype(FfnPart.UP));
+        // code that assumes one type would misread this: it is told so
+        assertThrows(IllegalStateException.class, g::dtype);
+        assertThrows(IllegalStateException.class, g::partBytes);
+        assertEquals(2, PackFormat.versionFor(g));
+        // unbundled: every file strides by the largest part
+        FfnGeometry u = new FfnGeometry(2048, 5632, DType.Q4_K, DType.Q8_0, true, PackLayout.UNBUNDLED, 512);
+        assertEquals(2176, u.unitBytes());
+        assertEquals(2560, u.stride());
+        assertEquals(0, u.offsetInUnit(FfnPart.DOWN));
+        // uniform packs keep the old accessors, and the old version where it says everything
+        FfnGeometry q4 = new FfnGeometry(2048, 5632, DType.Q4_K, false, PackLayout.BUNDLED, 512);
+        assertEquals(DType.Q4_K, q4.dtype());
+        assertEquals(1152, q4.partBytes());
+        assertEquals(2, PackFormat.versionFor(q4));
+        assertEquals(1, PackFormat.versionFor(new FfnGeometry(64, 96, DType.Q8_0, true, PackLayout.BUNDLED, 512)));
+        assertThrows(IllegalArgumentException.class,
+                () -> new FfnGeometry(2048 + 32, 64, DType.Q8_0, DType.Q4_K, false, PackLayout.BUNDLED, 512));
+        assertThrows(IllegalArgumentException.class,
+                () -> new FfnGeometry(64, 64, DType.BF16, DType.F16, false, PackLayout.BUNDLED, 512));
     }
 
     @Test
