@@ -40,7 +40,7 @@ record StoragePlan(DType rowType, DType downType, DType target, boolean keepBloc
             rowType = sourceRows;
             notes.add(String.format(Locale.ROOT, "FFN gate/up rows kept as stored (%s); down columns re-quantized to"
                     + " %s%s", name(rowType), name(target), requested != null ? ""
-                    : " (the default for a quantized source: q8_0 adds about 0.4% RMS error to the down weights, small"
+                    : " (the default for a quantized source: q8_0 adds about 0.5% RMS error to the down weights, small"
                     + " next to a 4- to 6-bit source's own; --dtype q4_k, q5_k or q6_k make smaller records)"));
         } else if (keepBlocks && quantizedSource) {
             notes.add("FFN gate/up rows re-quantized to " + name(target) + ": " + mixed);
