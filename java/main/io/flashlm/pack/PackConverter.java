@@ -16,6 +16,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * `flashlm convert`: any model the loaders read, written as a flash pack. One layer at a time goes
@@ -159,7 +160,15 @@ public final class PackConverter {
         if (t.dtype() == enc.dtype()) {
             return (first, rows, dst) -> MemorySegment.copy(t.data(), first * t.rowBytes(), dst, 0, rows * t.rowBytes());
         }
-        float[] row = new float[(int) t.rowLength()];
+        int n = (int) t.rowLength();
+        if (enc.concurrent()) { // Java quantizers: rows are independent, so spread them over the cores
+            return (first, rows, dst) -> IntStream.range(0, rows).parallel().forEach(k -> {
+                float[] row = new float[n];
+                t.rowToFloat(first + k, row, 0);
+                enc.encodeConcurrently(row, 0, n, dst.asSlice(k * outRowBytes, outRowBytes));
+            });
+        }
+        float[] row = new float[n];
         return (first, rows, dst) -> {
             for (int k = 0; k < rows; k++) {
                 t.rowToFloat(first + k, row, 0);
@@ -181,7 +190,15 @@ public final class PackConverter {
     /** Row i of a [n_ffn, dim] matrix for neuron i. */
     private static VectorFiller matrixRows(Tensor m, Encoder enc) {
         long partBytes = enc.dtype().bytesFor(m.rowLength());
-        float[] row = new float[(int) m.rowLength()];
+        int n = (int) m.rowLength();
+        if (enc.concurrent() && m.dtype() != enc.dtype()) {
+            return (first, count, dst, stride) -> IntStream.range(0, count).parallel().forEach(k -> {
+                float[] row = new float[n];
+                m.rowToFloat(first + k, row, 0);
+                enc.encodeConcurrently(row, 0, n, dst.asSlice(k * stride, partBytes));
+            });
+        }
+        float[] row = new float[n];
         return (first, count, dst, stride) -> {
             for (int k = 0; k < count; k++) {
                 if (m.dtype() == enc.dtype()) {
@@ -210,8 +227,13 @@ public final class PackConverter {
                     tile[k * dim + r] = slice[k];
                 }
             }
-            for (int k = 0; k < count; k++) {
-                enc.encode(tile, k * dim, dim, dst.asSlice(k * stride, partBytes));
+            if (enc.concurrent()) {
+                IntStream.range(0, count).parallel().forEach(k ->
+                        enc.encodeConcurrently(tile, k * dim, dim, dst.asSlice(k * stride, partBytes)));
+            } else {
+                for (int k = 0; k < count; k++) {
+                    enc.encode(tile, k * dim, dim, dst.asSlice(k * stride, partBytes));
+                }
             }
         };
     }

@@ -12,7 +12,7 @@ import java.util.List;
  * ({@code flm_encode_f32}).
  *
  * <p>Measured on N(0, 1) values (QuantizerTest), the RMS error relative to the values' RMS:
- * Q4_0 0.082, Q4_K 0.070, Q5_K 0.035, Q6_K 0.016 (for reference, Q4_0's scale set from the largest value
+ * Q4_0 0.083, Q4_K 0.070, Q5_K 0.035, Q6_K 0.016 (for reference, Q4_0's scale set from the largest value
  * alone gives 0.086).
  *
  * <p>One instance per thread (it keeps scratch arrays); the output depends only on the input values.

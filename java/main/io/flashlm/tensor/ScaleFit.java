@@ -10,9 +10,9 @@ package io.flashlm.tensor;
  * </ul>
  * Rounding x / s to the nearest level is the best q for a given s, and for given q the best s is the
  * least-squares one, Σ x q / Σ q²; so a fit tries a few starting scales (the largest value mapped to a
- * few levels near the end of the grid), refits each by least squares, rounds again with the refit
- * scale, and keeps the scale of the smallest squared error. Alternating the two steps never raises the
- * error; trying several starts avoids the local minimum that max / qmax alone lands in (one outlier
+ * few levels near the end of the grid), refits each by least squares for the quants it gives, and keeps
+ * the refit scale of the smallest squared error (the caller rounds again with the scale it stores, which
+ * never raises the error). Trying several starts avoids the local minimum that max / qmax alone lands in (one outlier
  * stretching the grid). Deterministic: plain float arithmetic, fixed candidate order, ties keep the first.
  */
 final class ScaleFit {
@@ -26,14 +26,18 @@ final class ScaleFit {
     /**
      * The scale s minimising Σ (x - s q)² over x[off, off + n) with q = clamp(round(x / s), qmin, qmax);
      * 0 when every value is 0. The sign of s may be negative: with qmin = -qmax - 1 (q4_0, q6_k), the
-     * extreme value can take the extra level of the negative side whatever its sign.
+     * extreme value can take the extra level of the negative side whatever its sign. Each start costs one
+     * pass: its quants give the least-squares scale Σ x q / Σ q² and, in closed form, that scale's error
+     * for those quants, Σ x² - (Σ x q)² / Σ q² (an upper bound of its error once rounded again).
      */
     static float symmetric(float[] x, int off, int n, int qmin, int qmax) {
         float extreme = 0;
+        double xx = 0;
         for (int i = off; i < off + n; i++) {
             if (Math.abs(x[i]) > Math.abs(extreme)) {
                 extreme = x[i];
             }
+            xx += (double) x[i] * x[i];
         }
         if (extreme == 0) {
             return 0;
@@ -44,35 +48,24 @@ final class ScaleFit {
         for (int side = 0; side < 2; side++) {
             int end = side == 0 ? qmin : qmax;
             for (int k = 0; k < STEPS; k++) {
-                float level = end * (1 - k / STEPS_DIVISOR);
-                float s = extreme / level;
-                // refit by least squares for the quants s gives, then round once more with the refit scale
-                s = leastSquaresScale(x, off, n, s, qmin, qmax);
-                if (s == 0 || !Float.isFinite(s)) {
+                float inv = end * (1 - k / STEPS_DIVISOR) / extreme;
+                double xq = 0, qq = 0;
+                for (int i = off; i < off + n; i++) {
+                    int q = clamp(round(x[i] * inv), qmin, qmax);
+                    xq += (double) x[i] * q;
+                    qq += (double) q * q;
+                }
+                if (qq == 0) {
                     continue;
                 }
-                float again = leastSquaresScale(x, off, n, s, qmin, qmax);
-                s = again != 0 && Float.isFinite(again) ? again : s;
-                double err = symmetricError(x, off, n, s, qmin, qmax);
+                double err = xx - xq * xq / qq;
                 if (err < bestErr) {
                     bestErr = err;
-                    best = s;
+                    best = (float) (xq / qq);
                 }
             }
         }
         return best;
-    }
-
-    /** Σ x q / Σ q² for q = clamp(round(x / s)): the best scale for the quants scale s gives. */
-    private static float leastSquaresScale(float[] x, int off, int n, float s, int qmin, int qmax) {
-        double xq = 0, qq = 0;
-        float inv = 1 / s;
-        for (int i = off; i < off + n; i++) {
-            int q = clamp(round(x[i] * inv), qmin, qmax);
-            xq += (double) x[i] * q;
-            qq += (double) q * q;
-        }
-        return qq == 0 ? 0 : (float) (xq / qq);
     }
 
     /** Σ (x - s q)² with q = clamp(round(x / s), qmin, qmax). */
@@ -113,12 +106,16 @@ final class ScaleFit {
             out[1] = -lo;
             return;
         }
+        double xx = 0;
+        for (int i = off; i < off + n; i++) {
+            xx += (double) x[i] * x[i];
+        }
         float bestA = (hi - lo) / qmax, bestB = -lo;
         double bestErr = affineError(x, off, n, qmax, bestA, bestB);
         for (int k = -10; k <= 10; k++) {
             float a0 = (hi - lo) / (qmax + k / 10f);
             float b0 = -lo;
-            // least-squares line through (q, x) for the quants (a0, b0) give
+            // least-squares line x ≈ a q + c through the points (q, x) for the quants (a0, b0) give
             double sq = 0, sqq = 0, sx = 0, sxq = 0;
             float inv = 1 / a0;
             for (int i = off; i < off + n; i++) {
@@ -141,12 +138,13 @@ final class ScaleFit {
             if (!(a > 0)) {
                 continue;
             }
-            float fa = (float) a, fb = (float) -c;
-            double err = affineError(x, off, n, qmax, fa, fb);
+            // Σ (x - a q - c)² expanded over the sums: the line's error for these quants, an upper bound of
+            // its error once they are rounded again for it
+            double err = xx - 2 * a * sxq - 2 * c * sx + a * a * sqq + 2 * a * c * sq + n * c * c;
             if (err < bestErr) {
                 bestErr = err;
-                bestA = fa;
-                bestB = fb;
+                bestA = (float) a;
+                bestB = (float) -c;
             }
         }
         out[0] = bestA;
