@@ -106,6 +106,8 @@ class PackCommandsTest {
         assertMessage(run("synth", "--shape", "tiny", "--layout", "zigzag", "--out", out.toString()), "bundled, unbundled");
         assertMessage(run("convert", "--from", root.resolve("nothing-here").toString(), "--out", out.toString()),
                 "nothing-here");
+        assertMessage(run("convert", "--from", root.resolve("nothing-here").toString(), "--out", out.toString(),
+                "--dtype", "q3_k"), "storage dtype 'q3_k' is not one of f32, f16, q8_0, q4_0, q4_k, q5_k, q6_k");
         assertMessage(run("verify", root.resolve("nothing-here").toString()), "not a flash pack");
     }
 
