@@ -36,7 +36,8 @@ public record PackManifest(int version, ModelConfig config, DType dtype, int ali
         if (version < PackFormat.versionFor(ffn.geometry())) {
             throw new IllegalArgumentException("version " + version + " cannot describe FFN rows of "
                     + PackFormat.dtypeName(dtype) + " and down columns of "
-                    + PackFormat.dtypeName(ffn.geometry().downDtype()) + "; it needs version " + PackFormat.versionFor(ffn.geometry()));
+                    + PackFormat.dtypeName(ffn.geometry().downDtype()) + "; it needs version "
+                    + PackFormat.versionFor(ffn.geometry()));
         }
     }
 

@@ -12,11 +12,12 @@ package io.flashlm.tensor;
  * least-squares one, Σ x q / Σ q²; so a fit tries a few starting scales (the largest value mapped to a
  * few levels near the end of the grid), refits each by least squares for the quants it gives, and keeps
  * the refit scale of the smallest squared error (the caller rounds again with the scale it stores, which
- * never raises the error). Trying several starts avoids the local minimum that max / qmax alone lands in (one outlier
- * stretching the grid). Deterministic: plain float arithmetic, fixed candidate order, ties keep the first.
+ * never raises the error). Trying several starts avoids the local minimum that max / qmax alone lands in
+ * (one outlier stretching the grid). Deterministic: plain float arithmetic, fixed candidate order, ties
+ * keep the first.
  */
 final class ScaleFit {
-    /** Starting scales tried per fit: the extreme value mapped to qmax * (1 - k / STEPS_DIVISOR), k < STEPS. */
+    /** Symmetric starts per end of the grid: the extreme value at level L (1 - k / STEPS_DIVISOR), k < STEPS. */
     private static final int STEPS = 12;
     private static final float STEPS_DIVISOR = 32f;
 
