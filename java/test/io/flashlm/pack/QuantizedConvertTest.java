@@ -123,6 +123,19 @@ class QuantizedConvertTest {
         denseLogitsClose(src, pack, logitBound);
     }
 
+    /** Unbundled, every file strides by the larger part (down q8_0 here); the dense load reads it back. */
+    @Test
+    void unbundledMixedPack() throws IOException {
+        Path src = gguf("Q4_K_M");
+        Path pack = PackConverter.convert(new PackConverter.Options(src, null, root.resolve("unbundled-q4_k_m"), null,
+                PackLayout.UNBUNDLED, 512, true), PackRoundTripTest.QUIET, false).dir();
+        FfnGeometry g = ManifestCodec.read(pack).ffn().geometry();
+        assertEquals(3, g.filesPerLayer());
+        assertEquals(DType.Q8_0.bytesFor(256), g.unitBytes());
+        assertEquals(512, g.stride());
+        denseLogitsClose(src, pack, 0.03);
+    }
+
     @Test
     void requantizeReencodesTheRows() throws IOException {
         Path pack = PackConverter.convert(new PackConverter.Options(gguf("Q6_K"), null, root.resolve("requantized"),
