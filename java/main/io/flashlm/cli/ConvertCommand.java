@@ -30,9 +30,15 @@ public final class ConvertCommand implements Callable<Integer> {
             + " tok<vocab>.bin beside it).")
     Path tokenizer;
 
-    @Option(names = "--dtype", defaultValue = "f16", description = "Storage type of the matrices: f32, f16, q8_0 (norms"
-            + " and biases stay f32). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--dtype", description = "Storage type of the matrices: f32, f16, q8_0, q4_0, q4_k, q5_k, q6_k"
+            + " (norms and biases stay f32). From a quantized source (GGUF q4_k_m etc.) the FFN's gate/up rows and the"
+            + " DRAM matrices keep their block types unless the type is f32 or f16 (or --requantize), and the down"
+            + " columns are quantized to it. Default: f16, or q8_0 down columns for a quantized source.")
     String dtype;
+
+    @Option(names = "--requantize", description = "Re-encode every matrix to --dtype, also those a quantized source"
+            + " stores in a block type the engine reads.")
+    boolean requantize;
 
     @Option(names = "--layout", defaultValue = "bundled", description = "bundled (one record per neuron) or unbundled"
             + " (one file per matrix). Default: ${DEFAULT-VALUE}.")
@@ -54,8 +60,9 @@ public final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         NativeLibrary.require(); // before any work: a missing library is one clear message
-        PackConverter.Options o = new PackConverter.Options(from, tokenizer, out, PackFormat.storageType(dtype),
-                PackLayout.parse(layout), RecordAlignment.parse(align, () -> RecordAlignment.deviceAlignment(out)), force);
+        PackConverter.Options o = new PackConverter.Options(from, tokenizer, out,
+                dtype == null ? null : PackFormat.storageType(dtype), PackLayout.parse(layout),
+                RecordAlignment.parse(align, () -> RecordAlignment.deviceAlignment(out)), force, requantize);
         PackConverter.Result r = PackConverter.convert(o, System.err, !quiet);
         System.out.printf(Locale.ROOT, "wrote %s: %s in %.1f s (%.0f MB/s)%n", r.dir(), ByteSizes.format(r.bytes()),
                 r.seconds(), r.bytes() / 1e6 / Math.max(1e-9, r.seconds()));

@@ -28,7 +28,8 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "The pack directory to create.")
     Path out;
 
-    @Option(names = "--dtype", defaultValue = "f16", description = "f32, f16 or q8_0. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--dtype", defaultValue = "f16", description = "f32, f16, q8_0, or q4_0, q4_k, q5_k, q6_k (random quants under"
+            + " fixed scales: speed tests). Default: ${DEFAULT-VALUE}.")
     String dtype;
 
     @Option(names = "--layout", defaultValue = "bundled", description = "bundled or unbundled. Default: ${DEFAULT-VALUE}.")
@@ -92,8 +93,9 @@ public final class SynthCommand implements Callable<Integer> {
                     + " --activation go with --shape custom, not with the preset " + shape);
         }
         SyntheticShape s = shape.equalsIgnoreCase("custom") ? custom() : SyntheticShape.preset(shape);
-        SyntheticPackWriter.Options o = new SyntheticPackWriter.Options(out, PackFormat.storageType(dtype),
-                PackLayout.parse(layout), RecordAlignment.parse(align, () -> RecordAlignment.deviceAlignment(out)), seed, reluSparsity,
+        SyntheticPackWriter.Options o = new SyntheticPackWriter.Options(out, PackFormat.synthType(dtype),
+                PackLayout.parse(layout), RecordAlignment.parse(align, () -> RecordAlignment.deviceAlignment(out)),
+                seed, reluSparsity,
                 threads != null ? threads : Runtime.getRuntime().availableProcessors(), force);
         SyntheticPackWriter.Result r = SyntheticPackWriter.write(s, o, System.err, !quiet);
         System.out.printf(Locale.ROOT, "wrote %s: %s in %.1f s (%.0f MB/s)%n", r.dir(), ByteSizes.format(r.bytes()),

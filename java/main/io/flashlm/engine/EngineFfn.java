@@ -38,8 +38,8 @@ abstract sealed class EngineFfn implements AutoCloseable
     EngineFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
               int identityRows) {
         this.g = g;
-        this.rowDtype = SparseFfn.requireSupported(g.dtype());
-        this.downDtype = SparseFfn.requireSupported(g.dtype());
+        this.rowDtype = SparseFfn.requireSupported(g.rowDtype());
+        this.downDtype = SparseFfn.requireSupported(g.downDtype());
         this.dim = g.dim();
         this.neurons = g.neurons();
         this.gated = g.gated();

@@ -118,10 +118,10 @@ final class FfnReads implements AutoCloseable {
 
     /** Adds one read per part of neuron {@code neuron} into a record at {@code dest + destOffset}. */
     void addParts(int neuron, MemorySegment dest, long destOffset) {
-        long partBytes = g.partBytes();
         for (int p = 0; p < parts.size(); p++) {
             FfnPart part = parts.get(p);
-            batches[g.fileOf(part)].add(g.offsetOf(neuron, part), partBytes, dest, destOffset + p * partBytes);
+            long partBytes = g.partBytes(part); // the rows and the down column may differ in type
+            batches[g.fileOf(part)].add(g.offsetOf(neuron, part), partBytes, dest, destOffset + g.partOffset(part));
             stats.reads++;
             stats.bytesRead += partBytes;
         }

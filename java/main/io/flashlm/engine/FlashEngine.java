@@ -11,6 +11,7 @@ import io.flashlm.model.ModelConfig;
 import io.flashlm.model.VectorOps;
 import io.flashlm.pack.DenseFfn;
 import io.flashlm.pack.FfnGeometry;
+import io.flashlm.pack.FfnPart;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackLoader;
 import io.flashlm.pack.PackManifest;
@@ -190,10 +191,19 @@ public final class FlashEngine implements LanguageModel {
      */
     private static long ioBytes(ReaderOptions r, FfnGeometry g, long block, int readers, int batchCapacity,
                                 boolean records) {
-        boolean aligned = records ? g.stride() % block == 0
-                : g.partBytes() % block == 0 && ResidentFfn.rowBytes(g) % block == 0;
+        boolean aligned = records ? g.stride() % block == 0 : partsAligned(g, block) && ResidentFfn.rowBytes(g) % block == 0;
         long bounce = r.direct() && !aligned ? (long) readers * Math.min(64L << 20, r.queueDepth() * (256L << 10)) : 0;
         return bounce + (long) g.filesPerLayer() * batchCapacity * 32L;
+    }
+
+    /** Whether every part's size and offset in a record are multiples of block (reads of single parts stay aligned). */
+    private static boolean partsAligned(FfnGeometry g, long block) {
+        for (FfnPart p : g.parts()) {
+            if (g.partBytes(p) % block != 0 || g.partOffset(p) % block != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long vectorBytes(PackManifest m) {

@@ -135,6 +135,16 @@ final class ConvertSource implements AutoCloseable {
         return out;
     }
 
+    /** Every DRAM tensor, in pack order: head, each layer's, tail. */
+    List<Named> allDramTensors() {
+        List<Named> all = new ArrayList<>(head());
+        for (int l = 0; l < config().layers(); l++) {
+            all.addAll(layerTensors(l));
+        }
+        all.addAll(tail());
+        return all;
+    }
+
     /** Whether the output head is the token embedding's bytes (then the pack stores them once). */
     boolean tiedOutput() {
         Tensor e = llama != null ? llama.tokenEmbedding() : opt.tokenEmbedding();

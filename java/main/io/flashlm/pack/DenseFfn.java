@@ -16,7 +16,7 @@ import java.nio.file.StandardOpenOption;
  * One layer's FFN gathered from the pack back into the dense matrices the engine multiplies: gate and
  * up [n_ffn, dim] rows copied byte for byte, down transposed back to [dim, n_ffn] (its elements copied
  * for f32 and f16, so the engine's row dot products see exactly the source's values; q8_0 columns,
- * whose blocks run along d_model, are dequantized to f32).
+ * whose blocks run along d_model, are dequantized to f32, as are the down columns of any other block type).
  */
 public record DenseFfn(Tensor gate, Tensor up, Tensor down) {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -46,7 +46,7 @@ public record DenseFfn(Tensor gate, Tensor up, Tensor down) {
 
     /** Bytes {@link #loadUpGate} takes per layer. */
     public static long upGateBytes(FfnGeometry g) {
-        return (g.gated() ? 2 : 1) * g.partBytes() * g.neurons();
+        return (g.gated() ? 2 : 1) * g.partBytes(FfnPart.UP) * g.neurons();
     }
 
     private static DenseFfn load(FlashPack pack, int layer, Arena arena, boolean withDown) throws IOException {
@@ -68,24 +68,25 @@ public record DenseFfn(Tensor gate, Tensor up, Tensor down) {
 
     private static Tensor rows(FfnGeometry g, MemorySegment[] files, FfnPart part, String name, Arena arena) {
         MemorySegment src = files[g.fileOf(part)];
-        long partBytes = g.partBytes();
+        long partBytes = g.partBytes(part);
         MemorySegment out = arena.allocate(partBytes * g.neurons(), 64);
         for (long i = 0; i < g.neurons(); i++) {
             MemorySegment.copy(src, g.offsetOf(i, part), out, i * partBytes, partBytes);
         }
-        return Tensor.of(name, g.dtype(), out, g.neurons(), g.dim());
+        return Tensor.of(name, g.dtype(part), out, g.neurons(), g.dim());
     }
 
     private static Tensor columnsTransposed(FfnGeometry g, MemorySegment[] files, String name, Arena arena) {
         MemorySegment src = files[g.fileOf(FfnPart.DOWN)];
         int dim = g.dim();
         long n = g.neurons();
-        DType type = denseDownType(g.dtype());
+        DType stored = g.downDtype();
+        DType type = denseDownType(stored);
         MemorySegment out = arena.allocate(type.bytesFor(dim * n), 64);
         float[] column = new float[dim];
         for (long i = 0; i < n; i++) {
             long base = g.offsetOf(i, FfnPart.DOWN);
-            switch (g.dtype()) {
+            switch (stored) {
                 case F16 -> {
                     for (int r = 0; r < dim; r++) {
                         out.set(I16, (r * n + i) * 2, src.get(I16, base + r * 2L));
@@ -96,16 +97,15 @@ public record DenseFfn(Tensor gate, Tensor up, Tensor down) {
                         out.set(I32, (r * n + i) * 4, src.get(I32, base + r * 4L));
                     }
                 }
-                case Q8_0 -> {
-                    for (int b = 0; b < dim / QuantBlocks.BLOCK; b++) {
-                        QuantBlocks.decodeBlock(DType.Q8_0, src, base + (long) b * DType.Q8_0.bytesPerBlock(), column,
-                                b * QuantBlocks.BLOCK);
+                default -> { // a block type: the column's blocks decoded, then scattered down the rows
+                    int block = stored.blockSize();
+                    for (int b = 0; b < dim / block; b++) {
+                        QuantBlocks.decodeBlock(stored, src, base + (long) b * stored.bytesPerBlock(), column, b * block);
                     }
                     for (int r = 0; r < dim; r++) {
                         out.set(F32, (r * n + i) * 4, column[r]);
                     }
                 }
-                default -> throw new IllegalStateException("not a pack storage dtype: " + g.dtype());
             }
         }
         return Tensor.of(name, type, out, dim, n);

@@ -40,6 +40,9 @@ public final class ManifestCodec {
         root.put("source", m.source());
         ConfigJson.write(m.config(), root.putObject("config"));
         root.put("dtype", PackFormat.dtypeName(m.dtype()));
+        if (m.version() >= 2) {
+            root.put("down_dtype", PackFormat.dtypeName(m.downDtype()));
+        }
         root.put("layout", m.layout().jsonName());
         root.put("alignment", m.alignment());
         ObjectNode tok = root.putObject("tokenizer");
@@ -71,7 +74,10 @@ public final class ManifestCodec {
         ffn.put("gated", g.gated());
         ArrayNode parts = ffn.putArray("parts");
         g.parts().forEach(p -> parts.add(p.jsonName()));
-        ffn.put("part_bytes", g.partBytes());
+        ffn.put("part_bytes", g.partBytes(FfnPart.UP));
+        if (m.version() >= 2) {
+            ffn.put("down_part_bytes", g.partBytes(FfnPart.DOWN));
+        }
         ffn.put("unit_bytes", g.unitBytes());
         ffn.put("alignment", g.alignment());
         ffn.put("stride", g.stride());
@@ -123,7 +129,14 @@ public final class ManifestCodec {
                     + PackFormat.VERSION + "); use a newer flashlm, or convert the model again with this one");
         }
         ModelConfig config = ConfigJson.read(root.get("config"));
-        DType dtype = dtype(root.get("dtype"), true);
+        DType dtype = dtype(root.get("dtype"));
+        DType downDtype = dtype;
+        if (version >= 2) {
+            downDtype = dtype(root.get("down_dtype"));
+        } else if (root.has("down_dtype")) {
+            throw root.get("down_dtype").error("a version 1 manifest has one dtype for every FFN part; down_dtype"
+                    + " needs version 2");
+        }
         PackLayout layout = layout(root.get("layout"));
         int alignment = root.get("alignment").intValue(PackFormat.MIN_ALIGNMENT, PackFormat.MAX_ALIGNMENT);
         if (Integer.bitCount(alignment) != 1) {
@@ -149,13 +162,13 @@ public final class ManifestCodec {
         checkNoOverlap(tensorsJson, tensors);
         PackManifest.DramPart dram = new PackManifest.DramPart(dramFile, tensors, dramJson.get("tied_output").bool());
 
-        PackManifest.Ffn ffn = ffn(root.get("ffn"), config, dtype, layout, alignment);
+        PackManifest.Ffn ffn = ffn(root.get("ffn"), config, dtype, downDtype, layout, alignment, version);
         return new PackManifest(version, config, dtype, alignment, root.has("source") ? root.get("source").text() : "",
                 root.has("created_by") ? root.get("created_by").text() : "", tokenizer, dram, ffn);
     }
 
-    private static PackManifest.Ffn ffn(Json j, ModelConfig c, DType dtype, PackLayout layout, int alignment)
-            throws ModelFormatException {
+    private static PackManifest.Ffn ffn(Json j, ModelConfig c, DType dtype, DType downDtype, PackLayout layout,
+                                        int alignment, int version) throws ModelFormatException {
         int dim = j.get("dim").positiveInt();
         int neurons = j.get("neurons").positiveInt();
         boolean gated = j.get("gated").bool();
@@ -177,16 +190,24 @@ public final class ManifestCodec {
         }
         FfnGeometry g;
         try {
-            g = new FfnGeometry(dim, neurons, dtype, gated, layout, unitAlignment);
+            g = new FfnGeometry(dim, neurons, dtype, downDtype, gated, layout, unitAlignment);
         } catch (IllegalArgumentException e) {
             throw j.error(e.getMessage());
+        }
+        if (version < PackFormat.versionFor(g)) { // a pack only a newer writer makes: never guess at it
+            throw j.error("FFN rows of " + PackFormat.dtypeName(dtype) + " and down columns of "
+                    + PackFormat.dtypeName(downDtype) + " need manifest version " + PackFormat.versionFor(g)
+                    + ", but the manifest says " + version);
         }
         List<FfnPart> parts = parts(j.get("parts"));
         if (!parts.equals(g.parts())) {
             throw j.get("parts").error(names(parts) + " but a" + (gated ? " gated" : "n ungated") + " FFN has "
                     + names(g.parts()));
         }
-        expect(j.get("part_bytes"), g.partBytes());
+        expect(j.get("part_bytes"), g.partBytes(FfnPart.UP));
+        if (version >= 2) {
+            expect(j.get("down_part_bytes"), g.partBytes(FfnPart.DOWN));
+        }
         expect(j.get("unit_bytes"), g.unitBytes());
         expect(j.get("stride"), g.stride());
         Json layersJson = j.get("layers");
@@ -223,7 +244,7 @@ public final class ManifestCodec {
 
     private static PackManifest.TensorEntry tensor(Json j, long fileSize, int alignment) throws ModelFormatException {
         String name = j.get("name").text();
-        DType dtype = dtype(j.get("dtype"), false);
+        DType dtype = dtype(j.get("dtype"));
         Json shapeJson = j.get("shape");
         long[] shape = new long[shapeJson.size()];
         long count = 1;
@@ -281,9 +302,9 @@ public final class ManifestCodec {
         return p;
     }
 
-    private static DType dtype(Json j, boolean storage) throws ModelFormatException {
+    private static DType dtype(Json j) throws ModelFormatException {
         try {
-            return storage ? PackFormat.storageType(j.text()) : PackFormat.dtype(j.text());
+            return PackFormat.dtype(j.text());
         } catch (IllegalArgumentException e) {
             throw j.error(e.getMessage());
         }

@@ -127,7 +127,9 @@ public final class PackLoader {
                         + " vocab %d, context %d, %s, %s", dir.getFileName(), how,
                 c.architecture().name().toLowerCase(Locale.ROOT), c.layers(), c.dim(), c.hiddenDim(),
                 c.gatedFfn() ? "gated " : "", c.activation().name().toLowerCase(Locale.ROOT), c.heads(), c.kvHeads(),
-                c.vocabSize(), c.contextLength(), PackFormat.dtypeName(m.dtype()), m.layout().jsonName());
+                c.vocabSize(), c.contextLength(), m.dtype() == m.downDtype() ? PackFormat.dtypeName(m.dtype())
+                        : "rows " + PackFormat.dtypeName(m.dtype()) + ", down " + PackFormat.dtypeName(m.downDtype()),
+                m.layout().jsonName());
     }
 
     /** Tensors of the table, with the shape the config implies. */

@@ -11,9 +11,11 @@ import java.util.Optional;
  * The contents of a pack's manifest.json (docs/flash-pack.md): what the model is, where every byte
  * of it lies, and the checksums that say the bytes are the ones written.
  *
- * @param version   manifest version (1)
+ * @param version   manifest version: 1, or 2 where the FFN needs it ({@link PackFormat#versionFor})
  * @param config    the model's shape and conventions
- * @param dtype     storage dtype of the matrices (norms and biases are always f32)
+ * @param dtype     storage dtype of the FFN's gate and up rows, the geometry's {@link FfnGeometry#rowDtype()}
+ *                  (the down columns' is {@link #downDtype()}; each DRAM tensor has its own, and norms and
+ *                  biases are always f32)
  * @param alignment alignment of every DRAM tensor and FFN unit, in bytes
  * @param source    what the pack was made from (for people, not parsed)
  * @param createdBy the flashlm version and command that wrote it
@@ -28,6 +30,20 @@ public record PackManifest(int version, ModelConfig config, DType dtype, int ali
         tokenizer = requireNonNull(tokenizer, "tokenizer");
         dram = requireNonNull(dram, "dram");
         ffn = requireNonNull(ffn, "ffn");
+        if (dtype != ffn.geometry().rowDtype()) {
+            throw new IllegalArgumentException("dtype " + dtype + " is not the FFN rows' " + ffn.geometry().rowDtype());
+        }
+        if (version < PackFormat.versionFor(ffn.geometry())) {
+            throw new IllegalArgumentException("version " + version + " cannot describe FFN rows of "
+                    + PackFormat.dtypeName(dtype) + " and down columns of "
+                    + PackFormat.dtypeName(ffn.geometry().downDtype()) + "; it needs version "
+                    + PackFormat.versionFor(ffn.geometry()));
+        }
+    }
+
+    /** Storage dtype of the FFN's down columns (the manifest's down_dtype; dtype in version 1). */
+    public DType downDtype() {
+        return ffn.geometry().downDtype();
     }
 
     private static <T> T requireNonNull(T v, String what) {

@@ -46,7 +46,7 @@ public final class SyntheticPackWriter {
     public record Options(Path out, DType dtype, PackLayout layout, int alignment, long seed, double reluSparsity,
                           int threads, boolean force) {
         public Options {
-            PackFormat.storageType(PackFormat.dtypeName(dtype));
+            PackFormat.synthType(PackFormat.dtypeName(dtype));
             RecordAlignment.checkRequest(alignment); // FFN units (or AUTO); the DRAM tensors: dramAlignment
         }
     }
@@ -95,7 +95,7 @@ public final class SyntheticPackWriter {
                 dramFile = dram.finish();
                 tensors = dram.tensors();
             }
-            PackManifest manifest = new PackManifest(PackFormat.VERSION, c, o.dtype(), dramAlignment, source,
+            PackManifest manifest = new PackManifest(PackFormat.versionFor(g), c, o.dtype(), dramAlignment, source,
                     "flashlm synth", SyntheticTokenizer.write(dir, c), new PackManifest.DramPart(dramFile, tensors, tied),
                     new PackManifest.Ffn(g, layers));
             ManifestCodec.write(manifest, dir.resolve(PackFormat.MANIFEST));

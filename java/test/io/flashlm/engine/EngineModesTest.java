@@ -103,7 +103,8 @@ class EngineModesTest {
     }
 
     @ParameterizedTest(name = "{0} {1} align {2}")
-    @CsvSource({"F32, bundled, 4096", "F16, bundled, 512", "F32, unbundled, 512", "F16, unbundled, 4096"})
+    @CsvSource({"F32, bundled, 4096", "F16, bundled, 512", "F32, unbundled, 512", "F16, unbundled, 4096",
+        "Q4_0, bundled, 1", "Q4_0, unbundled, 512"})
     void everyModeGivesTheLogitsOfDense(DType dtype, String layout, int alignment) throws IOException {
         PackLayout l = PackLayout.parse(layout);
         Path pack = pack(dtype + "-" + layout + "-" + alignment, dtype, l, alignment);

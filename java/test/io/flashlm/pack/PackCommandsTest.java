@@ -101,11 +101,14 @@ class PackCommandsTest {
         assertMessage(run("synth", "--shape", "tiny", "--layers", "2", "--out", out.toString()), "go with --shape custom");
         assertMessage(run("synth", "--shape", "gpt-5", "--out", out.toString()), "unknown shape 'gpt-5'");
         assertMessage(run("synth", "--shape", "custom", "--arch", "opt", "--out", out.toString()), "needs --arch");
-        assertMessage(run("synth", "--shape", "tiny", "--dtype", "q4_0", "--out", out.toString()), "not one of f32, f16, q8_0");
+        assertMessage(run("synth", "--shape", "tiny", "--dtype", "q3_k", "--out", out.toString()),
+                "synth dtype 'q3_k' is not one of f32, f16, q8_0, q4_0, q4_k, q5_k, q6_k");
         assertMessage(run("synth", "--shape", "tiny", "--align", "1000", "--out", out.toString()), "power of two");
         assertMessage(run("synth", "--shape", "tiny", "--layout", "zigzag", "--out", out.toString()), "bundled, unbundled");
         assertMessage(run("convert", "--from", root.resolve("nothing-here").toString(), "--out", out.toString()),
                 "nothing-here");
+        assertMessage(run("convert", "--from", root.resolve("nothing-here").toString(), "--out", out.toString(),
+                "--dtype", "q3_k"), "storage dtype 'q3_k' is not one of f32, f16, q8_0, q4_0, q4_k, q5_k, q6_k");
         assertMessage(run("verify", root.resolve("nothing-here").toString()), "not a flash pack");
     }
 

@@ -120,11 +120,11 @@ class PackIntegrityTest {
 
     @Test
     void aNewerManifestVersionIsRefused() throws IOException {
-        Path pack = copy("version-2");
+        Path pack = copy("version-3");
         Path manifest = pack.resolve("manifest.json");
-        Files.writeString(manifest, Files.readString(manifest).replace("\"version\" : 1", "\"version\" : 2"));
+        Files.writeString(manifest, Files.readString(manifest).replace("\"version\" : 1", "\"version\" : 3"));
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> FlashPack.open(pack).close());
-        assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("version 2 is newer"),
+        assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("version 3 is newer"),
                 e.getMessage());
     }
 
