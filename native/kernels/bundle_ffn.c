@@ -314,52 +314,8 @@ static void down_scalar(int dtype, const uint8_t *base, int64_t record_bytes, in
 }
 
 #ifdef BF_HAVE_X86
-/* Columns [j0, j1) of y, row after row: each row's down part streams through once (contiguous, which
- * the prefetchers follow) while the slice of y stays in L1. j1 - j0 is a multiple of 8; for q8_0, j0
- * and j1 are multiples of 32 (whole blocks). */
-BF_AVX2 static void down_range_avx2(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off,
-                                    const float *h, const int32_t *order, int64_t n, float *y, int64_t j0,
-                                    int64_t j1)
-{
-    for (int64_t k = 0; k < n; k++) {
-        int32_t r = order[k];
-        float hv = h[r];
-        if (hv == 0.0f)
-            continue;
-        __m256 hb = _mm256_set1_ps(hv);
-        const uint8_t *p = base + r * record_bytes + down_off;
-        if (dtype == FLM_DTYPE_F32) {
-            const float *f = (const float *)p;
-            for (int64_t j = j0; j < j1; j += 8)
-                _mm256_storeu_ps(y + j, _mm256_fmadd_ps(hb, _mm256_loadu_ps(f + j), _mm256_loadu_ps(y + j)));
-        } else if (dtype == FLM_DTYPE_F16) {
-            const uint16_t *f = (const uint16_t *)p;
-            for (int64_t j = j0; j < j1; j += 8) {
-                __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(f + j)));
-                _mm256_storeu_ps(y + j, _mm256_fmadd_ps(hb, w, _mm256_loadu_ps(y + j)));
-            }
-        } else {
-            for (int64_t j = j0; j < j1; j += 32) {
-                const uint8_t *blk = p + (j / 32) * 34;
-                uint16_t d16;
-                memcpy(&d16, blk, 2);
-                __m256 d = _mm256_set1_ps(_cvtsh_ss(d16));
-                const int8_t *q = (const int8_t *)(blk + 2);
-                for (int v = 0; v < 32; v += 8) {
-                    /* d * q is exact: at most 11 + 8 significant bits */
-                    __m256 w = _mm256_mul_ps(
-                        d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + v)))));
-                    _mm256_storeu_ps(y + j + v, _mm256_fmadd_ps(hb, w, _mm256_loadu_ps(y + j + v)));
-                }
-            }
-        }
-    }
-}
-#endif
-
-/* y[0..n) = fma(hv, w[0..n), y[0..n)) element by element; 8 at a time on the AVX2 path (the same
- * single rounding per element, so the same bits). */
-#ifdef BF_HAVE_X86
+/* y[0..n) = fma(hv, w[0..n), y[0..n)) element by element, 8 at a time (the same single rounding per
+ * element as fmaf, so the same bits). */
 BF_AVX2 static void fma_run_avx2(float hv, const float *w, float *y, int64_t n)
 {
     __m256 hb = _mm256_set1_ps(hv);
@@ -384,9 +340,10 @@ static void fma_run(int simd, float hv, const float *w, float *y, int64_t n)
         y[j] = fmaf(hv, w[j], y[j]);
 }
 
-/* Columns [j0, j1) for the block types other than q8_0: slices of at most BF_CHUNK columns of y (kept
- * in L1) row after row; each of a row's blocks that meet the slice is decoded (kern_decode_block: the
- * Java decoders' values) and its overlap with the slice accumulated with one fma per element. */
+/* Columns [j0, j1) for the block types kern_fma_blocks does not take (and every block type but q8_0
+ * on the portable path): slices of at most BF_CHUNK columns of y (kept in L1) row after row; each of a
+ * row's blocks that meet the slice is decoded (kern_decode_block: the Java decoders' values) and its
+ * overlap with the slice accumulated with one fma per element. */
 static void down_decoded(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off, const float *h,
                          const int32_t *order, int64_t n, float *y, int64_t j0, int64_t j1)
 {
@@ -410,6 +367,146 @@ static void down_decoded(int dtype, const uint8_t *base, int64_t record_bytes, i
     }
 }
 
+#ifdef BF_HAVE_X86
+/*
+ * The AVX2 path takes the rows with h != 0 four at a time (in the caller's order) and, for each 8
+ * columns of y, loads them once, applies the four rows' fmas in order and stores them once:
+ *     y[j] = fma(h_a, w_a[j], y[j]);  y[j] = fma(h_b, w_b[j], y[j]);  ...
+ * which is, element by element, the sequence of the row-after-row loop (down_scalar), so the same bits
+ * for any grouping of the rows; the rows left over (at most three) go one at a time.
+ */
+#define BF_GROUP 4
+
+/* The next rows with h != 0 from order[*k ..): up to BF_GROUP of them, their down parts to p and
+ * their h to hv, *k moved past them; returns how many. */
+static int next_rows(const uint8_t *base, int64_t record_bytes, int64_t down_off, const float *h,
+                     const int32_t *order, int64_t n, int64_t *k, const uint8_t *p[BF_GROUP], float hv[BF_GROUP])
+{
+    int c = 0;
+    while (c < BF_GROUP && *k < n) {
+        int32_t r = order[(*k)++];
+        if (h[r] == 0.0f)
+            continue;
+        p[c] = base + r * record_bytes + down_off;
+        hv[c] = h[r];
+        c++;
+    }
+    return c;
+}
+
+/* f32 or f16 down parts, R rows (constant after inlining), columns [j0, j1), j1 - j0 a multiple of 8. */
+BF_AVX2 static inline __attribute__((always_inline)) void float_rows_t(int dtype, int R, const uint8_t *const *p,
+                                                                      const float *hv, float *y, int64_t j0,
+                                                                      int64_t j1)
+{
+    __m256 hb[BF_GROUP];
+    for (int r = 0; r < R; r++)
+        hb[r] = _mm256_set1_ps(hv[r]);
+    for (int64_t j = j0; j < j1; j += 8) {
+        __m256 acc = _mm256_loadu_ps(y + j);
+        for (int r = 0; r < R; r++) {
+            __m256 w = dtype == FLM_DTYPE_F32
+                           ? _mm256_loadu_ps((const float *)p[r] + j)
+                           : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p[r] + j)));
+            acc = _mm256_fmadd_ps(hb[r], w, acc); /* f16 widens exactly */
+        }
+        _mm256_storeu_ps(y + j, acc);
+    }
+}
+
+BF_AVX2 static void float_rows_avx2(int dtype, int R, const uint8_t *const *p, const float *hv, float *y, int64_t j0,
+                                    int64_t j1)
+{
+    if (R == BF_GROUP && dtype == FLM_DTYPE_F32)
+        float_rows_t(FLM_DTYPE_F32, BF_GROUP, p, hv, y, j0, j1);
+    else if (R == BF_GROUP)
+        float_rows_t(FLM_DTYPE_F16, BF_GROUP, p, hv, y, j0, j1);
+    else
+        for (int r = 0; r < R; r++)
+            float_rows_t(dtype, 1, p + r, hv + r, y, j0, j1);
+}
+
+/* Columns [j0, j1) of f32 or f16 down parts, j1 - j0 a multiple of 8: BF_CHUNK slices of y (in L1),
+ * each row's part streaming through once per slice. */
+static void down_float_avx2(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off, const float *h,
+                            const int32_t *order, int64_t n, float *y, int64_t j0, int64_t j1)
+{
+    for (int64_t c0 = j0; c0 < j1; c0 += BF_CHUNK) {
+        int64_t c1 = c0 + BF_CHUNK < j1 ? c0 + BF_CHUNK : j1;
+        const uint8_t *p[BF_GROUP];
+        float hv[BF_GROUP];
+        int64_t k = 0;
+        int R;
+        while ((R = next_rows(base, record_bytes, down_off, h, order, n, &k, p, hv)) > 0)
+            float_rows_avx2(dtype, R, p, hv, y, c0, c1);
+    }
+}
+
+/* y[0..m) = fma(hv[r], w[r][0..m), y) for r = 0 .. R-1 in order, 8 columns at a time, then the rest
+ * with fmaf (one rounding per fma either way). */
+BF_AVX2 static void fma_rows_avx2(int R, const float *const *w, const float *hv, float *y, int64_t m)
+{
+    __m256 hb[BF_GROUP];
+    for (int r = 0; r < R; r++)
+        hb[r] = _mm256_set1_ps(hv[r]);
+    int64_t j = 0;
+    for (; j + 8 <= m; j += 8) {
+        __m256 acc = _mm256_loadu_ps(y + j);
+        for (int r = 0; r < R; r++)
+            acc = _mm256_fmadd_ps(hb[r], _mm256_loadu_ps(w[r] + j), acc);
+        _mm256_storeu_ps(y + j, acc);
+    }
+    for (; j < m; j++) {
+        float a = y[j];
+        for (int r = 0; r < R; r++)
+            a = fmaf(hv[r], w[r][j], a);
+        y[j] = a;
+    }
+}
+
+/* Block blk of R rows, its overlap [lo, hi) with the columns: the blocks decoded (kern_decode_block),
+ * then accumulated in row order. */
+static void decoded_block(int dtype, int64_t bv, int64_t bb, int R, const uint8_t *const *p, const float *hv,
+                          int64_t blk, int64_t lo, int64_t hi, float *y)
+{
+    _Alignas(32) float w[BF_GROUP][256];
+    const float *wr[BF_GROUP];
+    for (int r = 0; r < R; r++) {
+        kern_decode_block(dtype, p[r] + blk * bb, w[r]);
+        wr[r] = w[r] + (lo - blk * bv);
+    }
+    fma_rows_avx2(R, wr, hv, y + lo, hi - lo);
+}
+
+/* Columns [j0, j1) of block-typed down parts (any split: blocks cut by j0 or j1 are decoded and only
+ * their overlap used; dtype one kern_fma_blocks takes): BF_CHUNK slices of y, rows in groups; the
+ * whole blocks of a slice go through kern_fma_blocks (the decode fused into the fmas), the cut ones at
+ * the ends through decoded_block. */
+static void down_blocks_avx2(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off, const float *h,
+                             const int32_t *order, int64_t n, float *y, int64_t j0, int64_t j1)
+{
+    const int64_t bv = kern_block_values(dtype), bb = flm_row_bytes(dtype, bv);
+    for (int64_t c0 = j0; c0 < j1; c0 += BF_CHUNK) {
+        int64_t c1 = c0 + BF_CHUNK < j1 ? c0 + BF_CHUNK : j1;
+        int64_t first = c0 / bv, last = (c1 + bv - 1) / bv;   /* the blocks that meet [c0, c1) */
+        int64_t whole0 = (c0 + bv - 1) / bv, whole1 = c1 / bv; /* those inside it */
+        const uint8_t *p[BF_GROUP];
+        float hv[BF_GROUP];
+        int64_t k = 0;
+        int R;
+        while ((R = next_rows(base, record_bytes, down_off, h, order, n, &k, p, hv)) > 0) {
+            int fused = whole0 < whole1 && kern_fma_blocks(dtype, R, p, hv, whole0, whole1, y);
+            for (int64_t blk = first; blk < last; blk++) {
+                if (fused && blk >= whole0 && blk < whole1)
+                    continue;
+                int64_t lo = blk * bv > c0 ? blk * bv : c0, hi = blk * bv + bv < c1 ? blk * bv + bv : c1;
+                decoded_block(dtype, bv, bb, R, p, hv, blk, lo, hi, y);
+            }
+        }
+    }
+}
+#endif
+
 FLM_EXPORT int flm_bundle_ffn_down(int row_dtype, int down_dtype, const void *rows, int64_t count,
                                    int64_t record_bytes, int64_t dim, int gated, const float *h, const int32_t *order,
                                    int64_t n, float *y, int64_t col_begin, int64_t col_end)
@@ -425,33 +522,29 @@ FLM_EXPORT int flm_bundle_ffn_down(int row_dtype, int down_dtype, const void *ro
     const uint8_t *base = (const uint8_t *)rows;
     const int dtype = down_dtype;
     const int64_t down_off = g.down_off;
-    if (dtype != FLM_DTYPE_F32 && dtype != FLM_DTYPE_F16 && dtype != FLM_DTYPE_Q8_0) {
-        down_decoded(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
-        return 0;
-    }
+    const int is_float = dtype == FLM_DTYPE_F32 || dtype == FLM_DTYPE_F16;
 #ifdef BF_HAVE_X86
     if (flm_kernels_simd()) {
-        /* the vector part [a, b): whole blocks for q8_0, whole vectors otherwise; the edges element by
-         * element (the same arithmetic, so any split gives the same bits) */
-        int64_t a = col_begin, b;
-        if (dtype == FLM_DTYPE_Q8_0) {
-            a = (col_begin + 31) / 32 * 32;
-            b = col_end / 32 * 32;
-        } else {
-            b = col_begin + (col_end - col_begin) / 8 * 8;
-        }
-        if (a >= b) {
-            down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
+        if (!is_float && !kern_fma_blocks_takes(dtype)) {
+            down_decoded(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
             return 0;
         }
-        down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, a);
-        for (int64_t j = a; j < b; j += BF_CHUNK)
-            down_range_avx2(dtype, base, record_bytes, down_off, h, order, n, y, j, j + BF_CHUNK < b ? j + BF_CHUNK : b);
+        if (!is_float) {
+            down_blocks_avx2(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
+            return 0;
+        }
+        /* whole vectors [col_begin, b), the rest element by element (the same arithmetic, so any split
+         * gives the same bits) */
+        int64_t b = col_begin + (col_end - col_begin) / 8 * 8;
+        down_float_avx2(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, b);
         down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, b, col_end);
         return 0;
     }
 #endif
-    down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
+    if (is_float || dtype == FLM_DTYPE_Q8_0)
+        down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
+    else
+        down_decoded(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
     return 0;
 }
 

@@ -255,7 +255,275 @@ FLM_AVX2 static int decode_avx2(int dtype, const uint8_t *b, float *out)
     default: return 0;
     }
 }
+
+/*
+ * ---- decode fused into the down accumulation (bundle_ffn.c) ----
+ *
+ * For R rows (R = 1 or 4) and the whole blocks blk0 .. blk1 of their down parts, every column j of
+ * those blocks gets, in row order,
+ *     y[j] = fma(h[0], w_0[j], y[j]);  ...;  y[j] = fma(h[R-1], w_{R-1}[j], y[j])
+ * with w_r[j] computed in registers by the operations decode_avx2 (or, for q5_k, the portable decoder)
+ * uses: d * q for q8_0 and q4_0 (the quant offset applied in integers, as nibbles32 does), sc * q - mn
+ * for q4_k and q5_k, sc * q for q6_k, with sc and mn the same float products of the block's f16 and
+ * integer scales. Each of these is one IEEE multiplication (and subtraction), correctly rounded, so a
+ * value has the same bits whether it is computed 8 at a time here, stored by decode_avx2, or by the
+ * scalar decoder; the fma of each (h, w) pair then rounds once, as fma_run does. What changes is only
+ * that y is loaded and stored once per R rows instead of once per row, and that no decoded block goes
+ * through memory: the sequence of (h, w) each y[j] sees, and hence its bits, is the one of the row loop.
+ */
+
+/* The 8 bytes at p widened to int32 lanes. */
+FLM_AVX2 FLM_INLINE __m256i bytes8(const uint8_t *p)
+{
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+}
+
+/* acc = fma(h, sc * q - mn, acc) for 8 integer quants q (exact in f32): decode_avx2's scaled8, then fma_run's fma. */
+FLM_AVX2 FLM_INLINE __m256 fma_k(__m256 acc, __m256 h, __m256i q, float sc, float mn)
+{
+    __m256 w = _mm256_sub_ps(_mm256_mul_ps(_mm256_set1_ps(sc), _mm256_cvtepi32_ps(q)), _mm256_set1_ps(mn));
+    return _mm256_fmadd_ps(h, w, acc);
+}
+
+/* acc = fma(h, sc * q, acc): the types without a min (sc * q - 0 is sc * q). */
+FLM_AVX2 FLM_INLINE __m256 fma_s(__m256 acc, __m256 h, __m256i q, float sc)
+{
+    return _mm256_fmadd_ps(h, _mm256_mul_ps(_mm256_set1_ps(sc), _mm256_cvtepi32_ps(q)), acc);
+}
+
+/* R rows (a constant after inlining), blocks blk0 .. blk1 of dtype (bb bytes, bv values each); the loops
+ * follow each type's layout so that the bytes of 8 values are loaded once for all the values they hold. */
+FLM_AVX2 FLM_INLINE void fma_blocks_t(int dtype, int R, int64_t bb, int bv, const uint8_t *const *rows,
+                                      const float *h, int64_t blk0, int64_t blk1, float *y)
+{
+    const __m256i low4 = _mm256_set1_epi32(0x0f), one = _mm256_set1_epi32(1), three = _mm256_set1_epi32(3);
+    __m256 hb[4];
+    for (int r = 0; r < R; r++)
+        hb[r] = _mm256_set1_ps(h[r]);
+    for (int64_t blk = blk0; blk < blk1; blk++) {
+        float sc[4][16], mn[4][8];
+        const uint8_t *b[4];
+        float *yb = y + blk * bv;
+        for (int r = 0; r < R; r++)
+            b[r] = rows[r] + blk * bb;
+        switch (dtype) {
+        case FLM_DTYPE_Q8_0:
+            for (int r = 0; r < R; r++)
+                sc[r][0] = scale_f16(b[r]);
+            for (int v = 0; v < 32; v += 8) {
+                __m256 a = _mm256_loadu_ps(yb + v);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++)
+                    a = fma_s(a, hb[r], _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b[r] + 2 + v))),
+                              sc[r][0]);
+                _mm256_storeu_ps(yb + v, a);
+            }
+            break;
+        case FLM_DTYPE_Q4_0: {
+            /* values l .. l + 8: low nibbles of qs[l ..], values 16 + l ..: the high ones; q - 8 */
+            const __m256i eight = _mm256_set1_epi32(8);
+            for (int r = 0; r < R; r++)
+                sc[r][0] = scale_f16(b[r]);
+            for (int l = 0; l < 16; l += 8) {
+                __m256 a0 = _mm256_loadu_ps(yb + l), a1 = _mm256_loadu_ps(yb + 16 + l);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    __m256i n = bytes8(b[r] + 2 + l);
+                    a0 = fma_s(a0, hb[r], _mm256_sub_epi32(_mm256_and_si256(n, low4), eight), sc[r][0]);
+                    a1 = fma_s(a1, hb[r], _mm256_sub_epi32(_mm256_srli_epi32(n, 4), eight), sc[r][0]);
+                }
+                _mm256_storeu_ps(yb + l, a0);
+                _mm256_storeu_ps(yb + 16 + l, a1);
+            }
+            break;
+        }
+        case FLM_DTYPE_Q4_1:
+        case FLM_DTYPE_Q5_0:
+        case FLM_DTYPE_Q5_1:
+        case FLM_DTYPE_IQ4_NL: {
+            /* as q4_0: values l .. l + 8 from the low nibbles of qs[l ..], 16 + l .. from the high ones;
+             * q5_0 and q5_1 add bit i of the 32-bit qh as the fifth bit of value i; then
+             * d * (q - 16) (q5_0), d * q + m (q4_1, q5_1: the product is exact), d * T[q] (iq4_nl) */
+            const int at = dtype == FLM_DTYPE_Q4_1 ? 4 : dtype == FLM_DTYPE_Q5_0 ? 6 : dtype == FLM_DTYPE_Q5_1 ? 8 : 2;
+            const int has_m = dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_1;
+            const __m128i grid = _mm_loadu_si128((const __m128i *)kern_iq4nl_grid), low4b = _mm_set1_epi8(0x0f);
+            const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), sixteen = _mm256_set1_epi32(16);
+            int32_t qh[4];
+            for (int r = 0; r < R; r++) {
+                sc[r][0] = scale_f16(b[r]);
+                mn[r][0] = has_m ? scale_f16(b[r] + 2) : 0.0f;
+                if (dtype == FLM_DTYPE_Q5_0 || dtype == FLM_DTYPE_Q5_1)
+                    memcpy(&qh[r], b[r] + (dtype == FLM_DTYPE_Q5_0 ? 2 : 4), 4);
+            }
+            for (int l = 0; l < 16; l += 8) {
+                __m256 a0 = _mm256_loadu_ps(yb + l), a1 = _mm256_loadu_ps(yb + 16 + l);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    __m256i q0, q1;
+                    if (dtype == FLM_DTYPE_IQ4_NL) {
+                        __m128i v = _mm_loadl_epi64((const __m128i *)(b[r] + at + l));
+                        q0 = _mm256_cvtepi8_epi32(_mm_shuffle_epi8(grid, _mm_and_si128(v, low4b)));
+                        q1 = _mm256_cvtepi8_epi32(_mm_shuffle_epi8(grid, _mm_and_si128(_mm_srli_epi16(v, 4), low4b)));
+                    } else {
+                        __m256i n = bytes8(b[r] + at + l);
+                        q0 = _mm256_and_si256(n, low4);
+                        q1 = _mm256_srli_epi32(n, 4);
+                    }
+                    if (dtype == FLM_DTYPE_Q5_0 || dtype == FLM_DTYPE_Q5_1) {
+                        __m256i bits = _mm256_set1_epi32(qh[r]);
+                        __m256i h0 = _mm256_srlv_epi32(bits, _mm256_add_epi32(lanes, _mm256_set1_epi32(l)));
+                        __m256i h1 = _mm256_srlv_epi32(bits, _mm256_add_epi32(lanes, _mm256_set1_epi32(16 + l)));
+                        q0 = _mm256_or_si256(q0, _mm256_slli_epi32(_mm256_and_si256(h0, one), 4));
+                        q1 = _mm256_or_si256(q1, _mm256_slli_epi32(_mm256_and_si256(h1, one), 4));
+                    }
+                    if (dtype == FLM_DTYPE_Q5_0) {
+                        q0 = _mm256_sub_epi32(q0, sixteen);
+                        q1 = _mm256_sub_epi32(q1, sixteen);
+                    }
+                    if (has_m) {
+                        __m256 d = _mm256_set1_ps(sc[r][0]), m = _mm256_set1_ps(mn[r][0]);
+                        a0 = _mm256_fmadd_ps(hb[r], _mm256_add_ps(_mm256_mul_ps(d, _mm256_cvtepi32_ps(q0)), m), a0);
+                        a1 = _mm256_fmadd_ps(hb[r], _mm256_add_ps(_mm256_mul_ps(d, _mm256_cvtepi32_ps(q1)), m), a1);
+                    } else {
+                        a0 = fma_s(a0, hb[r], q0, sc[r][0]);
+                        a1 = fma_s(a1, hb[r], q1, sc[r][0]);
+                    }
+                }
+                _mm256_storeu_ps(yb + l, a0);
+                _mm256_storeu_ps(yb + 16 + l, a1);
+            }
+            break;
+        }
+        case FLM_DTYPE_Q4_K:
+        case FLM_DTYPE_Q5_K: {
+            /* sub-blocks 2c and 2c + 1 (values 64c + l and 64c + 32 + l) share the bytes qs[32c + l]:
+             * low and high nibble; q5_k adds bits 2c and 2c + 1 of qh[l] as the fifth bit */
+            const int qs = dtype == FLM_DTYPE_Q4_K ? 16 : 48;
+            for (int r = 0; r < R; r++) {
+                float d = scale_f16(b[r]), dmin = scale_f16(b[r] + 2);
+                for (int s = 0; s < 8; s++) {
+                    sc[r][s] = d * (float)packed6(b[r] + 4, s, 0);
+                    mn[r][s] = dmin * (float)packed6(b[r] + 4, s, 1);
+                }
+            }
+            for (int c = 0; c < 4; c++)
+                for (int l = 0; l < 32; l += 8) {
+                    float *y0 = yb + 64 * c + l, *y1 = y0 + 32;
+                    __m256 a0 = _mm256_loadu_ps(y0), a1 = _mm256_loadu_ps(y1);
+#pragma GCC unroll 4
+                    for (int r = 0; r < R; r++) {
+                        __m256i n = bytes8(b[r] + qs + 32 * c + l);
+                        __m256i q0 = _mm256_and_si256(n, low4), q1 = _mm256_srli_epi32(n, 4);
+                        if (dtype == FLM_DTYPE_Q5_K) {
+                            __m256i hi = _mm256_srli_epi32(bytes8(b[r] + 16 + l), 2 * c);
+                            q0 = _mm256_or_si256(q0, _mm256_slli_epi32(_mm256_and_si256(hi, one), 4));
+                            q1 = _mm256_or_si256(q1, _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(hi, 1), one), 4));
+                        }
+                        a0 = fma_k(a0, hb[r], q0, sc[r][2 * c], mn[r][2 * c]);
+                        a1 = fma_k(a1, hb[r], q1, sc[r][2 * c + 1], mn[r][2 * c + 1]);
+                    }
+                    _mm256_storeu_ps(y0, a0);
+                    _mm256_storeu_ps(y1, a1);
+                }
+            break;
+        }
+        default: { /* q6_k */
+            /* half hf, l: values 128 hf + 32 k + l (k = 0..3) from ql[64 hf + l] (k = 0, 2: low, high
+             * nibble), ql[64 hf + 32 + l] (k = 1, 3) and bits 2k, 2k + 1 of qh[32 hf + l]; q - 32;
+             * sub-block (128 hf + 32 k + l) / 16 */
+            const __m256i off = _mm256_set1_epi32(32);
+            for (int r = 0; r < R; r++) {
+                float d = scale_f16(b[r] + 208);
+                for (int s = 0; s < 16; s++)
+                    sc[r][s] = d * (float)(int8_t)b[r][192 + s];
+            }
+            for (int hf = 0; hf < 2; hf++)
+                for (int l = 0; l < 32; l += 8) {
+                    float *yv = yb + 128 * hf + l;
+                    __m256 a0 = _mm256_loadu_ps(yv), a1 = _mm256_loadu_ps(yv + 32);
+                    __m256 a2 = _mm256_loadu_ps(yv + 64), a3 = _mm256_loadu_ps(yv + 96);
+                    const int s = 8 * hf + l / 16;
+#pragma GCC unroll 4
+                    for (int r = 0; r < R; r++) {
+                        __m256i l0 = bytes8(b[r] + 64 * hf + l), l1 = bytes8(b[r] + 64 * hf + 32 + l);
+                        __m256i qh = bytes8(b[r] + 128 + 32 * hf + l);
+                        __m256i q0 = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi32(_mm256_and_si256(qh, three), 4));
+                        __m256i q1 = _mm256_or_si256(_mm256_and_si256(l1, low4),
+                                                     _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(qh, 2), three), 4));
+                        __m256i q2 = _mm256_or_si256(_mm256_srli_epi32(l0, 4),
+                                                     _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(qh, 4), three), 4));
+                        __m256i q3 = _mm256_or_si256(_mm256_srli_epi32(l1, 4), _mm256_slli_epi32(_mm256_srli_epi32(qh, 6), 4));
+                        a0 = fma_s(a0, hb[r], _mm256_sub_epi32(q0, off), sc[r][s]);
+                        a1 = fma_s(a1, hb[r], _mm256_sub_epi32(q1, off), sc[r][s + 2]);
+                        a2 = fma_s(a2, hb[r], _mm256_sub_epi32(q2, off), sc[r][s + 4]);
+                        a3 = fma_s(a3, hb[r], _mm256_sub_epi32(q3, off), sc[r][s + 6]);
+                    }
+                    _mm256_storeu_ps(yv, a0);
+                    _mm256_storeu_ps(yv + 32, a1);
+                    _mm256_storeu_ps(yv + 64, a2);
+                    _mm256_storeu_ps(yv + 96, a3);
+                }
+            break;
+        }
+        }
+    }
+}
+
+#define FMA_BLOCKS_FOR(T, BB, BV)                                                                     \
+    FLM_AVX2 static void fma_blocks_##T(int R, const uint8_t *const *rows, const float *h, int64_t blk0, \
+                                        int64_t blk1, float *y)                                       \
+    {                                                                                                 \
+        if (R == 4)                                                                                   \
+            fma_blocks_t(FLM_DTYPE_##T, 4, BB, BV, rows, h, blk0, blk1, y);                           \
+        else                                                                                          \
+            for (int r = 0; r < R; r++)                                                               \
+                fma_blocks_t(FLM_DTYPE_##T, 1, BB, BV, rows + r, h + r, blk0, blk1, y);               \
+    }
+FMA_BLOCKS_FOR(Q8_0, 34, 32)
+FMA_BLOCKS_FOR(Q4_0, 18, 32)
+FMA_BLOCKS_FOR(Q4_1, 20, 32)
+FMA_BLOCKS_FOR(Q5_0, 22, 32)
+FMA_BLOCKS_FOR(Q5_1, 24, 32)
+FMA_BLOCKS_FOR(IQ4_NL, 18, 32)
+FMA_BLOCKS_FOR(Q4_K, 144, 256)
+FMA_BLOCKS_FOR(Q5_K, 176, 256)
+FMA_BLOCKS_FOR(Q6_K, 210, 256)
 #endif
+
+int kern_fma_blocks_takes(int dtype)
+{
+#ifdef FLM_HAVE_X86
+    return flm_kernels_simd() && dtype != FLM_DTYPE_Q3_K && dtype != FLM_DTYPE_Q2_K && dtype != FLM_DTYPE_IQ4_XS &&
+           kern_block_values(dtype) > 0;
+#else
+    (void)dtype;
+    return 0;
+#endif
+}
+
+int kern_fma_blocks(int dtype, int nrows, const uint8_t *const *rows, const float *h, int64_t blk0, int64_t blk1,
+                    float *y)
+{
+#ifdef FLM_HAVE_X86
+    if (nrows < 1 || nrows > 4 || !flm_kernels_simd())
+        return 0;
+    switch (dtype) {
+    case FLM_DTYPE_Q8_0: fma_blocks_Q8_0(nrows, rows, h, blk0, blk1, y); return 1;
+    case FLM_DTYPE_Q4_0: fma_blocks_Q4_0(nrows, rows, h, blk0, blk1, y); return 1;
+    case FLM_DTYPE_Q4_1: fma_blocks_Q4_1(nrows, rows, h, blk0, blk1, y); return 1;
+    case FLM_DTYPE_Q5_0: fma_blocks_Q5_0(nrows, rows, h, blk0, blk1, y); return 1;
+    case FLM_DTYPE_Q5_1: fma_blocks_Q5_1(nrows, rows, h, blk0, blk1, y); return 1;
+    case FLM_DTYPE_IQ4_NL: fma_blocks_IQ4_NL(nrows, rows, h, blk0, blk1, y); return 1;
+    case FLM_DTYPE_Q4_K: fma_blocks_Q4_K(nrows, rows, h, blk0, blk1, y); return 1;
+    case FLM_DTYPE_Q5_K: fma_blocks_Q5_K(nrows, rows, h, blk0, blk1, y); return 1;
+    case FLM_DTYPE_Q6_K: fma_blocks_Q6_K(nrows, rows, h, blk0, blk1, y); return 1;
+    default: return 0;
+    }
+#else
+    (void)dtype, (void)nrows, (void)rows, (void)h, (void)blk0, (void)blk1, (void)y;
+    return 0;
+#endif
+}
 
 void kern_decode_block(int dtype, const uint8_t *b, float *out)
 {
