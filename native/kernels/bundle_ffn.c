@@ -12,7 +12,11 @@
  *   rows in the caller's order, skipping h == 0. Every decoded weight is exact in f32 (f16 widens
  *   exactly; a q8_0 value d * q has at most 11 + 8 significant bits), and fma rounds once, so an
  *   element's result depends only on the sequence of (h, w) and is the same on the AVX2 path, the
- *   portable path (fmaf) and Java (Math.fma), for any split of the columns.
+ *   portable path (fmaf) and Java (Math.fma), for any split of the columns. The AVX2 path applies
+ *   the rows four at a time to 8 columns held in a register (one load and store of y per four rows,
+ *   the fmas still in row order) and, for most block types, computes the weights in registers with
+ *   the decoders' operations (kern_fma_blocks in decode_block.c) instead of storing decoded blocks:
+ *   the same (h, w) sequence per element, so the same bits.
  */
 #define _DEFAULT_SOURCE 1
 #include "flashlm.h"
@@ -404,6 +408,7 @@ BF_AVX2 static inline __attribute__((always_inline)) void float_rows_t(int dtype
         hb[r] = _mm256_set1_ps(hv[r]);
     for (int64_t j = j0; j < j1; j += 8) {
         __m256 acc = _mm256_loadu_ps(y + j);
+#pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             __m256 w = dtype == FLM_DTYPE_F32
                            ? _mm256_loadu_ps((const float *)p[r] + j)

@@ -67,6 +67,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 public class SparseFfnBenchmark {
     private static final long HUGE = 2L << 20;
 
+    /** The storage type of every part: f32, f16 or a block type by its name (q8_0, q4_k, q6_k, ...). */
     @Param({"f32", "f16", "q8_0"})
     String dtype;
 
@@ -130,12 +131,11 @@ public class SparseFfnBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        nativeType = switch (dtype) {
-            case "f32" -> DType.F32;
-            case "f16" -> DType.F16;
-            case "q8_0" -> DType.Q8_0;
-            default -> throw new IllegalArgumentException("the sparse FFN kernels take f32, f16, q8_0, not " + dtype);
-        };
+        // f32, f16 or any block type (q8_0, q4_0, q4_k, q6_k, ...): the kernels take every storage type
+        nativeType = DType.valueOf(dtype.toUpperCase(java.util.Locale.ROOT));
+        if (nativeType == DType.BF16) {
+            throw new IllegalArgumentException("the sparse FFN kernels take f32, f16 and the block types, not bf16");
+        }
         switch (ffn) {
             case "relu" -> {
                 gated = false;
