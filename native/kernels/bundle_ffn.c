@@ -4,13 +4,15 @@
  * dtype, rows record_bytes apart.
  *
  * Determinism, which is what lets a sparse FFN be bit-identical to a dense one:
- * - the up (and gate) dot of a row gives exactly the bits flm_matvec gives that row: the portable
- *   path (and any rows left over from groups of four) calls flm_matvec on the single part; the AVX2
- *   path runs four rows at once with the operations of matvec.c's AVX2 row kernels (dots4_avx2);
+ * - the up (and gate) dot of a row gives exactly the bits flm_matvec gives that row: the block types
+ *   run matvec's own integer kernels (kern_q_rows) on x quantized once per call; f32 and f16 run
+ *   four rows at once with the operations of matvec.c's AVX2 row kernels (dots4_avx2), and the
+ *   portable path (and rows left over from groups of four) calls flm_matvec on the single part;
  *   the tests compare every row with flm_matvec over a dense matrix;
  * - the down accumulation is, for every output element j, y[j] = fma(h, w[j], y[j]) over the
- *   rows in the caller's order, skipping h == 0. Every decoded weight is exact in f32 (f16 widens
- *   exactly; a q8_0 value d * q has at most 11 + 8 significant bits), and fma rounds once, so an
+ *   rows in the caller's order, skipping h == 0. Every decoded weight has the Java decoders' bits
+ *   (decode_block.c: f16 widens exactly, a block value is the decoder's correctly rounded products),
+ *   and fma rounds once, so an
  *   element's result depends only on the sequence of (h, w) and is the same on the AVX2 path, the
  *   portable path (fmaf) and Java (Math.fma), for any split of the columns. The AVX2 path applies
  *   the rows four at a time to 8 columns held in a register (one load and store of y per four rows,
@@ -114,8 +116,8 @@ BF_AVX2 static inline float bf_hsum8(__m256 v)
 }
 
 /*
- * Four dots of dim values at once, for rows at any four addresses: the operations of matvec.c's
- * AVX2 row kernels (rows_f32_avx2, rows_f16_avx2, rows_q8_0_avx2 with R = 4), which give each row
+ * Four f32 or f16 dots of dim values at once, for rows at any four addresses: the operations of
+ * matvec.c's AVX2 row kernels (rows_f32_avx2, rows_f16_avx2 with R = 4), which give each row
  * exactly the bits flm_matvec gives it; four independent FMA chains instead of one. The tests
  * compare every row with flm_matvec, so a change of matvec.c's arithmetic shows up there.
  */
@@ -124,32 +126,6 @@ BF_AVX2 static void dots4_avx2(int dtype, const uint8_t *const w[4], const float
     __m256 acc[4];
     for (int r = 0; r < 4; r++)
         acc[r] = _mm256_setzero_ps();
-    if (dtype == FLM_DTYPE_Q8_0) {
-        for (int64_t b = 0; b < n / 32; b++) {
-            const float *xb = x + b * 32;
-            __m256 x0 = _mm256_loadu_ps(xb), x1 = _mm256_loadu_ps(xb + 8);
-            __m256 x2 = _mm256_loadu_ps(xb + 16), x3 = _mm256_loadu_ps(xb + 24);
-#pragma GCC unroll 4
-            for (int r = 0; r < 4; r++) {
-                const uint8_t *blk = w[r] + b * 34;
-                const int8_t *q = (const int8_t *)(blk + 2);
-                __m256 a = _mm256_setzero_ps();
-                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q))), x0, a);
-                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + 8)))),
-                                    x1, a);
-                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + 16)))),
-                                    x2, a);
-                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q + 24)))),
-                                    x3, a);
-                uint16_t d16;
-                memcpy(&d16, blk, 2);
-                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(d16)), a, acc[r]);
-            }
-        }
-        for (int r = 0; r < 4; r++)
-            out[r] = bf_hsum8(acc[r]);
-        return;
-    }
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 xv = _mm256_loadu_ps(x + i);
@@ -242,9 +218,8 @@ FLM_EXPORT int flm_bundle_ffn_up(int row_dtype, int down_dtype, const void *rows
         return up_integer(qone, qmany, base, record_bytes, &g, dim, gated, activation, bias, x, order, begin, end, h);
     int64_t i = begin;
 #ifdef BF_HAVE_X86
-    /* the float-x types of dots4_avx2 (the block types run on the integer kernels above) */
-    if (flm_kernels_simd() &&
-        (row_dtype == FLM_DTYPE_F32 || row_dtype == FLM_DTYPE_F16 || row_dtype == FLM_DTYPE_Q8_0)) {
+    /* the float-x types of dots4_avx2 (every block type runs on the integer kernels above) */
+    if (flm_kernels_simd() && (row_dtype == FLM_DTYPE_F32 || row_dtype == FLM_DTYPE_F16)) {
         for (; i + 4 <= end; i += 4) {
             int64_t r[4];
             const uint8_t *up[4], *gate[4];

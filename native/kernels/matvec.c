@@ -4,8 +4,8 @@
  * iq4_nl) or one of its k-quant super-blocks of 256 (matvec_k.c), and x, y in f32. Java splits the
  * rows across threads.
  *
- * q4_0, q4_1, q5_0, q5_1 and iq4_nl run on the integer kernels (x quantized to int8, matvec_q below,
- * the kernels in matvec_legacy_q.c); f32, f16, bf16 and q8_0 on the float kernels here.
+ * q8_0, q4_0, q4_1, q5_0, q5_1 and iq4_nl run on the integer kernels (x quantized to int8, matvec_q
+ * below, the kernels in matvec_legacy_q.c); f32, f16 and bf16 on the float kernels here.
  *
  * Each dtype has an AVX2+FMA+F16C path, chosen once at run time, and a portable scalar path
  * (the two differ in the last bits: FMA rounds once). Both sum a row in 8 lanes added in a fixed
@@ -95,25 +95,6 @@ static float dot_bf16_scalar(const uint16_t *w, const float *x, int64_t n)
     for (int k = 0; i < n; i++, k++)
         l[k] += bf16_to_f32(w[i]) * x[i];
     return sum8(l);
-}
-
-/* q8_0: blocks of 32 int8 with one f16 scale in front (34 bytes). */
-static float dot_q8_0_scalar(const uint8_t *w, const float *x, int64_t n)
-{
-    float total = 0;
-    for (int64_t b = 0; b < n / 32; b++) {
-        const uint8_t *blk = w + b * 34;
-        uint16_t d16;
-        memcpy(&d16, blk, 2);
-        const int8_t *q = (const int8_t *)(blk + 2);
-        const float *xb = x + b * 32;
-        float l[8] = {0};
-        for (int i = 0; i < 32; i += 8)
-            for (int k = 0; k < 8; k++)
-                l[k] += (float)q[i + k] * xb[i + k];
-        total += kern_f16_to_f32(d16) * sum8(l);
-    }
-    return total;
 }
 
 /* IQ4_NL's fixed non-linear grid, indexed by a nibble (iq4_nl's integer kernels in matvec_legacy_q.c,
@@ -208,40 +189,6 @@ FLM_AVX2 FLM_INLINE void rows_bf16_avx2(const uint8_t *w, int64_t step, const fl
     }
 }
 
-/* Eight int8 quants as floats (exact). */
-FLM_AVX2 FLM_INLINE __m256 q8_0_values(const int8_t *q)
-{
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q)));
-}
-
-FLM_AVX2 FLM_INLINE void rows_q8_0_avx2(const uint8_t *w, int64_t step, const float *x, int64_t n, float *y,
-                                         int64_t ystep, const int R)
-{
-    __m256 total[FLM_ROWS];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++)
-        total[r] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / 32; b++) {
-        const float *xb = x + b * 32;
-        __m256 x0 = _mm256_loadu_ps(xb), x1 = _mm256_loadu_ps(xb + 8);
-        __m256 x2 = _mm256_loadu_ps(xb + 16), x3 = _mm256_loadu_ps(xb + 24);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; r++) {
-            const uint8_t *blk = w + r * step + b * 34;
-            const int8_t *q = (const int8_t *)(blk + 2);
-            __m256 acc = _mm256_setzero_ps();
-            acc = _mm256_fmadd_ps(q8_0_values(q), x0, acc);
-            acc = _mm256_fmadd_ps(q8_0_values(q + 8), x1, acc);
-            acc = _mm256_fmadd_ps(q8_0_values(q + 16), x2, acc);
-            acc = _mm256_fmadd_ps(q8_0_values(q + 24), x3, acc);
-            total[r] = _mm256_fmadd_ps(_mm256_set1_ps(scale_f16(blk)), acc, total[r]);
-        }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++)
-        y[r * ystep] = hsum8(total[r]);
-}
-
 /* One function per dtype and row count, so that R is a constant the loops over rows unroll on. */
 #define FLM_ROW_KERNELS(name)                                                                              \
     FLM_AVX2 static void name##_x1(const uint8_t *w, int64_t step, const float *x, int64_t n, float *y, \
@@ -257,7 +204,6 @@ FLM_AVX2 FLM_INLINE void rows_q8_0_avx2(const uint8_t *w, int64_t step, const fl
 FLM_ROW_KERNELS(f32_avx2)
 FLM_ROW_KERNELS(f16_avx2)
 FLM_ROW_KERNELS(bf16_avx2)
-FLM_ROW_KERNELS(q8_0_avx2)
 #endif
 
 /* ---- dispatch ---- */
@@ -286,8 +232,7 @@ static dot_fn pick_dot(int dtype)
     case FLM_DTYPE_F32: return (dot_fn)dot_f32_scalar;
     case FLM_DTYPE_F16: return (dot_fn)dot_f16_scalar;
     case FLM_DTYPE_BF16: return (dot_fn)dot_bf16_scalar;
-    case FLM_DTYPE_Q8_0: return (dot_fn)dot_q8_0_scalar;
-    default: return NULL; /* the block types of 4 to 6 bits run on the integer kernels */
+    default: return NULL; /* the block types run on the integer kernels */
     }
 }
 
@@ -301,7 +246,6 @@ static int pick_rows(int dtype, rows_fn *one, rows_fn *many)
     case FLM_DTYPE_F32: *one = f32_avx2_x1; *many = f32_avx2_x4; return 1;
     case FLM_DTYPE_F16: *one = f16_avx2_x1; *many = f16_avx2_x4; return 1;
     case FLM_DTYPE_BF16: *one = bf16_avx2_x1; *many = bf16_avx2_x4; return 1;
-    case FLM_DTYPE_Q8_0: *one = q8_0_avx2_x1; *many = q8_0_avx2_x4; return 1;
     default: return 0;
     }
 #else
@@ -427,6 +371,7 @@ int kern_q_rows(int dtype, qrows_fn *one, qrows_fn *many)
 {
     int simd = have_avx2();
     switch (dtype) {
+    case FLM_DTYPE_Q8_0:
     case FLM_DTYPE_Q4_0:
     case FLM_DTYPE_Q4_1:
     case FLM_DTYPE_Q5_0:

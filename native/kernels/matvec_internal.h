@@ -76,10 +76,10 @@ extern const int8_t kern_iq4nl_grid[16];
 /* Bytes of one super-block of dtype, or -1 when dtype is not a k-quant. */
 int64_t kern_k_block_bytes(int dtype);
 
-/* ---- the integer kernels: x quantized to int8 (types of at most 6 bits) ----
+/* ---- the integer kernels: x quantized to int8 (q8_0 and the types of at most 6 bits) ----
  *
- * The types whose values are small integers times a scale (q4_0, q4_1, q5_0, q5_1, iq4_nl and the
- * k-quants) are dotted with x quantized to int8, as native engines do: the products of the quants are
+ * The types whose values are small integers times a scale (q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl and
+ * the k-quants) are dotted with x quantized to int8, as native engines do: the products of the quants are
  * exact integer sums, and only the per-block scales are floats. Quantizing x is the only extra error:
  * x is cut into blocks of 32, and value i becomes d[b] * q[i] with
  *     b = i / 32,  d[b] = amax_b / 127,  q[i] = rint(x[i] * (127 / amax_b)) clamped to [-127, 127]
@@ -116,10 +116,10 @@ typedef void (*qrows_fn)(const uint8_t *const *w, const kern_qx *x, int64_t n, f
 
 /* The integer kernels of dtype for one row (*one) and FLM_ROWS rows (*many): AVX2 where the CPU has
  * it (and FLASHLM_NO_SIMD is not set), else portable. Returns 0 when dtype has no integer kernels
- * (f32, f16, bf16 and q8_0 dot with f32 x). matvec.c; the bundle kernels use the same functions, so
+ * (f32, f16 and bf16 dot with f32 x). matvec.c; the bundle kernels use the same functions, so
  * that a row's dot there has exactly flm_matvec's bits. */
 int kern_q_rows(int dtype, qrows_fn *one, qrows_fn *many);
-/* The part of kern_q_rows for q4_0, q4_1, q5_0, q5_1 and iq4_nl (matvec_legacy_q.c); simd says whether
+/* The part of kern_q_rows for q8_0, q4_0, q4_1, q5_0, q5_1 and iq4_nl (matvec_legacy_q.c); simd says whether
  * AVX2 may be used. */
 int kern_legacy_q_rows(int dtype, int simd, qrows_fn *one, qrows_fn *many);
 /* The k-quant part of kern_q_rows (matvec_k.c); simd says whether AVX2 may be used. */

@@ -1,10 +1,12 @@
 /*
  * The integer kernels (matvec_internal.h, "the integer kernels") of GGUF's legacy blocks of 32 values:
- * q4_0, q4_1, q5_0, q5_1 and iq4_nl, dotted with x quantized to int8 in blocks of 32 (kern_qx).
+ * q8_0, q4_0, q4_1, q5_0, q5_1 and iq4_nl, dotted with x quantized to int8 in blocks of 32 (kern_qx).
  *
  * A block of the weights is an f16 scale d (q4_1, q5_1: then an f16 min m), for the 5-bit types 32
  * fifth bits qh (a little-endian uint32, bit j for value j), then 16 bytes qs: value j (0..15) is the
- * low nibble of qs[j], value 16 + j the high one. As integers w_j (exact):
+ * low nibble of qs[j], value 16 + j the high one; q8_0's block is d, then 32 signed bytes qs, value j
+ * the byte qs[j]. As integers w_j (exact):
+ *     q8_0  w = (int8_t) qs[j]              value d * w   (-128..127)
  *     q4_0  w = nibble - 8                  value d * w
  *     q4_1  w = nibble                      value d * w + m
  *     q5_0  w = (nibble | fifth << 4) - 16  value d * w
@@ -14,7 +16,7 @@
  *     d * d_x * sum_j w_j q_j  +  m * d_x * sum_j q_j,
  * where the sums are exact integers. Each half h (values 16 h .. 16 h + 15) of a block keeps its own
  * integer sum
- *     I_h = sum_{j in half h} w_j q_j          (|I_h| <= 16 * 127 * 127, exact in int32 and in float)
+ *     I_h = sum_{j in half h} w_j q_j          (|I_h| <= 16 * 128 * 127 < 2^24, exact in int32 and float)
  *     S_h = sum_{j in half h} q_j  = kern_qx.sum16[2 b + h]
  * and a row is summed in two float lanes per term (h = 0, 1), over the blocks b in order:
  *     s   = f16(d) * d_x[b]                     (one float product, rounded)
@@ -41,6 +43,10 @@
  *   q5_0, q5_1: 0..31 x q: |pair| <= 2 * 31 * 127 = 7874; q5_0's -16 as 16 * S_h.
  *   iq4_nl: |q| (0..127, shared by the rows) x (T[nibble] with q's sign) (-127..127):
  *     |pair| <= 2 * 127 * 127 = 32258 (q is never -128: kern_quantize_x clamps to -127).
+ *   q8_0: |w| (0..128 as an unsigned byte: _mm256_sign_epi8(w, w) turns -128 into the byte 0x80 = 128)
+ *     x (q with w's sign: -127..127, 0 where w is 0; q is never -128, so negating it is exact):
+ *     |pair| <= 2 * 128 * 127 = 32512 (2 * 127 * 127 = 32258 for ggml's quantizer, which never writes
+ *     -128). The sign goes on q rather than on w because w may be -128, whose negation wraps.
  */
 #include "flashlm.h"
 #include "matvec_internal.h"
@@ -52,6 +58,7 @@
 static inline int64_t lq_block_bytes(int dtype)
 {
     switch (dtype) {
+    case FLM_DTYPE_Q8_0: return 34;
     case FLM_DTYPE_Q4_1: return 20;
     case FLM_DTYPE_Q5_0: return 22;
     case FLM_DTYPE_Q5_1: return 24;
@@ -66,7 +73,7 @@ static inline int lq_qs(int dtype)
     case FLM_DTYPE_Q4_1: return 4;
     case FLM_DTYPE_Q5_0: return 6;
     case FLM_DTYPE_Q5_1: return 8;
-    default: return 2;
+    default: return 2; /* q4_0, iq4_nl, q8_0 */
     }
 }
 
@@ -93,6 +100,11 @@ static inline float lq_f16(const uint8_t *p)
 static inline void lq_decode(int dtype, const uint8_t *blk, int w[32])
 {
     const uint8_t *qs = blk + lq_qs(dtype);
+    if (dtype == FLM_DTYPE_Q8_0) {
+        for (int j = 0; j < 32; j++)
+            w[j] = (int8_t)qs[j];
+        return;
+    }
     for (int j = 0; j < 16; j++) {
         w[j] = qs[j] & 0x0f;
         w[j + 16] = qs[j] >> 4;
@@ -163,6 +175,7 @@ static inline void lq_rows_portable(int dtype, const uint8_t *const *w, const ke
     {                                                                                                        \
         lq_rows_portable(code, w, x, n, y, ystep, FLM_ROWS);                                                 \
     }
+LQ_PORTABLE(q8_0, FLM_DTYPE_Q8_0)
 LQ_PORTABLE(q4_0, FLM_DTYPE_Q4_0)
 LQ_PORTABLE(q4_1, FLM_DTYPE_Q4_1)
 LQ_PORTABLE(q5_0, FLM_DTYPE_Q5_0)
@@ -172,8 +185,8 @@ LQ_PORTABLE(iq4_nl, FLM_DTYPE_IQ4_NL)
 /* ---- AVX2 ----
  * Per block, every row: the 16 bytes qs loaded into both 128-bit halves, the high half shifted right
  * by 4 and both masked to 4 bits, so byte j of the vector is value j's nibble (values 0..15 low,
- * 16..31 high, the order of x's 32 bytes); the 5-bit types OR in their fifth bits; maddubs + madd give
- * 8 int32 lanes (lane k: values 4k..4k+3). Then for the R rows together: three hadds reduce lanes
+ * 16..31 high, the order of x's 32 bytes); the 5-bit types OR in their fifth bits (q8_0: its 32 bytes
+ * as they are, |w| times q with w's sign); maddubs + madd give 8 int32 lanes (lane k: values 4k..4k+3). Then for the R rows together: three hadds reduce lanes
  * 0..3 and 4..7 of each row into lane r (I_0 of row r) and lane 4 + r (I_1), one cvt, one FMA with
  * the rows' scales in lanes r and 4 + r. The R rows share x's loads and the float step. */
 #ifdef FLM_HAVE_X86
@@ -247,6 +260,7 @@ FLM_AVX2 FLM_INLINE void lq_rows_avx2(const int dtype, const uint8_t *const *w, 
     const int64_t bytes = lq_block_bytes(dtype);
     const int with_min = lq_has_min(dtype);
     const int iq4 = dtype == FLM_DTYPE_IQ4_NL;
+    const int q8 = dtype == FLM_DTYPE_Q8_0;
     /* q4_0 and q5_0: I_h = sum u q - offset * S_h, offset = 8 or 16 */
     const int offset = dtype == FLM_DTYPE_Q4_0 ? 8 : dtype == FLM_DTYPE_Q5_0 ? 16 : 0;
     const __m256i ones16 = _mm256_set1_epi16(1);
@@ -262,8 +276,14 @@ FLM_AVX2 FLM_INLINE void lq_rows_avx2(const int dtype, const uint8_t *const *w, 
         __m256i lanes[FLM_ROWS];
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            __m256i u = lq_unsigned(dtype, p[r]);
             __m256i pairs;
+            if (q8) { /* |w| (unsigned) times q with w's sign */
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(p[r] + 2));
+                pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(q, v));
+                lanes[r] = _mm256_madd_epi16(pairs, ones16);
+                continue;
+            }
+            __m256i u = lq_unsigned(dtype, p[r]);
             if (iq4) /* |q| times T[nibble] with q's sign (0 where q is 0) */
                 pairs = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(_mm256_shuffle_epi8(grid, u), q));
             else
@@ -310,6 +330,7 @@ FLM_AVX2 FLM_INLINE void lq_rows_avx2(const int dtype, const uint8_t *const *w, 
         lq_rows_avx2(code, w, x, n, y, ystep, R);                                                            \
     }
 #define LQ_KERNELS(name, code) LQ_KERNEL(name##_a1, code, 1) LQ_KERNEL(name##_a4, code, FLM_ROWS)
+LQ_KERNELS(q8_0, FLM_DTYPE_Q8_0)
 LQ_KERNELS(q4_0, FLM_DTYPE_Q4_0)
 LQ_KERNELS(q4_1, FLM_DTYPE_Q4_1)
 LQ_KERNELS(q5_0, FLM_DTYPE_Q5_0)
@@ -322,6 +343,7 @@ int kern_legacy_q_rows(int dtype, int simd, qrows_fn *one, qrows_fn *many)
 #ifdef FLM_HAVE_X86
     if (simd) {
         switch (dtype) {
+        case FLM_DTYPE_Q8_0: *one = q8_0_a1; *many = q8_0_a4; return 1;
         case FLM_DTYPE_Q4_0: *one = q4_0_a1; *many = q4_0_a4; return 1;
         case FLM_DTYPE_Q4_1: *one = q4_1_a1; *many = q4_1_a4; return 1;
         case FLM_DTYPE_Q5_0: *one = q5_0_a1; *many = q5_0_a4; return 1;
@@ -334,6 +356,7 @@ int kern_legacy_q_rows(int dtype, int simd, qrows_fn *one, qrows_fn *many)
     (void)simd;
 #endif
     switch (dtype) {
+    case FLM_DTYPE_Q8_0: *one = q8_0_p1; *many = q8_0_p4; return 1;
     case FLM_DTYPE_Q4_0: *one = q4_0_p1; *many = q4_0_p4; return 1;
     case FLM_DTYPE_Q4_1: *one = q4_1_p1; *many = q4_1_p4; return 1;
     case FLM_DTYPE_Q5_0: *one = q5_0_p1; *many = q5_0_p4; return 1;

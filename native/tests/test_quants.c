@@ -2,7 +2,7 @@
  * blocks whose values are worked out from the format in the comments, every dtype against a
  * double-precision reference decoded here, row-range splits giving the same bits, and the AVX2 path
  * against the portable one (computed by a child process started with FLASHLM_NO_SIMD=1) within the
- * rounding bound stated below. q4_0, q4_1, q5_0, q5_1 and iq4_nl dot with x quantized to int8 (the
+ * rounding bound stated below. q8_0, q4_0, q4_1, q5_0, q5_1 and iq4_nl dot with x quantized to int8 (the
  * integer kernels): their bound adds x's quantization, their two paths give the same bits, and x's
  * extremes (zero, huge, tiny, non-finite blocks) and the bound's tightness have tests of their own. */
 #define _GNU_SOURCE
@@ -640,7 +640,7 @@ static double decode(int dtype, const uint8_t *row, int c, double *mag)
 /* The types whose kernels dot with x quantized to int8 (kern_quantize_x). */
 static int int8_x(int dtype)
 {
-    return dtype == FLM_DTYPE_Q4_0 || dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_0 ||
+    return dtype == FLM_DTYPE_Q8_0 || dtype == FLM_DTYPE_Q4_0 || dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_0 ||
            dtype == FLM_DTYPE_Q5_1 || dtype == FLM_DTYPE_IQ4_NL || is_k(dtype);
 }
 

@@ -115,14 +115,49 @@ class SparseFfnTest {
         return y;
     }
 
-    /** Double reference: returns y and, in scale, sum |h w| per element. */
+    /**
+     * x as the native kern_quantize_x gives it to the integer kernels: in blocks of 32, amax the block's largest
+     * |x|, d = amax / 127 and q = rint(x * (127 / amax)) clamped to [-127, 127], all in float (a block below 2^-60
+     * scaled by 2^64 first; d = q = 0 for a block of zeros); value i becomes d * q, exactly in double.
+     */
+    static double[] quantizedX(float[] x) {
+        double[] out = new double[x.length];
+        for (int b = 0; b < x.length / 32; b++) {
+            float amax = 0f;
+            for (int i = 32 * b; i < 32 * b + 32; i++) {
+                amax = Math.max(amax, Math.abs(x[i]));
+            }
+            float scale = amax < 0x1p-60f ? 0x1p64f : 1f;
+            float inv = amax > 0f ? 127f / (amax * scale) : 0f;
+            float d = amax / 127f;
+            for (int i = 32 * b; i < 32 * b + 32; i++) {
+                double q = Math.max(-127, Math.min(127, Math.rint(x[i] * scale * inv)));
+                out[i] = (double) d * q;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Double reference: returns y and, in scale, sum |h w| per element. The rows dot x as the kernels see it:
+     * quantized to int8 (quantizedX) for Q8_0, whose rows run on the integer kernels, as given otherwise.
+     */
     private static double[] reference(Layer l, boolean withBias, MemorySegment x, double[] scale) {
         int dim = l.g.dim();
         double[] y = new double[dim];
+        float[] xf = x.asSlice(0, dim * 4L).toArray(ValueLayout.JAVA_FLOAT);
+        double[] xs = new double[dim];
+        if (l.dtype == DType.Q8_0) {
+            xs = quantizedX(xf);
+        } else {
+            for (int j = 0; j < dim; j++) {
+                xs[j] = xf[j];
+            }
+        }
         for (int n = 0; n < l.g.neurons(); n++) {
             double u = 0, gt = 0;
             for (int j = 0; j < dim; j++) {
-                double xj = x.getAtIndex(ValueLayout.JAVA_FLOAT, j);
+                double xj = xs[j];
                 u += l.weight(l.upPart(), n, j) * xj;
                 if (l.g.gated()) {
                     gt += l.weight(0, n, j) * xj;

@@ -62,16 +62,17 @@ final class GgufModelFixture {
             return superBlockBytes > 0;
         }
 
-        /** Whether flashlm's kernels dot this type with x quantized to int8 (every block type but Q8_0). */
+        /** Whether flashlm's kernels dot this type with x quantized to int8 (every block type). */
         boolean integerKernels() {
-            return superBlocks() || this == Q4_0 || this == Q4_1 || this == Q5_0 || this == Q5_1 || this == IQ4_NL;
+            return superBlocks() || this == Q8_0 || this == Q4_0 || this == Q4_1 || this == Q5_0 || this == Q5_1
+                    || this == IQ4_NL;
         }
     }
 
     /** Decoded weights by Hugging Face name (Linear weights [out, in], row-major), filled by {@link #write}. */
     final Map<String, float[]> weights = new LinkedHashMap<>();
     /**
-     * The Hugging Face names of the matrices stored as Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL, whose products flashlm
+     * The Hugging Face names of the matrices stored as a block type (Q8_0, Q4_0, ..., the k-quants), whose products flashlm
      * computes with x quantized to int8 (ScalarReference.llamaLogits's int8Inputs), filled by {@link #write}.
      */
     final Set<String> int8Inputs = new HashSet<>();

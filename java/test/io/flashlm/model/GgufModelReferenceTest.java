@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Synthetic llama GGUF files (every weight type, tied and untied classifier, SiLU and ReLU FFNs): the
  * engine's logits match the independent double-precision reference, run on the weights decoded from the
  * written bytes (the model dequantized to f32) with interleaved RoPE, to 1e-4 of the largest |logit| at every
- * position; where flashlm quantizes x to int8 (the 4- and 5-bit legacy blocks) the reference does too, and the
+ * position; where flashlm quantizes x to int8 (every block type) the reference does too, and the
  * bound grows by the effect of that quantization (see assertClose).
  */
 class GgufModelReferenceTest {
@@ -176,7 +176,7 @@ class GgufModelReferenceTest {
 
     /**
      * max |engine - reference| <= 1e-4 * max |reference| + max |reference - exact|: {@code expected} is the
-     * reference with x quantized to int8 where flashlm quantizes it (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL), {@code exact}
+     * reference with x quantized to int8 where flashlm quantizes it (every block type), {@code exact}
      * the one without. Without those types the two are one and the bound is 1e-4 of the largest |logit|. With them
      * the engine matches the quantizing reference to about 1e-6 at most positions, but not always: a value of x
      * within a float rounding of the midpoint between two int8 steps rounds one way in the engine's float and the

@@ -40,8 +40,8 @@ final class ScalarReference {
 
     /**
      * Logits after the last token of {@code tokens}, where the matrices named in {@code int8Inputs} multiply
-     * their input quantized to int8, as flashlm's integer kernels (and llama.cpp's) do for the 4- and 5-bit
-     * block types: see {@link #quantizeInt8}.
+     * their input quantized to int8, as flashlm's integer kernels (and llama.cpp's) do for the block types:
+     * see {@link #quantizeInt8}.
      */
     static double[] llamaLogits(Llama c, Map<String, float[]> w, int[] tokens, Set<String> int8Inputs) {
         Linear linear = (name, x, out, in) -> linear(w.get(name),

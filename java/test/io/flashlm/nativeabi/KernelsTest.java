@@ -57,7 +57,7 @@ class KernelsTest {
      * and min, x sums, the final lane sum, the Java decoding's two), so the bound is k * 2^-24 * S, with S
      * the sum of (|value| + 2 |min|) * |x|, which is at least the sum of (|d q| + |m|) * |x|.
      *
-     * <p>Q4_0, Q4_1, Q5_0, Q5_1 and IQ4_NL dot with x quantized to int8 in blocks of 32 (the native
+     * <p>Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL and the k-quants dot with x quantized to int8 in blocks of 32 (the native
      * kern_quantize_x: step d = the block's largest |x| / 127 in float, |x - d q| <= d / 2), so their bound
      * adds Q = sum over blocks of d / 2 * sum |value|, and their roundings act on d q, up to |x| + d / 2.
      */
@@ -109,7 +109,7 @@ class KernelsTest {
     /** The types whose native kernels dot with x quantized to int8. */
     static boolean quantizesX(DType type) {
         return switch (type) {
-            case Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q6_K, Q4_K, Q5_K, Q3_K, Q2_K, IQ4_XS -> true;
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q6_K, Q4_K, Q5_K, Q3_K, Q2_K, IQ4_XS -> true;
             default -> false;
         };
     }
