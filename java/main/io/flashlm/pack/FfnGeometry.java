@@ -49,6 +49,11 @@ public record FfnGeometry(int dim, int neurons, DType rowDtype, DType downDtype,
         this(dim, neurons, dtype, dtype, gated, layout, alignment);
     }
 
+    /** This geometry with another unit alignment (the unit size does not depend on it). */
+    public FfnGeometry withAlignment(int alignment) {
+        return new FfnGeometry(dim, neurons, rowDtype, downDtype, gated, layout, alignment);
+    }
+
     /** Whether rows and down columns share one dtype. */
     public boolean uniform() {
         return rowDtype == downDtype;
@@ -70,9 +75,12 @@ public record FfnGeometry(int dim, int neurons, DType rowDtype, DType downDtype,
         return part == FfnPart.DOWN ? downDtype : rowDtype;
     }
 
-    /** The parts of a neuron, in record order: [gate,] up, down. */
+    private static final List<FfnPart> GATED_PARTS = List.of(FfnPart.GATE, FfnPart.UP, FfnPart.DOWN);
+    private static final List<FfnPart> UNGATED_PARTS = List.of(FfnPart.UP, FfnPart.DOWN);
+
+    /** The parts of a neuron, in record order: [gate,] up, down (shared immutable lists: no allocation per call). */
     public List<FfnPart> parts() {
-        return gated ? List.of(FfnPart.GATE, FfnPart.UP, FfnPart.DOWN) : List.of(FfnPart.UP, FfnPart.DOWN);
+        return gated ? GATED_PARTS : UNGATED_PARTS;
     }
 
     /** Bytes of {@code part} (one vector of dim values in its dtype). */
@@ -93,14 +101,18 @@ public record FfnGeometry(int dim, int neurons, DType rowDtype, DType downDtype,
 
     /** Offset of {@code part} inside a record: the bytes of the parts before it. */
     public long partOffset(FfnPart part) {
-        long offset = 0;
-        for (FfnPart p : parts()) {
-            if (p == part) {
-                return offset;
+        // [gate,] up, down: the rows (each partBytes(UP)) come first
+        long row = partBytes(FfnPart.UP);
+        return switch (part) {
+            case GATE -> {
+                if (!gated) {
+                    throw new IllegalArgumentException("an FFN that is not gated has no " + part);
+                }
+                yield 0;
             }
-            offset += partBytes(p);
-        }
-        throw new IllegalArgumentException("an FFN that is " + (gated ? "" : "not ") + "gated has no " + part);
+            case UP -> gated ? row : 0;
+            case DOWN -> gated ? 2 * row : row;
+        };
     }
 
     /** Bytes of a neuron's parts together, without padding. */

@@ -64,12 +64,8 @@ public final class PackConverter {
             StoragePlan plan = StoragePlan.choose(src, o.dtype(), o.requantize());
             FfnGeometry g;
             try {
-                FfnGeometry packed = new FfnGeometry(c.dim(), c.hiddenDim(), plan.rowType(), plan.downType(),
-                        c.gatedFfn(), o.layout(), RecordAlignment.BACK_TO_BACK);
-                int alignment = RecordAlignment.resolve(o.alignment(), packed.unitBytes(),
-                        () -> RecordAlignment.device(o.out()));
-                g = new FfnGeometry(c.dim(), c.hiddenDim(), plan.rowType(), plan.downType(), c.gatedFfn(), o.layout(),
-                        alignment);
+                g = RecordAlignment.resolve(new FfnGeometry(c.dim(), c.hiddenDim(), plan.rowType(), plan.downType(),
+                        c.gatedFfn(), o.layout(), RecordAlignment.BACK_TO_BACK), o.alignment(), o.out());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("cannot store this model's FFN as " + types(plan) + ": "
                         + e.getMessage(), e);

@@ -89,6 +89,14 @@ public final class RecordAlignment {
         return best;
     }
 
+    /**
+     * {@code g} with its alignment resolved from a writer's request ({@link #resolve(int, long, Supplier)}:
+     * auto asks the device that {@code destination} would be written to).
+     */
+    public static FfnGeometry resolve(FfnGeometry g, int requested, Path destination) {
+        return g.withAlignment(resolve(requested, g.unitBytes(), () -> device(destination)));
+    }
+
     /** The device facts auto needs: its O_DIRECT alignment and its physical block (0 when unknown). */
     public record Device(long dio, long physical) {
     }

@@ -112,11 +112,8 @@ public final class SyntheticPackWriter {
 
     /** The FFN's geometry, its record alignment resolved ({@link RecordAlignment#resolve}: auto asks the device). */
     private static FfnGeometry geometry(ModelConfig c, Options o) {
-        FfnGeometry packed = new FfnGeometry(c.dim(), c.hiddenDim(), o.dtype(), c.gatedFfn(), o.layout(),
-                RecordAlignment.BACK_TO_BACK);
-        int alignment = RecordAlignment.resolve(o.alignment(), packed.unitBytes(),
-                () -> RecordAlignment.device(o.out()));
-        return new FfnGeometry(c.dim(), c.hiddenDim(), o.dtype(), c.gatedFfn(), o.layout(), alignment);
+        return RecordAlignment.resolve(new FfnGeometry(c.dim(), c.hiddenDim(), o.dtype(), c.gatedFfn(), o.layout(),
+                RecordAlignment.BACK_TO_BACK), o.alignment(), o.out());
     }
 
     private static long plannedBytes(ModelConfig c, Options o, FfnGeometry g) {
