@@ -12,9 +12,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 public final class InferenceState implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     final MemorySegment x;      // residual stream (dim)
-    final MemorySegment xb;     // normed input of a block (max(dim, embedProjDim))
+    final MemorySegment xb;     // normed input of a block, attention output (max(dim, embedProjDim, qDim))
     final MemorySegment xb2;    // block output (dim)
-    final MemorySegment q;      // queries (dim)
+    final MemorySegment q;      // queries (qDim)
     final MemorySegment k;      // this position's keys (kvDim), copied into the cache
     final MemorySegment v;      // this position's values (kvDim)
     final MemorySegment att;    // attention scores (heads x contextLength)
@@ -23,15 +23,18 @@ public final class InferenceState implements AutoCloseable {
     final MemorySegment keyCache;   // layers x contextLength x kvDim
     final MemorySegment valueCache; // layers x contextLength x kvDim
     final MemorySegment logits;     // vocabSize
+    final MemorySegment routerLogits; // a mixture of experts' router output (experts), or empty
+    final MemorySegment expertOut;    // one expert's output (dim), or empty
+    final MemorySegment parallelOut;  // the FFN output of a parallel block (dim), or empty
     final long layerCacheFloats;
     final int kvDim;
 
     public InferenceState(ModelConfig c) {
-        int wide = Math.max(c.dim(), c.embedProjDim());
+        int wide = wideFloats(c);
         x = alloc(wide);
         xb = alloc(wide);
         xb2 = alloc(wide);
-        q = alloc(c.dim());
+        q = alloc(c.qDim());
         k = alloc(c.kvDim());
         v = alloc(c.kvDim());
         att = alloc((long) c.heads() * c.contextLength());
@@ -42,6 +45,13 @@ public final class InferenceState implements AutoCloseable {
         keyCache = alloc(layerCacheFloats * c.layers());
         valueCache = alloc(layerCacheFloats * c.layers());
         logits = alloc(c.vocabSize());
+        routerLogits = alloc(c.variant().experts());
+        expertOut = alloc(c.variant().isMixtureOfExperts() ? c.dim() : 0);
+        parallelOut = alloc(c.variant().parallelBlock() ? c.dim() : 0);
+    }
+
+    private static int wideFloats(ModelConfig c) {
+        return Math.max(Math.max(c.dim(), c.embedProjDim()), c.qDim());
     }
 
     private MemorySegment alloc(long floats) {
@@ -67,16 +77,18 @@ public final class InferenceState implements AutoCloseable {
 
     /** Bytes a state for this config holds (mostly the KV cache), without allocating one. */
     public static long bytesFor(ModelConfig c) {
-        long wide = Math.max(c.dim(), c.embedProjDim());
-        long floats = wide * 3 + c.dim() + 2L * c.kvDim() + (long) c.heads() * c.contextLength() + 2L * c.hiddenDim()
-                + 2L * c.layers() * c.contextLength() * c.kvDim() + c.vocabSize();
+        long wide = wideFloats(c);
+        long floats = wide * 3 + c.qDim() + 2L * c.kvDim() + (long) c.heads() * c.contextLength() + 2L * c.hiddenDim()
+                + 2L * c.layers() * c.contextLength() * c.kvDim() + c.vocabSize() + c.variant().experts()
+                + (c.variant().isMixtureOfExperts() ? c.dim() : 0) + (c.variant().parallelBlock() ? c.dim() : 0);
         return floats * Float.BYTES;
     }
 
     /** Bytes held by this state (mostly the KV cache). */
     public long byteSize() {
         return (x.byteSize() * 3 + q.byteSize() + k.byteSize() * 2 + att.byteSize() + hb.byteSize() * 2 + keyCache.byteSize() * 2
-                + logits.byteSize());
+                + logits.byteSize() + routerLogits.byteSize() + expertOut.byteSize()
+                + parallelOut.byteSize());
     }
 
     @Override

@@ -2,44 +2,91 @@ package io.flashlm.model;
 
 import io.flashlm.kernels.ComputePool;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.flashlm.model.VectorOps.add;
-import static io.flashlm.model.VectorOps.rmsNorm;
+import static io.flashlm.model.VectorOps.addBias;
 
 /**
- * Llama's attention block: xn = rmsnorm(x), x += wo(attention(rope(wq xn), rope(wk xn), wv xn)), with
- * grouped-query attention when there are fewer key/value heads than query heads.
+ * The Llama family's attention block: xn = norm(x); q = wq xn + bq, k = wk xn + bk, v = wv xn + bv (biases
+ * where the layer has them: Qwen 2); q and k RMS-normed per head or as a whole where the layer has those
+ * norms (Qwen 3, Gemma 3, OLMoE); RoPE of the layer's kind; grouped-query attention over the layer's
+ * window with the variant's scale and soft-cap; o = wo attention + bo, RMS-normed where the layer has a
+ * post-attention norm (Gemma 2/3); x += o.
  */
 final class LlamaAttention implements AttentionBlock {
     private final ModelConfig c;
     private final ComputePool pool;
     private final Rope rope;
-    private final MemorySegment norm; // f32, converted once
+    private final BlockNorm norm;
     private final LlamaWeights.Layer w;
+    private final MemorySegment qBias, kBias, vBias, oBias; // f32 or null
+    private final MemorySegment qNorm, kNorm, postNorm;     // f32 or null
+    private final boolean qNormPerHead, kNormPerHead;
     private final float scale;
+    private final float softcap;
 
-    LlamaAttention(ModelConfig c, ComputePool pool, Rope rope, MemorySegment norm, LlamaWeights.Layer w) {
+    LlamaAttention(ModelConfig c, ComputePool pool, Rope rope, BlockNorm norm, LlamaWeights.Layer w,
+                   Arena arena) {
         this.c = c;
         this.pool = pool;
         this.rope = rope;
         this.norm = norm;
         this.w = w;
-        this.scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        LayerExtras e = w.extras();
+        this.qBias = VectorOps.toNative(e.qBias(), arena);
+        this.kBias = VectorOps.toNative(e.kBias(), arena);
+        this.vBias = VectorOps.toNative(e.vBias(), arena);
+        this.oBias = VectorOps.toNative(e.oBias(), arena);
+        this.qNorm = VectorOps.toNative(e.qNorm(), arena);
+        this.kNorm = VectorOps.toNative(e.kNorm(), arena);
+        this.postNorm = VectorOps.toNative(e.postAttentionNorm(), arena);
+        this.qNormPerHead = e.qNorm() != null && e.qNorm().elementCount() == c.headDim();
+        this.kNormPerHead = e.kNorm() != null && e.kNorm().elementCount() == c.headDim();
+        float s = c.variant().attentionScale();
+        this.scale = s > 0 ? s : (float) (1.0 / Math.sqrt(c.headDim()));
+        this.softcap = c.variant().attentionSoftcap();
     }
 
     @Override
     public void apply(InferenceState s, int layer, int pos) {
         int dim = c.dim();
-        rmsNorm(s.xb, s.x, norm, dim, c.normEps());
+        norm.apply(s.xb, s.x, dim);
         Linear.apply(pool, w.wq(), s.xb, s.q);
         Linear.apply(pool, w.wk(), s.xb, s.k);
         Linear.apply(pool, w.wv(), s.xb, s.v);
-        rope.rotate(s.q, dim, pos);
+        addBias(s.q, qBias, c.qDim());
+        addBias(s.k, kBias, c.kvDim());
+        addBias(s.v, vBias, c.kvDim());
+        if (qNorm != null) {
+            normHeads(s.q, qNorm, qNormPerHead, c.qDim());
+        }
+        if (kNorm != null) {
+            normHeads(s.k, kNorm, kNormPerHead, c.kvDim());
+        }
+        rope.rotate(s.q, c.qDim(), pos);
         rope.rotate(s.k, c.kvDim(), pos);
         s.storeKeyValue(layer, pos);
-        Attention.attend(s, c, layer, pos, scale, s.xb);
+        Attention.attend(s, c, layer, c.variant().firstVisible(layer, pos), pos, scale, softcap, s.xb);
         Linear.apply(pool, w.wo(), s.xb, s.xb2);
+        addBias(s.xb2, oBias, dim);
+        if (postNorm != null) {
+            VectorOps.rmsNorm(s.xb2, s.xb2, postNorm, dim, c.normEps());
+        }
         add(s.x, s.xb2, dim);
+    }
+
+    /** RMSNorm of each head of v (weight [headDim]) or of all n values at once (weight [n]). */
+    private void normHeads(MemorySegment v, MemorySegment weight, boolean perHead, int n) {
+        if (!perHead) {
+            VectorOps.rmsNorm(v, v, weight, n, c.normEps());
+            return;
+        }
+        int hd = c.headDim();
+        for (int h = 0; h < n; h += hd) {
+            MemorySegment head = v.asSlice((long) h * Float.BYTES, (long) hd * Float.BYTES);
+            VectorOps.rmsNorm(head, head, weight, hd, c.normEps());
+        }
     }
 }

@@ -7,19 +7,25 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 import static io.flashlm.model.VectorOps.add;
-import static io.flashlm.model.VectorOps.rmsNorm;
+import static io.flashlm.model.VectorOps.get;
+import static io.flashlm.model.VectorOps.set;
 
 /**
- * The Llama forward pass: each layer an attention block (RMSNorm, RoPE, grouped-query attention:
- * {@link LlamaAttention}) and an FFN block after its RMSNorm (gated SiLU or ungated ReLU, or whatever
- * the {@link ModelAssembly} chose), with the weights wherever the loader left them (usually the mapped file).
+ * The forward pass of the Llama family (Llama 1-3, Mistral, Qwen 2/3, Phi-3, Gemma 2/3, Falcon and the
+ * mixtures of experts), as its {@link ModelVariant} and each layer's {@link LayerExtras} shape it:
+ * x = embedding(token) * embeddingScale; per layer an attention block ({@link LlamaAttention}) and an FFN
+ * block after its norm (gated or plain MLP, a mixture of experts, or whatever the {@link ModelAssembly}
+ * chose), each output RMS-normed where the layer has a post-norm, added to x in sequence, or both from the
+ * same x in a parallel block (Falcon); then the final norm, the output projection and the final soft-cap.
+ * The weights stay wherever the loader left them (usually the mapped file).
  */
 public final class LlamaModel extends TransformerModel {
     private final LlamaWeights w;
     private final AttentionBlock[] attention;
-    // Norm weights as native f32 vectors, converted once.
-    private final MemorySegment[] ffnNorm;
-    private final MemorySegment finalNorm;
+    private final BlockNorm[] attentionNorm;
+    private final BlockNorm[] ffnNorm;        // null in a parallel block sharing the attention's norm
+    private final MemorySegment[] postFfnNorm; // f32 or null
+    private final BlockNorm finalNorm;
 
     public LlamaModel(ModelConfig c, LlamaWeights w, Tokenizer tokenizer, ComputePool pool, AutoCloseable source,
                       String description) {
@@ -30,29 +36,40 @@ public final class LlamaModel extends TransformerModel {
                       String description, ModelAssembly assembly) {
         super(c, tokenizer, pool, source, description, assembly);
         this.w = w;
-        Rope rope = new Rope(c);
         List<LlamaWeights.Layer> layers = w.layers();
         attention = new AttentionBlock[c.layers()];
-        ffnNorm = new MemorySegment[c.layers()];
-        for (int l = 0; l < c.layers(); l++) {
-            LlamaWeights.Layer t = layers.get(l);
-            attention[l] = new LlamaAttention(c, pool, rope, VectorOps.toNative(t.attentionNorm(), arena), t);
-            ffnNorm[l] = VectorOps.toNative(t.ffnNorm(), arena);
-        }
-        finalNorm = VectorOps.toNative(w.finalNorm(), arena);
+        attentionNorm = new BlockNorm[c.layers()];
+        ffnNorm = new BlockNorm[c.layers()];
+        postFfnNorm = new MemorySegment[c.layers()];
         MlpWeights[] mlp = new MlpWeights[c.layers()];
+        FeedForward[] experts = new FeedForward[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
             LlamaWeights.Layer t = layers.get(l);
+            LayerExtras e = t.extras();
+            attentionNorm[l] = BlockNorm.of(c, t.attentionNorm(), e.attentionNormBias(), arena);
+            attention[l] = new LlamaAttention(c, pool, Rope.forLayer(c, l), attentionNorm[l], t, arena);
+            if (t.ffnNorm() != null) {
+                ffnNorm[l] = BlockNorm.of(c, t.ffnNorm(), e.ffnNormBias(), arena);
+            } else if (!c.variant().parallelBlock()) {
+                throw new IllegalArgumentException("layer " + l + " has no FFN norm, which only a parallel block may omit");
+            }
+            postFfnNorm[l] = VectorOps.toNative(e.postFfnNorm(), arena);
             mlp[l] = new MlpWeights(t.up(), null, t.gate(), t.down());
+            if (e.experts() != null) {
+                experts[l] = new MoeFfn(c, e.experts(), pool, arena);
+            }
         }
-        assemble(assembly, mlp);
+        finalNorm = BlockNorm.of(c, w.finalNorm(), w.finalNormBias(), arena);
+        assemble(assembly, mlp, experts);
     }
 
     private LlamaModel(LlamaModel base, ModelAssembly.FfnDecorator decorator) {
         super(base, decorator);
         this.w = base.w;
         this.attention = base.attention;
+        this.attentionNorm = base.attentionNorm;
         this.ffnNorm = base.ffnNorm;
+        this.postFfnNorm = base.postFfnNorm;
         this.finalNorm = base.finalNorm;
     }
 
@@ -65,17 +82,38 @@ public final class LlamaModel extends TransformerModel {
     public MemorySegment forward(InferenceState s, int token, int pos) {
         checkInput(token, pos);
         int dim = c.dim();
+        ModelVariant v = c.variant();
         w.tokenEmbedding().rowToFloat(token, s.x);
+        if (v.embeddingScale() != 1f) {
+            VectorOps.scale(s.x, v.embeddingScale(), dim);
+        }
         for (int l = 0; l < c.layers(); l++) {
             prelude.beforeLayer(l);
+            if (v.parallelBlock()) {
+                // x + attention(norm(x)) + ffn(norm'(x)): the FFN first, while x is still the layer's input
+                (ffnNorm[l] != null ? ffnNorm[l] : attentionNorm[l]).apply(s.xb, s.x, dim);
+                ffn[l].apply(s, s.xb, s.parallelOut);
+                attention[l].apply(s, l, pos);
+                add(s.x, s.parallelOut, dim);
+                continue;
+            }
             attention[l].apply(s, l, pos);
             // FFN block: x += down(act(gate xn) * up xn), or down(act(up xn)) when ungated
-            rmsNorm(s.xb, s.x, ffnNorm[l], dim, c.normEps());
+            ffnNorm[l].apply(s.xb, s.x, dim);
             ffn[l].apply(s, s.xb, s.xb2);
+            if (postFfnNorm[l] != null) {
+                VectorOps.rmsNorm(s.xb2, s.xb2, postFfnNorm[l], dim, c.normEps());
+            }
             add(s.x, s.xb2, dim);
         }
-        rmsNorm(s.x, s.x, finalNorm, dim, c.normEps());
+        finalNorm.apply(s.x, s.x, dim);
         Linear.apply(pool, w.output(), s.x, s.logits);
+        float cap = v.finalSoftcap();
+        if (cap > 0) {
+            for (int i = 0; i < c.vocabSize(); i++) {
+                set(s.logits, i, (float) (cap * Math.tanh(get(s.logits, i) / cap)));
+            }
+        }
         return s.logits;
     }
 

@@ -58,10 +58,11 @@ public record ModelAssembly(FfnChoice ffn, LayerPrelude prelude) {
         return new ModelAssembly(ffn, prelude);
     }
 
-    FeedForward[] blocks(ModelConfig c, MlpWeights[] weights, ComputePool pool, Arena arena) {
+    /** Each layer's block: {@code fixed[l]} where there is one, else the choice's. */
+    FeedForward[] blocks(ModelConfig c, MlpWeights[] weights, FeedForward[] fixed, ComputePool pool, Arena arena) {
         FeedForward[] out = new FeedForward[weights.length];
         for (int l = 0; l < out.length; l++) {
-            out[l] = ffn.block(l, weights[l], w -> new DenseMlp(c, w, pool, arena));
+            out[l] = fixed[l] != null ? fixed[l] : ffn.block(l, weights[l], w -> new DenseMlp(c, w, pool, arena));
             if (out[l] == null) {
                 throw new IllegalStateException("the assembly chose no FFN for layer " + l);
             }

@@ -57,7 +57,15 @@ public abstract sealed class TransformerModel implements LanguageModel permits L
 
     /** Fills {@link #ffn} from the assembly; the subclass's constructor calls it once. */
     protected final void assemble(ModelAssembly assembly, MlpWeights[] weights) {
-        FeedForward[] blocks = assembly.blocks(c, weights, pool, arena);
+        assemble(assembly, weights, new FeedForward[weights.length]);
+    }
+
+    /**
+     * As {@link #assemble(ModelAssembly, MlpWeights[])}, where a layer with a block in {@code fixed} (a mixture
+     * of experts, which no engine runs from flash yet) keeps that block and the assembly picks the others.
+     */
+    protected final void assemble(ModelAssembly assembly, MlpWeights[] weights, FeedForward[] fixed) {
+        FeedForward[] blocks = assembly.blocks(c, weights, fixed, pool, arena);
         System.arraycopy(blocks, 0, ffn, 0, ffn.length);
     }
 

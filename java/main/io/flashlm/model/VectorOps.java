@@ -128,6 +128,8 @@ public final class VectorOps {
             case RELU -> v > 0 ? v : 0f;
             // PyTorch's exact (erf) GELU, which Hugging Face's "gelu" means.
             case GELU -> (float) (0.5 * v * (1.0 + erf(v / Math.sqrt(2.0))));
+            // 0.5 v (1 + tanh(sqrt(2 / pi) (v + 0.044715 v^3))): PyTorch's approximate="tanh"
+            case GELU_TANH -> (float) (0.5 * v * (1.0 + Math.tanh(Math.sqrt(2.0 / Math.PI) * (v + 0.044715 * v * v * v))));
         };
     }
 

@@ -139,6 +139,29 @@ public final class Tensor {
         return data.asSlice(row * rowBytes, rowBytes);
     }
 
+    /**
+     * Rows [from, from + count) of a matrix as a matrix of their own, sharing the bytes: a part of a fused
+     * projection (Phi-3's qkv and gate_up, Falcon's query_key_value).
+     */
+    public Tensor rows(String partName, long from, long count) {
+        if (shape.length != 2) {
+            throw new IllegalArgumentException(name + ": rows of a " + shape.length + "-d tensor; expected a matrix");
+        }
+        Objects.checkFromIndexSize(from, count, rowCount);
+        return new Tensor(partName, dtype, new long[]{count, rowLength}, data.asSlice(from * rowBytes, count * rowBytes));
+    }
+
+    /** Matrix {@code index} of a stack of matrices [n, rows, cols] (one expert of a mixture), sharing the bytes. */
+    public Tensor matrix(String matrixName, long index) {
+        if (shape.length != 3) {
+            throw new IllegalArgumentException(name + ": matrix " + index + " of a " + shape.length
+                    + "-d tensor; expected a stack [n, rows, cols]");
+        }
+        Objects.checkIndex(index, shape[0]);
+        long bytes = shape[1] * rowBytes;
+        return new Tensor(matrixName, dtype, new long[]{shape[1], shape[2]}, data.asSlice(index * bytes, bytes));
+    }
+
     /** Element {@code index} in row-major order, dequantized to f32 (slow path: tests and references). */
     public float getFloat(long index) {
         Objects.checkIndex(index, elementCount);
