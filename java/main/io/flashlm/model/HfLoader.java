@@ -19,18 +19,22 @@ import java.util.Locale;
 
 /**
  * A Hugging Face model directory: config.json, model.safetensors (or shards with an index) and
- * tokenizer.json. Architectures LlamaForCausalLM (half-split RoPE, GQA, SiLU or ReLU) and
- * OPTForCausalLM.
+ * tokenizer.json. The Llama-family classes of {@link HfFamilies} (half-split RoPE) and OPTForCausalLM.
  */
 final class HfLoader {
     private HfLoader() {
     }
 
     static LanguageModel load(Path dir, int threads) throws IOException {
+        return load(dir, threads, 0);
+    }
+
+    /** @param context positions to allocate the KV cache for; 0 for {@link ModelFiles#defaultContext} */
+    static LanguageModel load(Path dir, int threads, int context) throws IOException {
         Arena arena = Arena.ofShared();
         try {
             HfCheckpoint ckpt = HfCheckpoint.open(dir, arena);
-            Config cfg = new Config(dir.resolve(HfCheckpoint.CONFIG_FILE), ckpt.config());
+            HfConfig cfg = new HfConfig(dir.resolve(HfCheckpoint.CONFIG_FILE), ckpt.config());
             String arch = cfg.architecture();
             Path tokenizerJson = dir.resolve("tokenizer.json");
             if (!Files.isRegularFile(tokenizerJson)) {
@@ -38,65 +42,36 @@ final class HfLoader {
                         "the model directory has no tokenizer.json (the fast-tokenizer file flashlm reads)");
             }
             Tokenizer tokenizer = ByteLevelBpeTokenizer.fromTokenizerJson(tokenizerJson);
-            LanguageModel model = switch (arch) {
-                case "LlamaForCausalLM" -> llama(dir, ckpt, cfg, tokenizer, threads, arena);
-                case "OPTForCausalLM" -> opt(dir, ckpt, cfg, tokenizer, threads, arena);
-                default -> throw new ModelFormatException(cfg.file, "architectures", "'" + arch
-                        + "' is not supported; expected LlamaForCausalLM or OPTForCausalLM");
-            };
-            return model;
+            if (arch.equals("OPTForCausalLM")) {
+                return opt(dir, ckpt, cfg, tokenizer, threads, arena);
+            }
+            if (!HfFamilies.SUPPORTED.contains(arch)) {
+                throw new ModelFormatException(cfg.file(), "architectures", "'" + arch + "' is not supported; expected"
+                        + " one of " + String.join(", ", HfFamilies.SUPPORTED) + ", OPTForCausalLM");
+            }
+            return llamaFamily(dir, ckpt, cfg, arch, tokenizer, threads, context, arena);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
         }
     }
 
-    private static LanguageModel llama(Path dir, HfCheckpoint ckpt, Config cfg, Tokenizer tokenizer, int threads,
-                                       Arena arena) throws IOException {
-        if (cfg.has("rope_scaling") && !cfg.node.get("rope_scaling").isNull()) {
-            throw new ModelFormatException(cfg.file, "rope_scaling", "RoPE scaling is not supported yet; expected null");
-        }
-        if (cfg.bool("attention_bias", false) || cfg.bool("mlp_bias", false)) {
-            throw new ModelFormatException(cfg.file, "attention_bias/mlp_bias", "biases in a Llama model are not"
-                    + " supported; expected false");
-        }
-        int dim = cfg.integer("hidden_size");
-        int heads = cfg.integer("num_attention_heads");
-        ModelConfig c = new ModelConfig(ModelConfig.Architecture.LLAMA, dim, cfg.integer("intermediate_size"),
-                cfg.integer("num_hidden_layers"), heads, cfg.integer("num_key_value_heads", heads),
-                cfg.integer("vocab_size"), cfg.integer("max_position_embeddings"),
-                (float) cfg.number("rms_norm_eps", 1e-6), (float) cfg.number("rope_theta", 10000),
-                ModelConfig.RopeStyle.HALF_SPLIT, GgufLoader.activation(cfg.file, cfg.text("hidden_act", "silu")), true,
-                dim, true, 0);
-        ShapeCheck s = new ShapeCheck(ckpt);
-        long kv = c.kvDim(), hidden = c.hiddenDim(), vocab = c.vocabSize();
-        List<LlamaWeights.Layer> layers = new ArrayList<>();
-        for (int l = 0; l < c.layers(); l++) {
-            String p = "model.layers." + l + ".";
-            layers.add(new LlamaWeights.Layer(s.get(p + "input_layernorm.weight", dim),
-                    s.get(p + "self_attn.q_proj.weight", dim, dim), s.get(p + "self_attn.k_proj.weight", kv, dim),
-                    s.get(p + "self_attn.v_proj.weight", kv, dim), s.get(p + "self_attn.o_proj.weight", dim, dim),
-                    s.get(p + "post_attention_layernorm.weight", dim), s.get(p + "mlp.gate_proj.weight", hidden, dim),
-                    s.get(p + "mlp.up_proj.weight", hidden, dim), s.get(p + "mlp.down_proj.weight", dim, hidden)));
-        }
-        Tensor embedding = s.get("model.embed_tokens.weight", vocab, dim);
-        Tensor head = s.optional("lm_head.weight", vocab, dim);
-        if (head == null && !cfg.bool("tie_word_embeddings", false)) {
-            throw new ModelFormatException(dir, "tensor 'lm_head.weight'", "missing, and tie_word_embeddings is false");
-        }
-        LlamaWeights w = new LlamaWeights(embedding, layers, s.get("model.norm.weight", dim),
-                head != null ? head : embedding);
+    private static LanguageModel llamaFamily(Path dir, HfCheckpoint ckpt, HfConfig cfg, String cls,
+                                             Tokenizer tokenizer, int threads, int context, Arena arena)
+            throws IOException {
+        ModelConfig c = HfFamilies.config(cfg, cls, context);
+        LlamaWeights w = HfFamilies.weights(ckpt, cfg, c, arena);
         String description = "Hugging Face " + dir.getFileName() + ": " + ModelDescriptions.of(c, dtypes(ckpt));
         return new LlamaModel(c, w, tokenizer, new ComputePool(threads), arena::close, description);
     }
 
-    private static LanguageModel opt(Path dir, HfCheckpoint ckpt, Config cfg, Tokenizer tokenizer, int threads,
+    private static LanguageModel opt(Path dir, HfCheckpoint ckpt, HfConfig cfg, Tokenizer tokenizer, int threads,
                                      Arena arena) throws IOException {
         if (!cfg.bool("enable_bias", true)) {
-            throw new ModelFormatException(cfg.file, "enable_bias", "OPT without biases is not supported; expected true");
+            throw new ModelFormatException(cfg.file(), "enable_bias", "OPT without biases is not supported; expected true");
         }
         if (!cfg.bool("layer_norm_elementwise_affine", true)) {
-            throw new ModelFormatException(cfg.file, "layer_norm_elementwise_affine", "expected true");
+            throw new ModelFormatException(cfg.file(), "layer_norm_elementwise_affine", "expected true");
         }
         int dim = cfg.integer("hidden_size");
         int proj = cfg.integer("word_embed_proj_dim", dim);
@@ -105,7 +80,7 @@ final class HfLoader {
         ModelConfig c = new ModelConfig(ModelConfig.Architecture.OPT, dim, cfg.integer("ffn_dim"),
                 cfg.integer("num_hidden_layers"), heads, heads, cfg.integer("vocab_size"),
                 cfg.integer("max_position_embeddings"), 1e-5f, 0f, ModelConfig.RopeStyle.HALF_SPLIT,
-                GgufLoader.activation(cfg.file, cfg.text("activation_function", "relu")), false, proj, normBefore, 2);
+                GgufLoader.activation(cfg.file(), cfg.text("activation_function", "relu")), false, proj, normBefore, 2);
         ShapeCheck s = new ShapeCheck(ckpt);
         String root = ckpt.contains("model.decoder.embed_tokens.weight") ? "model.decoder." : "decoder.";
         long hidden = c.hiddenDim(), vocab = c.vocabSize();
@@ -141,66 +116,5 @@ final class HfLoader {
     private static String dtypes(HfCheckpoint ckpt) {
         return String.join("/", ckpt.tensors().values().stream()
                 .map(t -> t.dtype().name().toLowerCase(Locale.ROOT)).distinct().toList());
-    }
-
-    /** config.json fields with errors that name the file and the field. */
-    private record Config(Path file, JsonNode node) {
-        boolean has(String field) {
-            return node.has(field);
-        }
-
-        String architecture() throws ModelFormatException {
-            JsonNode a = node.get("architectures");
-            if (a == null || !a.isArray() || a.isEmpty() || !a.get(0).isTextual()) {
-                throw new ModelFormatException(file, "architectures", "missing; expected e.g. [\"LlamaForCausalLM\"]");
-            }
-            return a.get(0).asText();
-        }
-
-        int integer(String field) throws ModelFormatException {
-            JsonNode v = node.get(field);
-            if (v == null || !v.canConvertToInt() || v.asInt() <= 0) {
-                throw new ModelFormatException(file, field, (v == null ? "missing" : "value " + v)
-                        + "; expected a positive integer");
-            }
-            return v.asInt();
-        }
-
-        int integer(String field, int defaultValue) throws ModelFormatException {
-            return node.hasNonNull(field) ? integer(field) : defaultValue;
-        }
-
-        double number(String field, double defaultValue) throws ModelFormatException {
-            JsonNode v = node.get(field);
-            if (v == null || v.isNull()) {
-                return defaultValue;
-            }
-            if (!v.isNumber()) {
-                throw new ModelFormatException(file, field, "value " + v + "; expected a number");
-            }
-            return v.asDouble();
-        }
-
-        boolean bool(String field, boolean defaultValue) throws ModelFormatException {
-            JsonNode v = node.get(field);
-            if (v == null || v.isNull()) {
-                return defaultValue;
-            }
-            if (!v.isBoolean()) {
-                throw new ModelFormatException(file, field, "value " + v + "; expected true or false");
-            }
-            return v.asBoolean();
-        }
-
-        String text(String field, String defaultValue) throws ModelFormatException {
-            JsonNode v = node.get(field);
-            if (v == null || v.isNull()) {
-                return defaultValue;
-            }
-            if (!v.isTextual()) {
-                throw new ModelFormatException(file, field, "value " + v + "; expected a string");
-            }
-            return v.asText();
-        }
     }
 }

@@ -14,7 +14,19 @@ import java.nio.file.Path;
  * one level up ({@code io.flashlm.api.ModelLoader}), which knows both.
  */
 public final class ModelFiles {
+    /**
+     * The context a model gets when its caller names none: the trained context, but at most this many
+     * positions, since the KV cache is allocated whole (a Llama 3.2 1B trained for 131072 positions would
+     * otherwise take 8 GiB of cache before the first token).
+     */
+    public static final int DEFAULT_CONTEXT = 4096;
+
     private ModelFiles() {
+    }
+
+    /** The context used for a file trained for {@code trained} positions when none is asked for. */
+    public static int defaultContext(int trained) {
+        return Math.min(trained, DEFAULT_CONTEXT);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.flashlm.format.ModelFormatException;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;
 import io.flashlm.model.LlamaWeights;
+import io.flashlm.model.ModelVariant;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.model.ModelFiles;
 import io.flashlm.model.OptModel;
@@ -52,7 +53,21 @@ final class ConvertSource implements AutoCloseable {
             m.close();
             throw new ModelFormatException(from, "source", "a " + kind + " cannot be converted");
         }
+        if (m instanceof LlamaModel l && !isPlainLlama(l)) {
+            String family = l.config().variant().family();
+            m.close();
+            throw new ModelFormatException(from, "architecture", "'" + family + "' cannot be converted to a flash pack"
+                    + " yet: packs hold Llama (without RoPE scaling, sliding windows, biases or extra norms) and OPT;"
+                    + " run it from its own file");
+        }
         return new ConvertSource(m);
+    }
+
+    /** Whether the model is Llama as a pack stores it: no variant beyond a family name, no extra tensors. */
+    private static boolean isPlainLlama(LlamaModel m) {
+        LlamaWeights w = m.weights();
+        return m.config().variant().withFamily("llama").equals(ModelVariant.LLAMA) && w.finalNormBias() == null
+                && w.layers().stream().allMatch(t -> t.extras().isEmpty());
     }
 
     ModelConfig config() {

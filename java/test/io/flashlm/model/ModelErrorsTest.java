@@ -79,7 +79,7 @@ class ModelErrorsTest {
     void unknownGgufArchitecture() throws IOException {
         Path f = new GgufModelFixture(1, WeightType.F32).architecture("gpt2").write(tmp.resolve("gpt2.gguf"));
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelLoader.load(f, null, 1));
-        assertMentions(e, "gpt2.gguf", "general.architecture", "'gpt2' is not supported", "expected 'llama'");
+        assertMentions(e, "gpt2.gguf", "general.architecture", "'gpt2' is not supported", "expected one of llama, qwen2");
     }
 
     /** A k-quant (12 = Q4_K) in a model of 64 columns: its rows are not whole super-blocks of 256. */
