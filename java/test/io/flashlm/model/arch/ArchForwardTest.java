@@ -13,7 +13,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -52,7 +54,9 @@ class ArchForwardTest {
                 family("qwen2, qkv biases, untied", () -> ArchModels.qwen2(false)),
                 family("qwen2, qkv biases, tied", () -> ArchModels.qwen2(true)),
                 family("qwen3, head_dim 32, q/k norms", ArchModels::qwen3),
-                family("phi3, fused qkv and gate_up, LongRoPE short factors", ArchModels::phi3),
+                family("phi3, fused qkv and gate_up, LongRoPE short factors", () -> ArchModels.phi3(false)),
+                family("phi3, LongRoPE long factors and attention factor (context 128 > 32)",
+                        () -> ArchModels.phi3(true)),
                 family("gemma2, soft-caps, alternating window", ArchModels::gemma2),
                 family("gemma3, local/global RoPE, q/k norms", ArchModels::gemma3),
                 family("falcon 7B layout, untied", () -> ArchModels.falcon(false)),
@@ -71,7 +75,7 @@ class ArchForwardTest {
     void bothFormatsMatchReference(String name, Supplier<ArchModel> build) throws IOException {
         ArchModel m = build.get();
         assertBothFormatsMatchReference(m, name,
-                java.nio.file.Files.createTempDirectory(root, m.spec.family.toString().toLowerCase()));
+                Files.createTempDirectory(root, m.spec.family.toString().toLowerCase()));
     }
 
     /** Writes both formats of {@code m} into {@code dir}, compares them with the reference and each other. */
@@ -113,16 +117,17 @@ class ArchForwardTest {
      */
     @Test
     void featuresAreNotVacuous() {
-        assertChanges(ArchModels.llama3(), s -> java.util.Arrays.fill(s.invFreq, ArchReference.invFreq(500000, 16)));
-        assertChanges(ArchModels.mistral(), s -> java.util.Arrays.fill(s.window, 0));
+        assertChanges(ArchModels.llama3(), s -> Arrays.fill(s.invFreq, ArchReference.invFreq(500000, 16)));
+        assertChanges(ArchModels.mistral(), s -> Arrays.fill(s.window, 0));
         assertChanges(ArchModels.qwen2(false), s -> s.window = new int[]{4, 4});
-        assertChanges(ArchModels.phi3(), s -> s.ropeFactor = 1);
-        assertChanges(ArchModels.phi3(), s -> java.util.Arrays.fill(s.invFreq, ArchReference.invFreq(10000, 16)));
+        assertChanges(ArchModels.phi3(true), s -> s.ropeFactor = 1);
+        assertChanges(ArchModels.phi3(false), s -> Arrays.fill(s.invFreq, ArchReference.invFreq(10000, 16)));
+        assertChanges(ArchModels.phi3(true), s -> Arrays.fill(s.invFreq, ArchReference.invFreq(10000, 16)));
         assertChanges(ArchModels.gemma2(), s -> s.attnSoftcap = 0);
         assertChanges(ArchModels.gemma2(), s -> s.finalSoftcap = 0);
-        assertChanges(ArchModels.gemma2(), s -> java.util.Arrays.fill(s.window, 0));
+        assertChanges(ArchModels.gemma2(), s -> Arrays.fill(s.window, 0));
         assertChanges(ArchModels.gemma3(), s -> s.invFreq[5] = s.invFreq[0]);
-        assertChanges(ArchModels.gemma3(), s -> java.util.Arrays.fill(s.window, 0));
+        assertChanges(ArchModels.gemma3(), s -> Arrays.fill(s.window, 0));
         assertChanges(ArchModels.olmoe(167), s -> s.normTopK = true);
         assertChanges(ArchModels.qwen3moe(163), s -> s.normTopK = false);
     }

@@ -88,14 +88,18 @@ final class ArchModels {
     }
 
     /**
-     * Phi-3 with LongRoPE: fused qkv_proj and gate_up_proj; max_position_embeddings 128 over an original 32, so
-     * the attention factor is sqrt(1 + ln 4 / ln 32); the 8 positions stay within the original context, so the
-     * short factors apply (as Hugging Face picks them for sequences up to the original length).
+     * Phi-3 with LongRoPE: fused qkv_proj and gate_up_proj, original context 32. With {@code extended} false,
+     * max_position_embeddings is 32 too: the short factors apply (Hugging Face's choice for sequences within the
+     * original length, llama.cpp's for a context within it) and the attention factor is 1. With {@code extended}
+     * true, max_position_embeddings is 128 and the model runs with that context, longer than the original: as
+     * llama.cpp does (and flashlm, which fixes the factors by the context it runs with), the long factors apply at
+     * every position, with the attention factor sqrt(1 + ln 4 / ln 32) on cos and sin. (Hugging Face instead picks
+     * by the sequence length so far, short factors up to 32 positions: the two agree only past the original.)
      */
-    static ArchModel phi3() {
-        int hd = 16, ffn = 96, orig = 32, max = 128;
-        ArchModel m = base(Family.PHI3, "Phi3ForCausalLM", "phi3", "phi3", 127, 2, HEADS, KV_HEADS, hd, ffn,
-                1e-5, 10000, false);
+    static ArchModel phi3(boolean extended) {
+        int hd = 16, ffn = 96, orig = 32, max = extended ? 128 : 32;
+        ArchModel m = base(Family.PHI3, "Phi3ForCausalLM", "phi3", "phi3", extended ? 127 : 191, 2, HEADS, KV_HEADS,
+                hd, ffn, 1e-5, 10000, false);
         double[] shortF = {1.0, 1.05, 1.2, 1.5, 2.0, 2.75, 3.5, 5.0};
         double[] longF = {1.0, 1.5, 3.0, 6.0, 12.0, 20.0, 31.0, 40.0};
         m.config.put("max_position_embeddings", max).put("original_max_position_embeddings", orig)
@@ -110,10 +114,10 @@ final class ArchModels {
             l.add(longF[i]);
             shortStored[i] = (float) shortF[i];
             longStored[i] = (float) longF[i];
-            inv[i] /= shortF[i];
+            inv[i] /= extended ? longF[i] : shortF[i];
         }
         Arrays.fill(m.spec.invFreq, inv);
-        double attnFactor = Math.sqrt(1 + Math.log((double) max / orig) / Math.log(orig));
+        double attnFactor = max > orig ? Math.sqrt(1 + Math.log((double) max / orig) / Math.log(orig)) : 1.0;
         m.spec.ropeFactor = attnFactor;
         m.ggufKeys.put("phi3.context_length", u32(max));
         m.gguf("rope.scaling.original_context_length", u32(orig)).gguf("rope.dimension_count", u32(hd))

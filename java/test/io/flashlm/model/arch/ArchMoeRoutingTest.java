@@ -9,6 +9,7 @@ import io.flashlm.testing.TestFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,14 +58,14 @@ class ArchMoeRoutingTest {
         boolean mixtral = s.family == Family.MIXTRAL;
         for (int l = 0; l < s.layers; l++) {
             String p = "model.layers." + l + ".", b = p + (mixtral ? "block_sparse_moe." : "mlp.");
-            java.util.Arrays.fill(m.tensors.get(p + "self_attn.o_proj.weight"), 0, q, 0f);
+            Arrays.fill(m.tensors.get(p + "self_attn.o_proj.weight"), 0, q, 0f);
             m.tensors.get(p + "post_attention_layernorm.weight")[0] = 1;
             float[] router = m.tensors.get(b + "gate.weight");
-            java.util.Arrays.fill(router, 0f);
+            Arrays.fill(router, 0f);
             for (int e = 0; e < s.experts; e++) {
                 router[e * dim] = SLOPES[e];
                 float[] down = m.tensors.get(b + "experts." + e + "." + (mixtral ? "w2" : "down_proj") + ".weight");
-                java.util.Arrays.fill(down, 0, s.ffn, 0f);
+                Arrays.fill(down, 0, s.ffn, 0f);
                 for (int i = 0; e % 2 == 1 && i < down.length; i++) {
                     down[i] *= 100;
                 }
