@@ -50,10 +50,12 @@ class ArchForwardTest {
         return Stream.of(
                 family("llama, plain (control)", ArchModels::llama),
                 family("llama, Llama 3.1 RoPE scaling", ArchModels::llama3),
-                family("mistral, sliding window 3", ArchModels::mistral),
+                family("mistral, sliding window 3", () -> ArchModels.mistral(16)),
+                family("mistral, sliding window 3, head_dim 32", () -> ArchModels.mistral(32)),
                 family("qwen2, qkv biases, untied", () -> ArchModels.qwen2(false)),
                 family("qwen2, qkv biases, tied", () -> ArchModels.qwen2(true)),
-                family("qwen3, head_dim 32, q/k norms", ArchModels::qwen3),
+                family("qwen3, head_dim 32, q/k norms, tied", () -> ArchModels.qwen3(true)),
+                family("qwen3, head_dim 32, q/k norms, untied", () -> ArchModels.qwen3(false)),
                 family("phi3, fused qkv and gate_up, LongRoPE short factors", () -> ArchModels.phi3(false)),
                 family("phi3, LongRoPE long factors and attention factor (context 128 > 32)",
                         () -> ArchModels.phi3(true)),
@@ -112,13 +114,43 @@ class ArchForwardTest {
     }
 
     /**
+     * Gemma 2 27B's kind: query_pre_attn_scalar (here 64) is not head_dim (32), so the attention scale comes from
+     * the config (Hugging Face only: GGUF has no key for it, llama.cpp derives it from the model size).
+     */
+    @Test
+    void gemma2QueryPreAttnScalarFromConfig() throws IOException {
+        ArchModel m = ArchModels.gemma2();
+        m.config.put("query_pre_attn_scalar", 64);
+        m.spec.attnScale = 1 / Math.sqrt(64);
+        Path dir = m.writeHf(Files.createTempDirectory(root, "gemma2-scalar").resolve("hf"));
+        assertMatchesReference(ArchReference.logits(m.spec, m.tensors, TOKENS), dir, "safetensors");
+    }
+
+    /**
+     * Gemma 3's sliding_window_pattern read from config.json (Hugging Face only: llama.cpp fixes it at 6): with
+     * pattern 3 over 6 layers, layers 2 and 5 are global (base 1e6, linear scaling 8), the others sliding.
+     */
+    @Test
+    void gemma3SlidingWindowPatternFromConfig() throws IOException {
+        ArchModel m = ArchModels.gemma3();
+        m.config.put("sliding_window_pattern", 3);
+        for (int l = 0; l < m.spec.layers; l++) {
+            boolean sliding = (l + 1) % 3 != 0;
+            m.spec.window[l] = sliding ? 3 : 0;
+            m.spec.invFreq[l] = sliding ? m.spec.invFreq[0] : m.spec.invFreq[5];
+        }
+        Path dir = m.writeHf(Files.createTempDirectory(root, "gemma3-pattern").resolve("hf"));
+        assertMatchesReference(ArchReference.logits(m.spec, m.tensors, TOKENS), dir, "safetensors");
+    }
+
+    /**
      * The features under test change the logits by far more than the tolerance, so a loader that ignores one
      * cannot pass by accident.
      */
     @Test
     void featuresAreNotVacuous() {
         assertChanges(ArchModels.llama3(), s -> Arrays.fill(s.invFreq, ArchReference.invFreq(500000, 16)));
-        assertChanges(ArchModels.mistral(), s -> Arrays.fill(s.window, 0));
+        assertChanges(ArchModels.mistral(16), s -> Arrays.fill(s.window, 0));
         assertChanges(ArchModels.qwen2(false), s -> s.window = new int[]{4, 4});
         assertChanges(ArchModels.phi3(true), s -> s.ropeFactor = 1);
         assertChanges(ArchModels.phi3(false), s -> Arrays.fill(s.invFreq, ArchReference.invFreq(10000, 16)));

@@ -51,13 +51,21 @@ final class ArchModels {
         return m;
     }
 
-    /** Mistral: a sliding window of 3 over 8 positions, in GGUF the llama architecture. */
-    static ArchModel mistral() {
-        ArchModel m = base(Family.MISTRAL, "MistralForCausalLM", "mistral", "llama", 103, 2, HEADS, KV_HEADS, 16, 96,
-                1e-5, 10000, false);
+    /**
+     * Mistral: a sliding window of 3 over 8 positions, in GGUF the llama architecture. With {@code headDim} 32
+     * (Mistral Nemo's kind: wider than hidden / heads) config.json names head_dim and the converter writes
+     * key_length and value_length.
+     */
+    static ArchModel mistral(int headDim) {
+        ArchModel m = base(Family.MISTRAL, "MistralForCausalLM", "mistral", "llama", 103 + headDim, 2, HEADS,
+                KV_HEADS, headDim, 96, 1e-5, 10000, false);
         m.config.put("sliding_window", 3);
         Arrays.fill(m.spec.window, 3);
         llamaKeys(m);
+        if (headDim != DIM / HEADS) {
+            m.config.put("head_dim", headDim);
+            m.gguf("attention.key_length", u32(headDim)).gguf("attention.value_length", u32(headDim));
+        }
         m.gguf("attention.sliding_window", u32(3));
         denseLayers(m, false);
         return m;
@@ -76,10 +84,10 @@ final class ArchModels {
         return m;
     }
 
-    /** Qwen3: head_dim 32 (q width 128 from hidden 64), per-head q/k RMSNorm before RoPE, tied. */
-    static ArchModel qwen3() {
-        ArchModel m = base(Family.QWEN3, "Qwen3ForCausalLM", "qwen3", "qwen3", 113, 2, HEADS, KV_HEADS, 32, 96,
-                1e-6, 1000000, true);
+    /** Qwen3: head_dim 32 (q width 128 from hidden 64), per-head q/k RMSNorm before RoPE. */
+    static ArchModel qwen3(boolean tied) {
+        ArchModel m = base(Family.QWEN3, "Qwen3ForCausalLM", "qwen3", "qwen3", tied ? 113 : 193, 2, HEADS, KV_HEADS,
+                32, 96, 1e-6, 1000000, tied);
         m.config.put("head_dim", 32).put("attention_bias", false);
         m.gguf("rope.freq_base", f32(1000000)).gguf("attention.key_length", u32(32))
                 .gguf("attention.value_length", u32(32));

@@ -1,10 +1,9 @@
 package io.flashlm.model.arch;
 
 import io.flashlm.model.arch.ArchReference.Family;
+import io.flashlm.testing.TestFiles;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import io.flashlm.testing.TestFiles;
 
 import java.io.IOException;
 import java.nio.file.Path;
