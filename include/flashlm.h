@@ -203,6 +203,11 @@ int flm_synth_fill(int dtype, void *dst, int64_t rows, int64_t cols, int64_t str
  */
 #define FLM_ACT_RELU 0
 #define FLM_ACT_SILU 1 /* v / (1 + exp(-v)) in double, rounded to float */
+/* 0.5 v (1 + erf(v / sqrt 2)) in double with Abramowitz-Stegun 7.1.26's erf (|error| < 1.5e-7), rounded
+ * to float: the exact GELU as the Java model computes it (Falcon) */
+#define FLM_ACT_GELU 2
+/* 0.5 v (1 + tanh(sqrt(2 / pi) (v + 0.044715 v^3))) in double, rounded to float (Gemma) */
+#define FLM_ACT_GELU_TANH 3
 
 /*
  * For i in [begin, end): r = order ? order[i] : i, and

@@ -91,11 +91,26 @@ static int check_order(const int32_t *order, int64_t n, int64_t count)
     return 0;
 }
 
+/* erf with |error| < 1.5e-7 (Abramowitz and Stegun 7.1.26), the same double operations as the Java model's */
+static double erf_as(double x)
+{
+    double t = 1.0 / (1.0 + 0.3275911 * fabs(x));
+    double y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t *
+                       exp(-x * x);
+    return x >= 0 ? y : -y;
+}
+
+/* The activations of flashlm.h, each as the Java model computes it (the same double operations). */
 static float activate(int activation, float v)
 {
-    if (activation == FLM_ACT_RELU)
-        return v > 0 ? v : 0.0f;
-    return (float)((double)v / (1.0 + exp(-(double)v))); /* SiLU, as the Java model computes it */
+    double d = v;
+    switch (activation) {
+    case FLM_ACT_RELU: return v > 0 ? v : 0.0f;
+    case FLM_ACT_GELU: return (float)(0.5 * d * (1.0 + erf_as(d / sqrt(2.0))));
+    case FLM_ACT_GELU_TANH:
+        return (float)(0.5 * d * (1.0 + tanh(sqrt(2.0 / 3.141592653589793) * (d + 0.044715 * d * d * d))));
+    default: return (float)(d / (1.0 + exp(-d))); /* SiLU */
+    }
 }
 
 #ifdef BF_HAVE_X86
@@ -207,7 +222,7 @@ FLM_EXPORT int flm_bundle_ffn_up(int row_dtype, int down_dtype, const void *rows
     int rc = check_geometry(row_dtype, down_dtype, rows, count, record_bytes, dim, gated, &g);
     if (rc != 0)
         return rc;
-    if ((activation != FLM_ACT_RELU && activation != FLM_ACT_SILU) || !x || !h || begin < 0 || begin > end ||
+    if (activation < FLM_ACT_RELU || activation > FLM_ACT_GELU_TANH || !x || !h || begin < 0 || begin > end ||
         end > count)
         return FLM_E_BAD_ARG;
     if (order && check_order(order + begin, end - begin, count) != 0)

@@ -46,8 +46,8 @@ abstract sealed class EngineFfn implements AutoCloseable
         this.activation = switch (c.activation()) {
             case RELU -> FfnActivation.RELU;
             case SILU -> FfnActivation.SILU;
-            case GELU, GELU_TANH -> throw new IllegalArgumentException("the sparse FFN kernels take ReLU and SiLU, not "
-                    + c.activation());
+            case GELU -> FfnActivation.GELU;
+            case GELU_TANH -> FfnActivation.GELU_TANH;
         };
         this.biases = biases;
         this.sparse = sparse;

@@ -64,7 +64,7 @@ final class GgufFamilies {
             v = v.withHeadDim(keyLength);
         }
         v = v.withRope(rope(path, gguf, m, arch, ctx));
-        int window = m.getInt(a + "attention.sliding_window", 0);
+        int window = m.getInt(a + "attention.sliding_window", arch.equals("gemma2") ? 4096 : 0); // llama.cpp's default
         v = switch (arch) {
             // Gemma 2 slides on even layers; Gemma 3 on five of six, with base 10000 there (llama.cpp's values)
             case "gemma2" -> v.withSlidingWindow(window, 2, 0f);
@@ -78,7 +78,7 @@ final class GgufFamilies {
             float scale = (float) (1.0 / Math.sqrt(big ? dim / (double) heads : head));
             v = v.withScales((float) Math.sqrt(dim), scale,
                     arch.equals("gemma2") ? m.getFloat(a + "attn_logit_softcapping", 50f) : 0f,
-                    arch.equals("gemma2") ? m.getFloat(a + "final_logit_softcapping", 30f) : 0f);
+                    m.getFloat(a + "final_logit_softcapping", arch.equals("gemma2") ? 30f : 0f));
         }
         if (falcon) {
             v = v.withBlock(ModelVariant.Norm.LAYER, true);

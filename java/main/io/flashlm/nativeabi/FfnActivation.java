@@ -5,7 +5,11 @@ public enum FfnActivation {
     /** max(v, 0). */
     RELU(FlashNative.ACT_RELU),
     /** v / (1 + exp(-v)), in double, rounded to float. */
-    SILU(FlashNative.ACT_SILU);
+    SILU(FlashNative.ACT_SILU),
+    /** The exact (erf) GELU as the Java model computes it, in double, rounded to float. */
+    GELU(FlashNative.ACT_GELU),
+    /** The tanh approximation of GELU, in double, rounded to float. */
+    GELU_TANH(FlashNative.ACT_GELU_TANH);
 
     final int code;
 

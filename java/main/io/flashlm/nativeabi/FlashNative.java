@@ -76,6 +76,8 @@ final class FlashNative {
 
     static final int ACT_RELU = 0;
     static final int ACT_SILU = 1;
+    static final int ACT_GELU = 2;
+    static final int ACT_GELU_TANH = 3;
 
     /** Opened once, when this class is first used; never throws (a failure is kept for {@link #STATUS}). */
     private static final NativeLibraryLoader.Loaded LIB = NativeLibraryLoader.load();

@@ -3,6 +3,7 @@ package io.flashlm.pack;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashlm.format.ModelFormatException;
 import io.flashlm.model.ModelConfig;
+import io.flashlm.model.ModelVariant;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -29,6 +30,9 @@ final class ConfigJson {
         o.put("embed_proj_dim", c.embedProjDim());
         o.put("norm_before", c.normBefore());
         o.put("position_offset", c.positionOffset());
+        if (!c.variant().equals(ModelVariant.LLAMA)) {
+            VariantJson.write(c.variant(), o.putObject("variant"));
+        }
     }
 
     static ModelConfig read(Json j) throws ModelFormatException {
@@ -41,7 +45,8 @@ final class ConfigJson {
                     enumOf(j.get("rope"), ModelConfig.RopeStyle.class),
                     enumOf(j.get("activation"), ModelConfig.Activation.class), j.get("gated_ffn").bool(),
                     j.get("embed_proj_dim").positiveInt(), j.get("norm_before").bool(),
-                    j.get("position_offset").intValue(0, 1 << 20));
+                    j.get("position_offset").intValue(0, 1 << 20),
+                    j.has("variant") ? VariantJson.read(j.get("variant")) : ModelVariant.LLAMA);
         } catch (IllegalArgumentException e) {
             throw j.error(e.getMessage());
         }

@@ -4,7 +4,7 @@ import io.flashlm.format.ModelFormatException;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;
 import io.flashlm.model.LlamaWeights;
-import io.flashlm.model.ModelVariant;
+import io.flashlm.model.LayerExtras;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.model.ModelFiles;
 import io.flashlm.model.OptModel;
@@ -53,21 +53,13 @@ final class ConvertSource implements AutoCloseable {
             m.close();
             throw new ModelFormatException(from, "source", "a " + kind + " cannot be converted");
         }
-        if (m instanceof LlamaModel l && !isPlainLlama(l)) {
-            String family = l.config().variant().family();
+        if (m.config().variant().isMixtureOfExperts()) {
+            String family = m.config().variant().family();
             m.close();
-            throw new ModelFormatException(from, "architecture", "'" + family + "' cannot be converted to a flash pack"
-                    + " yet: packs hold Llama (without RoPE scaling, sliding windows, biases or extra norms) and OPT;"
-                    + " run it from its own file");
+            throw new ModelFormatException(from, "architecture", "'" + family + "' is a mixture of experts, which a"
+                    + " flash pack cannot hold yet; run it from its own file");
         }
         return new ConvertSource(m);
-    }
-
-    /** Whether the model is Llama as a pack stores it: no variant beyond a family name, no extra tensors. */
-    private static boolean isPlainLlama(LlamaModel m) {
-        LlamaWeights w = m.weights();
-        return m.config().variant().withFamily("llama").equals(ModelVariant.LLAMA) && w.finalNormBias() == null
-                && w.layers().stream().allMatch(t -> t.extras().isEmpty());
     }
 
     ModelConfig config() {
@@ -101,7 +93,18 @@ final class ConvertSource implements AutoCloseable {
             add(out, l, PackTensorNames.WK, t.wk());
             add(out, l, PackTensorNames.WV, t.wv());
             add(out, l, PackTensorNames.WO, t.wo());
-            add(out, l, PackTensorNames.FFN_NORM_WEIGHT, t.ffnNorm());
+            LayerExtras e = t.extras();
+            addIfPresent(out, l, PackTensorNames.ATTENTION_NORM_BIAS, e.attentionNormBias());
+            addIfPresent(out, l, PackTensorNames.BQ, e.qBias());
+            addIfPresent(out, l, PackTensorNames.BK, e.kBias());
+            addIfPresent(out, l, PackTensorNames.BV, e.vBias());
+            addIfPresent(out, l, PackTensorNames.BO, e.oBias());
+            addIfPresent(out, l, PackTensorNames.Q_NORM_WEIGHT, e.qNorm());
+            addIfPresent(out, l, PackTensorNames.K_NORM_WEIGHT, e.kNorm());
+            addIfPresent(out, l, PackTensorNames.POST_ATTENTION_NORM_WEIGHT, e.postAttentionNorm());
+            addIfPresent(out, l, PackTensorNames.FFN_NORM_WEIGHT, t.ffnNorm());
+            addIfPresent(out, l, PackTensorNames.FFN_NORM_BIAS, e.ffnNormBias());
+            addIfPresent(out, l, PackTensorNames.POST_FFN_NORM_WEIGHT, e.postFfnNorm());
         } else {
             OptWeights.Layer t = opt.layers().get(l);
             add(out, l, PackTensorNames.ATTENTION_NORM_WEIGHT, t.attentionNormWeight());
@@ -136,6 +139,7 @@ final class ConvertSource implements AutoCloseable {
         List<Named> out = new ArrayList<>();
         if (llama != null) {
             out.add(new Named(PackTensorNames.FINAL_NORM_WEIGHT, llama.finalNorm()));
+            addIfPresent(out, PackTensorNames.FINAL_NORM_BIAS, llama.finalNormBias());
             if (!tiedOutput()) {
                 out.add(new Named(PackTensorNames.OUTPUT, llama.output()));
             }
@@ -170,6 +174,10 @@ final class ConvertSource implements AutoCloseable {
 
     private static void add(List<Named> out, int l, String suffix, Tensor t) {
         out.add(new Named(layer(l, suffix), t));
+    }
+
+    private static void addIfPresent(List<Named> out, int l, String suffix, Tensor t) {
+        addIfPresent(out, layer(l, suffix), t);
     }
 
     private static void addIfPresent(List<Named> out, String name, Tensor t) {

@@ -4,6 +4,7 @@ import io.flashlm.format.ModelFormatException;
 import io.flashlm.kernels.ComputePool;
 import io.flashlm.model.LanguageModel;
 import io.flashlm.model.LlamaModel;
+import io.flashlm.model.LayerExtras;
 import io.flashlm.model.LlamaWeights;
 import io.flashlm.model.ModelAssembly;
 import io.flashlm.model.ModelConfig;
@@ -78,18 +79,30 @@ public final class PackLoader {
 
     private static LlamaWeights llama(FlashPack pack, Checked t, FfnSource ffnSource) throws IOException {
         ModelConfig c = pack.config();
-        long dim = c.dim(), kv = c.kvDim(), vocab = c.vocabSize();
+        long dim = c.dim(), q = c.qDim(), kv = c.kvDim(), vocab = c.vocabSize();
         List<LlamaWeights.Layer> layers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
             DenseFfn ffn = ffnSource.layer(l);
+            LayerExtras extras = new LayerExtras(t.optional(layer(l, PackTensorNames.BQ), q),
+                    t.optional(layer(l, PackTensorNames.BK), kv), t.optional(layer(l, PackTensorNames.BV), kv),
+                    t.optional(layer(l, PackTensorNames.BO), dim),
+                    t.optionalEither(layer(l, PackTensorNames.Q_NORM_WEIGHT), c.headDim(), q),
+                    t.optionalEither(layer(l, PackTensorNames.K_NORM_WEIGHT), c.headDim(), kv),
+                    t.optional(layer(l, PackTensorNames.ATTENTION_NORM_BIAS), dim),
+                    t.optional(layer(l, PackTensorNames.POST_ATTENTION_NORM_WEIGHT), dim),
+                    t.optional(layer(l, PackTensorNames.FFN_NORM_BIAS), dim),
+                    t.optional(layer(l, PackTensorNames.POST_FFN_NORM_WEIGHT), dim), null);
+            Tensor ffnNorm = c.variant().parallelBlock() ? t.optional(layer(l, PackTensorNames.FFN_NORM_WEIGHT), dim)
+                    : t.get(layer(l, PackTensorNames.FFN_NORM_WEIGHT), dim);
             layers.add(new LlamaWeights.Layer(t.get(layer(l, PackTensorNames.ATTENTION_NORM_WEIGHT), dim),
-                    t.get(layer(l, PackTensorNames.WQ), dim, dim), t.get(layer(l, PackTensorNames.WK), kv, dim),
-                    t.get(layer(l, PackTensorNames.WV), kv, dim), t.get(layer(l, PackTensorNames.WO), dim, dim),
-                    t.get(layer(l, PackTensorNames.FFN_NORM_WEIGHT), dim), ffn.gate(), ffn.up(), ffn.down()));
+                    t.get(layer(l, PackTensorNames.WQ), q, dim), t.get(layer(l, PackTensorNames.WK), kv, dim),
+                    t.get(layer(l, PackTensorNames.WV), kv, dim), t.get(layer(l, PackTensorNames.WO), dim, q),
+                    ffnNorm, ffn.gate(), ffn.up(), ffn.down(), extras));
         }
         Tensor embedding = t.get(PackTensorNames.TOKEN_EMBEDDING, vocab, dim);
         Tensor output = pack.manifest().dram().tiedOutput() ? embedding : t.get(PackTensorNames.OUTPUT, vocab, dim);
-        return new LlamaWeights(embedding, layers, t.get(PackTensorNames.FINAL_NORM_WEIGHT, dim), output);
+        return new LlamaWeights(embedding, layers, t.get(PackTensorNames.FINAL_NORM_WEIGHT, dim),
+                t.optional(PackTensorNames.FINAL_NORM_BIAS, dim), output);
     }
 
     private static OptWeights opt(FlashPack pack, Checked t, FfnSource ffnSource) throws IOException {
@@ -125,7 +138,8 @@ public final class PackLoader {
         PackManifest m = pack.manifest();
         return String.format(Locale.ROOT, "flash pack %s (%s): %s, %d layers, dim %d, ffn %d (%s%s), %d heads (%d kv),"
                         + " vocab %d, context %d, %s, %s", dir.getFileName(), how,
-                c.architecture().name().toLowerCase(Locale.ROOT), c.layers(), c.dim(), c.hiddenDim(),
+                c.architecture() == ModelConfig.Architecture.OPT ? "opt" : c.variant().family(), c.layers(), c.dim(),
+                c.hiddenDim(),
                 c.gatedFfn() ? "gated " : "", c.activation().name().toLowerCase(Locale.ROOT), c.heads(), c.kvHeads(),
                 c.vocabSize(), c.contextLength(), m.dtype() == m.downDtype() ? PackFormat.dtypeName(m.dtype())
                         : "rows " + PackFormat.dtypeName(m.dtype()) + ", down " + PackFormat.dtypeName(m.downDtype()),
@@ -140,6 +154,15 @@ public final class PackLoader {
 
         Tensor optional(String name, long... shape) throws ModelFormatException {
             return pack.manifest().dram().tensor(name).isPresent() ? get(name, shape) : null;
+        }
+
+        /** An optional vector of either length (a q/k norm per head or over all heads). */
+        Tensor optionalEither(String name, long a, long b) throws ModelFormatException {
+            if (pack.manifest().dram().tensor(name).isEmpty()) {
+                return null;
+            }
+            Tensor t = source.tensor(name);
+            return check(t, t.elementCount() == a ? a : b);
         }
 
         private Tensor check(Tensor t, long... shape) throws ModelFormatException {

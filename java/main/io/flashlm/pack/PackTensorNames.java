@@ -25,12 +25,20 @@ public final class PackTensorNames {
     public static final String BV = "bv";
     public static final String WO = "wo";
     public static final String BO = "bo";
+    /** RMSNorm weights of the queries and keys before RoPE: [headDim] per head, or [qDim] / [kvDim] whole. */
+    public static final String Q_NORM_WEIGHT = "q_norm.weight";
+    public static final String K_NORM_WEIGHT = "k_norm.weight";
+    /** RMSNorm weight of the attention output before the residual add (Gemma 2/3). */
+    public static final String POST_ATTENTION_NORM_WEIGHT = "post_attention_norm.weight";
+    /** Absent in a parallel block that shares the attention's norm (Falcon 7B). */
     public static final String FFN_NORM_WEIGHT = "ffn_norm.weight";
     public static final String FFN_NORM_BIAS = "ffn_norm.bias";
     /** The bias of the up projection (OPT's fc1), [n_ffn]: the window cache keeps the resident neurons' ones. */
     public static final String FFN_UP_BIAS = "ffn_up.bias";
     /** The bias of the down projection (OPT's fc2), [dim]. */
     public static final String FFN_DOWN_BIAS = "ffn_down.bias";
+    /** RMSNorm weight of the FFN output before the residual add (Gemma 2/3). */
+    public static final String POST_FFN_NORM_WEIGHT = "post_ffn_norm.weight";
 
     private PackTensorNames() {
     }
