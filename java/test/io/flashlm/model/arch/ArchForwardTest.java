@@ -56,9 +56,11 @@ class ArchForwardTest {
                 family("qwen2, qkv biases, tied", () -> ArchModels.qwen2(true)),
                 family("qwen3, head_dim 32, q/k norms, tied", () -> ArchModels.qwen3(true)),
                 family("qwen3, head_dim 32, q/k norms, untied", () -> ArchModels.qwen3(false)),
-                family("phi3, fused qkv and gate_up, LongRoPE short factors", () -> ArchModels.phi3(false)),
-                family("phi3, LongRoPE long factors and attention factor (context 128 > 32)",
-                        () -> ArchModels.phi3(true)),
+                family("phi3, fused qkv and gate_up, LongRoPE short factors", () -> ArchModels.phi3(32, 32, false)),
+                family("phi3, LongRoPE short factors, attention factor (context 4096 of 8192)",
+                        () -> ArchModels.phi3(4096, 8192, false)),
+                family("phi3, LongRoPE long factors, attention factor (context 128 > 32)",
+                        () -> ArchModels.phi3(32, 128, true)),
                 family("gemma2, soft-caps, alternating window", ArchModels::gemma2),
                 family("gemma3, local/global RoPE, q/k norms", ArchModels::gemma3),
                 family("falcon 7B layout, untied", () -> ArchModels.falcon(false)),
@@ -152,9 +154,10 @@ class ArchForwardTest {
         assertChanges(ArchModels.llama3(), s -> Arrays.fill(s.invFreq, ArchReference.invFreq(500000, 16)));
         assertChanges(ArchModels.mistral(16), s -> Arrays.fill(s.window, 0));
         assertChanges(ArchModels.qwen2(false), s -> s.window = new int[]{4, 4});
-        assertChanges(ArchModels.phi3(true), s -> s.ropeFactor = 1);
-        assertChanges(ArchModels.phi3(false), s -> Arrays.fill(s.invFreq, ArchReference.invFreq(10000, 16)));
-        assertChanges(ArchModels.phi3(true), s -> Arrays.fill(s.invFreq, ArchReference.invFreq(10000, 16)));
+        assertChanges(ArchModels.phi3(4096, 8192, false), s -> s.ropeFactor = 1);
+        assertChanges(ArchModels.phi3(32, 128, true), s -> s.ropeFactor = 1);
+        assertChanges(ArchModels.phi3(32, 32, false), s -> Arrays.fill(s.invFreq, ArchReference.invFreq(10000, 16)));
+        assertChanges(ArchModels.phi3(32, 128, true), s -> Arrays.fill(s.invFreq, ArchReference.invFreq(10000, 16)));
         assertChanges(ArchModels.gemma2(), s -> s.attnSoftcap = 0);
         assertChanges(ArchModels.gemma2(), s -> s.finalSoftcap = 0);
         assertChanges(ArchModels.gemma2(), s -> Arrays.fill(s.window, 0));

@@ -96,17 +96,22 @@ final class ArchModels {
     }
 
     /**
-     * Phi-3 with LongRoPE: fused qkv_proj and gate_up_proj, original context 32. With {@code extended} false,
-     * max_position_embeddings is 32 too: the short factors apply (Hugging Face's choice for sequences within the
-     * original length, llama.cpp's for a context within it) and the attention factor is 1. With {@code extended}
-     * true, max_position_embeddings is 128 and the model runs with that context, longer than the original: as
-     * llama.cpp does (and flashlm, which fixes the factors by the context it runs with), the long factors apply at
-     * every position, with the attention factor sqrt(1 + ln 4 / ln 32) on cos and sin. (Hugging Face instead picks
-     * by the sequence length so far, short factors up to 32 positions: the two agree only past the original.)
+     * Phi-3 with LongRoPE: fused qkv_proj and gate_up_proj, head dim 16, trained for {@code max} positions over an
+     * original {@code orig}; the attention factor sqrt(1 + ln(max / orig) / ln(orig)) (1 when max <= orig)
+     * multiplies cos and sin. Which factors apply: Hugging Face picks by the sequence length so far (short up to
+     * {@code orig}), llama.cpp and flashlm by the context the model runs with (long when it exceeds {@code orig};
+     * flashlm's default context is min(max, 4096)). {@code longFactors} says which the reference uses:
+     * <ul>
+     *   <li>(32, 32, short): short factors, attention factor 1: every definition agrees;</li>
+     *   <li>(4096, 8192, short): Phi-3-128k's kind at flashlm's default context 4096 = orig: short factors with
+     *       the attention factor 1.04, which Hugging Face and llama.cpp agree on for these 8 positions;</li>
+     *   <li>(32, 128, long): context 128 > 32, so llama.cpp's (and flashlm's) long factors at every position,
+     *       attention factor 1.18 (Hugging Face would use the short ones for the first 32 positions).</li>
+     * </ul>
      */
-    static ArchModel phi3(boolean extended) {
-        int hd = 16, ffn = 96, orig = 32, max = extended ? 128 : 32;
-        ArchModel m = base(Family.PHI3, "Phi3ForCausalLM", "phi3", "phi3", extended ? 127 : 191, 2, HEADS, KV_HEADS,
+    static ArchModel phi3(int orig, int max, boolean longFactors) {
+        int hd = 16, ffn = 96;
+        ArchModel m = base(Family.PHI3, "Phi3ForCausalLM", "phi3", "phi3", 127 + max, 2, HEADS, KV_HEADS,
                 hd, ffn, 1e-5, 10000, false);
         double[] shortF = {1.0, 1.05, 1.2, 1.5, 2.0, 2.75, 3.5, 5.0};
         double[] longF = {1.0, 1.5, 3.0, 6.0, 12.0, 20.0, 31.0, 40.0};
@@ -122,7 +127,7 @@ final class ArchModels {
             l.add(longF[i]);
             shortStored[i] = (float) shortF[i];
             longStored[i] = (float) longF[i];
-            inv[i] /= extended ? longF[i] : shortF[i];
+            inv[i] /= longFactors ? longF[i] : shortF[i];
         }
         Arrays.fill(m.spec.invFreq, inv);
         double attnFactor = max > orig ? Math.sqrt(1 + Math.log((double) max / orig) / Math.log(orig)) : 1.0;

@@ -1,6 +1,5 @@
 package io.flashlm.model.arch;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -357,10 +356,6 @@ final class ArchReference {
             sum += term;
         }
         return Math.signum(x) * Math.min(1, 2 / Math.sqrt(Math.PI) * Math.exp(-ax * ax) * sum);
-    }
-
-    static List<int[]> newRouteLog() {
-        return new ArrayList<>();
     }
 
     private static double[] row(float[] m, int r, int width) {
