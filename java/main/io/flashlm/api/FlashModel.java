@@ -45,7 +45,7 @@ public final class FlashModel implements AutoCloseable {
     /** Opens a model; see {@link #open(Path)}. */
     public static FlashModel open(Path path, ModelOptions options) throws IOException {
         NativeLibrary.require();
-        return new FlashModel(ModelLoader.load(path, options.tokenizer(), options.threads()));
+        return new FlashModel(ModelLoader.load(path, options.tokenizer(), options.threads(), options.context()));
     }
 
     /**

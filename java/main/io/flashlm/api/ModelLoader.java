@@ -21,9 +21,17 @@ public final class ModelLoader {
      * @param threads   compute threads
      */
     public static LanguageModel load(Path path, Path tokenizer, int threads) throws IOException {
+        return load(path, tokenizer, threads, 0);
+    }
+
+    /**
+     * @param context positions the KV cache holds; 0 for the model's trained context (at most
+     *                {@link ModelFiles#DEFAULT_CONTEXT} for a model file; a pack's own)
+     */
+    public static LanguageModel load(Path path, Path tokenizer, int threads, int context) throws IOException {
         if (PackFormat.isPack(path)) {
-            return PackLoader.load(path, threads);
+            return PackLoader.load(path, threads, context);
         }
-        return ModelFiles.load(path, tokenizer, threads);
+        return ModelFiles.load(path, tokenizer, threads, context);
     }
 }

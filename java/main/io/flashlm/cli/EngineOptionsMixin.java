@@ -29,8 +29,9 @@ final class EngineOptionsMixin {
             + " as the budget leaves room for (at most the FFN width).")
     int cacheRows;
 
-    @Option(names = "--context", defaultValue = "0", description = "Positions the KV cache holds. Default: what"
-            + " the command needs (generate: the prompt and -n), at most the model's context.")
+    @Option(names = "--context", defaultValue = "0", description = "Positions the KV cache holds. Default: for a"
+            + " pack what the command needs (generate: the prompt and -n), at most the model's context; for a model"
+            + " file its trained context, at most 4096.")
     int context;
 
     @Option(names = "--probe", description = "flashlm-probe.json for the read planner's cost model. Default:"

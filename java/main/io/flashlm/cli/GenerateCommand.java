@@ -81,8 +81,8 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (FlashModel m = pack ? FlashModel.open(model, engineOptions()) : FlashModel.open(model,
-                ModelOptions.defaults().withTokenizer(tokenizer)
-                .withThreads(threads)); Session session = m.newSession()) {
+                ModelOptions.defaults().withTokenizer(tokenizer).withThreads(threads).withContext(engine.context));
+             Session session = m.newSession()) {
             System.err.println("flashlm: " + m.describe());
             if (stats && m.engine().isPresent()) {
                 System.err.println("memory account:\n" + m.engine().get().budget().table());

@@ -34,12 +34,20 @@ public final class ModelFiles {
      * @param threads   compute threads
      */
     public static LanguageModel load(Path path, Path tokenizer, int threads) throws IOException {
+        return load(path, tokenizer, threads, 0);
+    }
+
+    /** @param context positions the KV cache holds; 0 for {@link #defaultContext} (llama2.c: its own) */
+    public static LanguageModel load(Path path, Path tokenizer, int threads, int context) throws IOException {
+        if (context < 0) {
+            throw new IllegalArgumentException("context must be >= 0, was " + context);
+        }
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString(), null, "no model here: expected a .gguf file, a llama2.c"
                     + " checkpoint or a Hugging Face model directory");
         }
         if (Files.isDirectory(path)) {
-            return HfLoader.load(path, threads);
+            return HfLoader.load(path, threads, context);
         }
         byte[] magic = new byte[4];
         try (InputStream in = Files.newInputStream(path)) {
@@ -49,7 +57,7 @@ public final class ModelFiles {
             }
         }
         if (magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F') {
-            return GgufLoader.load(path, threads);
+            return GgufLoader.load(path, threads, context);
         }
         try {
             return Llama2cLoader.load(path, tokenizer, threads);

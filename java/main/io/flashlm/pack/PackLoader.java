@@ -33,6 +33,11 @@ public final class PackLoader {
     }
 
     public static LanguageModel load(Path dir, int threads) throws IOException {
+        return load(dir, threads, 0);
+    }
+
+    /** @param context positions the KV cache holds; 0 for the pack's context */
+    public static LanguageModel load(Path dir, int threads, int context) throws IOException {
         FlashPack pack = FlashPack.open(dir);
         Arena ffnArena = Arena.ofShared();
         try {
@@ -40,7 +45,12 @@ public final class PackLoader {
                 ffnArena.close();
                 pack.close();
             };
-            return model(pack, pack.config(), pack::tensor, l -> DenseFfn.load(pack, l, ffnArena),
+            ModelConfig c = context > 0 ? pack.config().withContextLength(context) : pack.config();
+            if (c.architecture() == ModelConfig.Architecture.OPT && c.contextLength() > pack.config().contextLength()) {
+                throw new IllegalArgumentException("context " + context + " exceeds the " + pack.config().contextLength()
+                        + " learned positions of this OPT pack");
+            }
+            return model(pack, c, pack::tensor, l -> DenseFfn.load(pack, l, ffnArena),
                     ModelAssembly.dense(), new ComputePool(threads), source, describe(dir, pack, "dense"));
         } catch (IOException | RuntimeException e) {
             ffnArena.close();
