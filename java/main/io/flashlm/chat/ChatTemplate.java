@@ -1,0 +1,100 @@
+package io.flashlm.chat;
+
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model's chat template (Jinja, as in tokenizer_config.json's {@code chat_template} or GGUF's
+ * {@code tokenizer.chat_template}), rendered by Jinjava with the variables Hugging Face gives it: {@code messages}
+ * (a list of {role, content}), {@code bos_token}, {@code eos_token} and {@code add_generation_prompt}.
+ *
+ * <p>Jinjava collects problems instead of throwing; any fatal one (an unknown tag or function, a method strings
+ * lack, the template's own {@code raise_exception}) becomes a {@link ChatTemplateException} naming the origin, the
+ * line and the construct. Unknown filters and tests, which Jinjava renders as nothing, are refused at compile time.
+ */
+public final class ChatTemplate {
+    private final String source;
+    private final String origin;
+    private final Jinjava jinjava;
+
+    private ChatTemplate(String source, String origin, Jinjava jinjava) {
+        this.source = source;
+        this.origin = origin;
+        this.jinjava = jinjava;
+    }
+
+    /**
+     * @param source the template text
+     * @param origin where it came from, for messages (e.g. {@code tokenizer_config.json: chat_template})
+     * @throws ChatTemplateException when it uses a filter or test the engine does not have
+     */
+    public static ChatTemplate compile(String source, String origin) {
+        if (source == null || source.isBlank()) {
+            throw new ChatTemplateException(origin, "the template is empty");
+        }
+        Jinjava jinjava = JinjaEnvironment.create();
+        for (String filter : JinjaSource.filterNames(source)) {
+            if (jinjava.getGlobalContext().getFilter(filter) == null) {
+                throw new ChatTemplateException(origin, "the filter '" + filter + "' is not supported (Jinjava has no"
+                        + " such filter)");
+            }
+        }
+        for (String test : JinjaSource.testNames(source)) {
+            if (jinjava.getGlobalContext().getExpTest(test) == null) {
+                throw new ChatTemplateException(origin, "the test 'is " + test + "' is not supported (Jinjava has no"
+                        + " such test)");
+            }
+        }
+        return new ChatTemplate(source, origin, jinjava);
+    }
+
+    /**
+     * Renders the conversation.
+     *
+     * @param messages each a map with at least "role" and "content"
+     * @throws ChatTemplateException when rendering fails or the template raises an exception
+     */
+    public String render(List<? extends Map<String, ?>> messages, String bosToken, String eosToken,
+                         boolean addGenerationPrompt) {
+        Map<String, Object> variables = new HashMap<>();
+        variables.put("messages", messages);
+        variables.put("bos_token", bosToken == null ? "" : bosToken);
+        variables.put("eos_token", eosToken == null ? "" : eosToken);
+        variables.put("add_generation_prompt", addGenerationPrompt);
+        RenderResult result = jinjava.renderForResult(source, variables);
+        for (TemplateError error : result.getErrors()) {
+            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+                throw new ChatTemplateException(origin, describe(error));
+            }
+        }
+        return result.getOutput();
+    }
+
+    public String source() {
+        return source;
+    }
+
+    public String origin() {
+        return origin;
+    }
+
+    private static String describe(TemplateError error) {
+        String line = error.getLineno() > 0 ? "line " + error.getLineno() + ": " : "";
+        for (Throwable t = error.getException(); t != null; t = t.getCause()) {
+            if (t instanceof RaisedException raised) {
+                return line + "the template raised an exception: " + raised.getMessage();
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        String where = error.getFieldName() == null || error.getFieldName().isEmpty() ? ""
+                : " (in '" + error.getFieldName() + "')";
+        return line + error.getMessage() + where;
+    }
+}
