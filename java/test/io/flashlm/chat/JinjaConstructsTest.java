@@ -1,0 +1,97 @@
+package io.flashlm.chat;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static io.flashlm.chat.Templates.twoTurns;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The Python and Jinja constructs chat templates use, and clear failures for those Jinjava lacks. */
+class JinjaConstructsTest {
+
+    private static String render(String template) {
+        return ChatTemplate.compile(template, "test.jinja").render(twoTurns(), "<s>", "</s>", true);
+    }
+
+    private static void assertFailsNaming(String template, String... words) {
+        ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> render(template));
+        assertTrue(e.getMessage().contains("test.jinja"), e.getMessage());
+        for (String w : words) {
+            assertTrue(e.getMessage().contains(w), "'" + w + "' not in: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void pythonStringMethods() {
+        assertEquals("ab|True|False|x y|a,b,,c|B|HI|Hello World",
+                render("{{ '  ab  '.strip() }}|{{ 'abc'.startswith('a') | string | capitalize }}"
+                        + "|{{ 'abc'.endswith(('x', 'y')) | string | capitalize }}|{{ ' x  y '.split() | join(' ') }}"
+                        + "|{{ 'a.b..c'.split('.') | join(',') }}|{{ 'abc'[1:2].upper() }}|{{ 'hi'.upper() }}"
+                        + "|{{ 'hello world'.title() }}"));
+        assertEquals("xx|ab|a-b|2|[a]", render("{{ 'xxab'.rstrip('ab') }}|{{ 'xxab'.lstrip('x') }}"
+                + "|{{ '-'.join(['a', 'b']) }}|{{ 'abcb'.find('c') }}|[{{ {'k': 'a'}.get('k', 'z') }}]"));
+    }
+
+    @Test
+    void messagesByIndexLoopVariablesAndNamespace() {
+        assertEquals("system|first:user|last:user|3",
+                render("{{ messages[0]['role'] }}|{% for m in messages %}{% if loop.first %}first:{% endif %}"
+                        + "{% if loop.index0 == 1 %}{{ m.role }}{% endif %}{% endfor %}|{% for m in messages %}"
+                        + "{% if loop.last %}last:{{ m.role }}{% endif %}{% endfor %}|{% set ns = namespace(n=0) %}"
+                        + "{% for m in messages %}{% if m.role != 'user' %}{% set ns.n = ns.n + 1 %}{% endif %}"
+                        + "{% endfor %}{{ ns.n + 1 }}"));
+    }
+
+    @Test
+    void tojsonWritesAsPythonsJsonDumps() {
+        String t = "{{ {'name': 'f', 'args': [1, 'x\"y'], 'ok': true, 'none': none} | tojson }}";
+        assertEquals("{\"name\": \"f\", \"args\": [1, \"x\\\"y\"], \"ok\": true, \"none\": null}", render(t));
+        assertEquals("{\n  \"a\": [\n    1\n  ]\n}", render("{{ {'a': [1]} | tojson(indent=2) }}"));
+    }
+
+    @Test
+    void unknownFilterIsNamed() {
+        assertFailsNaming("{{ messages[0].content | shout }}", "filter 'shout'");
+    }
+
+    @Test
+    void unknownTestIsNamed() {
+        assertFailsNaming("{% if messages is sequencey %}x{% endif %}", "test 'is sequencey'");
+    }
+
+    @Test
+    void unknownTagIsNamed() {
+        assertFailsNaming("{% generation %}x{% endgeneration %}", "Unknown tag: generation");
+    }
+
+    @Test
+    void unknownFunctionIsNamed() {
+        assertFailsNaming("{{ strftime_now('%d %b %Y') }}", "Could not resolve function 'strftime_now'");
+    }
+
+    @Test
+    void loopFilterIsRefusedRatherThanIgnored() {
+        assertFailsNaming("{% for m in messages if m.role == 'user' %}{{ m.content }}{% endfor %}",
+                "loop filter");
+    }
+
+    @Test
+    void stringRepetitionIsNamed() {
+        assertFailsNaming("{{ '-' * 3 }}", "'-' * 3");
+    }
+
+    @Test
+    void aLoopFilterInABranchThatDoesNotRunIsFine() {
+        assertEquals("ok", render("{% if false %}{% for m in messages if m.role %}{% endfor %}{% endif %}ok"));
+    }
+
+    @Test
+    void mapKeysAreStrings() {
+        assertEquals("1", ChatTemplate.compile("{% set d = {'role': 1} %}{{ d.role }}", "t").render(
+                List.<Map<String, String>>of(), "", "", false));
+    }
+}
