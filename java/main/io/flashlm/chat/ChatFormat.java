@@ -87,10 +87,8 @@ public record ChatFormat(Path source, String template, String templateOrigin, St
      */
     public ChatTemplate compileTemplate() {
         if (template == null) {
-            throw new IllegalStateException(source + " has no chat template (" + templateOrigin + "); looked for"
-                    + " GGUF metadata tokenizer.chat_template, tokenizer_config.json chat_template or"
-                    + " chat_template.jinja. Give one explicitly (flashlm chat --template FILE,"
-                    + " FlashModel.useChatTemplate)");
+            throw new IllegalStateException(source + " has no chat template (" + templateOrigin + "). Give one"
+                    + " explicitly: flashlm chat --template FILE, or FlashModel.useChatTemplate");
         }
         return ChatTemplate.compile(template, templateOrigin);
     }

@@ -65,7 +65,7 @@ class ChatFormatTest {
         ChatFormat f = ChatFormat.read(file);
         assertNull(f.template());
         IllegalStateException e = assertThrows(IllegalStateException.class, f::compileTemplate);
-        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("tokenizer.chat_template")
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("no metadata tokenizer.chat_template")
                 && e.getMessage().contains("--template"), e.getMessage());
         assertEquals("x", f.withTemplate("x", "given").compileTemplate().render(List.of(), "", "", true));
     }
