@@ -15,7 +15,7 @@ import java.util.Map;
  *
  * <p>Jinjava collects problems instead of throwing; any fatal one (an unknown tag or function, a method strings
  * lack, the template's own {@code raise_exception}) becomes a {@link ChatTemplateException} naming the origin, the
- * line and the construct. Unknown filters and tests, which Jinjava renders as nothing, are refused at compile time.
+ * line and the construct. Unknown filters and tests, which Jinjava renders as nothing, fail the same way when used.
  */
 public final class ChatTemplate {
     private final String source;
@@ -31,23 +31,22 @@ public final class ChatTemplate {
     /**
      * @param source the template text
      * @param origin where it came from, for messages (e.g. {@code tokenizer_config.json: chat_template})
-     * @throws ChatTemplateException when it uses a filter or test the engine does not have
+     * @throws ChatTemplateException when it is empty
      */
     public static ChatTemplate compile(String source, String origin) {
         if (source == null || source.isBlank()) {
             throw new ChatTemplateException(origin, "the template is empty");
         }
         Jinjava jinjava = JinjaEnvironment.create();
+        // Jinjava renders an unknown filter or test as nothing, silently: stand-ins make using one fail, naming it.
         for (String filter : JinjaSource.filterNames(source)) {
             if (jinjava.getGlobalContext().getFilter(filter) == null) {
-                throw new ChatTemplateException(origin, "the filter '" + filter + "' is not supported (Jinjava has no"
-                        + " such filter)");
+                jinjava.getGlobalContext().registerFilter(new UnsupportedFilter(filter));
             }
         }
         for (String test : JinjaSource.testNames(source)) {
             if (jinjava.getGlobalContext().getExpTest(test) == null) {
-                throw new ChatTemplateException(origin, "the test 'is " + test + "' is not supported (Jinjava has no"
-                        + " such test)");
+                jinjava.getGlobalContext().registerExpTest(new UnsupportedTest(test));
             }
         }
         return new ChatTemplate(source, origin, jinjava);
@@ -88,6 +87,9 @@ public final class ChatTemplate {
         for (Throwable t = error.getException(); t != null; t = t.getCause()) {
             if (t instanceof RaisedException raised) {
                 return line + "the template raised an exception: " + raised.getMessage();
+            }
+            if (t instanceof UnsupportedConstructException unsupported) {
+                return line + unsupported.getMessage();
             }
             if (t.getCause() == t) {
                 break;

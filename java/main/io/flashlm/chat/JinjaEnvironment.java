@@ -10,8 +10,8 @@ import jinjava.javax.el.CompositeELResolver;
 /**
  * A Jinjava engine set up as Hugging Face renders chat templates (transformers' ImmutableSandboxedEnvironment
  * with {@code trim_blocks} and {@code lstrip_blocks}): Jinja's operator precedence and whitespace control
- * ({@code {{-}} and {@code {#-}} trim too), {@code raise_exception}, Python-style {@code tojson}, Python string
- * methods, and a {@code for} tag that refuses the loop filter it would otherwise ignore.
+ * ({@code {{-}} and {@code {#-}} trim too), {@code raise_exception}, {@code strftime_now}, Python-style
+ * {@code tojson}, the {@code items} filter, Python string methods, and a {@code for} tag with Jinja's loop filter.
  */
 final class JinjaEnvironment {
     private JinjaEnvironment() {
@@ -36,7 +36,12 @@ final class JinjaEnvironment {
         Jinjava jinjava = new Jinjava(config);
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                 RaisedException.class, "raise", Object.class));
+        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
+                StrftimeNow.class, "strftimeNow", String.class));
+        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", LoopFilterForTag.FUNCTION,
+                LoopFilterForTag.class, "filter", Object.class, String.class, String.class));
         jinjava.getGlobalContext().registerFilter(new ToJsonFilter());
+        jinjava.getGlobalContext().registerFilter(new ItemsFilter());
         jinjava.getGlobalContext().registerTag(new LoopFilterForTag());
         return jinjava;
     }

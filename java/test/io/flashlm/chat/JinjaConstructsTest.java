@@ -70,13 +70,35 @@ class JinjaConstructsTest {
 
     @Test
     void unknownFunctionIsNamed() {
-        assertFailsNaming("{{ strftime_now('%d %b %Y') }}", "Could not resolve function 'strftime_now'");
+        assertFailsNaming("{{ render_tools(messages) }}", "Could not resolve function 'render_tools'");
     }
 
     @Test
-    void loopFilterIsRefusedRatherThanIgnored() {
-        assertFailsNaming("{% for m in messages if m.role == 'user' %}{{ m.content }}{% endfor %}",
-                "loop filter");
+    void anUnknownFilterInABranchThatDoesNotRunIsFine() {
+        assertEquals("ok", render("{% if false %}{{ x | shout }}{% endif %}ok"));
+    }
+
+    @Test
+    void loopFilterKeepsTheItemsThatPassAndLoopCountsThem() {
+        assertEquals("user:1:False,user:2:True,", render("{% for m in messages if m.role == 'user' %}{{ m.role }}:"
+                + "{{ loop.index }}:{{ loop.last | string | capitalize }},{% endfor %}"));
+        assertEquals("content,", render("{% for key, val in messages[0].items() if key != \"role\" %}{{ key }},"
+                + "{% endfor %}"));
+        assertEquals("a", render("{% for s in ['a', 'b if c'] if s != 'b if c' %}{{ s }}{% endfor %}"));
+    }
+
+    @Test
+    void itemsFilter() {
+        assertEquals("content=You are a helpful assistant.;role=system;",
+                render("{% for k, v in messages[0] | items | sort(attribute='key') %}{{ k }}={{ v }};{% endfor %}"));
+    }
+
+    @Test
+    void strftimeNow() {
+        var t = java.time.ZonedDateTime.of(2024, 7, 26, 9, 5, 0, 0, java.time.ZoneOffset.UTC);
+        assertEquals("26 Jul 2024, Friday 09:05 AM %", StrftimeNow.format(t, "%d %b %Y, %A %H:%M %p %%"));
+        assertEquals(String.valueOf(java.time.LocalDate.now().getYear()), render("{{ strftime_now('%Y') }}"));
+        assertFailsNaming("{{ strftime_now('%Z') }}", "%Z");
     }
 
     @Test
@@ -84,10 +106,6 @@ class JinjaConstructsTest {
         assertFailsNaming("{{ '-' * 3 }}", "'-' * 3");
     }
 
-    @Test
-    void aLoopFilterInABranchThatDoesNotRunIsFine() {
-        assertEquals("ok", render("{% if false %}{% for m in messages if m.role %}{% endfor %}{% endif %}ok"));
-    }
 
     @Test
     void mapKeysAreStrings() {
