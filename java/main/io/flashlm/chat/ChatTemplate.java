@@ -19,11 +19,13 @@ import java.util.Map;
  */
 public final class ChatTemplate {
     private final String source;
+    private final String rendered; // the source as Jinjava reads it (JinjaSource.withJinjaNotPrecedence)
     private final String origin;
     private final Jinjava jinjava;
 
-    private ChatTemplate(String source, String origin, Jinjava jinjava) {
+    private ChatTemplate(String source, String rendered, String origin, Jinjava jinjava) {
         this.source = source;
+        this.rendered = rendered;
         this.origin = origin;
         this.jinjava = jinjava;
     }
@@ -49,7 +51,7 @@ public final class ChatTemplate {
                 jinjava.getGlobalContext().registerExpTest(new UnsupportedTest(test));
             }
         }
-        return new ChatTemplate(source, origin, jinjava);
+        return new ChatTemplate(source, JinjaSource.withJinjaNotPrecedence(source), origin, jinjava);
     }
 
     /**
@@ -60,12 +62,21 @@ public final class ChatTemplate {
      */
     public String render(List<? extends Map<String, ?>> messages, String bosToken, String eosToken,
                          boolean addGenerationPrompt) {
-        Map<String, Object> variables = new HashMap<>();
+        return render(messages, bosToken, eosToken, addGenerationPrompt, Map.of());
+    }
+
+    /**
+     * Renders the conversation with more variables, e.g. {@code tools} (a list of JSON-like maps) for templates
+     * that describe tools to the model; they cannot replace the four standard ones.
+     */
+    public String render(List<? extends Map<String, ?>> messages, String bosToken, String eosToken,
+                         boolean addGenerationPrompt, Map<String, ?> extraVariables) {
+        Map<String, Object> variables = new HashMap<>(extraVariables);
         variables.put("messages", messages);
         variables.put("bos_token", bosToken == null ? "" : bosToken);
         variables.put("eos_token", eosToken == null ? "" : eosToken);
         variables.put("add_generation_prompt", addGenerationPrompt);
-        RenderResult result = jinjava.renderForResult(source, variables);
+        RenderResult result = jinjava.renderForResult(rendered, variables);
         for (TemplateError error : result.getErrors()) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
                 throw new ChatTemplateException(origin, describe(error));

@@ -26,6 +26,7 @@ final class JinjaEnvironment {
                 .withParseWhitespaceControlStrictly(true)
                 .withUseTrimmingForNotesAndExpressions(true)   // {{- x }} and {#- #} strip whitespace before them
                 .withEvaluateMapKeys(false)                    // {'role': 1}: the key is the string, not a variable
+                .withUsePyishObjectMapper(true)                // {{ [1, 'a'] }} prints as Python does, not as Java
                 .build();
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)

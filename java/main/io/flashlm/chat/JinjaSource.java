@@ -60,6 +60,61 @@ final class JinjaSource {
         return names;
     }
 
+    // not <operand> is [not] <test>[(args)], the operand a name with .attribute and [index] accesses.
+    private static final Pattern NOT_IS = Pattern.compile("\\bnot\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\s*(?:\\.\\s*"
+            + "[A-Za-z_][A-Za-z0-9_]*|\\[[^\\]]*]))*\\s+is\\s+(?:not\\s+)?[A-Za-z_][A-Za-z0-9_]*(?:\\([^)]*\\))?)");
+    private static final char MASK = '\uE000'; // a private-use character stands for a string literal while rewriting
+
+    /**
+     * The template with {@code not x is test} written {@code not (x is test)}: Jinja's {@code not} binds more loosely
+     * than a test, Jinjava's more tightly, so {@code not tools is defined} would read {@code (not tools) is defined},
+     * always true (templates use it to give {@code tools} a default). Only code inside delimiters is touched.
+     */
+    static String withJinjaNotPrecedence(String template) {
+        StringBuilder out = new StringBuilder(template.length() + 16);
+        Matcher m = CODE.matcher(template);
+        int last = 0;
+        while (m.find()) {
+            out.append(template, last, m.start());
+            out.append(rewriteNotIs(m.group()));
+            last = m.end();
+        }
+        return out.append(template.substring(last)).toString();
+    }
+
+    private static String rewriteNotIs(String code) {
+        List<String> literals = new ArrayList<>();
+        StringBuilder masked = new StringBuilder(code.length());
+        for (int i = 0; i < code.length(); i++) {
+            char c = code.charAt(i);
+            if (c != '\'' && c != '"') {
+                masked.append(c);
+                continue;
+            }
+            int j = i + 1;
+            while (j < code.length() && code.charAt(j) != c) {
+                j += code.charAt(j) == '\\' ? 2 : 1;
+            }
+            j = Math.min(j, code.length() - 1);
+            literals.add(code.substring(i, j + 1));
+            masked.append(MASK).append(literals.size() - 1).append(MASK);
+            i = j;
+        }
+        String rewritten = NOT_IS.matcher(masked).replaceAll(r -> Matcher.quoteReplacement("not (" + r.group(1) + ")"));
+        StringBuilder out = new StringBuilder(rewritten.length());
+        for (int i = 0; i < rewritten.length(); i++) {
+            char c = rewritten.charAt(i);
+            if (c != MASK) {
+                out.append(c);
+                continue;
+            }
+            int end = rewritten.indexOf(MASK, i + 1);
+            out.append(literals.get(Integer.parseInt(rewritten.substring(i + 1, end))));
+            i = end;
+        }
+        return out.toString();
+    }
+
     /** The code with each '...' or "..." literal (backslash escapes included) replaced by an empty one. */
     static String withoutStringLiterals(String code) {
         StringBuilder out = new StringBuilder(code.length());

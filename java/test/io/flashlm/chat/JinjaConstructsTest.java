@@ -89,8 +89,7 @@ class JinjaConstructsTest {
 
     @Test
     void itemsFilter() {
-        assertEquals("content=You are a helpful assistant.;role=system;",
-                render("{% for k, v in messages[0] | items | sort(attribute='key') %}{{ k }}={{ v }};{% endfor %}"));
+        assertEquals("k=v;", render("{% for k, v in {'k': 'v'} | items %}{{ k }}={{ v }};{% endfor %}"));
     }
 
     @Test
@@ -106,6 +105,20 @@ class JinjaConstructsTest {
         assertFailsNaming("{{ '-' * 3 }}", "'-' * 3");
     }
 
+
+    @Test
+    void notBindsMoreLooselyThanATestAsInJinja() {
+        // (Jinjava prints booleans in lower case, where Python prints True and False.)
+        assertEquals("false|true|false|true|not a is defined|False",
+                render("{{ not messages is defined }}|{{ not nothing is defined }}|{{ not messages[0]['role'] is string }}"
+                        + "|{{ not messages[0].x is not none }}|{{ 'not a is defined' }}"
+                        + "|{% if not messages is defined %}True{% else %}False{% endif %}"));
+    }
+
+    @Test
+    void valuesPrintAsPythonWould() {
+        assertEquals("[1, 'a']|{'k': 'v'}", render("{{ [1, 'a'] }}|{{ {'k': 'v'} }}"));
+    }
 
     @Test
     void mapKeysAreStrings() {

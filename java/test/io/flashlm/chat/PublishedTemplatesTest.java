@@ -31,6 +31,19 @@ class PublishedTemplatesTest {
     }
 
     @Test
+    void llama31AddsItsDatesToTheSystemMessage() {
+        String expected = "<|begin_of_text|>"
+                + "<|start_header_id|>system<|end_header_id|>\n\n"
+                + "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n" + SYSTEM + "<|eot_id|>"
+                + "<|start_header_id|>user<|end_header_id|>\n\n" + USER_1 + "<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n" + ASSISTANT_1 + "<|eot_id|>"
+                + "<|start_header_id|>user<|end_header_id|>\n\n" + USER_2 + "<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n";
+        assertEquals(expected, Templates.compile("llama3.1").render(twoTurns(), "<|begin_of_text|>",
+                "<|eot_id|>", true));
+    }
+
+    @Test
     void mistralV03PutsTheSystemPromptIntoTheLastUserTurn() {
         String expected = "<s>[INST] " + USER_1 + "[/INST] " + ASSISTANT_1 + "</s>"
                 + "[INST] " + SYSTEM + "\n\n" + USER_2 + "[/INST]";
