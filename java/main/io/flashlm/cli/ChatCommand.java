@@ -176,9 +176,12 @@ public final class ChatCommand implements Callable<Integer> {
             conversation.add(ChatMessage.user(input));
             try {
                 last = session.chat(conversation, options, (id, text) -> out.print(text));
-            } catch (ChatTemplateException e) {
-                conversation.removeLast(); // the template refused this turn: say why and let the user go on
-                System.err.println("flashlm chat: " + e.getMessage());
+            } catch (IllegalArgumentException e) {
+                // The template refused this turn (ChatTemplateException) or the conversation outgrew the context:
+                // say why and let the user go on (or /reset).
+                conversation.removeLast();
+                System.err.println("flashlm chat: " + e.getMessage() + (e instanceof ChatTemplateException ? ""
+                        : " (/reset starts a new conversation)"));
                 continue;
             }
             out.println();

@@ -96,6 +96,18 @@ class ChatCommandTest {
     }
 
     @Test
+    void aTurnTheTemplateRefusesIsReportedAndTheChatGoesOn() throws Exception {
+        Path model = SharedModels.require("stories260K.gguf");
+        Path strict = Files.writeString(dir.resolve("strict.jinja"), "{% for m in messages %}{% if m.content == 'no'"
+                + " %}{{ raise_exception('no is not a question') }}{% endif %}{% endfor %}" + TEMPLATE);
+        Run r = run("no\nOnce upon a time\n", "chat", "--model", model.toString(), "--template", strict.toString(),
+                "-n", "3", "--threads", "1");
+        assertEquals(0, r.exit(), r.stderr());
+        assertTrue(r.stderr().contains("no is not a question") && r.stderr().contains("strict.jinja"), r.stderr());
+        assertEquals(1, r.stdout().strip().split("\n").length, r.stdout());
+    }
+
+    @Test
     void aModelWithoutTemplateIsNamed() throws Exception {
         Path model = SharedModels.require("stories260K.gguf");
         Run r = run("hello\n", "chat", "--model", model.toString(), "--threads", "1");
