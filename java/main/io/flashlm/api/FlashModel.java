@@ -91,7 +91,8 @@ public final class FlashModel implements AutoCloseable {
 
     /**
      * Chats with this template instead of the model's own (a model without one needs it: packs converted from
-     * GGUF, llama2.c checkpoints). Checked now: a template with a construct the engine lacks fails here.
+     * GGUF, llama2.c checkpoints). An empty template fails here; a construct Jinjava lacks fails when a chat
+     * renders it ({@link io.flashlm.chat.ChatTemplateException}, naming it and {@code origin}).
      */
     public synchronized void useChatTemplate(String template, String origin) throws IOException {
         ChatTemplate.compile(template, origin);

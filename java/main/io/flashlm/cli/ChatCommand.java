@@ -103,6 +103,7 @@ public final class ChatCommand implements Callable<Integer> {
             if (template != null) {
                 m.useChatTemplate(template);
             }
+            m.chatFormat(); // read now: a broken tokenizer_config.json is one clear message, not a failed turn
             if (!json) {
                 System.err.println("flashlm: " + m.describe());
             }
