@@ -11,7 +11,8 @@ import jinjava.javax.el.CompositeELResolver;
  * A Jinjava engine set up as Hugging Face renders chat templates (transformers' ImmutableSandboxedEnvironment
  * with {@code trim_blocks} and {@code lstrip_blocks}): Jinja's operator precedence and whitespace control
  * ({@code {{-}} and {@code {#-}} trim too), {@code raise_exception}, {@code strftime_now}, Python-style
- * {@code tojson}, the {@code items} filter, Python string methods, and a {@code for} tag with Jinja's loop filter.
+ * {@code tojson}, the {@code items} filter, Python's {@code is iterable} and {@code is sequence}, Python string
+ * methods, a {@code for} tag with Jinja's loop filter, and Hugging Face's {@code {% generation %}} block.
  */
 final class JinjaEnvironment {
     private JinjaEnvironment() {
@@ -43,7 +44,10 @@ final class JinjaEnvironment {
                 LoopFilterForTag.class, "filter", Object.class, String.class, String.class));
         jinjava.getGlobalContext().registerFilter(new ToJsonFilter());
         jinjava.getGlobalContext().registerFilter(new ItemsFilter());
+        jinjava.getGlobalContext().registerExpTest(PythonTypeTests.iterable());
+        jinjava.getGlobalContext().registerExpTest(PythonTypeTests.sequence());
         jinjava.getGlobalContext().registerTag(new LoopFilterForTag());
+        jinjava.getGlobalContext().registerTag(new GenerationTag());
         return jinjava;
     }
 }

@@ -65,7 +65,20 @@ class JinjaConstructsTest {
 
     @Test
     void unknownTagIsNamed() {
-        assertFailsNaming("{% generation %}x{% endgeneration %}", "Unknown tag: generation");
+        assertFailsNaming("{% assistant_mask %}x{% endassistant_mask %}", "Unknown tag: assistant_mask");
+    }
+
+    @Test
+    void generationBlockRendersItsBody() {
+        assertEquals("<a>Hi! How can I help you today?</a>", render("{% for m in messages %}{% if m.role == 'assistant'"
+                + " %}<a>{% generation %}{{ m.content }}{% endgeneration %}</a>{% endif %}{% endfor %}"));
+    }
+
+    @Test
+    void stringsAndMappingsAreIterableAndSequencesAsInPython() {
+        assertEquals("true|true|true|true|false|b", render("{{ 'abc' is iterable }}|{{ 'abc' is sequence }}"
+                + "|{{ messages[0] is iterable }}|{{ messages is sequence }}|{{ 3 is iterable }}"
+                + "|{{ 'a</think>b'.split('</think>')[-1] }}"));
     }
 
     @Test
