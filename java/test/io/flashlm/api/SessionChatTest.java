@@ -123,6 +123,17 @@ class SessionChatTest {
     }
 
     @Test
+    void aConversationLongerThanTheContextIsRefused() throws Exception {
+        try (FlashModel model = open(); Session session = model.newSession()) {
+            String longText = "Once upon a time ".repeat(model.config().contextLength() / 2);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> session.chat(List.of(ChatMessage.user(longText)), GenerateOptions.greedy(1)));
+            assertTrue(e.getMessage().contains("context holds " + model.config().contextLength()), e.getMessage());
+            assertEquals(0, session.tokensFed(), "refused before feeding anything");
+        }
+    }
+
+    @Test
     void rolesAreChecked() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ChatMessage("tool", "x"));
         assertTrue(e.getMessage().contains("'tool'"), e.getMessage());

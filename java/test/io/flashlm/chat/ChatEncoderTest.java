@@ -36,6 +36,18 @@ class ChatEncoderTest {
     }
 
     @Test
+    void byteLevelBpeKeepsItsAddedTokensWhole() throws Exception {
+        var tok = io.flashlm.tokenizer.ByteLevelBpeTokenizer.fromTokenizerJson(
+                io.flashlm.testing.SharedModels.require("tinyllama-gqa/tokenizer.json"));
+        ChatEncoder encoder = new ChatEncoder(tok, true);
+        int[] ids = encoder.encode("<s>user:hi</s>");
+        assertArrayEquals(ids, encoder.encode("user:hi</s>"), "BOS once, whether or not the template wrote it");
+        assertArrayEquals(new int[]{0}, java.util.Arrays.copyOf(ids, 1));
+        assertArrayEquals(new int[]{2}, java.util.Arrays.copyOfRange(ids, ids.length - 1, ids.length),
+                "</s> is one token, not '<', '/s', '>'");
+    }
+
+    @Test
     void withoutBosWhenTheModelAddsNone() {
         ChatEncoder encoder = new ChatEncoder(tokenizer(), false);
         assertArrayEquals(new int[]{START, id("h"), id("i"), END}, encoder.encode("<|im_start|>hi<|im_end|>"));
