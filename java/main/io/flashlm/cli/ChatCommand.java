@@ -142,7 +142,7 @@ public final class ChatCommand implements Callable<Integer> {
     private void converse(Session session, GenerateOptions options, PrintStream out) throws IOException {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         List<ChatMessage> conversation = withSystem(new ArrayList<>());
-        boolean console = System.console() != null;
+        boolean console = System.console() != null && System.console().isTerminal(); // the prompt only for a person
         Generation last = null;
         while (true) {
             if (console) {
