@@ -10,6 +10,9 @@
 module io.flashlm {
     requires info.picocli;
     requires com.fasterxml.jackson.databind;
+    requires jinjava; // chat templates; an automatic module (the jar has no Automatic-Module-Name), named after it
+    requires org.apache.commons.lang3; // Jinjava's ForTag hands the loop expression over as a commons-lang3 Pair
+    requires java.desktop; // java.beans: Jinjava's expression resolvers (ELResolver) are built on it
     requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT for O_DIRECT pack writes
 
     exports io.flashlm.api;

@@ -7,22 +7,39 @@ import io.flashlm.tokenizer.TokenStreamDecoder;
 import io.flashlm.tokenizer.Tokenizer;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * One conversation with a model: its KV cache and position. Each {@link #generate} call feeds its
- * prompt after what came before (the first prompt starts with BOS) and generates from there.
- * Not thread-safe; open one session per thread.
+ * prompt after what came before (the first prompt starts with BOS) and generates from there;
+ * {@link #chat} renders a whole conversation with the model's chat template and reuses the cache for the part
+ * already processed. Not thread-safe; open one session per thread.
  */
 public final class Session implements AutoCloseable {
     private final LanguageModel model;
     private final InferenceState state;
+    private final Supplier<ChatSetup> chat;
     private int position;
     private int lastToken = -1;
+    /** The tokens whose keys and values are in the cache, at positions 0.., as chat() fed them. */
+    private int[] history = new int[0];
+    private int historyLength;
+    /** Every token fed to the model since the session opened (prompts and generated tokens). */
+    private long tokensFed;
 
-    Session(LanguageModel model) {
+    Session(LanguageModel model, Supplier<ChatSetup> chat) {
         this.model = model;
         this.state = model.newState();
+        this.chat = chat;
+    }
+
+    /** Tokens fed to the model since the session opened: how much work the cache saved shows here. */
+    long tokensFed() {
+        return tokensFed;
     }
 
     /** Tokens in the context so far. */
@@ -34,6 +51,7 @@ public final class Session implements AutoCloseable {
     public void reset() {
         position = 0;
         lastToken = -1;
+        historyLength = 0;
     }
 
     public Generation generate(String prompt, GenerateOptions options) {
@@ -47,6 +65,7 @@ public final class Session implements AutoCloseable {
         }
         Tokenizer tok = model.tokenizer();
         int context = model.config().contextLength();
+        historyLength = 0; // a chat() after this cannot know what the cache holds: it starts over
         int[] promptIds = tok.encode(prompt, position == 0 && model.addBos());
         if (position + promptIds.length >= context) {
             throw new IllegalArgumentException("prompt of " + promptIds.length + " tokens does not fit the context: "
@@ -59,6 +78,7 @@ public final class Session implements AutoCloseable {
         for (int id : promptIds) {
             logits = model.forward(state, id, position++);
         }
+        tokensFed += promptIds.length;
         lastToken = promptIds[promptIds.length - 1];
         long t1 = System.nanoTime();
 
@@ -85,6 +105,7 @@ public final class Session implements AutoCloseable {
             }
             // Fed even after the last token, so that a follow-up prompt continues after it.
             logits = model.forward(state, next, position++);
+            tokensFed++;
         }
         String tail = decoder.finish();
         if (!tail.isEmpty()) {
@@ -94,6 +115,119 @@ public final class Session implements AutoCloseable {
         long t2 = System.nanoTime();
         return new Generation(promptIds, Arrays.copyOf(generated, n), text.toString(),
                 new GenerationStats(promptIds.length, n, t1 - t0, t2 - t1, reason));
+    }
+
+    public Generation chat(List<ChatMessage> messages, GenerateOptions options) {
+        return chat(messages, options, TokenListener.NONE);
+    }
+
+    /**
+     * Generates the assistant's next message in a conversation. The whole conversation is rendered with the
+     * model's chat template (with the generation prompt) and tokenized, special tokens as single tokens. The
+     * session keeps its KV cache across calls: the part of the new tokens that equals what it already fed
+     * (its longest common prefix with them) is kept and only the rest is fed; when nothing matches, for instance
+     * after {@link #reset()}, a {@link #generate} call or an edited first message, it starts over. Pass the
+     * previous reply back as an assistant message and the next turn feeds only the new messages (plus whatever
+     * of the reply the template writes differently from how it was generated).
+     *
+     * <p>Generation stops at any stop token (EOS, the file's end-of-turn tokens: {@link io.flashlm.chat.StopTokens}),
+     * which is neither in the text nor fed, unless {@code options.ignoreEos()}.
+     *
+     * @return the reply: {@code promptIds} are the whole rendered conversation, {@code stats().promptTokens()}
+     * the tokens fed for it this turn
+     * @throws IllegalStateException when the model has no chat template and none was given, naming the model
+     * @throws io.flashlm.chat.ChatTemplateException when the template fails or refuses the conversation
+     */
+    public Generation chat(List<ChatMessage> messages, GenerateOptions options, TokenListener listener) {
+        if (messages == null || messages.isEmpty()) {
+            throw new IllegalArgumentException("a chat needs at least one message");
+        }
+        ChatSetup setup = chat.get();
+        List<Map<String, String>> variables = new ArrayList<>(messages.size());
+        for (ChatMessage m : messages) {
+            variables.add(m.asTemplateVariable());
+        }
+        String rendered = setup.template().render(variables, setup.bosToken(), setup.eosToken(), true);
+        int[] ids = setup.encoder().encode(rendered);
+        int context = model.config().contextLength();
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("the chat template rendered the conversation as no tokens");
+        }
+        if (ids.length >= context) {
+            throw new IllegalArgumentException("the conversation is " + ids.length + " tokens and the context holds "
+                    + context + ", with at least one left to generate: start a new conversation or shorten it");
+        }
+        // At least the last token is fed again: its logits start the reply.
+        int keep = Math.min(commonPrefix(ids), ids.length - 1);
+        position = keep;
+        historyLength = keep;
+        Sampler sampler = Sampler.of(options.temperature(), options.topP(), options.seed(), model.config().vocabSize());
+
+        long t0 = System.nanoTime();
+        MemorySegment logits = null;
+        for (int i = keep; i < ids.length; i++) {
+            logits = feed(ids[i]);
+        }
+        int fed = ids.length - keep;
+        lastToken = ids[ids.length - 1];
+        long t1 = System.nanoTime();
+
+        Tokenizer tok = model.tokenizer();
+        TokenStreamDecoder decoder = tok.streamDecoder();
+        decoder.accept(lastToken);
+        StringBuilder text = new StringBuilder();
+        int[] generated = new int[Math.min(options.maxTokens(), context - position + 1)];
+        int n = 0;
+        GenerationStats.StopReason reason = GenerationStats.StopReason.MAX_TOKENS;
+        while (n < options.maxTokens()) {
+            int next = sampler.sample(logits, model.config().vocabSize());
+            if (setup.isStop(next) && !options.ignoreEos()) {
+                reason = GenerationStats.StopReason.EOS;
+                break;
+            }
+            generated[n++] = next;
+            String piece = decoder.accept(next);
+            text.append(piece);
+            listener.onToken(next, piece);
+            lastToken = next;
+            if (n == options.maxTokens()) {
+                break; // not fed: the next turn feeds it (or what the template makes of the reply)
+            }
+            if (position >= context) {
+                reason = GenerationStats.StopReason.CONTEXT_FULL;
+                break;
+            }
+            logits = feed(next);
+        }
+        String tail = decoder.finish();
+        if (!tail.isEmpty()) {
+            text.append(tail);
+            listener.onToken(-1, tail);
+        }
+        long t2 = System.nanoTime();
+        return new Generation(ids, Arrays.copyOf(generated, n), text.toString(),
+                new GenerationStats(fed, n, t1 - t0, t2 - t1, reason));
+    }
+
+    /** Runs one token at the next position and remembers it as part of the cached conversation. */
+    private MemorySegment feed(int id) {
+        MemorySegment logits = model.forward(state, id, position++);
+        if (historyLength == history.length) {
+            history = Arrays.copyOf(history, Math.max(64, history.length * 2));
+        }
+        history[historyLength++] = id;
+        tokensFed++;
+        return logits;
+    }
+
+    /** How many leading tokens of {@code ids} the cache already holds. */
+    private int commonPrefix(int[] ids) {
+        int n = Math.min(historyLength, ids.length);
+        int k = 0;
+        while (k < n && history[k] == ids[k]) {
+            k++;
+        }
+        return k;
     }
 
     @Override

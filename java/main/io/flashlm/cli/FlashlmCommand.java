@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The flashlm command line: a thin layer over the library. */
 @Command(name = "flashlm", mixinStandardHelpOptions = true, version = "flashlm 0.1.0",
         description = "Run large language models from flash under a DRAM budget.",
-        subcommands = {GenerateCommand.class, ProbeCommand.class, ConvertCommand.class, SynthCommand.class,
+        subcommands = {GenerateCommand.class, ChatCommand.class, ProbeCommand.class, ConvertCommand.class, SynthCommand.class,
                 VerifyCommand.class, CalibrateCommand.class, EvaluateCommand.class, BenchCommand.class,
                 DemoCommand.class, CommandLine.HelpCommand.class})
 public final class FlashlmCommand implements Runnable {
