@@ -71,17 +71,8 @@ public final class ChatCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "Tokenizer file of a llama2.c checkpoint.")
     Path tokenizer;
 
-    @Option(names = "-n", defaultValue = "256", description = "New tokens at most per reply. Default: ${DEFAULT-VALUE}.")
-    int maxTokens;
-
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy. Default: ${DEFAULT-VALUE}.")
-    float temperature;
-
-    @Option(names = "--top-p", defaultValue = "0.9", description = "Nucleus sampling mass. Default: ${DEFAULT-VALUE}.")
-    float topP;
-
-    @Option(names = "--seed", defaultValue = "42", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
-    long seed;
+    @Mixin
+    SamplingOptionsMixin sampling = new SamplingOptionsMixin();
 
     @Override
     public Integer call() throws Exception {
@@ -95,7 +86,7 @@ public final class ChatCommand implements Callable<Integer> {
                     + model + " is not one");
         }
         int threads = engine.threads != null ? engine.threads : ComputePool.defaultThreads(256);
-        GenerateOptions options = new GenerateOptions(maxTokens, temperature, topP, seed, false);
+        GenerateOptions options = sampling.options();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (FlashModel m = pack ? FlashModel.open(model, engine.options(mode == null ? EngineMode.FLASH
                 : EngineMode.parse(mode))) : FlashModel.open(model, ModelOptions.defaults().withTokenizer(tokenizer)

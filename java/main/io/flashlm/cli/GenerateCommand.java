@@ -55,17 +55,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, description = "The text to continue.")
     String prompt;
 
-    @Option(names = "-n", defaultValue = "256", description = "New tokens at most. Default: ${DEFAULT-VALUE}.")
-    int maxTokens;
-
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy. Default: ${DEFAULT-VALUE}.")
-    float temperature;
-
-    @Option(names = "--top-p", defaultValue = "0.9", description = "Nucleus sampling mass. Default: ${DEFAULT-VALUE}.")
-    float topP;
-
-    @Option(names = "--seed", defaultValue = "42", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
-    long seed;
+    @picocli.CommandLine.Mixin
+    SamplingOptionsMixin sampling = new SamplingOptionsMixin();
 
     @Option(names = "--ids", description = "Also print the prompt and generated token ids.")
     boolean printIds;
@@ -87,7 +78,7 @@ public final class GenerateCommand implements Callable<Integer> {
             if (stats && m.engine().isPresent()) {
                 System.err.println("memory account:\n" + m.engine().get().budget().table());
             }
-            GenerateOptions g = new GenerateOptions(maxTokens, temperature, topP, seed, false);
+            GenerateOptions g = sampling.options();
             out.print(prompt);
             Generation result = session.generate(prompt, g, (id, text) -> out.print(text));
             out.println();
@@ -116,7 +107,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (o.contextLength().isEmpty()) {
             PackManifest manifest = ManifestCodec.read(model);
             Tokenizer tok = PackTokenizer.load(model, manifest.tokenizer(), manifest.config().vocabSize());
-            long needed = (long) tok.encode(prompt, true).length + maxTokens + 1;
+            long needed = (long) tok.encode(prompt, true).length + sampling.maxTokens + 1;
             o = o.toBuilder().contextLength((int) Math.min(manifest.config().contextLength(), needed)).build();
         }
         return o;
