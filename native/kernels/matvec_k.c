@@ -333,6 +333,32 @@ FLM_AVX2 FLM_INLINE void hsum_blocks(const __m256i v[8], __m256i *a, __m256i *b,
     }
 }
 
+/* For the types with sub-blocks of 16 whose sub-block sums fit in int16: the maddubs pairs p_j of the
+ * eight blocks (int16; low 128-bit half values 0..15 of block j = sub-block 2j, high half sub-block
+ * 2j + 1) reduced in int16 to the 16 sub-block sums, lane s = sub-block s, so that one madd_epi16 with
+ * the 16 scales (int16, lane s = sub-block s) gives T[j] = sc[2j] sum_2j + sc[2j + 1] sum_2j+1 in int32
+ * lane j, with no madd by ones, no mullo and one multiply in all. red16(x, y) in each 128-bit half
+ * = [x0 + x4, y0 + y4, x1 + x5, y1 + y5, x2 + x6, y2 + y6, x3 + x7, y3 + y7]; three levels over the
+ * pairs (0, 4), (1, 5), (2, 6), (3, 7), then (04, 15), (26, 37), then the two, leave in each half
+ * the words [0, 2, 1, 3] in qword 0 and [4, 6, 5, 7] in qword 1 (block numbers, of sub-block 2j in the
+ * low half, 2j + 1 in the high one); a permute of qwords and a byte shuffle put them in order. Every
+ * partial sum is a sum of pairs of one sub-block: the caller states the bound that keeps 8 pairs in
+ * int16. */
+FLM_AVX2 FLM_INLINE __m256i red16(__m256i x, __m256i y)
+{
+    return _mm256_add_epi16(_mm256_unpacklo_epi16(x, y), _mm256_unpackhi_epi16(x, y));
+}
+
+FLM_AVX2 FLM_INLINE __m256i subblock_sums16(const __m256i p[8])
+{
+    __m256i e = red16(red16(red16(p[0], p[4]), red16(p[1], p[5])), red16(red16(p[2], p[6]), red16(p[3], p[7])));
+    /* qwords [lo 0213, lo 4657, hi 0213, hi 4657] -> [lo 0213, hi 0213 | lo 4657, hi 4657], then words
+     * 0 4 2 6 1 5 3 7 of each half: (lo, hi) of blocks 0..3, then 4..7 */
+    e = _mm256_permute4x64_epi64(e, 0xd8);
+    return _mm256_shuffle_epi8(e, _mm256_setr_epi8(0, 1, 8, 9, 4, 5, 12, 13, 2, 3, 10, 11, 6, 7, 14, 15, 0, 1, 8, 9,
+                                                   4, 5, 12, 13, 2, 3, 10, 11, 6, 7, 14, 15));
+}
+
 /* Lane j = block j: the two sub-blocks of 16 (lanes k and 4 + k of a, then of b) added. */
 FLM_AVX2 FLM_INLINE __m256i per_block(__m256i a, __m256i b)
 {
@@ -455,19 +481,25 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
         break;
     }
     case FLM_DTYPE_Q2_K: {
+        /* The 2-bit fields with one shift per 32 bytes: k = 0 and 2 as q and q >> 4 masked to bits 0-1,
+         * k = 1 and 3 masked to bits 2-3 where they lie, i.e. 4 times the field. The odd blocks' sums
+         * come out 4 times too, a multiple of 4 that T's shift right by 2 below takes off exactly. */
+        __m256i pr[8];
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * h));
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++)
-                v[4 * h + k] = dot_u8s8(KQ_FIELD(q, 2 * k, 0, 3), load_qx(qx, 4 * h + k));
+            __m256i q4 = _mm256_srli_epi16(q, 4); /* bits 0-3 of a byte from bits 4-7 of the same byte */
+            const __m256i m3 = _mm256_set1_epi8(3), m12 = _mm256_set1_epi8(12);
+            pr[4 * h] = _mm256_maddubs_epi16(_mm256_and_si256(q, m3), load_qx(qx, 4 * h));
+            pr[4 * h + 1] = _mm256_maddubs_epi16(_mm256_and_si256(q, m12), load_qx(qx, 4 * h + 1));
+            pr[4 * h + 2] = _mm256_maddubs_epi16(_mm256_and_si256(q4, m3), load_qx(qx, 4 * h + 2));
+            pr[4 * h + 3] = _mm256_maddubs_epi16(_mm256_and_si256(q4, m12), load_qx(qx, 4 * h + 3));
         }
         __m128i s = _mm_loadu_si128((const __m128i *)p);
         const __m128i nib = _mm_set1_epi8(0x0f);
-        __m256i sa, sb;
-        scales16(_mm_and_si128(s, nib), &sa, &sb);
-        hsum_blocks(v, &a, &b, 1); /* 8 products < 8 * 3 * 127 */
-        *T = per_block(_mm256_mullo_epi32(a, sa), _mm256_mullo_epi32(b, sb));
+        /* a sub-block's sum: 8 pairs <= 8 * 2 * 12 * 127 < 2^15 */
+        *T = _mm256_srav_epi32(_mm256_madd_epi16(subblock_sums16(pr), _mm256_cvtepu8_epi16(_mm_and_si128(s, nib))),
+                               _mm256_setr_epi32(0, 2, 0, 2, 0, 2, 0, 2));
         /* M[j] = m[2j] s16[2j] + m[2j + 1] s16[2j + 1]: one madd of the int16 mins with the sums */
         *M = _mm256_madd_epi16(xs->s16, _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), nib)));
         break;
