@@ -370,7 +370,8 @@ struct kq_xs {
     __m256 dx;          /* the 8 block scales */
     __m256i s16;        /* the 16 sums of 16, int16 */
     __m256i sblk;       /* lane j: the sum of block j (s16[2j] + s16[2j + 1]) */
-    __m256i offa, offb; /* offset * s16 in the lanes of hsum_blocks' a and b (q6_k: 32, q3_k: 4) */
+    __m256i offa, offb; /* offset * s16 in the lanes of hsum_blocks' a and b (q6_k: 32) */
+    __m256i off16;      /* q3_k: 4 s16[s] in int16 lane s, 8 s16[s] for the odd blocks (kept twice) */
 };
 
 FLM_AVX2 FLM_INLINE void kq_xs_load(const int dtype, const kern_qx *x, int64_t t, struct kq_xs *o)
@@ -378,9 +379,12 @@ FLM_AVX2 FLM_INLINE void kq_xs_load(const int dtype, const kern_qx *x, int64_t t
     o->dx = _mm256_loadu_ps(x->d + 8 * t);
     o->s16 = _mm256_loadu_si256((const __m256i *)(x->sum16 + 16 * t));
     o->sblk = _mm256_madd_epi16(o->s16, _mm256_set1_epi16(1));
-    if (dtype == FLM_DTYPE_Q6_K || dtype == FLM_DTYPE_Q3_K) {
+    o->off16 = _mm256_setzero_si256();
+    if (dtype == FLM_DTYPE_Q3_K) /* |8 s16| <= 8 * 16 * 127 < 2^15 */
+        o->off16 = _mm256_mullo_epi16(o->s16, _mm256_setr_epi16(4, 4, 8, 8, 4, 4, 8, 8, 4, 4, 8, 8, 4, 4, 8, 8));
+    if (dtype == FLM_DTYPE_Q6_K) {
         const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-        const int shift = dtype == FLM_DTYPE_Q6_K ? 5 : 2;
+        const int shift = 5;
         __m256i lo = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(o->s16));
         __m256i hi = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(o->s16, 1));
         o->offa = _mm256_slli_epi32(_mm256_permutevar8x32_epi32(lo, order), shift);
@@ -455,16 +459,29 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
         break;
     }
     case FLM_DTYPE_Q3_K: {
-        /* bit 4h + k of hmask[l] is the third bit of value 128 h + 32 k + l */
-        __m256i hm = _mm256_loadu_si256((const __m256i *)p);
+        /* Value 128 h + 32 k + l: its 2 low bits at bits 2k of q = qs[32 h + l], its third bit at bit
+         * 4h + k of hm = hmask[l]. u = low | third << 2 (0..7) for even k and twice that for odd k, so that
+         * the shifts are shared (16-bit shifts: the bits kept come from the same byte):
+         *   k = 0: q & 3 | H & 4,  k = 1: (q >> 1) & 6 | H & 8,  H = hm << 2 (h = 0), hm >> 2 (h = 1);
+         *   k = 2: (q >> 4) & 3 | G & 4,  k = 3: (q >> 5) & 6 | G & 8,  G = hm (h = 0), hm >> 4 (h = 1).
+         * The odd blocks' sums are twice theirs, less 8 s16 (off16) rather than 4 s16; T's shift right by 1
+         * takes the factor 2 off exactly. */
+        __m256i hm = _mm256_loadu_si256((const __m256i *)p), pr[8];
+        const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4), m6 = _mm256_set1_epi8(6),
+                      m8 = _mm256_set1_epi8(8);
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(p + 32 + 32 * h));
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++) {
-                __m256i u = _mm256_or_si256(KQ_FIELD(q, 2 * k, 0, 3), KQ_FIELD(hm, 4 * h + k, 2, 4));
-                v[4 * h + k] = dot_u8s8(u, load_qx(qx, 4 * h + k));
-            }
+            __m256i H = h == 0 ? _mm256_slli_epi16(hm, 2) : _mm256_srli_epi16(hm, 2);
+            __m256i G = h == 0 ? hm : _mm256_srli_epi16(hm, 4);
+            __m256i u0 = _mm256_or_si256(_mm256_and_si256(q, m3), _mm256_and_si256(H, m4));
+            __m256i u1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 1), m6), _mm256_and_si256(H, m8));
+            __m256i u2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m3), _mm256_and_si256(G, m4));
+            __m256i u3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 5), m6), _mm256_and_si256(G, m8));
+            pr[4 * h] = _mm256_maddubs_epi16(u0, load_qx(qx, 4 * h));
+            pr[4 * h + 1] = _mm256_maddubs_epi16(u1, load_qx(qx, 4 * h + 1));
+            pr[4 * h + 2] = _mm256_maddubs_epi16(u2, load_qx(qx, 4 * h + 2));
+            pr[4 * h + 3] = _mm256_maddubs_epi16(u3, load_qx(qx, 4 * h + 3));
         }
         /* the 6-bit scales: low 4 bits from the nibbles of bytes 0..7 (low nibbles sub-blocks 0..7, high
          * 8..15), high 2 bits from byte 8 + s % 4 shifted right by 2 (s / 4) */
@@ -473,11 +490,11 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
         __m128i low = _mm_unpacklo_epi64(_mm_and_si128(lo8, nib), _mm_and_si128(_mm_srli_epi16(lo8, 4), nib));
         __m128i hb = _mm_srlv_epi32(_mm_set1_epi32((int)u32_at(p + 104)), _mm_setr_epi32(0, 2, 4, 6));
         __m128i six = _mm_or_si128(low, _mm_slli_epi16(_mm_and_si128(hb, _mm_set1_epi8(3)), 4));
-        __m256i sa, sb;
-        scales16(_mm_sub_epi8(six, _mm_set1_epi8(32)), &sa, &sb);
-        hsum_blocks(v, &a, &b, 1); /* 8 products < 8 * 7 * 127 */
-        *T = per_block(_mm256_mullo_epi32(_mm256_sub_epi32(a, xs->offa), sa),
-                       _mm256_mullo_epi32(_mm256_sub_epi32(b, xs->offb), sb));
+        /* a sub-block's sum: 8 pairs <= 2 * (8 * 2 * 7 * 127) < 2^15; less the offset, |2 (I - 4 S)| <=
+         * 2 * 16 * 4 * 127 */
+        __m256i sums = _mm256_sub_epi16(subblock_sums16(pr), xs->off16);
+        *T = _mm256_srav_epi32(_mm256_madd_epi16(sums, _mm256_cvtepi8_epi16(_mm_sub_epi8(six, _mm_set1_epi8(32)))),
+                               _mm256_setr_epi32(0, 1, 0, 1, 0, 1, 0, 1));
         break;
     }
     case FLM_DTYPE_Q2_K: {
