@@ -372,6 +372,7 @@ struct kq_xs {
     __m256i sblk;       /* lane j: the sum of block j (s16[2j] + s16[2j + 1]) */
     __m256i offa, offb; /* offset * s16 in the lanes of hsum_blocks' a and b (q6_k: 32) */
     __m256i off16;      /* q3_k: 4 s16[s] in int16 lane s, 8 s16[s] for the odd blocks (kept twice) */
+    __m256i xlo[4], xhi[4]; /* iq4_xs: x's blocks 2c and 2c + 1, values 0..15 (xlo) and 16..31 (xhi) */
 };
 
 FLM_AVX2 FLM_INLINE void kq_xs_load(const int dtype, const kern_qx *x, int64_t t, struct kq_xs *o)
@@ -382,6 +383,14 @@ FLM_AVX2 FLM_INLINE void kq_xs_load(const int dtype, const kern_qx *x, int64_t t
     o->off16 = _mm256_setzero_si256();
     if (dtype == FLM_DTYPE_Q3_K) /* |8 s16| <= 8 * 16 * 127 < 2^15 */
         o->off16 = _mm256_mullo_epi16(o->s16, _mm256_setr_epi16(4, 4, 8, 8, 4, 4, 8, 8, 4, 4, 8, 8, 4, 4, 8, 8));
+    if (dtype == FLM_DTYPE_IQ4_XS) {
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m256i a = load_qx(x->q + QK * t, 2 * c), b = load_qx(x->q + QK * t, 2 * c + 1);
+            o->xlo[c] = _mm256_permute2x128_si256(a, b, 0x20);
+            o->xhi[c] = _mm256_permute2x128_si256(a, b, 0x31);
+        }
+    }
     if (dtype == FLM_DTYPE_Q6_K) {
         const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
         const int shift = 5;
@@ -523,26 +532,32 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
     }
     case FLM_DTYPE_IQ4_XS: {
         const __m256i grid = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)kern_iq4nl_grid));
-        const __m256i nibble_shift = _mm256_setr_epi64x(0, 0, 4, 4);
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            /* block j's 16 bytes in both halves; the high half shifted to its high nibbles (values 16..31) */
-            __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + 8 + 16 * j)));
-            __m256i g = _mm256_shuffle_epi8(grid, _mm256_and_si256(_mm256_srlv_epi64(q, nibble_shift), low4));
-            v[j] = dot_u8s8(_mm256_abs_epi8(g), _mm256_sign_epi8(load_qx(qx, j), g));
+        /* the 32 bytes qs[32 c ..] hold blocks 2c (low 128-bit half) and 2c + 1 (high half): their low nibbles
+         * are values 0..15, their high nibbles values 16..31; xs->xlo[c] and xhi[c] are x's bytes in that
+         * order. w[c]: lanes 0..3 block 2c's sums, lanes 4..7 block 2c + 1's. */
+        __m256i w[4];
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)(p + 8 + 32 * c));
+            __m256i glo = _mm256_shuffle_epi8(grid, _mm256_and_si256(q, low4));
+            __m256i ghi = _mm256_shuffle_epi8(grid, KQ_FIELD(q, 4, 0, 0x0f));
+            w[c] = _mm256_add_epi32(dot_u8s8(_mm256_abs_epi8(glo), _mm256_sign_epi8(xs->xlo[c], glo)),
+                                    dot_u8s8(_mm256_abs_epi8(ghi), _mm256_sign_epi8(xs->xhi[c], ghi)));
         }
-        /* the scales of iq4_xs_scales(), in lanes: low 4 bits from the nibbles of scales_l (low nibble
-         * first), high 2 from scales_h shifted right by 2 j in lane j */
-        __m128i lb = _mm_cvtsi32_si128((int)u32_at(p + 4));
-        const __m128i nib = _mm_set1_epi8(0x0f);
-        lb = _mm_unpacklo_epi8(_mm_and_si128(lb, nib), _mm_and_si128(_mm_srli_epi16(lb, 4), nib));
-        __m256i high = _mm256_set1_epi32((int)((unsigned)p[2] | (unsigned)p[3] << 8));
-        high = _mm256_and_si256(_mm256_srlv_epi32(high, _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)),
-                                _mm256_set1_epi32(3));
-        __m256i sc = _mm256_sub_epi32(_mm256_or_si256(_mm256_cvtepu8_epi32(lb), _mm256_slli_epi32(high, 4)),
-                                      _mm256_set1_epi32(32));
-        hsum_blocks(v, &a, &b, 0); /* 4 products reach 4 * 127 * 127 */
-        *T = _mm256_mullo_epi32(per_block(a, b), sc);
+        /* the scales of iq4_xs_scales() in lane j: the low 4 bits are bits 4j..4j+3 of the 32-bit word
+         * scales_l, the high 2 bits 2j, 2j + 1 of scales_h, i.e. bits 8 + 2j, 9 + 2j of the word at p + 1
+         * (its low byte, d's high byte, is shifted out), moved to bits 4, 5 by a shift of 4 + 2j */
+        __m256i lo = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)u32_at(p + 4)),
+                                                        _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
+                                      _mm256_set1_epi32(0x0f));
+        __m256i hi = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)u32_at(p + 1)),
+                                                        _mm256_setr_epi32(4, 6, 8, 10, 12, 14, 16, 18)),
+                                      _mm256_set1_epi32(0x30));
+        __m256i sc = _mm256_sub_epi32(_mm256_or_si256(lo, hi), _mm256_set1_epi32(32));
+        /* lanes 0..3: blocks 0, 2, 4, 6, lanes 4..7: blocks 1, 3, 5, 7 (4 products of 127 * 127 reach 2^16:
+         * int32 reductions), then in block order */
+        __m256i r = red_quad(red_pair(w[0], w[1]), red_pair(w[2], w[3]));
+        *T = _mm256_mullo_epi32(_mm256_permutevar8x32_epi32(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)), sc);
         break;
     }
     default: break;
