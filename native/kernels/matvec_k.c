@@ -521,13 +521,13 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
             pr[4 * h + 2] = _mm256_maddubs_epi16(_mm256_and_si256(q4, m3), load_qx(qx, 4 * h + 2));
             pr[4 * h + 3] = _mm256_maddubs_epi16(_mm256_and_si256(q4, m12), load_qx(qx, 4 * h + 3));
         }
-        __m128i s = _mm_loadu_si128((const __m128i *)p);
-        const __m128i nib = _mm_set1_epi8(0x0f);
+        /* the 16 bytes of scales (low nibble) and mins (high nibble) widened to int16 lanes, then split */
+        __m256i sm = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)p));
         /* a sub-block's sum: 8 pairs <= 8 * 2 * 12 * 127 < 2^15 */
-        *T = _mm256_srav_epi32(_mm256_madd_epi16(subblock_sums16(pr), _mm256_cvtepu8_epi16(_mm_and_si128(s, nib))),
+        *T = _mm256_srav_epi32(_mm256_madd_epi16(subblock_sums16(pr), _mm256_and_si256(sm, _mm256_set1_epi16(0x0f))),
                                _mm256_setr_epi32(0, 2, 0, 2, 0, 2, 0, 2));
         /* M[j] = m[2j] s16[2j] + m[2j + 1] s16[2j + 1]: one madd of the int16 mins with the sums */
-        *M = _mm256_madd_epi16(xs->s16, _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), nib)));
+        *M = _mm256_madd_epi16(xs->s16, _mm256_srli_epi16(sm, 4));
         break;
     }
     case FLM_DTYPE_IQ4_XS: {
@@ -586,9 +586,9 @@ FLM_AVX2 FLM_INLINE void qrows_k_avx2(const int dtype, const uint8_t *const *w, 
                 /* d and dmin are adjacent (dmin_at = d_at + 2): both converted at once */
                 uint32_t dd;
                 memcpy(&dd, p + d_at, 4);
-                __m256 both = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dd)));
-                __m256 d = _mm256_permutevar8x32_ps(both, _mm256_setzero_si256());
-                __m256 dmin = _mm256_permutevar8x32_ps(both, _mm256_set1_epi32(1));
+                __m128 both = _mm_cvtph_ps(_mm_cvtsi32_si128((int)dd));
+                __m256 d = _mm256_broadcastss_ps(both);
+                __m256 dmin = _mm256_broadcastss_ps(_mm_movehdup_ps(both));
                 acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(d, xs.dx), _mm256_cvtepi32_ps(T), acc[r]);
                 acc[r] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, xs.dx), _mm256_cvtepi32_ps(M), acc[r]);
             } else {
