@@ -248,24 +248,22 @@ FLM_AVX2 FLM_INLINE __m256i lq_rows4_packed(const __m256i l[FLM_ROWS])
     return lq_pack(lq_pack(l[0], l[1]), lq_pack(l[2], l[3]));
 }
 
+/* The four f16 at p[r] + at (r = 0..3) gathered in scalar registers (the integer ports are idle here,
+ * the vector ones are not) as one 64-bit word, f16 r in bits 16r..16r+15. */
+FLM_AVX2 FLM_INLINE uint64_t lq_f16x4(const uint8_t *const p[FLM_ROWS], const int at)
+{
+    uint16_t h[FLM_ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < FLM_ROWS; r++)
+        memcpy(&h[r], p[r] + at, 2);
+    return (uint64_t)h[0] | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 32 | (uint64_t)h[3] << 48;
+}
+
 /* The f16 at p0..p3 (4 rows), converted, in lanes r and 4 + r; with the min (the f16 after each) too. */
 FLM_AVX2 FLM_INLINE void lq_scales4(const uint8_t *const p[FLM_ROWS], const int with_min, __m256 *d, __m256 *m)
 {
-    __m128i s = _mm_cvtsi32_si128((int)lq_load32(p[0]));
-    s = _mm_insert_epi32(s, (int)lq_load32(p[1]), 1);
-    s = _mm_insert_epi32(s, (int)lq_load32(p[2]), 2);
-    s = _mm_insert_epi32(s, (int)lq_load32(p[3]), 3);
-    if (with_min) {
-        /* [d0 m0 d1 m1 d2 m2 d3 m3] as floats, then d and m each into lanes r and 4 + r */
-        __m256 f = _mm256_cvtph_ps(s);
-        *d = _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
-        *m = _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7));
-    } else {
-        /* the d's only (the other halves are quants, not converted) */
-        const __m128i pick = _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13);
-        *d = _mm256_cvtph_ps(_mm_shuffle_epi8(s, pick));
-        *m = *d;
-    }
+    *d = _mm256_cvtph_ps(_mm_set1_epi64x((long long)lq_f16x4(p, 0)));
+    *m = with_min ? _mm256_cvtph_ps(_mm_set1_epi64x((long long)lq_f16x4(p, 2))) : *d;
 }
 
 /* The kernel of dtype for R rows. (AVX-VNNI's dpbusd in place of maddubs + madd, and for q4_0 and q4_1
