@@ -272,12 +272,16 @@ FLM_KQ_PORTABLE(iq4_xs, FLM_DTYPE_IQ4_XS)
 
 /* ---- the integer kernels, AVX2 ----
  * Per 32-value block j of a super-block: the quants as unsigned bytes u (q4_k, q5_k, q2_k: q itself;
- * q6_k: q + 32; q3_k: q + 4; iq4_xs: |q|, with qx's sign flipped where q < 0), then
+ * q6_k: q + 32; q3_k: q + 4), then
  *     v_j = madd_epi16(maddubs_epi16(u, qx), 1):  8 int32 lanes, lane k the sum over values 4k..4k+3
- * (maddubs adds two products u * qx, at most 2 * 127 * 127 < 2^15: no saturation). The reduction of
- * hsum_blocks gives one int32 per sub-block of 16, the offsets (q6_k's 32, q3_k's 4) are taken off with
- * sum16, the scales applied by mullo, and the sub-blocks of a block added: exactly the T[j] and M[j]
- * of the portable path. */
+ * (maddubs adds two products u * qx, at most 2 * 127 * 127 < 2^15: no saturation); iq4_xs takes |qx|
+ * as the unsigned side and q with qx's sign as the signed one. The reduction of hsum_blocks gives one
+ * int32 per sub-block of 16, the offsets (q6_k's 32) are taken off with sum16, the scales applied by
+ * mullo, and the sub-blocks of a block added: exactly the T[j] and M[j] of the portable path. q2_k and
+ * q3_k instead reduce their maddubs pairs in int16 to the 16 sub-block sums and apply the scales with
+ * one madd (subblock_sums16), some of their blocks' quants kept at 4 or 2 times their value to share
+ * shifts (the factor is taken off T exactly by an arithmetic shift); iq4_xs works on two blocks per
+ * 32-byte load. Every variant gives the same integers T[j] and M[j]. */
 #ifdef FLM_HAVE_X86
 
 /* The bits from..from + width - 1 of every byte of v moved to to..to + width - 1, the rest cleared by
@@ -373,6 +377,7 @@ struct kq_xs {
     __m256i offa, offb; /* offset * s16 in the lanes of hsum_blocks' a and b (q6_k: 32) */
     __m256i off16;      /* q3_k: 4 s16[s] in int16 lane s, 8 s16[s] for the odd blocks (kept twice) */
     __m256i xlo[4], xhi[4]; /* iq4_xs: x's blocks 2c and 2c + 1, values 0..15 (xlo) and 16..31 (xhi) */
+    __m256i alo[4], ahi[4]; /* iq4_xs: their absolute values (|qx| <= 127: kern_quantize_x clamps) */
 };
 
 FLM_AVX2 FLM_INLINE void kq_xs_load(const int dtype, const kern_qx *x, int64_t t, struct kq_xs *o)
@@ -389,6 +394,8 @@ FLM_AVX2 FLM_INLINE void kq_xs_load(const int dtype, const kern_qx *x, int64_t t
             __m256i a = load_qx(x->q + QK * t, 2 * c), b = load_qx(x->q + QK * t, 2 * c + 1);
             o->xlo[c] = _mm256_permute2x128_si256(a, b, 0x20);
             o->xhi[c] = _mm256_permute2x128_si256(a, b, 0x31);
+            o->alo[c] = _mm256_abs_epi8(o->xlo[c]);
+            o->ahi[c] = _mm256_abs_epi8(o->xhi[c]);
         }
     }
     if (dtype == FLM_DTYPE_Q6_K) {
@@ -492,13 +499,16 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
             pr[4 * h + 2] = _mm256_maddubs_epi16(u2, load_qx(qx, 4 * h + 2));
             pr[4 * h + 3] = _mm256_maddubs_epi16(u3, load_qx(qx, 4 * h + 3));
         }
-        /* the 6-bit scales: low 4 bits from the nibbles of bytes 0..7 (low nibbles sub-blocks 0..7, high
-         * 8..15), high 2 bits from byte 8 + s % 4 shifted right by 2 (s / 4) */
-        __m128i lo8 = _mm_loadl_epi64((const __m128i *)(p + 96));
-        const __m128i nib = _mm_set1_epi8(0x0f);
-        __m128i low = _mm_unpacklo_epi64(_mm_and_si128(lo8, nib), _mm_and_si128(_mm_srli_epi16(lo8, 4), nib));
-        __m128i hb = _mm_srlv_epi32(_mm_set1_epi32((int)u32_at(p + 104)), _mm_setr_epi32(0, 2, 4, 6));
-        __m128i six = _mm_or_si128(low, _mm_slli_epi16(_mm_and_si128(hb, _mm_set1_epi8(3)), 4));
+        /* the 6-bit scales, in scalar registers (the integer ports are idle here): low 4 bits from the
+         * nibbles of bytes 0..7 (low nibbles sub-blocks 0..7, high 8..15), high 2 bits from byte 8 + s % 4
+         * shifted right by 2 (s / 4); byte s of (v0, v1) = sub-block s */
+        uint64_t lo8;
+        memcpy(&lo8, p + 96, 8); /* x86: little-endian */
+        const uint32_t hb = u32_at(p + 104), m2 = 0x03030303u;
+        const uint64_t nib = 0x0f0f0f0f0f0f0f0fULL;
+        uint64_t v0 = (lo8 & nib) | ((uint64_t)(hb & m2) | (uint64_t)(hb >> 2 & m2) << 32) << 4;
+        uint64_t v1 = (lo8 >> 4 & nib) | ((uint64_t)(hb >> 4 & m2) | (uint64_t)(hb >> 6 & m2) << 32) << 4;
+        __m128i six = _mm_set_epi64x((long long)v1, (long long)v0);
         /* a sub-block's sum: 8 pairs <= 2 * (8 * 2 * 7 * 127) < 2^15; less the offset, |2 (I - 4 S)| <=
          * 2 * 16 * 4 * 127 */
         __m256i sums = _mm256_sub_epi16(subblock_sums16(pr), xs->off16);
@@ -541,8 +551,9 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
             __m256i q = _mm256_loadu_si256((const __m256i *)(p + 8 + 32 * c));
             __m256i glo = _mm256_shuffle_epi8(grid, _mm256_and_si256(q, low4));
             __m256i ghi = _mm256_shuffle_epi8(grid, KQ_FIELD(q, 4, 0, 0x0f));
-            w[c] = _mm256_add_epi32(dot_u8s8(_mm256_abs_epi8(glo), _mm256_sign_epi8(xs->xlo[c], glo)),
-                                    dot_u8s8(_mm256_abs_epi8(ghi), _mm256_sign_epi8(xs->xhi[c], ghi)));
+            /* |qx| (shared by the rows) times the grid value with qx's sign (0 where qx is 0) */
+            w[c] = _mm256_add_epi32(dot_u8s8(xs->alo[c], _mm256_sign_epi8(glo, xs->xlo[c])),
+                                    dot_u8s8(xs->ahi[c], _mm256_sign_epi8(ghi, xs->xhi[c])));
         }
         /* the scales of iq4_xs_scales() in lane j: the low 4 bits are bits 4j..4j+3 of the 32-bit word
          * scales_l, the high 2 bits 2j, 2j + 1 of scales_h, i.e. bits 8 + 2j, 9 + 2j of the word at p + 1
