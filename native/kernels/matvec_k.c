@@ -272,12 +272,16 @@ FLM_KQ_PORTABLE(iq4_xs, FLM_DTYPE_IQ4_XS)
 
 /* ---- the integer kernels, AVX2 ----
  * Per 32-value block j of a super-block: the quants as unsigned bytes u (q4_k, q5_k, q2_k: q itself;
- * q6_k: q + 32; q3_k: q + 4; iq4_xs: |q|, with qx's sign flipped where q < 0), then
+ * q6_k: q + 32; q3_k: q + 4), then
  *     v_j = madd_epi16(maddubs_epi16(u, qx), 1):  8 int32 lanes, lane k the sum over values 4k..4k+3
- * (maddubs adds two products u * qx, at most 2 * 127 * 127 < 2^15: no saturation). The reduction of
- * hsum_blocks gives one int32 per sub-block of 16, the offsets (q6_k's 32, q3_k's 4) are taken off with
- * sum16, the scales applied by mullo, and the sub-blocks of a block added: exactly the T[j] and M[j]
- * of the portable path. */
+ * (maddubs adds two products u * qx, at most 2 * 127 * 127 < 2^15: no saturation); iq4_xs takes |qx|
+ * as the unsigned side and q with qx's sign as the signed one. The reduction of hsum_blocks gives one
+ * int32 per sub-block of 16, the offsets (q6_k's 32) are taken off with sum16, the scales applied by
+ * mullo, and the sub-blocks of a block added: exactly the T[j] and M[j] of the portable path. q2_k and
+ * q3_k instead reduce their maddubs pairs in int16 to the 16 sub-block sums and apply the scales with
+ * one madd (subblock_sums16), some of their blocks' quants kept at 4 or 2 times their value to share
+ * shifts (the factor is taken off T exactly by an arithmetic shift); iq4_xs works on two blocks per
+ * 32-byte load. Every variant gives the same integers T[j] and M[j]. */
 #ifdef FLM_HAVE_X86
 
 /* The bits from..from + width - 1 of every byte of v moved to to..to + width - 1, the rest cleared by
@@ -333,6 +337,32 @@ FLM_AVX2 FLM_INLINE void hsum_blocks(const __m256i v[8], __m256i *a, __m256i *b,
     }
 }
 
+/* For the types with sub-blocks of 16 whose sub-block sums fit in int16: the maddubs pairs p_j of the
+ * eight blocks (int16; low 128-bit half values 0..15 of block j = sub-block 2j, high half sub-block
+ * 2j + 1) reduced in int16 to the 16 sub-block sums, lane s = sub-block s, so that one madd_epi16 with
+ * the 16 scales (int16, lane s = sub-block s) gives T[j] = sc[2j] sum_2j + sc[2j + 1] sum_2j+1 in int32
+ * lane j, with no madd by ones, no mullo and one multiply in all. red16(x, y) in each 128-bit half
+ * = [x0 + x4, y0 + y4, x1 + x5, y1 + y5, x2 + x6, y2 + y6, x3 + x7, y3 + y7]; three levels over the
+ * pairs (0, 4), (1, 5), (2, 6), (3, 7), then (04, 15), (26, 37), then the two, leave in each half
+ * the words [0, 2, 1, 3] in qword 0 and [4, 6, 5, 7] in qword 1 (block numbers, of sub-block 2j in the
+ * low half, 2j + 1 in the high one); a permute of qwords and a byte shuffle put them in order. Every
+ * partial sum is a sum of pairs of one sub-block: the caller states the bound that keeps 8 pairs in
+ * int16. */
+FLM_AVX2 FLM_INLINE __m256i red16(__m256i x, __m256i y)
+{
+    return _mm256_add_epi16(_mm256_unpacklo_epi16(x, y), _mm256_unpackhi_epi16(x, y));
+}
+
+FLM_AVX2 FLM_INLINE __m256i subblock_sums16(const __m256i p[8])
+{
+    __m256i e = red16(red16(red16(p[0], p[4]), red16(p[1], p[5])), red16(red16(p[2], p[6]), red16(p[3], p[7])));
+    /* qwords [lo 0213, lo 4657, hi 0213, hi 4657] -> [lo 0213, hi 0213 | lo 4657, hi 4657], then words
+     * 0 4 2 6 1 5 3 7 of each half: (lo, hi) of blocks 0..3, then 4..7 */
+    e = _mm256_permute4x64_epi64(e, 0xd8);
+    return _mm256_shuffle_epi8(e, _mm256_setr_epi8(0, 1, 8, 9, 4, 5, 12, 13, 2, 3, 10, 11, 6, 7, 14, 15, 0, 1, 8, 9,
+                                                   4, 5, 12, 13, 2, 3, 10, 11, 6, 7, 14, 15));
+}
+
 /* Lane j = block j: the two sub-blocks of 16 (lanes k and 4 + k of a, then of b) added. */
 FLM_AVX2 FLM_INLINE __m256i per_block(__m256i a, __m256i b)
 {
@@ -344,7 +374,10 @@ struct kq_xs {
     __m256 dx;          /* the 8 block scales */
     __m256i s16;        /* the 16 sums of 16, int16 */
     __m256i sblk;       /* lane j: the sum of block j (s16[2j] + s16[2j + 1]) */
-    __m256i offa, offb; /* offset * s16 in the lanes of hsum_blocks' a and b (q6_k: 32, q3_k: 4) */
+    __m256i offa, offb; /* offset * s16 in the lanes of hsum_blocks' a and b (q6_k: 32) */
+    __m256i off16;      /* q3_k: 4 s16[s] in int16 lane s, 8 s16[s] for the odd blocks (kept twice) */
+    __m256i xlo[4], xhi[4]; /* iq4_xs: x's blocks 2c and 2c + 1, values 0..15 (xlo) and 16..31 (xhi) */
+    __m256i alo[4], ahi[4]; /* iq4_xs: their absolute values (|qx| <= 127: kern_quantize_x clamps) */
 };
 
 FLM_AVX2 FLM_INLINE void kq_xs_load(const int dtype, const kern_qx *x, int64_t t, struct kq_xs *o)
@@ -352,9 +385,22 @@ FLM_AVX2 FLM_INLINE void kq_xs_load(const int dtype, const kern_qx *x, int64_t t
     o->dx = _mm256_loadu_ps(x->d + 8 * t);
     o->s16 = _mm256_loadu_si256((const __m256i *)(x->sum16 + 16 * t));
     o->sblk = _mm256_madd_epi16(o->s16, _mm256_set1_epi16(1));
-    if (dtype == FLM_DTYPE_Q6_K || dtype == FLM_DTYPE_Q3_K) {
+    o->off16 = _mm256_setzero_si256();
+    if (dtype == FLM_DTYPE_Q3_K) /* |8 s16| <= 8 * 16 * 127 < 2^15 */
+        o->off16 = _mm256_mullo_epi16(o->s16, _mm256_setr_epi16(4, 4, 8, 8, 4, 4, 8, 8, 4, 4, 8, 8, 4, 4, 8, 8));
+    if (dtype == FLM_DTYPE_IQ4_XS) {
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m256i a = load_qx(x->q + QK * t, 2 * c), b = load_qx(x->q + QK * t, 2 * c + 1);
+            o->xlo[c] = _mm256_permute2x128_si256(a, b, 0x20);
+            o->xhi[c] = _mm256_permute2x128_si256(a, b, 0x31);
+            o->alo[c] = _mm256_abs_epi8(o->xlo[c]);
+            o->ahi[c] = _mm256_abs_epi8(o->xhi[c]);
+        }
+    }
+    if (dtype == FLM_DTYPE_Q6_K) {
         const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-        const int shift = dtype == FLM_DTYPE_Q6_K ? 5 : 2;
+        const int shift = 5;
         __m256i lo = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(o->s16));
         __m256i hi = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(o->s16, 1));
         o->offa = _mm256_slli_epi32(_mm256_permutevar8x32_epi32(lo, order), shift);
@@ -429,71 +475,100 @@ FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const i
         break;
     }
     case FLM_DTYPE_Q3_K: {
-        /* bit 4h + k of hmask[l] is the third bit of value 128 h + 32 k + l */
-        __m256i hm = _mm256_loadu_si256((const __m256i *)p);
+        /* Value 128 h + 32 k + l: its 2 low bits at bits 2k of q = qs[32 h + l], its third bit at bit
+         * 4h + k of hm = hmask[l]. u = low | third << 2 (0..7) for even k and twice that for odd k, so that
+         * the shifts are shared (16-bit shifts: the bits kept come from the same byte):
+         *   k = 0: q & 3 | H & 4,  k = 1: (q >> 1) & 6 | H & 8,  H = hm << 2 (h = 0), hm >> 2 (h = 1);
+         *   k = 2: (q >> 4) & 3 | G & 4,  k = 3: (q >> 5) & 6 | G & 8,  G = hm (h = 0), hm >> 4 (h = 1).
+         * The odd blocks' sums are twice theirs, less 8 s16 (off16) rather than 4 s16; T's shift right by 1
+         * takes the factor 2 off exactly. */
+        __m256i hm = _mm256_loadu_si256((const __m256i *)p), pr[8];
+        const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4), m6 = _mm256_set1_epi8(6),
+                      m8 = _mm256_set1_epi8(8);
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(p + 32 + 32 * h));
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++) {
-                __m256i u = _mm256_or_si256(KQ_FIELD(q, 2 * k, 0, 3), KQ_FIELD(hm, 4 * h + k, 2, 4));
-                v[4 * h + k] = dot_u8s8(u, load_qx(qx, 4 * h + k));
-            }
+            __m256i H = h == 0 ? _mm256_slli_epi16(hm, 2) : _mm256_srli_epi16(hm, 2);
+            __m256i G = h == 0 ? hm : _mm256_srli_epi16(hm, 4);
+            __m256i u0 = _mm256_or_si256(_mm256_and_si256(q, m3), _mm256_and_si256(H, m4));
+            __m256i u1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 1), m6), _mm256_and_si256(H, m8));
+            __m256i u2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m3), _mm256_and_si256(G, m4));
+            __m256i u3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 5), m6), _mm256_and_si256(G, m8));
+            pr[4 * h] = _mm256_maddubs_epi16(u0, load_qx(qx, 4 * h));
+            pr[4 * h + 1] = _mm256_maddubs_epi16(u1, load_qx(qx, 4 * h + 1));
+            pr[4 * h + 2] = _mm256_maddubs_epi16(u2, load_qx(qx, 4 * h + 2));
+            pr[4 * h + 3] = _mm256_maddubs_epi16(u3, load_qx(qx, 4 * h + 3));
         }
-        /* the 6-bit scales: low 4 bits from the nibbles of bytes 0..7 (low nibbles sub-blocks 0..7, high
-         * 8..15), high 2 bits from byte 8 + s % 4 shifted right by 2 (s / 4) */
-        __m128i lo8 = _mm_loadl_epi64((const __m128i *)(p + 96));
-        const __m128i nib = _mm_set1_epi8(0x0f);
-        __m128i low = _mm_unpacklo_epi64(_mm_and_si128(lo8, nib), _mm_and_si128(_mm_srli_epi16(lo8, 4), nib));
-        __m128i hb = _mm_srlv_epi32(_mm_set1_epi32((int)u32_at(p + 104)), _mm_setr_epi32(0, 2, 4, 6));
-        __m128i six = _mm_or_si128(low, _mm_slli_epi16(_mm_and_si128(hb, _mm_set1_epi8(3)), 4));
-        __m256i sa, sb;
-        scales16(_mm_sub_epi8(six, _mm_set1_epi8(32)), &sa, &sb);
-        hsum_blocks(v, &a, &b, 1); /* 8 products < 8 * 7 * 127 */
-        *T = per_block(_mm256_mullo_epi32(_mm256_sub_epi32(a, xs->offa), sa),
-                       _mm256_mullo_epi32(_mm256_sub_epi32(b, xs->offb), sb));
+        /* the 6-bit scales, in scalar registers (the integer ports are idle here): low 4 bits from the
+         * nibbles of bytes 0..7 (low nibbles sub-blocks 0..7, high 8..15), high 2 bits from byte 8 + s % 4
+         * shifted right by 2 (s / 4); byte s of (v0, v1) = sub-block s */
+        uint64_t lo8;
+        memcpy(&lo8, p + 96, 8); /* x86: little-endian */
+        const uint32_t hb = u32_at(p + 104), m2 = 0x03030303u;
+        const uint64_t nib = 0x0f0f0f0f0f0f0f0fULL;
+        uint64_t v0 = (lo8 & nib) | ((uint64_t)(hb & m2) | (uint64_t)(hb >> 2 & m2) << 32) << 4;
+        uint64_t v1 = (lo8 >> 4 & nib) | ((uint64_t)(hb >> 4 & m2) | (uint64_t)(hb >> 6 & m2) << 32) << 4;
+        __m128i six = _mm_set_epi64x((long long)v1, (long long)v0);
+        /* a sub-block's sum: 8 pairs <= 2 * (8 * 2 * 7 * 127) < 2^15; less the offset, |2 (I - 4 S)| <=
+         * 2 * 16 * 4 * 127 */
+        __m256i sums = _mm256_sub_epi16(subblock_sums16(pr), xs->off16);
+        *T = _mm256_srav_epi32(_mm256_madd_epi16(sums, _mm256_cvtepi8_epi16(_mm_sub_epi8(six, _mm_set1_epi8(32)))),
+                               _mm256_setr_epi32(0, 1, 0, 1, 0, 1, 0, 1));
         break;
     }
     case FLM_DTYPE_Q2_K: {
+        /* The 2-bit fields with one shift per 32 bytes: k = 0 and 2 as q and q >> 4 masked to bits 0-1,
+         * k = 1 and 3 masked to bits 2-3 where they lie, i.e. 4 times the field. The odd blocks' sums
+         * come out 4 times too, a multiple of 4 that T's shift right by 2 below takes off exactly. */
+        __m256i pr[8];
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * h));
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++)
-                v[4 * h + k] = dot_u8s8(KQ_FIELD(q, 2 * k, 0, 3), load_qx(qx, 4 * h + k));
+            __m256i q4 = _mm256_srli_epi16(q, 4); /* bits 0-3 of a byte from bits 4-7 of the same byte */
+            const __m256i m3 = _mm256_set1_epi8(3), m12 = _mm256_set1_epi8(12);
+            pr[4 * h] = _mm256_maddubs_epi16(_mm256_and_si256(q, m3), load_qx(qx, 4 * h));
+            pr[4 * h + 1] = _mm256_maddubs_epi16(_mm256_and_si256(q, m12), load_qx(qx, 4 * h + 1));
+            pr[4 * h + 2] = _mm256_maddubs_epi16(_mm256_and_si256(q4, m3), load_qx(qx, 4 * h + 2));
+            pr[4 * h + 3] = _mm256_maddubs_epi16(_mm256_and_si256(q4, m12), load_qx(qx, 4 * h + 3));
         }
-        __m128i s = _mm_loadu_si128((const __m128i *)p);
-        const __m128i nib = _mm_set1_epi8(0x0f);
-        __m256i sa, sb;
-        scales16(_mm_and_si128(s, nib), &sa, &sb);
-        hsum_blocks(v, &a, &b, 1); /* 8 products < 8 * 3 * 127 */
-        *T = per_block(_mm256_mullo_epi32(a, sa), _mm256_mullo_epi32(b, sb));
+        /* the 16 bytes of scales (low nibble) and mins (high nibble) widened to int16 lanes, then split */
+        __m256i sm = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)p));
+        /* a sub-block's sum: 8 pairs <= 8 * 2 * 12 * 127 < 2^15 */
+        *T = _mm256_srav_epi32(_mm256_madd_epi16(subblock_sums16(pr), _mm256_and_si256(sm, _mm256_set1_epi16(0x0f))),
+                               _mm256_setr_epi32(0, 2, 0, 2, 0, 2, 0, 2));
         /* M[j] = m[2j] s16[2j] + m[2j + 1] s16[2j + 1]: one madd of the int16 mins with the sums */
-        *M = _mm256_madd_epi16(xs->s16, _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), nib)));
+        *M = _mm256_madd_epi16(xs->s16, _mm256_srli_epi16(sm, 4));
         break;
     }
     case FLM_DTYPE_IQ4_XS: {
         const __m256i grid = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)kern_iq4nl_grid));
-        const __m256i nibble_shift = _mm256_setr_epi64x(0, 0, 4, 4);
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            /* block j's 16 bytes in both halves; the high half shifted to its high nibbles (values 16..31) */
-            __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + 8 + 16 * j)));
-            __m256i g = _mm256_shuffle_epi8(grid, _mm256_and_si256(_mm256_srlv_epi64(q, nibble_shift), low4));
-            v[j] = dot_u8s8(_mm256_abs_epi8(g), _mm256_sign_epi8(load_qx(qx, j), g));
+        /* the 32 bytes qs[32 c ..] hold blocks 2c (low 128-bit half) and 2c + 1 (high half): their low nibbles
+         * are values 0..15, their high nibbles values 16..31; xs->xlo[c] and xhi[c] are x's bytes in that
+         * order. w[c]: lanes 0..3 block 2c's sums, lanes 4..7 block 2c + 1's. */
+        __m256i w[4];
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)(p + 8 + 32 * c));
+            __m256i glo = _mm256_shuffle_epi8(grid, _mm256_and_si256(q, low4));
+            __m256i ghi = _mm256_shuffle_epi8(grid, KQ_FIELD(q, 4, 0, 0x0f));
+            /* |qx| (shared by the rows) times the grid value with qx's sign (0 where qx is 0) */
+            w[c] = _mm256_add_epi32(dot_u8s8(xs->alo[c], _mm256_sign_epi8(glo, xs->xlo[c])),
+                                    dot_u8s8(xs->ahi[c], _mm256_sign_epi8(ghi, xs->xhi[c])));
         }
-        /* the scales of iq4_xs_scales(), in lanes: low 4 bits from the nibbles of scales_l (low nibble
-         * first), high 2 from scales_h shifted right by 2 j in lane j */
-        __m128i lb = _mm_cvtsi32_si128((int)u32_at(p + 4));
-        const __m128i nib = _mm_set1_epi8(0x0f);
-        lb = _mm_unpacklo_epi8(_mm_and_si128(lb, nib), _mm_and_si128(_mm_srli_epi16(lb, 4), nib));
-        __m256i high = _mm256_set1_epi32((int)((unsigned)p[2] | (unsigned)p[3] << 8));
-        high = _mm256_and_si256(_mm256_srlv_epi32(high, _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)),
-                                _mm256_set1_epi32(3));
-        __m256i sc = _mm256_sub_epi32(_mm256_or_si256(_mm256_cvtepu8_epi32(lb), _mm256_slli_epi32(high, 4)),
-                                      _mm256_set1_epi32(32));
-        hsum_blocks(v, &a, &b, 0); /* 4 products reach 4 * 127 * 127 */
-        *T = _mm256_mullo_epi32(per_block(a, b), sc);
+        /* the scales of iq4_xs_scales() in lane j: the low 4 bits are bits 4j..4j+3 of the 32-bit word
+         * scales_l, the high 2 bits 2j, 2j + 1 of scales_h, i.e. bits 8 + 2j, 9 + 2j of the word at p + 1
+         * (its low byte, d's high byte, is shifted out), moved to bits 4, 5 by a shift of 4 + 2j */
+        __m256i lo = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)u32_at(p + 4)),
+                                                        _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
+                                      _mm256_set1_epi32(0x0f));
+        __m256i hi = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)u32_at(p + 1)),
+                                                        _mm256_setr_epi32(4, 6, 8, 10, 12, 14, 16, 18)),
+                                      _mm256_set1_epi32(0x30));
+        __m256i sc = _mm256_sub_epi32(_mm256_or_si256(lo, hi), _mm256_set1_epi32(32));
+        /* lanes 0..3: blocks 0, 2, 4, 6, lanes 4..7: blocks 1, 3, 5, 7 (4 products of 127 * 127 reach 2^16:
+         * int32 reductions), then in block order */
+        __m256i r = red_quad(red_pair(w[0], w[1]), red_pair(w[2], w[3]));
+        *T = _mm256_mullo_epi32(_mm256_permutevar8x32_epi32(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)), sc);
         break;
     }
     default: break;
@@ -522,9 +597,9 @@ FLM_AVX2 FLM_INLINE void qrows_k_avx2(const int dtype, const uint8_t *const *w, 
                 /* d and dmin are adjacent (dmin_at = d_at + 2): both converted at once */
                 uint32_t dd;
                 memcpy(&dd, p + d_at, 4);
-                __m256 both = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dd)));
-                __m256 d = _mm256_permutevar8x32_ps(both, _mm256_setzero_si256());
-                __m256 dmin = _mm256_permutevar8x32_ps(both, _mm256_set1_epi32(1));
+                __m128 both = _mm_cvtph_ps(_mm_cvtsi32_si128((int)dd));
+                __m256 d = _mm256_broadcastss_ps(both);
+                __m256 dmin = _mm256_broadcastss_ps(_mm_movehdup_ps(both));
                 acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(d, xs.dx), _mm256_cvtepi32_ps(T), acc[r]);
                 acc[r] = _mm256_fnmadd_ps(_mm256_mul_ps(dmin, xs.dx), _mm256_cvtepi32_ps(M), acc[r]);
             } else {

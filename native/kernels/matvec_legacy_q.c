@@ -186,8 +186,9 @@ LQ_PORTABLE(iq4_nl, FLM_DTYPE_IQ4_NL)
  * Per block, every row: the 16 bytes qs loaded into both 128-bit halves, the high half shifted right
  * by 4 and both masked to 4 bits, so byte j of the vector is value j's nibble (values 0..15 low,
  * 16..31 high, the order of x's 32 bytes); the 5-bit types OR in their fifth bits (q8_0: its 32 bytes
- * as they are, |w| times q with w's sign); maddubs + madd give 8 int32 lanes (lane k: values 4k..4k+3). Then for the R rows together: three hadds reduce lanes
- * 0..3 and 4..7 of each row into lane r (I_0 of row r) and lane 4 + r (I_1), one cvt, one FMA with
+ * as they are, |w| times q with w's sign); maddubs + madd give 8 int32 lanes (lane k: values 4k..4k+3). Then for the R rows together: three hadds (q4_0, q4_1,
+ * q5_0, q5_1: three packs + madds, lq_rows4_packed) reduce lanes 0..3 and 4..7 of each row into lane r
+ * (I_0 of row r) and lane 4 + r (I_1), one cvt, one FMA with
  * the rows' scales in lanes r and 4 + r. The R rows share x's loads and the float step. */
 #ifdef FLM_HAVE_X86
 
@@ -218,37 +219,51 @@ FLM_AVX2 FLM_INLINE __m256i lq_unsigned(const int dtype, const uint8_t *blk)
     __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(blk + lq_qs(dtype))));
     __m256i u = _mm256_and_si256(_mm256_srlv_epi64(v, shift), low4);
     if (lq_five(dtype)) {
-        /* byte j of the vector gets byte j / 8 of qh, then tests bit j % 8: 0x10 where it is set */
+        /* byte j of the vector gets byte j / 8 of qh and keeps bit j % 8 of it (t = 0 or 2^(j % 8)), then
+         * sign_epi8(c, t) gives 0 where t is 0, c where t > 0 and -c where t < 0 (bit 7, 0x80): with
+         * c = 16, and -16 in the bytes j % 8 = 7, that is 16 where the bit is set. */
         const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
                                                 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
         const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-        const __m256i sixteen = _mm256_set1_epi8(0x10);
+        const __m256i c = _mm256_set1_epi64x((long long)0xf010101010101010ULL);
         __m256i h = _mm256_shuffle_epi8(_mm256_set1_epi32((int)lq_load32(blk + (dtype == FLM_DTYPE_Q5_0 ? 2 : 4))),
                                         spread);
-        __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(h, bit), bit);
-        u = _mm256_or_si256(u, _mm256_and_si256(set, sixteen));
+        u = _mm256_or_si256(u, _mm256_sign_epi8(c, _mm256_and_si256(h, bit)));
     }
     return u;
+}
+
+/* Four rows' int32 lanes l[r] (madd of the pairs by ones: lane k of row r the sum of values 4k..4k+3)
+ * reduced to I_0 of row r in lane r and I_1 in lane 4 + r, for the types whose sums of 8 products fit
+ * in int16 (q4_0, q4_1: 8 * 15 * 127; q5_0, q5_1: 8 * 31 * 127 = 31496 < 2^15): packs_epi32 (exact)
+ * then madd by ones adds neighbours, pack(x, y) = [x0 + x1, x2 + x3, y0 + y1, y2 + y3] in each 128-bit
+ * half, and pack(pack(l0, l1), pack(l2, l3)) = [l0, l1, l2, l3 summed]: six ops against hadd's nine. */
+FLM_AVX2 FLM_INLINE __m256i lq_pack(__m256i x, __m256i y)
+{
+    return _mm256_madd_epi16(_mm256_packs_epi32(x, y), _mm256_set1_epi16(1));
+}
+
+FLM_AVX2 FLM_INLINE __m256i lq_rows4_packed(const __m256i l[FLM_ROWS])
+{
+    return lq_pack(lq_pack(l[0], l[1]), lq_pack(l[2], l[3]));
+}
+
+/* The four f16 at p[r] + at (r = 0..3) gathered in scalar registers (the integer ports are idle here,
+ * the vector ones are not) as one 64-bit word, f16 r in bits 16r..16r+15. */
+FLM_AVX2 FLM_INLINE uint64_t lq_f16x4(const uint8_t *const p[FLM_ROWS], const int at)
+{
+    uint16_t h[FLM_ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < FLM_ROWS; r++)
+        memcpy(&h[r], p[r] + at, 2);
+    return (uint64_t)h[0] | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 32 | (uint64_t)h[3] << 48;
 }
 
 /* The f16 at p0..p3 (4 rows), converted, in lanes r and 4 + r; with the min (the f16 after each) too. */
 FLM_AVX2 FLM_INLINE void lq_scales4(const uint8_t *const p[FLM_ROWS], const int with_min, __m256 *d, __m256 *m)
 {
-    __m128i s = _mm_cvtsi32_si128((int)lq_load32(p[0]));
-    s = _mm_insert_epi32(s, (int)lq_load32(p[1]), 1);
-    s = _mm_insert_epi32(s, (int)lq_load32(p[2]), 2);
-    s = _mm_insert_epi32(s, (int)lq_load32(p[3]), 3);
-    if (with_min) {
-        /* [d0 m0 d1 m1 d2 m2 d3 m3] as floats, then d and m each into lanes r and 4 + r */
-        __m256 f = _mm256_cvtph_ps(s);
-        *d = _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
-        *m = _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7));
-    } else {
-        /* the d's only (the other halves are quants, not converted) */
-        const __m128i pick = _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13);
-        *d = _mm256_cvtph_ps(_mm_shuffle_epi8(s, pick));
-        *m = *d;
-    }
+    *d = _mm256_cvtph_ps(_mm_set1_epi64x((long long)lq_f16x4(p, 0)));
+    *m = with_min ? _mm256_cvtph_ps(_mm_set1_epi64x((long long)lq_f16x4(p, 2))) : *d;
 }
 
 /* The kernel of dtype for R rows. (AVX-VNNI's dpbusd in place of maddubs + madd, and for q4_0 and q4_1
@@ -265,6 +280,8 @@ FLM_AVX2 FLM_INLINE void lq_rows_avx2(const int dtype, const uint8_t *const *w, 
     const int offset = dtype == FLM_DTYPE_Q4_0 ? 8 : dtype == FLM_DTYPE_Q5_0 ? 16 : 0;
     const __m256i ones16 = _mm256_set1_epi16(1);
     const __m256i grid = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)kern_iq4nl_grid));
+    /* the types whose 4 rows reduce through int16 (lq_rows4_packed) */
+    const int packed = !iq4 && !q8;
     const uint8_t *p[FLM_ROWS];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
@@ -293,7 +310,9 @@ FLM_AVX2 FLM_INLINE void lq_rows_avx2(const int dtype, const uint8_t *const *w, 
         /* lane r: I_0 of row r, lane 4 + r: its I_1 (R = 1: lanes 0..3 and 4..7 all row 0's) */
         __m256i isum;
         if (R == FLM_ROWS) {
-            isum = _mm256_hadd_epi32(_mm256_hadd_epi32(lanes[0], lanes[1]), _mm256_hadd_epi32(lanes[2], lanes[3]));
+            isum = packed ? lq_rows4_packed(lanes)
+                         : _mm256_hadd_epi32(_mm256_hadd_epi32(lanes[0], lanes[1]),
+                                             _mm256_hadd_epi32(lanes[2], lanes[3]));
         } else {
             __m256i t = _mm256_hadd_epi32(lanes[0], lanes[0]);
             isum = _mm256_hadd_epi32(t, t);

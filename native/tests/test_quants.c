@@ -832,6 +832,98 @@ static void test_paths(float portable[NTYPES][ROWS], int have_portable)
     }
 }
 
+/* The integer kernels' int16 bounds at their worst: every quant byte 0x00 or 0xff (the largest quants,
+ * scales and mins of every type, iq4's grid -127 or 113; q8_0 0 or -1) against x all +1 or all -1 (q = 127
+ * or -127 everywhere, every product of a block the same sign), the f16 scales 1. The AVX2 path keeps
+ * int16 partial sums (maddubs pairs, packs, the int16 sub-block sums of q2_k and q3_k) that would
+ * saturate or wrap here first; it must give the portable path's bits. 5 rows: the 4-row kernel and the
+ * one-row kernel. */
+enum { XROWS = 5 };
+
+/* Rows of dtype with every byte fill, the f16 scales (and mins) 1; malloc'd. */
+static uint8_t *extreme_matrix(int dtype, int fill)
+{
+    int64_t bytes = XROWS * flm_row_bytes(dtype, COLS);
+    uint8_t *w = malloc((size_t)bytes);
+    memset(w, fill, (size_t)bytes);
+    const struct k_layout *k = k_layout(dtype);
+    int64_t block = k ? k->bytes : flm_row_bytes(dtype, 32);
+    for (int64_t b = 0; b < bytes / block; b++) {
+        put16(w + b * block + (k ? k->d : 0), 0x3c00);
+        if (k ? k->dmin >= 0 : dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_1)
+            put16(w + b * block + (k ? k->dmin : 2), 0x3c00);
+    }
+    return w;
+}
+
+/* y[t][fill][sign] of every integer dtype t for the extreme matrices (fill 0x00, 0xff) and x all +1, -1. */
+static void extreme_matvecs(float y[NTYPES][2][2][XROWS])
+{
+    static float x[COLS];
+    for (int t = 0; t < NTYPES; t++) {
+        if (!int8_x(DTYPES[t]))
+            continue;
+        for (int f = 0; f < 2; f++) {
+            uint8_t *w = extreme_matrix(DTYPES[t], f ? 0xff : 0x00);
+            for (int sign = 0; sign < 2; sign++) {
+                for (int c = 0; c < COLS; c++)
+                    x[c] = sign ? -1.0f : 1.0f;
+                CHECK(flm_matvec(DTYPES[t], w, XROWS, COLS, x, y[t][f][sign], 0, XROWS) == 0);
+            }
+            free(w);
+        }
+    }
+}
+
+/* The portable extreme_matvecs, from a child that runs with FLASHLM_NO_SIMD=1 (as portable_results:
+ * before any kernel call of this process). 0 on success. */
+static int portable_extremes(float out[NTYPES][2][2][XROWS])
+{
+    const size_t size = sizeof(float) * NTYPES * 2 * 2 * XROWS;
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        close(fds[0]);
+        setenv("FLASHLM_NO_SIMD", "1", 1);
+        static float y[NTYPES][2][2][XROWS];
+        int ok = !flm_kernels_simd();
+        extreme_matvecs(y);
+        ssize_t n = ok ? write(fds[1], y, size) : 0;
+        _exit(n == (ssize_t)size ? 0 : 1);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fds[0], (char *)out + got, size - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return got == size && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void test_int16_extremes(float portable[NTYPES][2][2][XROWS])
+{
+    static float y[NTYPES][2][2][XROWS];
+    extreme_matvecs(y);
+    for (int t = 0; t < NTYPES; t++)
+        for (int f = 0; f < 2 && int8_x(DTYPES[t]); f++)
+            for (int sign = 0; sign < 2; sign++)
+                for (int r = 0; r < XROWS; r++)
+                    CHECK_MSG(y[t][f][sign][r] == portable[t][f][sign][r],
+                              "%s bytes 0x%02x, x %+d, row %d: this path %.9g, portable %.9g",
+                              dtype_name(DTYPES[t]), f ? 0xff : 0, sign ? -1 : 1, r, y[t][f][sign][r],
+                              portable[t][f][sign][r]);
+}
+
 /* ---- x quantized to int8: extremes, and how tight the bound is ---- */
 
 /* Row r of type t against the reference within bound_x, for an x of COLS values; *err and *quant get
@@ -1007,6 +1099,9 @@ int main(void)
     make_matrices();
     int have_portable = portable_results(portable) == 0;
     CHECK_MSG(have_portable, "the portable child failed");
+    static float portable_x[NTYPES][2][2][XROWS];
+    int have_extremes = portable_extremes(portable_x) == 0;
+    CHECK_MSG(have_extremes, "the portable child (extremes) failed");
     test_paths(portable, have_portable);
     test_q4_1_blocks();
     test_q5_0_blocks();
@@ -1021,6 +1116,8 @@ int main(void)
     test_row_bytes_and_arguments();
     test_x_extremes();
     test_x_bound_tight();
+    if (have_extremes)
+        test_int16_extremes(portable_x);
     for (int t = 0; t < NTYPES; t++)
         free(weights[t]);
     return tu_finish(flm_kernels_simd() ? "quants (simd)" : "quants (portable)");
