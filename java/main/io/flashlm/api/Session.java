@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 
 /**
@@ -30,6 +31,10 @@ public final class Session implements AutoCloseable {
     private int historyLength;
     /** Every token fed to the model since the session opened (prompts and generated tokens). */
     private long tokensFed;
+    private int prefillChunk = DEFAULT_PREFILL_CHUNK;
+
+    /** Prompt tokens run through the model together by default (see {@link #prefillChunk(int)}). */
+    public static final int DEFAULT_PREFILL_CHUNK = 64;
 
     Session(LanguageModel model, Supplier<ChatSetup> chat) {
         this.model = model;
@@ -40,6 +45,19 @@ public final class Session implements AutoCloseable {
     /** Tokens fed to the model since the session opened: how much work the cache saved shows here. */
     long tokensFed() {
         return tokensFed;
+    }
+
+    /**
+     * Sets how many prompt tokens run through the model together: each weight is then read once per chunk
+     * instead of once per token, and the logits are computed only for a chunk's last token. Any chunk gives
+     * the same result; 1 feeds one token at a time.
+     */
+    public Session prefillChunk(int tokens) {
+        if (tokens < 1 || tokens > 4096) {
+            throw new IllegalArgumentException("prefill chunk must be 1..4096 tokens, was " + tokens);
+        }
+        this.prefillChunk = tokens;
+        return this;
     }
 
     /** Tokens in the context so far. */
@@ -74,47 +92,13 @@ public final class Session implements AutoCloseable {
         Sampler sampler = Sampler.of(options.temperature(), options.topP(), options.seed(), model.config().vocabSize());
 
         long t0 = System.nanoTime();
-        MemorySegment logits = null;
-        for (int id : promptIds) {
-            logits = model.forward(state, id, position++);
-        }
-        tokensFed += promptIds.length;
-        lastToken = promptIds[promptIds.length - 1];
+        MemorySegment logits = prefill(promptIds, 0, false);
         long t1 = System.nanoTime();
-
-        TokenStreamDecoder decoder = tok.streamDecoder();
-        decoder.accept(lastToken); // so that the first generated token decodes in context
-        StringBuilder text = new StringBuilder();
-        int[] generated = new int[Math.min(options.maxTokens(), context - position + 1)];
-        int n = 0;
-        GenerationStats.StopReason reason = GenerationStats.StopReason.MAX_TOKENS;
-        while (n < options.maxTokens()) {
-            int next = sampler.sample(logits, model.config().vocabSize());
-            if (next == tok.eos() && !options.ignoreEos()) {
-                reason = GenerationStats.StopReason.EOS;
-                break;
-            }
-            generated[n++] = next;
-            String piece = decoder.accept(next);
-            text.append(piece);
-            listener.onToken(next, piece);
-            lastToken = next;
-            if (position >= context) {
-                reason = GenerationStats.StopReason.CONTEXT_FULL;
-                break;
-            }
-            // Fed even after the last token, so that a follow-up prompt continues after it.
-            logits = model.forward(state, next, position++);
-            tokensFed++;
-        }
-        String tail = decoder.finish();
-        if (!tail.isEmpty()) {
-            text.append(tail);
-            listener.onToken(-1, tail);
-        }
+        // Fed even after the last token, so that a follow-up prompt continues after it.
+        Reply r = decode(logits, sampler, options, listener, id -> id == tok.eos(), true, false);
         long t2 = System.nanoTime();
-        return new Generation(promptIds, Arrays.copyOf(generated, n), text.toString(),
-                new GenerationStats(promptIds.length, n, t1 - t0, t2 - t1, reason));
+        return new Generation(promptIds, r.ids(), r.text(),
+                new GenerationStats(promptIds.length, r.ids().length, t1 - t0, t2 - t1, r.reason()));
     }
 
     public Generation chat(List<ChatMessage> messages, GenerateOptions options) {
@@ -164,24 +148,63 @@ public final class Session implements AutoCloseable {
         Sampler sampler = Sampler.of(options.temperature(), options.topP(), options.seed(), model.config().vocabSize());
 
         long t0 = System.nanoTime();
-        MemorySegment logits = null;
-        for (int i = keep; i < ids.length; i++) {
-            logits = feed(ids[i]);
-        }
+        MemorySegment logits = prefill(ids, keep, true);
         int fed = ids.length - keep;
-        lastToken = ids[ids.length - 1];
         long t1 = System.nanoTime();
+        // The last token is not fed: the next turn feeds it (or what the template makes of the reply).
+        Reply r = decode(logits, sampler, options, listener, setup::isStop, false, true);
+        long t2 = System.nanoTime();
+        return new Generation(ids, r.ids(), r.text(), new GenerationStats(fed, r.ids().length, t1 - t0, t2 - t1,
+                r.reason()));
+    }
 
-        Tokenizer tok = model.tokenizer();
-        TokenStreamDecoder decoder = tok.streamDecoder();
-        decoder.accept(lastToken);
+    /** What {@link #decode} produced. */
+    private record Reply(int[] ids, String text, GenerationStats.StopReason reason) {
+    }
+
+    /**
+     * Feeds ids[from..] at the next positions, in chunks of {@link #prefillChunk} tokens through the model's
+     * batched forward pass (the same logits as one token at a time), and returns the last one's logits.
+     *
+     * @param remember keep the tokens as part of the cached conversation (chat)
+     */
+    private MemorySegment prefill(int[] ids, int from, boolean remember) {
+        MemorySegment logits = null;
+        for (int i = from; i < ids.length; i += prefillChunk) {
+            int n = Math.min(prefillChunk, ids.length - i);
+            logits = model.forwardBatch(state, ids, i, n, position);
+            position += n;
+            tokensFed += n;
+            if (remember) {
+                for (int j = i; j < i + n; j++) {
+                    remember(ids[j]);
+                }
+            }
+        }
+        lastToken = ids[ids.length - 1];
+        return logits;
+    }
+
+    /**
+     * Samples from {@code logits}, then feeds each new token and samples again, until a stop token (not kept,
+     * not fed), maxTokens or a full context.
+     *
+     * @param feedLast whether the last token kept at maxTokens is fed too (generate: so that a follow-up prompt
+     *                 continues after it)
+     * @param remember keep the fed tokens as part of the cached conversation (chat)
+     */
+    private Reply decode(MemorySegment logits, Sampler sampler, GenerateOptions options, TokenListener listener,
+                         IntPredicate stop, boolean feedLast, boolean remember) {
+        int context = model.config().contextLength();
+        TokenStreamDecoder decoder = model.tokenizer().streamDecoder();
+        decoder.accept(lastToken); // so that the first generated token decodes in context
         StringBuilder text = new StringBuilder();
         int[] generated = new int[Math.min(options.maxTokens(), context - position + 1)];
         int n = 0;
         GenerationStats.StopReason reason = GenerationStats.StopReason.MAX_TOKENS;
         while (n < options.maxTokens()) {
             int next = sampler.sample(logits, model.config().vocabSize());
-            if (setup.isStop(next) && !options.ignoreEos()) {
+            if (stop.test(next) && !options.ignoreEos()) {
                 reason = GenerationStats.StopReason.EOS;
                 break;
             }
@@ -190,34 +213,33 @@ public final class Session implements AutoCloseable {
             text.append(piece);
             listener.onToken(next, piece);
             lastToken = next;
-            if (n == options.maxTokens()) {
-                break; // not fed: the next turn feeds it (or what the template makes of the reply)
+            if (n == options.maxTokens() && !feedLast) {
+                break;
             }
             if (position >= context) {
                 reason = GenerationStats.StopReason.CONTEXT_FULL;
                 break;
             }
-            logits = feed(next);
+            logits = model.forward(state, next, position++);
+            tokensFed++;
+            if (remember) {
+                remember(next);
+            }
         }
         String tail = decoder.finish();
         if (!tail.isEmpty()) {
             text.append(tail);
             listener.onToken(-1, tail);
         }
-        long t2 = System.nanoTime();
-        return new Generation(ids, Arrays.copyOf(generated, n), text.toString(),
-                new GenerationStats(fed, n, t1 - t0, t2 - t1, reason));
+        return new Reply(Arrays.copyOf(generated, n), text.toString(), reason);
     }
 
-    /** Runs one token at the next position and remembers it as part of the cached conversation. */
-    private MemorySegment feed(int id) {
-        MemorySegment logits = model.forward(state, id, position++);
+    /** Appends a fed token to the cached conversation. */
+    private void remember(int id) {
         if (historyLength == history.length) {
             history = Arrays.copyOf(history, Math.max(64, history.length * 2));
         }
         history[historyLength++] = id;
-        tokensFed++;
-        return logits;
     }
 
     /** How many leading tokens of {@code ids} the cache already holds. */

@@ -72,7 +72,7 @@ public final class ChatCommand implements Callable<Integer> {
     Path tokenizer;
 
     @Mixin
-    SamplingOptionsMixin sampling = new SamplingOptionsMixin();
+    GenerationOptionsMixin sampling = new GenerationOptionsMixin();
 
     @Override
     public Integer call() throws Exception {
@@ -90,7 +90,7 @@ public final class ChatCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (FlashModel m = pack ? FlashModel.open(model, engine.options(mode == null ? EngineMode.FLASH
                 : EngineMode.parse(mode))) : FlashModel.open(model, ModelOptions.defaults().withTokenizer(tokenizer)
-                .withThreads(threads).withContext(engine.context)); Session session = m.newSession()) {
+                .withThreads(threads).withContext(engine.context)); Session session = sampling.configure(m.newSession())) {
             if (template != null) {
                 m.useChatTemplate(template);
             }

@@ -56,7 +56,7 @@ public final class GenerateCommand implements Callable<Integer> {
     String prompt;
 
     @picocli.CommandLine.Mixin
-    SamplingOptionsMixin sampling = new SamplingOptionsMixin();
+    GenerationOptionsMixin sampling = new GenerationOptionsMixin();
 
     @Option(names = "--ids", description = "Also print the prompt and generated token ids.")
     boolean printIds;
@@ -73,7 +73,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (FlashModel m = pack ? FlashModel.open(model, engineOptions()) : FlashModel.open(model,
                 ModelOptions.defaults().withTokenizer(tokenizer).withThreads(threads).withContext(engine.context));
-             Session session = m.newSession()) {
+             Session session = sampling.configure(m.newSession())) {
             System.err.println("flashlm: " + m.describe());
             if (stats && m.engine().isPresent()) {
                 System.err.println("memory account:\n" + m.engine().get().budget().table());

@@ -25,6 +25,12 @@ final class Attention {
      */
     static void attend(InferenceState s, ModelConfig c, int layer, int first, int pos, float scale, float cap,
                        MemorySegment out) {
+        attend(s, c, layer, first, pos, scale, cap, s.q, out);
+    }
+
+    /** As above with the queries in {@code q} (qDim floats) instead of the state's. */
+    static void attend(InferenceState s, ModelConfig c, int layer, int first, int pos, float scale, float cap,
+                       MemorySegment q, MemorySegment out) {
         int headDim = c.headDim();
         int group = c.heads() / c.kvHeads();
         int kvDim = c.kvDim();
@@ -37,7 +43,7 @@ final class Attention {
                 long kBase = layerBase + (long) t * kvDim + kvBase;
                 float score = 0;
                 for (int i = 0; i < headDim; i++) {
-                    score += get(s.q, qBase + i) * s.keyCache.getAtIndex(JAVA_FLOAT, kBase + i);
+                    score += get(q, qBase + i) * s.keyCache.getAtIndex(JAVA_FLOAT, kBase + i);
                 }
                 score *= scale;
                 set(s.att, attBase + t, cap > 0 ? (float) (cap * Math.tanh(score / cap)) : score);

@@ -64,6 +64,30 @@ public final class DenseMlp implements FeedForward {
         project(activate(s, x), y);
     }
 
+    /** {@link #apply} for n inputs with matrix products over all of them (the same bits). */
+    @Override
+    public void applyBatch(InferenceState s, MemorySegment x, int n, MemorySegment y, int dim) {
+        BatchBuffers b = s.batch(n);
+        if (gate != null) {
+            Linear.applyBatch(pool, gate, x, n, b.h1);
+            Linear.applyBatch(pool, up, x, n, b.h2);
+            for (int t = 0; t < n; t++) {
+                VectorOps.gatedActivate(BatchBuffers.row(b.h1, t, hidden), BatchBuffers.row(b.h2, t, hidden), hidden,
+                        activation);
+            }
+        } else {
+            Linear.applyBatch(pool, up, x, n, b.h1);
+            for (int t = 0; t < n; t++) {
+                MemorySegment h = BatchBuffers.row(b.h1, t, hidden);
+                if (upBias != null) {
+                    VectorOps.addBias(h, upBias, hidden);
+                }
+                VectorOps.activate(h, hidden, activation);
+            }
+        }
+        Linear.applyBatch(pool, down, b.h1, n, y);
+    }
+
     public Tensor up() {
         return up;
     }

@@ -17,4 +17,15 @@ public interface FeedForward {
      * layer adds with the residual. Scratch space comes from the sequence's state {@code s}.
      */
     void apply(InferenceState s, MemorySegment x, MemorySegment y);
+
+    /**
+     * The FFN of {@code n} inputs at once: x holds n vectors of dim floats one after another, y receives n
+     * outputs the same way; each exactly as {@link #apply} gives it. This default runs them one at a time.
+     */
+    default void applyBatch(InferenceState s, MemorySegment x, int n, MemorySegment y, int dim) {
+        long bytes = (long) dim * Float.BYTES;
+        for (int t = 0; t < n; t++) {
+            apply(s, x.asSlice(t * bytes, bytes), y.asSlice(t * bytes, bytes));
+        }
+    }
 }

@@ -28,8 +28,11 @@ public final class InferenceState implements AutoCloseable {
     final MemorySegment parallelOut;  // the FFN output of a parallel block (dim), or empty
     final long layerCacheFloats;
     final int kvDim;
+    private final ModelConfig config;
+    private BatchBuffers batch; // prefill's chunk buffers, allocated on first use
 
     public InferenceState(ModelConfig c) {
+        this.config = c;
         int wide = wideFloats(c);
         x = alloc(wide);
         xb = alloc(wide);
@@ -65,9 +68,25 @@ public final class InferenceState implements AutoCloseable {
 
     /** Stores this position's k and v into the caches. */
     void storeKeyValue(int layer, int pos) {
+        storeKeyValue(layer, pos, k, v);
+    }
+
+    /** Stores key and value (kvDim floats each) as position pos's. */
+    void storeKeyValue(int layer, int pos, MemorySegment key, MemorySegment value) {
         long off = cacheOffset(layer, pos);
-        MemorySegment.copy(k, 0, keyCache, off, k.byteSize());
-        MemorySegment.copy(v, 0, valueCache, off, v.byteSize());
+        MemorySegment.copy(key, 0, keyCache, off, (long) kvDim * Float.BYTES);
+        MemorySegment.copy(value, 0, valueCache, off, (long) kvDim * Float.BYTES);
+    }
+
+    /** Buffers for a chunk of at least {@code tokens} tokens (kept, and replaced only by larger ones). */
+    BatchBuffers batch(int tokens) {
+        if (batch == null || batch.capacity < tokens) {
+            if (batch != null) {
+                batch.close();
+            }
+            batch = new BatchBuffers(config, tokens);
+        }
+        return batch;
     }
 
     /** The logits of the last forward pass. */
@@ -93,6 +112,9 @@ public final class InferenceState implements AutoCloseable {
 
     @Override
     public void close() {
+        if (batch != null) {
+            batch.close();
+        }
         arena.close();
     }
 }

@@ -21,6 +21,22 @@ public interface LanguageModel extends AutoCloseable {
     /** Runs token at position pos (0-based) and returns the logits (vocabSize floats, in the state). */
     MemorySegment forward(InferenceState state, int token, int pos);
 
+    /**
+     * Runs tokens[from .. from + count) at positions pos, pos + 1, ... and returns the logits of the last one
+     * (in the state). Gives exactly the logits and cache that {@link #forward} token by token would; a model
+     * that can runs the tokens together (matrix products over the chunk), this default one at a time.
+     */
+    default MemorySegment forwardBatch(InferenceState state, int[] tokens, int from, int count, int pos) {
+        if (count < 1 || from < 0 || from + count > tokens.length) {
+            throw new IllegalArgumentException("tokens [" + from + ", " + (from + count) + ") of " + tokens.length);
+        }
+        MemorySegment logits = null;
+        for (int i = 0; i < count; i++) {
+            logits = forward(state, tokens[from + i], pos + i);
+        }
+        return logits;
+    }
+
     /** A short description: architecture, sizes, storage type, source. */
     String describe();
 

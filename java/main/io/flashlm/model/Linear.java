@@ -13,4 +13,15 @@ public final class Linear {
     public static void apply(ComputePool pool, Tensor w, MemorySegment x, MemorySegment y) {
         pool.matvec(w.dtype(), w.data(), w.rowCount(), w.rowLength(), x, y);
     }
+
+    /**
+     * Y = W X for n inputs: x holds n vectors of W's row length one after another, y receives n outputs of
+     * W's row count the same way, each bit for bit what {@link #apply} gives.
+     */
+    public static void applyBatch(ComputePool pool, Tensor w, MemorySegment x, int n, MemorySegment y) {
+        long in = w.rowLength() * Float.BYTES, out = w.rowCount() * Float.BYTES;
+        for (int t = 0; t < n; t++) {
+            apply(pool, w, x.asSlice(t * in, in), y.asSlice(t * out, out));
+        }
+    }
 }

@@ -77,6 +77,50 @@ final class LlamaAttention implements AttentionBlock {
         add(s.x, s.xb2, dim);
     }
 
+    /** {@link #apply} for n tokens with matrix products over all of them (the same bits, token by token). */
+    @Override
+    public void applyBatch(InferenceState s, int layer, int pos, MemorySegment x, int n, int dim) {
+        BatchBuffers b = s.batch(n);
+        int q = c.qDim(), kv = c.kvDim();
+        for (int t = 0; t < n; t++) {
+            norm.apply(BatchBuffers.row(b.xn, t, dim), BatchBuffers.row(x, t, dim), dim);
+        }
+        Linear.applyBatch(pool, w.wq(), b.xn, n, b.q);
+        Linear.applyBatch(pool, w.wk(), b.xn, n, b.k);
+        Linear.applyBatch(pool, w.wv(), b.xn, n, b.v);
+        for (int t = 0; t < n; t++) {
+            MemorySegment qt = BatchBuffers.row(b.q, t, q), kt = BatchBuffers.row(b.k, t, kv);
+            MemorySegment vt = BatchBuffers.row(b.v, t, kv);
+            addBias(qt, qBias, q);
+            addBias(kt, kBias, kv);
+            addBias(vt, vBias, kv);
+            if (qNorm != null) {
+                normHeads(qt, qNorm, qNormPerHead, q);
+            }
+            if (kNorm != null) {
+                normHeads(kt, kNorm, kNormPerHead, kv);
+            }
+            rope.rotate(qt, q, pos + t);
+            rope.rotate(kt, kv, pos + t);
+            s.storeKeyValue(layer, pos + t, kt, vt);
+        }
+        // every key and value of the chunk is stored; token t attends only up to its own position
+        for (int t = 0; t < n; t++) {
+            int p = pos + t;
+            Attention.attend(s, c, layer, c.variant().firstVisible(layer, p), p, scale, softcap,
+                    BatchBuffers.row(b.q, t, q), BatchBuffers.row(b.att, t, q));
+        }
+        Linear.applyBatch(pool, w.wo(), b.att, n, b.out);
+        for (int t = 0; t < n; t++) {
+            MemorySegment o = BatchBuffers.row(b.out, t, dim);
+            addBias(o, oBias, dim);
+            if (postNorm != null) {
+                VectorOps.rmsNorm(o, o, postNorm, dim, c.normEps());
+            }
+            add(BatchBuffers.row(x, t, dim), o, dim);
+        }
+    }
+
     /** RMSNorm of each head of v (weight [headDim]) or of all n values at once (weight [n]). */
     private void normHeads(MemorySegment v, MemorySegment weight, boolean perHead, int n) {
         if (!perHead) {

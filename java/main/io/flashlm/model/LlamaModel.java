@@ -106,9 +106,71 @@ public final class LlamaModel extends TransformerModel {
             }
             add(s.x, s.xb2, dim);
         }
+        return logits(s);
+    }
+
+    /**
+     * {@link #forward} for a chunk of tokens: the attention and dense FFN blocks run matrix products over the
+     * whole chunk, element-wise steps token by token in the same order, and only the last token's logits are
+     * computed; the logits and cache are bit for bit those of token-at-a-time forward passes.
+     */
+    @Override
+    public MemorySegment forwardBatch(InferenceState s, int[] tokens, int from, int count, int pos) {
+        if (count < 1 || from < 0 || from + count > tokens.length) {
+            throw new IllegalArgumentException("tokens [" + from + ", " + (from + count) + ") of " + tokens.length);
+        }
+        if (count == 1) {
+            return forward(s, tokens[from], pos);
+        }
+        for (int t = 0; t < count; t++) {
+            checkInput(tokens[from + t], pos + t);
+        }
+        int dim = c.dim();
+        ModelVariant v = c.variant();
+        BatchBuffers b = s.batch(count);
+        for (int t = 0; t < count; t++) {
+            MemorySegment x = BatchBuffers.row(b.x, t, dim);
+            w.tokenEmbedding().rowToFloat(tokens[from + t], x);
+            if (v.embeddingScale() != 1f) {
+                VectorOps.scale(x, v.embeddingScale(), dim);
+            }
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            prelude.beforeLayer(l);
+            if (v.parallelBlock()) {
+                BlockNorm n = ffnNorm[l] != null ? ffnNorm[l] : attentionNorm[l];
+                for (int t = 0; t < count; t++) {
+                    n.apply(BatchBuffers.row(b.xn, t, dim), BatchBuffers.row(b.x, t, dim), dim);
+                }
+                ffn[l].applyBatch(s, b.xn, count, b.ffn, dim);
+                attention[l].applyBatch(s, l, pos, b.x, count, dim);
+                add(b.x, b.ffn, count * dim);
+                continue;
+            }
+            attention[l].applyBatch(s, l, pos, b.x, count, dim);
+            for (int t = 0; t < count; t++) {
+                ffnNorm[l].apply(BatchBuffers.row(b.xn, t, dim), BatchBuffers.row(b.x, t, dim), dim);
+            }
+            ffn[l].applyBatch(s, b.xn, count, b.out, dim);
+            for (int t = 0; t < count; t++) {
+                MemorySegment o = BatchBuffers.row(b.out, t, dim);
+                if (postFfnNorm[l] != null) {
+                    VectorOps.rmsNorm(o, o, postFfnNorm[l], dim, c.normEps());
+                }
+                add(BatchBuffers.row(b.x, t, dim), o, dim);
+            }
+        }
+        // the logits of the last token only, from the state's residual stream as forward() computes them
+        MemorySegment.copy(b.x, (long) (count - 1) * dim * Float.BYTES, s.x, 0, (long) dim * Float.BYTES);
+        return logits(s);
+    }
+
+    /** The final norm, the output projection and the soft-cap of the residual stream in s.x. */
+    private MemorySegment logits(InferenceState s) {
+        int dim = c.dim();
         finalNorm.apply(s.x, s.x, dim);
         Linear.apply(pool, w.output(), s.x, s.logits);
-        float cap = v.finalSoftcap();
+        float cap = c.variant().finalSoftcap();
         if (cap > 0) {
             for (int i = 0; i < c.vocabSize(); i++) {
                 set(s.logits, i, (float) (cap * Math.tanh(get(s.logits, i) / cap)));
