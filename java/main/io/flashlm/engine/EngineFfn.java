@@ -93,29 +93,86 @@ abstract sealed class EngineFfn implements AutoCloseable
         MemorySegment bias = biases[layer];
         for (int s = 0; s < n; s += chunkRows) {
             int k = Math.min(chunkRows, n - s);
-            if (bias != null) {
-                long m0 = System.nanoTime();
-                for (int i = 0; i < k; i++) {
-                    rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, i, bias.getAtIndex(ValueLayout.JAVA_FLOAT, ids[s + i]));
-                }
-                stats.memoryNanos += System.nanoTime() - m0;
-            }
-            if (records) {
-                for (int i = 0; i < k; ) {
-                    int j = i + 1;
-                    while (j < k && ids[s + j] == ids[s + j - 1] + 1) {
-                        j++;
-                    }
-                    reads.addRecords(ids[s + i], j - i, matrix, i * rowBytes);
-                    i = j;
-                }
-            } else {
-                for (int i = 0; i < k; i++) {
-                    reads.addParts(ids[s + i], matrix, i * rowBytes);
-                }
-            }
+            addChunk(reads, layer, ids, s, k, matrix, rowBytes, rowBias, records);
             reads.submit(layer);
             computeInOrder(matrix, k, rowBytes, bias == null ? null : rowBias, x, y);
+        }
+    }
+
+    /**
+     * {@link #streamThrough}, double-buffered: while chunk c is computed from one slot's matrix, chunk c + 1 is
+     * read into the other's by the pipeline's worker. Chunks are computed in the same order, so y gets the
+     * same bits.
+     */
+    protected void streamPipelined(ReadPipeline pipe, ReadPipeline.Slot[] slots, int layer, int[] ids, int n,
+                                   MemorySegment[] matrices, long rowBytes, int chunkRows, MemorySegment[] rowBias,
+                                   boolean records, MemorySegment x, MemorySegment y) throws IOException {
+        MemorySegment bias = biases[layer];
+        int chunks = (n + chunkRows - 1) / chunkRows;
+        int inFlight = 0; // bit i: slot i submitted and not yet awaited
+        try {
+            for (int c = 0; c < chunks; c++) {
+                if (c == 0) {
+                    addChunk(slots[0].reads, layer, ids, 0, Math.min(chunkRows, n), matrices[0], rowBytes, rowBias[0],
+                            records);
+                    pipe.submit(slots[0], layer);
+                    inFlight |= 1;
+                }
+                int next = (c + 1) % 2, cur = c % 2;
+                if (c + 1 < chunks) {
+                    int s = (c + 1) * chunkRows;
+                    addChunk(slots[next].reads, layer, ids, s, Math.min(chunkRows, n - s), matrices[next], rowBytes,
+                            rowBias[next], records);
+                    pipe.submit(slots[next], layer);
+                    inFlight |= 1 << next;
+                }
+                inFlight &= ~(1 << cur);
+                pipe.await(slots[cur]);
+                int k = Math.min(chunkRows, n - c * chunkRows);
+                computeInOrder(matrices[cur], k, rowBytes, bias == null ? null : rowBias[cur], x, y);
+            }
+        } finally {
+            // a failure leaves the other slot's reads in flight: let them land before the buffers are reused
+            for (int i = 0; i < 2; i++) {
+                if ((inFlight & 1 << i) != 0) {
+                    try {
+                        pipe.await(slots[i]);
+                    } catch (IOException | RuntimeException ignored) {
+                        // the first failure is the one reported
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Adds the reads of neurons ids[s .. s + k) (ascending) into rows 0..k-1 of {@code matrix}, and gathers their
+     * up biases into rowBias: whole bundled records when {@code records} (runs of neighbours share a read), else
+     * one read per part.
+     */
+    private void addChunk(FfnReads reads, int layer, int[] ids, int s, int k, MemorySegment matrix, long rowBytes,
+                          MemorySegment rowBias, boolean records) {
+        MemorySegment bias = biases[layer];
+        if (bias != null) {
+            long m0 = System.nanoTime();
+            for (int i = 0; i < k; i++) {
+                rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, i, bias.getAtIndex(ValueLayout.JAVA_FLOAT, ids[s + i]));
+            }
+            stats.memoryNanos += System.nanoTime() - m0;
+        }
+        if (records) {
+            for (int i = 0; i < k; ) {
+                int j = i + 1;
+                while (j < k && ids[s + j] == ids[s + j - 1] + 1) {
+                    j++;
+                }
+                reads.addRecords(ids[s + i], j - i, matrix, i * rowBytes);
+                i = j;
+            }
+        } else {
+            for (int i = 0; i < k; i++) {
+                reads.addParts(ids[s + i], matrix, i * rowBytes);
+            }
         }
     }
 

@@ -23,7 +23,13 @@ public enum EngineMode {
     /** Predictor and the sliding window of resident neurons, parts read separately (unbundled). */
     WINDOW("predictor + sliding window, parts read separately (unbundled)"),
     /** Predictor, window, bundled records and read planning with the probe's cost model. */
-    FLASH("predictor + window + bundled records + cost-model read planning");
+    FLASH("predictor + window + bundled records + cost-model read planning"),
+    /**
+     * Not a row of the paper's ablation: dense's output under a budget the FFN does not fit. As much of each
+     * layer's FFN pinned in DRAM as the budget leaves room for, the rest read every token in large chunks
+     * under compute. What a model without ReLU sparsity (or a pack without a predictor) should run.
+     */
+    EXACT("dense's output under the budget: the FFN pinned as far as it fits, the rest streamed under compute");
 
     private final String description;
 

@@ -10,20 +10,24 @@ import java.util.Arrays;
  */
 public final class EngineStats {
     /**
-     * One token's figures. Compute is the token's time minus I/O, memory management and prediction.
-     * windowShrinks counts the layers whose window did not fit the cache and let its oldest tokens go early.
+     * One token's figures. ioNanos is the time the engine's thread spent on I/O (reading, or waiting for reads
+     * it started earlier); readNanos the time the reads themselves took, which may overlap compute when a
+     * worker reads ahead ({@link ReadPipeline}; equal to ioNanos when every read is waited for at once).
+     * Compute is the token's time minus I/O, memory management and prediction. windowShrinks counts the
+     * layers whose window did not fit the cache and let its oldest tokens go early.
      */
     public record Token(long nanos, long ioNanos, long memoryNanos, long predictNanos, long predicted, long hits,
-                        long misses, long bytesRead, long reads, long windowShrinks) {
+                        long misses, long bytesRead, long reads, long windowShrinks, long readNanos) {
         public long computeNanos() {
             return Math.max(0, nanos - ioNanos - memoryNanos - predictNanos);
         }
     }
 
-    private static final int FIELDS = 10;
+    private static final int FIELDS = 11;
 
     // the current token
     long ioNanos;
+    long readNanos;
     long memoryNanos;
     long predictNanos;
     long predicted;
@@ -43,7 +47,8 @@ public final class EngineStats {
     }
 
     void clearCurrent() {
-        ioNanos = memoryNanos = predictNanos = predicted = hits = misses = bytesRead = reads = windowShrinks = 0;
+        ioNanos = readNanos = memoryNanos = predictNanos = predicted = hits = misses = bytesRead = reads = 0;
+        windowShrinks = 0;
     }
 
     /** Closes the current token, which took {@code nanos} in all. */
@@ -62,6 +67,7 @@ public final class EngineStats {
         history[o + 7] = bytesRead;
         history[o + 8] = reads;
         history[o + 9] = windowShrinks;
+        history[o + 10] = readNanos;
         tokens++;
         clearCurrent();
     }
@@ -77,12 +83,27 @@ public final class EngineStats {
         }
         int o = i * FIELDS;
         return new Token(history[o], history[o + 1], history[o + 2], history[o + 3], history[o + 4], history[o + 5],
-                history[o + 6], history[o + 7], history[o + 8], history[o + 9]);
+                history[o + 6], history[o + 7], history[o + 8], history[o + 9], history[o + 10]);
     }
 
     /** The last token's figures. */
     public synchronized Token last() {
         return token(tokens - 1);
+    }
+
+    /**
+     * Mean time the reads of tokens {@code from..to-1} took, overlapped with compute or not ({@link Token#readNanos}):
+     * with a read pipeline, the device's share of a token next to its compute.
+     */
+    public synchronized double meanReadNanos(int from, int to) {
+        if (from < 0 || to < from || to > tokens) {
+            throw new IndexOutOfBoundsException("tokens " + from + ".." + to + " of " + tokens);
+        }
+        double sum = 0;
+        for (int i = from; i < to; i++) {
+            sum += history[i * FIELDS + 10];
+        }
+        return to == from ? 0 : sum / (to - from);
     }
 
     /** Summary over tokens {@code from..tokens()-1} (for instance the generated ones, after the prompt). */

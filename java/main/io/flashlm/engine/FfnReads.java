@@ -131,6 +131,20 @@ final class FfnReads implements AutoCloseable {
     void submit(int layer) throws IOException {
         long t0 = System.nanoTime();
         try {
+            read(layer);
+        } finally {
+            long t = System.nanoTime() - t0;
+            stats.ioNanos += t;
+            stats.readNanos += t;
+        }
+    }
+
+    /**
+     * Reads everything added from layer {@code layer}'s files and waits for it, touching no statistics: a
+     * {@link ReadPipeline} worker calls it while the engine's thread computes (and keeps the statistics).
+     */
+    void read(int layer) throws IOException {
+        try {
             for (int f = 0; f < batches.length; f++) {
                 if (batches[f].size() > 0) {
                     readers[layer][f].read(batches[f]);
@@ -140,7 +154,6 @@ final class FfnReads implements AutoCloseable {
             for (ReadBatch b : batches) {
                 b.clear();
             }
-            stats.ioNanos += System.nanoTime() - t0;
         }
     }
 

@@ -116,7 +116,9 @@ final class LayerStager implements AutoCloseable {
             reader.read(batch);
         } finally {
             batch.clear();
-            stats.ioNanos += System.nanoTime() - t0;
+            long t = System.nanoTime() - t0;
+            stats.ioNanos += t;
+            stats.readNanos += t;
         }
     }
 

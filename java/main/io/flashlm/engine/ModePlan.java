@@ -23,6 +23,7 @@ sealed interface ModePlan permits DensePlan, MmapPlan, StreamingPlan, WindowedPl
             case PREDICTOR -> new PredictorPlan();
             case WINDOW -> new WindowPlan();
             case FLASH -> new FlashPlan();
+            case EXACT -> new ExactPlan();
         };
     }
 

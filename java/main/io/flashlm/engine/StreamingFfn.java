@@ -5,6 +5,7 @@ import io.flashlm.kernels.SparseFfn;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.predictor.Predictor;
+import io.flashlm.util.Progress;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -13,48 +14,101 @@ import java.lang.foreign.MemorySegment;
 /**
  * {@link EngineMode#NAIVE}, {@link EngineMode#HYBRID} and {@link EngineMode#PREDICTOR}: nothing of the
  * FFN stays resident between tokens. Each layer's neurons (all of them, or those the predictor
- * selects) are read from flash into one scratch matrix, chunk by chunk, and computed as they arrive.
+ * selects) are read from flash chunk by chunk into two scratch matrices in turn: a worker reads the next
+ * chunk into one while the engine computes the last from the other ({@link ReadPipeline}).
  */
 final class StreamingFfn extends EngineFfn {
-    private final FfnReads reads;
+    private final ReadPipeline pipe;
+    private final ReadPipeline.Slot[] slots;
     private final Predictor predictor;
-    private final MemorySegment matrix;
-    private final MemorySegment rowBias;
+    private final MemorySegment[] matrices;
+    private final MemorySegment[] rowBias;
     private final long rowBytes;
     private final int chunkRows;
     private final boolean records;
     private final int[] active;
+    private final int pinnedRows;
+    private final MemorySegment[] pinned; // per layer: neurons 0..pinnedRows-1, or none
 
     /**
      * @param predictor null to read every neuron
      * @param records   read whole bundled records (else each part on its own)
      */
     StreamingFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
-                 FfnReads reads, Predictor predictor, int chunkRows, boolean records, Arena arena) {
-        super(g, c, biases, sparse, stats, chunkRows);
-        this.reads = reads;
+                 FfnReads[] reads, Predictor predictor, int chunkRows, boolean records, Arena arena) throws IOException {
+        this(g, c, biases, sparse, stats, reads, predictor, chunkRows, records, arena, 0, null);
+    }
+
+    /**
+     * @param pinnedRows neurons 0..pinnedRows-1 of every layer read once, here, and kept in DRAM (hybrid mode;
+     *                   no predictor); only the others are read per token
+     */
+    StreamingFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
+                 FfnReads[] reads, Predictor predictor, int chunkRows, boolean records, Arena arena, int pinnedRows,
+                 Progress progress) throws IOException {
+        super(g, c, biases, sparse, stats, Math.max(chunkRows, pinnedRows));
+        if (pinnedRows > 0 && predictor != null) {
+            throw new IllegalArgumentException("pinned neurons are for the mode without a predictor");
+        }
+        this.pipe = new ReadPipeline(stats);
+        this.slots = new ReadPipeline.Slot[]{new ReadPipeline.Slot(reads[0]), new ReadPipeline.Slot(reads[1])};
         this.predictor = predictor;
         this.chunkRows = chunkRows;
         this.records = records;
         this.rowBytes = ResidentFfn.rowBytes(g);
-        this.matrix = LargeBuffers.allocate(arena, rowBytes * chunkRows);
-        this.rowBias = arena.allocate(4L * chunkRows, 64);
-        this.active = new int[g.neurons()];
+        this.matrices = new MemorySegment[2];
+        this.rowBias = new MemorySegment[2];
+        for (int i = 0; i < 2; i++) {
+            matrices[i] = LargeBuffers.allocate(arena, rowBytes * chunkRows);
+            rowBias[i] = arena.allocate(4L * chunkRows, 64);
+        }
+        this.pinnedRows = pinnedRows;
+        this.pinned = new MemorySegment[pinnedRows > 0 ? c.layers() : 0];
+        // without a predictor: the neurons after the pinned ones, in ascending order
+        this.active = new int[g.neurons() - pinnedRows];
         if (predictor == null) {
             for (int i = 0; i < active.length; i++) {
-                active[i] = i;
+                active[i] = pinnedRows + i;
             }
+        }
+        for (int l = 0; l < pinned.length; l++) {
+            pinned[l] = LargeBuffers.allocate(arena, rowBytes * pinnedRows);
+            FfnReads r = slots[0].reads;
+            int per = Math.max(1, chunkRows);
+            for (int s = 0; s < pinnedRows; s += per) {
+                int k = Math.min(per, pinnedRows - s);
+                if (records) {
+                    r.addRecords(s, k, pinned[l], s * rowBytes);
+                } else {
+                    for (int i = 0; i < k; i++) {
+                        r.addParts(s + i, pinned[l], (s + i) * rowBytes);
+                    }
+                }
+                r.submit(l);
+                if (progress != null) {
+                    progress.advance(k * g.recordBytes());
+                }
+            }
+        }
+        if (pinnedRows > 0) {
+            stats.reset(); // pinning is not a token
         }
     }
 
-    /** Bytes of the scratch matrix and its biases, for the budget. */
+    /** Bytes of the two scratch matrices and their biases, for the budget. */
     static long scratchBytes(FfnGeometry g, int chunkRows) {
-        return (ResidentFfn.rowBytes(g) + 4) * chunkRows;
+        return 2 * (ResidentFfn.rowBytes(g) + 4) * chunkRows;
     }
 
     @Override
     protected void run(int layer, MemorySegment x, MemorySegment y) throws IOException {
-        int n = neurons;
+        if (pinnedRows > 0) {
+            // the pinned prefix first, then the rest as it streams in: ascending neuron order, as dense computes
+            computeInOrder(pinned[layer], pinnedRows, rowBytes, biases[layer], x, y);
+            stats.predicted += pinnedRows;
+            stats.hits += pinnedRows;
+        }
+        int n = active.length;
         if (predictor != null) {
             long p0 = System.nanoTime();
             n = predictor.predict(layer, x, active);
@@ -62,19 +116,24 @@ final class StreamingFfn extends EngineFfn {
         }
         stats.predicted += n;
         stats.misses += n;
-        streamThrough(reads, layer, active, n, matrix, rowBytes, chunkRows, rowBias, records, x, y);
+        streamPipelined(pipe, slots, layer, active, n, matrices, rowBytes, chunkRows, rowBias, records, x, y);
     }
 
     @Override
     public void close() {
         super.close();
-        reads.close();
+        pipe.close();
+        slots[0].reads.close();
+        slots[1].reads.close();
     }
 
     @Override
     String describe() {
-        return (predictor == null ? "all neurons" : "the " + predictor.kind() + " predictor's neurons")
+        String pin = pinnedRows > 0 ? pinnedRows + " of " + neurons + " neurons a layer pinned in DRAM, " : "";
+        return pin + (predictor == null ? "all " + (pinnedRows > 0 ? "other " : "") + "neurons"
+                : "the " + predictor.kind() + " predictor's neurons")
                 + " read from flash every token, " + (records ? "as bundled records" : "one read per part")
-                + ", in chunks of " + chunkRows + " rows" + (reads.direct() ? " (O_DIRECT)" : " (buffered)");
+                + ", in chunks of " + chunkRows + " rows, the next read while the last is computed"
+                + (slots[0].reads.direct() ? " (O_DIRECT)" : " (buffered)");
     }
 }

@@ -1,0 +1,73 @@
+package io.flashlm.engine;
+
+import io.flashlm.pack.FlashPack;
+import io.flashlm.pack.PackLayout;
+import io.flashlm.synth.SyntheticPackWriter;
+import io.flashlm.synth.SyntheticShape;
+import io.flashlm.tensor.DType;
+import io.flashlm.testing.Logits;
+import io.flashlm.testing.TestFiles;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 13: exact mode under a budget. With the DRAM part and 30, 50 or 70 % of the FFN's bytes in
+ * the budget (and room for the fixed part), it pins what fits, streams the rest double-buffered every token,
+ * and gives dense's logits bit for bit on a SiLU model (where nothing is sparse, so every neuron counts),
+ * bundled and unbundled.
+ */
+class EngineExactTest {
+    static Path root;
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        root = TestFiles.newDirectory("engine-exact");
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        TestFiles.deleteRecursively(root);
+    }
+
+    @ParameterizedTest(name = "{0}, {1} % of the FFN")
+    @CsvSource({"bundled, 30", "bundled, 50", "bundled, 70", "unbundled, 50"})
+    void exactGivesDenseLogitsWithPartOfTheFfnPinned(String layout, int percent) throws IOException {
+        PackLayout l = PackLayout.parse(layout);
+        Path pack = root.resolve("llama-" + layout);
+        if (!Files.exists(pack)) {
+            SyntheticShape shape = SyntheticShape.custom("llama", 3, 64, 512, 4, 300, 128, null);
+            SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(pack, DType.F32, l, 512, 11, 0.9, 1,
+                    false), EngineModesTest.QUIET, false);
+        }
+        float[][] dense = EngineModesTest.run(pack, EngineModesTest.oracle(EngineMode.DENSE));
+        long fixed, ffn, scratch;
+        int neurons;
+        try (FlashPack p = FlashPack.open(pack); FlashEngine e = FlashEngine.open(pack,
+                EngineModesTest.oracle(EngineMode.DENSE))) {
+            neurons = p.ffnGeometry().neurons();
+            long rowBytes = ResidentFfn.rowBytes(p.ffnGeometry());
+            ffn = (long) p.config().layers() * neurons * rowBytes;
+            scratch = StreamingFfn.scratchBytes(p.ffnGeometry(),
+                    (int) Math.min(neurons, ExactPlan.CHUNK_BYTES / rowBytes));
+            fixed = e.budget().used() - ffn;
+        }
+        // the fixed part, the two scratch chunks, and the share of the FFN to pin
+        long budget = fixed + scratch + ffn * percent / 100;
+        EngineOptions o = EngineModesTest.oracle(EngineMode.EXACT).toBuilder().memory(budget).build();
+        try (FlashEngine e = FlashEngine.open(pack, o)) {
+            String d = e.describe();
+            assertTrue(d.contains("pinned in DRAM"), d);
+            assertTrue(!d.contains(neurons + " of " + neurons), "some neurons must stream: " + d);
+        }
+        assertNull(Logits.firstDifference(dense, EngineModesTest.run(pack, o)), layout + " " + percent + " %");
+    }
+}
