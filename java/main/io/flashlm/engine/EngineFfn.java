@@ -76,6 +76,27 @@ abstract sealed class EngineFfn implements AutoCloseable
     /** Accumulates layer {@code layer}'s FFN of x into y (zeroed by the caller). */
     protected abstract void run(int layer, MemorySegment x, MemorySegment y) throws IOException;
 
+    /** The FFN of n inputs (x: n vectors of dim floats one after another; y the same), each as {@link #apply}. */
+    final void applyBatch(int layer, MemorySegment x, int n, MemorySegment y) {
+        y.asSlice(0, n * dim * 4L).fill((byte) 0);
+        try {
+            runBatch(layer, x, n, y);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading layer " + layer + "'s FFN: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Accumulates the FFN of n inputs into y (zeroed): by default one {@link #run} after the other; a mode that
+     * reads the same neurons for every input overrides it to read them once for all n.
+     */
+    protected void runBatch(int layer, MemorySegment x, int n, MemorySegment y) throws IOException {
+        long bytes = dim * 4L;
+        for (int t = 0; t < n; t++) {
+            run(layer, x.asSlice(t * bytes, bytes), y.asSlice(t * bytes, bytes));
+        }
+    }
+
     /** y += FFN over rows 0..n-1 of a matrix whose rows are in ascending neuron order. */
     protected void computeInOrder(MemorySegment matrix, int n, long rowBytes, MemorySegment rowBias, MemorySegment x,
                                   MemorySegment y) {
@@ -107,6 +128,19 @@ abstract sealed class EngineFfn implements AutoCloseable
     protected void streamPipelined(ReadPipeline pipe, ReadPipeline.Slot[] slots, int layer, int[] ids, int n,
                                    MemorySegment[] matrices, long rowBytes, int chunkRows, MemorySegment[] rowBias,
                                    boolean records, MemorySegment x, MemorySegment y) throws IOException {
+        streamPipelined(pipe, slots, layer, ids, n, matrices, rowBytes, chunkRows, rowBias, records, x, 1, y);
+    }
+
+    /**
+     * {@link #streamPipelined} for {@code inputs} inputs at once (x and y hold that many vectors of dim floats):
+     * each chunk is read once and computed for every input, so a prompt's chunk of tokens reads the neurons
+     * once; each input's rows are still computed in ascending order, so each y gets its own bits.
+     */
+    protected void streamPipelined(ReadPipeline pipe, ReadPipeline.Slot[] slots, int layer, int[] ids, int n,
+                                   MemorySegment[] matrices, long rowBytes, int chunkRows, MemorySegment[] rowBias,
+                                   boolean records, MemorySegment x, int inputs, MemorySegment y)
+            throws IOException {
+        long vec = dim * 4L;
         MemorySegment bias = biases[layer];
         int chunks = (n + chunkRows - 1) / chunkRows;
         int inFlight = 0; // bit i: slot i submitted and not yet awaited
@@ -129,7 +163,10 @@ abstract sealed class EngineFfn implements AutoCloseable
                 inFlight &= ~(1 << cur);
                 pipe.await(slots[cur]);
                 int k = Math.min(chunkRows, n - c * chunkRows);
-                computeInOrder(matrices[cur], k, rowBytes, bias == null ? null : rowBias[cur], x, y);
+                for (int t = 0; t < inputs; t++) {
+                    computeInOrder(matrices[cur], k, rowBytes, bias == null ? null : rowBias[cur],
+                            x.asSlice(t * vec, vec), y.asSlice(t * vec, vec));
+                }
             }
         } finally {
             // a failure leaves the other slot's reads in flight: let them land before the buffers are reused

@@ -11,4 +11,9 @@ record EngineLayerFfn(EngineFfn ffn, int layer) implements FeedForward {
     public void apply(InferenceState s, MemorySegment x, MemorySegment y) {
         ffn.apply(layer, x, y);
     }
+
+    @Override
+    public void applyBatch(InferenceState s, MemorySegment x, int n, MemorySegment y, int dim) {
+        ffn.applyBatch(layer, x, n, y);
+    }
 }

@@ -72,6 +72,37 @@ public final class EngineStats {
         clearCurrent();
     }
 
+    /**
+     * Closes {@code count} tokens run together (a prefill chunk) that took {@code nanos} in all: each gets an
+     * equal share of the time and of every counter (the remainders going to the last), so sums and token counts
+     * stay right.
+     */
+    synchronized void endTokens(long nanos, int count) {
+        if (count == 1) {
+            endToken(nanos);
+            return;
+        }
+        long[] total = {nanos, ioNanos, memoryNanos, predictNanos, predicted, hits, misses, bytesRead, reads,
+            windowShrinks, readNanos};
+        for (int i = 0; i < count; i++) {
+            long[] share = new long[total.length];
+            for (int f = 0; f < total.length; f++) {
+                share[f] = i < count - 1 ? total[f] / count : total[f] - (total[f] / count) * (count - 1);
+            }
+            ioNanos = share[1];
+            memoryNanos = share[2];
+            predictNanos = share[3];
+            predicted = share[4];
+            hits = share[5];
+            misses = share[6];
+            bytesRead = share[7];
+            reads = share[8];
+            windowShrinks = share[9];
+            readNanos = share[10];
+            endToken(share[0]);
+        }
+    }
+
     /** Tokens closed since the last reset. */
     public synchronized int tokens() {
         return tokens;

@@ -261,6 +261,23 @@ public final class FlashEngine implements LanguageModel {
         return logits;
     }
 
+    /**
+     * A prompt chunk through the model's batched pass: the attention and the modes that read every neuron
+     * (naive, hybrid, exact) read each weight once for the chunk. The statistics record the chunk as its
+     * tokens, each with an equal share. The mmap mode, which counts page-cache bytes per token, runs the
+     * tokens one by one.
+     */
+    @Override
+    public MemorySegment forwardBatch(InferenceState state, int[] tokens, int from, int count, int pos) {
+        if (count == 1 || options.mode() == EngineMode.MMAP) {
+            return LanguageModel.super.forwardBatch(state, tokens, from, count, pos);
+        }
+        long t0 = System.nanoTime();
+        MemorySegment logits = model.forwardBatch(state, tokens, from, count, pos);
+        stats.endTokens(System.nanoTime() - t0, count);
+        return logits;
+    }
+
     /** Per-token statistics since open (or the last {@link EngineStats#reset()}). */
     public EngineStats stats() {
         return stats;

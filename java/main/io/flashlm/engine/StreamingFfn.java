@@ -119,6 +119,30 @@ final class StreamingFfn extends EngineFfn {
         streamPipelined(pipe, slots, layer, active, n, matrices, rowBytes, chunkRows, rowBias, records, x, y);
     }
 
+    /**
+     * Without a predictor every input needs every neuron: the pinned ones are computed for each input, and the
+     * others are read once for all n (a prompt chunk's tokens) and computed for each as they arrive.
+     */
+    @Override
+    protected void runBatch(int layer, MemorySegment x, int n, MemorySegment y) throws IOException {
+        if (predictor != null) {
+            super.runBatch(layer, x, n, y);
+            return;
+        }
+        long vec = dim * 4L;
+        for (int t = 0; t < n; t++) {
+            if (pinnedRows > 0) {
+                computeInOrder(pinned[layer], pinnedRows, rowBytes, biases[layer], x.asSlice(t * vec, vec),
+                        y.asSlice(t * vec, vec));
+            }
+        }
+        stats.predicted += (long) n * neurons;
+        stats.hits += (long) n * pinnedRows;
+        stats.misses += (long) n * active.length;
+        streamPipelined(pipe, slots, layer, active, active.length, matrices, rowBytes, chunkRows, rowBias, records, x,
+                n, y);
+    }
+
     @Override
     public void close() {
         super.close();

@@ -1,5 +1,6 @@
 package io.flashlm.engine;
 
+import io.flashlm.model.InferenceState;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackLayout;
 import io.flashlm.synth.SyntheticPackWriter;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,16 +40,64 @@ class EngineExactTest {
         TestFiles.deleteRecursively(root);
     }
 
-    @ParameterizedTest(name = "{0}, {1} % of the FFN")
-    @CsvSource({"bundled, 30", "bundled, 50", "bundled, 70", "unbundled, 50"})
-    void exactGivesDenseLogitsWithPartOfTheFfnPinned(String layout, int percent) throws IOException {
-        PackLayout l = PackLayout.parse(layout);
-        Path pack = root.resolve("llama-" + layout);
+    /**
+     * A prompt run through the engine in chunks ({@link FlashEngine#forwardBatch}) gives the logits of one token
+     * at a time in every mode, and the streaming modes read the FFN once per chunk instead of once per token.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"dense", "naive", "hybrid", "predictor", "window", "flash", "exact"})
+    void chunkedPromptsGiveTheLogitsOfSingleTokens(String mode) throws IOException {
+        Path pack = pack(PackLayout.BUNDLED);
+        EngineOptions o = EngineModesTest.oracle(EngineMode.parse(mode));
+        int[] prompt = {2, 17, 200, 5, 99, 143, 7, 250, 31, 64};
+        float[] one, chunked;
+        long bytesOne, bytesChunked;
+        try (FlashEngine e = FlashEngine.open(pack, o); InferenceState s = e.newState()) {
+            one = last(e, s, prompt, 1);
+            bytesOne = bytes(e);
+        }
+        try (FlashEngine e = FlashEngine.open(pack, o); InferenceState s = e.newState()) {
+            chunked = last(e, s, prompt, 4);
+            bytesChunked = bytes(e);
+        }
+        assertNull(Logits.firstDifference(new float[][]{one}, new float[][]{chunked}), mode);
+        if (mode.equals("hybrid") || mode.equals("naive")) {
+            assertTrue(bytesChunked * 3 <= bytesOne, mode + " reads " + bytesChunked + " bytes in chunks of 4, "
+                    + bytesOne + " one token at a time");
+        }
+    }
+
+    private static float[] last(FlashEngine e, InferenceState s, int[] prompt, int chunk) {
+        float[] out = null;
+        for (int i = 0; i < prompt.length; i += chunk) {
+            int n = Math.min(chunk, prompt.length - i);
+            out = e.forwardBatch(s, prompt, i, n, i).asSlice(0, 4L * e.config().vocabSize()).toArray(JAVA_FLOAT);
+        }
+        return out;
+    }
+
+    private static long bytes(FlashEngine e) {
+        long total = 0;
+        for (int t = 0; t < e.stats().tokens(); t++) {
+            total += e.stats().token(t).bytesRead();
+        }
+        return total;
+    }
+
+    private static Path pack(PackLayout l) throws IOException {
+        Path pack = root.resolve("llama-" + l.name().toLowerCase(java.util.Locale.ROOT));
         if (!Files.exists(pack)) {
             SyntheticShape shape = SyntheticShape.custom("llama", 3, 64, 512, 4, 300, 128, null);
             SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(pack, DType.F32, l, 512, 11, 0.9, 1,
                     false), EngineModesTest.QUIET, false);
         }
+        return pack;
+    }
+
+    @ParameterizedTest(name = "{0}, {1} % of the FFN")
+    @CsvSource({"bundled, 30", "bundled, 50", "bundled, 70", "unbundled, 50"})
+    void exactGivesDenseLogitsWithPartOfTheFfnPinned(String layout, int percent) throws IOException {
+        Path pack = pack(PackLayout.parse(layout));
         float[][] dense = EngineModesTest.run(pack, EngineModesTest.oracle(EngineMode.DENSE));
         long fixed, ffn, scratch;
         int neurons;
