@@ -19,7 +19,7 @@
  *     token's flm_matvec on the tile of rows, whose result is matvec's by definition.
  */
 #include "flashlm.h"
-#include "matvec_internal.h"
+#include "matmul_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +68,34 @@ static inline kern_qx mm_qx_token(const struct mm_qx *m, int64_t t)
     return (kern_qx){m->q + t * m->n, m->d + t * (m->n / 32), m->sum16 + t * (m->n / 16)};
 }
 
+/* The integer token tiles: per tile of rows, MM_QTOK tokens at a time, each row of the tile unpacked once
+ * for them (matmul_q.c). A last group short of MM_QTOK tokens repeats its last token into a scratch. */
+static void matmul_q_tiled(mm_qtile_fn tile_fn, const uint8_t *base, int64_t stride, int64_t rows, int64_t cols,
+                           const struct mm_qx *xs, int64_t batch, float *y, int64_t row_begin, int64_t row_end)
+{
+    int64_t tile = tile_rows(stride);
+    float scratch[MM_QTOK];
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += tile) {
+        int64_t r1 = row_end - r0 < tile ? row_end : r0 + tile;
+        for (int64_t t = 0; t < batch; t += MM_QTOK) {
+            kern_qx qt[MM_QTOK];
+            const kern_qx *qp[MM_QTOK];
+            int real[MM_QTOK];
+            for (int k = 0; k < MM_QTOK; k++) {
+                real[k] = t + k < batch;
+                qt[k] = mm_qx_token(xs, real[k] ? t + k : batch - 1);
+                qp[k] = &qt[k];
+            }
+            for (int64_t r = r0; r < r1; r++) {
+                float *yp[MM_QTOK];
+                for (int k = 0; k < MM_QTOK; k++)
+                    yp[k] = real[k] ? y + (t + k) * rows + r : &scratch[k];
+                tile_fn(base + r * stride, qp, cols, yp);
+            }
+        }
+    }
+}
+
 static int matmul_q(int dtype, qrows_fn one, qrows_fn many, const uint8_t *base, int64_t stride, int64_t rows,
                     int64_t cols, const float *x, int64_t batch, float *y, int64_t row_begin, int64_t row_end)
 {
@@ -75,6 +103,12 @@ static int matmul_q(int dtype, qrows_fn one, qrows_fn many, const uint8_t *base,
     int rc = mm_qx_init(&xs, x, cols, batch);
     if (rc != 0)
         return rc;
+    mm_qtile_fn tile_fn = kern_mm_q_tile(dtype);
+    if (tile_fn) {
+        matmul_q_tiled(tile_fn, base, stride, rows, cols, &xs, batch, y, row_begin, row_end);
+        free(xs.heap);
+        return 0;
+    }
     int64_t tile = tile_rows(stride);
     for (int64_t r0 = row_begin; r0 < row_end; r0 += tile) {
         int64_t r1 = row_end - r0 < tile ? row_end : r0 + tile;
@@ -94,7 +128,6 @@ static int matmul_q(int dtype, qrows_fn one, qrows_fn many, const uint8_t *base,
             }
         }
     }
-    (void)dtype;
     free(xs.heap);
     return 0;
 }
