@@ -68,32 +68,52 @@ static inline kern_qx mm_qx_token(const struct mm_qx *m, int64_t t)
     return (kern_qx){m->q + t * m->n, m->d + t * (m->n / 32), m->sum16 + t * (m->n / 16)};
 }
 
-/* The integer token tiles: per tile of rows, MM_QTOK tokens at a time, each row of the tile unpacked once
- * for them (matmul_q.c). A last group short of MM_QTOK tokens repeats its last token into a scratch. */
-static void matmul_q_tiled(mm_qtile_fn tile_fn, const uint8_t *base, int64_t stride, int64_t rows, int64_t cols,
-                           const struct mm_qx *xs, int64_t batch, float *y, int64_t row_begin, int64_t row_end)
+/* The integer token tiles: MM_QTOK tokens at a time (groups, their per-block lanes built once), per tile
+ * of rows each row of the tile unpacked once for the group (matmul_q.c). A last group short of MM_QTOK
+ * tokens repeats its last token into a scratch. */
+static int matmul_q_tiled(mm_qtile_fn tile_fn, const uint8_t *base, int64_t stride, int64_t rows, int64_t cols,
+                          const struct mm_qx *xs, int64_t batch, float *y, int64_t row_begin, int64_t row_end)
 {
+    const int64_t nb = cols / 32, groups = (batch + MM_QTOK - 1) / MM_QTOK;
+    float *dx4 = malloc(sizeof(float) * (size_t)(groups * nb * 8));
+    int32_t *s4 = malloc(sizeof(int32_t) * (size_t)(groups * nb * 8));
+    kern_qx *qt = malloc(sizeof(kern_qx) * (size_t)(groups * MM_QTOK));
+    mm_group *g = malloc(sizeof(mm_group) * (size_t)groups);
+    int rc = dx4 && s4 && qt && g ? 0 : FLM_E_NO_MEMORY;
+    for (int64_t i = 0; rc == 0 && i < groups; i++) {
+        for (int k = 0; k < MM_QTOK; k++) {
+            int64_t t = i * MM_QTOK + k < batch ? i * MM_QTOK + k : batch - 1;
+            qt[i * MM_QTOK + k] = mm_qx_token(xs, t);
+            g[i].x[k] = &qt[i * MM_QTOK + k];
+        }
+        float *d = dx4 + i * nb * 8;
+        int32_t *s = s4 + i * nb * 8;
+        for (int64_t b = 0; b < nb; b++)
+            for (int l = 0; l < 8; l++) {
+                d[8 * b + l] = g[i].x[l % 4]->d[b];
+                s[8 * b + l] = g[i].x[l % 4]->sum16[2 * b + l / 4];
+            }
+        g[i].dx4 = d;
+        g[i].s4 = s;
+    }
     int64_t tile = tile_rows(stride);
     float scratch[MM_QTOK];
-    for (int64_t r0 = row_begin; r0 < row_end; r0 += tile) {
+    for (int64_t r0 = row_begin; rc == 0 && r0 < row_end; r0 += tile) {
         int64_t r1 = row_end - r0 < tile ? row_end : r0 + tile;
-        for (int64_t t = 0; t < batch; t += MM_QTOK) {
-            kern_qx qt[MM_QTOK];
-            const kern_qx *qp[MM_QTOK];
-            int real[MM_QTOK];
-            for (int k = 0; k < MM_QTOK; k++) {
-                real[k] = t + k < batch;
-                qt[k] = mm_qx_token(xs, real[k] ? t + k : batch - 1);
-                qp[k] = &qt[k];
-            }
+        for (int64_t i = 0; i < groups; i++) {
+            float *yp[MM_QTOK];
             for (int64_t r = r0; r < r1; r++) {
-                float *yp[MM_QTOK];
                 for (int k = 0; k < MM_QTOK; k++)
-                    yp[k] = real[k] ? y + (t + k) * rows + r : &scratch[k];
-                tile_fn(base + r * stride, qp, cols, yp);
+                    yp[k] = i * MM_QTOK + k < batch ? y + (i * MM_QTOK + k) * rows + r : &scratch[k];
+                tile_fn(base + r * stride, &g[i], cols, yp);
             }
         }
     }
+    free(dx4);
+    free(s4);
+    free(qt);
+    free(g);
+    return rc;
 }
 
 static int matmul_q(int dtype, qrows_fn one, qrows_fn many, const uint8_t *base, int64_t stride, int64_t rows,
@@ -105,9 +125,9 @@ static int matmul_q(int dtype, qrows_fn one, qrows_fn many, const uint8_t *base,
         return rc;
     mm_qtile_fn tile_fn = kern_mm_q_tile(dtype);
     if (tile_fn) {
-        matmul_q_tiled(tile_fn, base, stride, rows, cols, &xs, batch, y, row_begin, row_end);
+        rc = matmul_q_tiled(tile_fn, base, stride, rows, cols, &xs, batch, y, row_begin, row_end);
         free(xs.heap);
-        return 0;
+        return rc;
     }
     int64_t tile = tile_rows(stride);
     for (int64_t r0 = row_begin; r0 < row_end; r0 += tile) {

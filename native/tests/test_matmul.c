@@ -1,6 +1,7 @@
 /* flm_matmul against flm_matvec: for every dtype, batch 1..9, odd row counts and row ranges, each
  * y[t * rows + r] must be flm_matvec's y[r] for x_t bit for bit (memcmp); then the argument checks.
- * ctest runs it twice: on the AVX2 kernels and with FLASHLM_NO_SIMD=1 on the portable ones. */
+ * ctest runs it three times: on the AVX2 kernels (VNNI tiles where the CPU has them), with FLASHLM_NO_VNNI=1
+ * (the AVX2 tiles) and with FLASHLM_NO_SIMD=1 (the portable kernels). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
