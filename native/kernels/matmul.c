@@ -167,23 +167,27 @@ FLM_AVX2 FLM_INLINE __m256 mm_load_w(const int dtype, const uint8_t *w, int64_t 
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
-/* R rows (stride apart) x T tokens (x_t at x + t * n), n a multiple of 8: acc(r, t) = fma(w_r[i..i+8),
- * x_t[i..i+8), acc(r, t)) for i = 0, 8, ..., then sum8, the operations of rows_*_avx2 for one row (whose
- * scalar tail is empty when n is a multiple of 8). Result (r, t) to y[t * ystep + r]. */
-FLM_AVX2 FLM_INLINE void mm_float_tile(const int dtype, const uint8_t *w, int64_t stride, const float *x, int64_t n,
-                                       float *y, int64_t ystep, const int R, const int T)
+/* R rows (stride apart) x T tokens (x_t at x + t * xstep), over the columns [i0, i1) (multiples of 8):
+ * acc(r, t) = fma(w_r[i..i+8), x_t[i..i+8), acc(r, t)) for i = i0, i0 + 8, ..., the operations of
+ * rows_*_avx2 for one row, in its order. The columns come in chunks so that the R rows' chunk stays in L1
+ * while the tokens pass over it; between chunks acc(r, t) waits in st[(t * FLM_ROWS + r) * 8 ..] (a store
+ * and a load of the exact lanes: the FMA sequence of every lane is matvec's). first: acc starts at +0;
+ * last: y[t * ystep + r] = sum8(acc) (matvec's tree; its scalar tail is empty when cols is a multiple of 8). */
+FLM_AVX2 FLM_INLINE void mm_float_tile(const int dtype, const uint8_t *w, int64_t stride, const float *x, int64_t xstep,
+                                       int64_t i0, int64_t i1, float *st, int first, int last, float *y, int64_t ystep,
+                                       const int R, const int T)
 {
     __m256 acc[FLM_ROWS][MM_TOK];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int t = 0; t < T; t++)
-            acc[r][t] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n; i += 8) {
+            acc[r][t] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(st + (t * FLM_ROWS + r) * 8);
+    for (int64_t i = i0; i < i1; i += 8) {
         __m256 xv[MM_TOK];
 #pragma GCC unroll 4
         for (int t = 0; t < T; t++)
-            xv[t] = _mm256_loadu_ps(x + t * n + i);
+            xv[t] = _mm256_loadu_ps(x + t * xstep + i);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             const __m256 wv = mm_load_w(dtype, w + r * stride, i);
@@ -196,20 +200,26 @@ FLM_AVX2 FLM_INLINE void mm_float_tile(const int dtype, const uint8_t *w, int64_
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int t = 0; t < T; t++) {
-            float l[8];
-            _mm256_storeu_ps(l, acc[r][t]);
-            y[t * ystep + r] = sum8(l);
+            if (last) {
+                float l[8];
+                _mm256_storeu_ps(l, acc[r][t]);
+                y[t * ystep + r] = sum8(l);
+            } else {
+                _mm256_storeu_ps(st + (t * FLM_ROWS + r) * 8, acc[r][t]);
+            }
         }
 }
 
-typedef void (*mm_ftile_fn)(const uint8_t *w, int64_t stride, const float *x, int64_t n, float *y, int64_t ystep);
+typedef void (*mm_ftile_fn)(const uint8_t *w, int64_t stride, const float *x, int64_t xstep, int64_t i0, int64_t i1,
+                            float *st, int first, int last, float *y, int64_t ystep);
 
 /* One function per dtype, row count (FLM_ROWS or 1) and token count (1 .. MM_TOK): constants to unroll on. */
 #define MM_FTILE(name, code, R, T)                                                                            \
-    FLM_AVX2 static void mm_##name##_r##R##_t##T(const uint8_t *w, int64_t stride, const float *x, int64_t n, \
-                                                 float *y, int64_t ystep)                                      \
+    FLM_AVX2 static void mm_##name##_r##R##_t##T(const uint8_t *w, int64_t stride, const float *x,            \
+                                                 int64_t xstep, int64_t i0, int64_t i1, float *st, int first,  \
+                                                 int last, float *y, int64_t ystep)                            \
     {                                                                                                          \
-        mm_float_tile(code, w, stride, x, n, y, ystep, R, T);                                                  \
+        mm_float_tile(code, w, stride, x, xstep, i0, i1, st, first, last, y, ystep, R, T);                     \
     }
 #define MM_FTILES(name, code)                                                                                 \
     MM_FTILE(name, code, 4, 1) MM_FTILE(name, code, 4, 2) MM_FTILE(name, code, 4, 3)                           \
@@ -231,18 +241,28 @@ static const mm_ftile_fn (*mm_float_tiles(int dtype))[MM_TOK]
     }
 }
 
-/* Tiles of rows; in each, groups of FLM_ROWS rows against the tokens MM_TOK at a time. */
+/* Tokens per pass of the float path: their accumulators between column chunks, FLM_ROWS x 8 floats each,
+ * on the stack (24 KiB); a larger batch runs in passes of MM_FCHUNK tokens. */
+#define MM_FCHUNK (64 * MM_TOK)
+
+/* Per pass of tokens, per group of FLM_ROWS rows (then single rows), per chunk of columns (16 KiB of
+ * the group's weights: L1), the tokens MM_TOK at a time. */
 static void matmul_float(const mm_ftile_fn tiles[2][MM_TOK], const uint8_t *base, int64_t stride, int64_t rows,
                          int64_t cols, const float *x, int64_t batch, float *y, int64_t row_begin, int64_t row_end)
 {
-    int64_t tile = tile_rows(stride);
-    for (int64_t r0 = row_begin; r0 < row_end; r0 += tile) {
-        int64_t r1 = row_end - r0 < tile ? row_end : r0 + tile;
-        for (int64_t r = r0; r < r1;) {
-            const int wide = r1 - r >= FLM_ROWS;
-            for (int64_t t = 0; t < batch; t += MM_TOK) {
-                int64_t T = batch - t < MM_TOK ? batch - t : MM_TOK;
-                tiles[wide][T - 1](base + r * stride, stride, x + t * cols, cols, y + t * rows + r, rows);
+    float st[MM_FCHUNK * FLM_ROWS * 8];
+    const int64_t kc = 16384 / FLM_ROWS / (stride / cols) / 8 * 8; /* stride / cols: bytes per value */
+    for (int64_t c0 = 0; c0 < batch; c0 += MM_FCHUNK) {
+        int64_t c1 = batch - c0 < MM_FCHUNK ? batch : c0 + MM_FCHUNK;
+        for (int64_t r = row_begin; r < row_end;) {
+            const int wide = row_end - r >= FLM_ROWS;
+            for (int64_t i0 = 0; i0 < cols; i0 += kc) {
+                int64_t i1 = cols - i0 < kc ? cols : i0 + kc;
+                for (int64_t t = c0; t < c1; t += MM_TOK) {
+                    int64_t T = c1 - t < MM_TOK ? c1 - t : MM_TOK;
+                    tiles[wide][T - 1](base + r * stride, stride, x + t * cols, cols, i0, i1,
+                                       st + (t - c0) * FLM_ROWS * 8, i0 == 0, i1 == cols, y + t * rows + r, rows);
+                }
             }
             r += wide ? FLM_ROWS : 1;
         }

@@ -86,7 +86,14 @@ static void test_bit_equality(void)
     for (int i = 0; i < 3; i++) {
         check_case(floats[i], 11, 75, 7, 0, 11);
         check_case(floats[i], 6, 1, 3, 0, 6);
+        /* rows longer than the float path's column chunk (1024 f32, 2048 f16/bf16 values), and more tokens
+         * than one pass of its accumulators (192) */
+        check_case(floats[i], 9, 4104, 7, 0, 9);
+        check_case(floats[i], 5, 16, 200, 0, 5);
     }
+    /* the integer tiles: more tokens than one group, a short last group */
+    check_case(FLM_DTYPE_Q4_K, 6, 256, 203, 1, 6);
+    check_case(FLM_DTYPE_Q8_0, 6, 64, 203, 0, 5);
 }
 
 static void test_bad_args(void)
