@@ -292,9 +292,9 @@ FLM_EXPORT int flm_matmul(int dtype, const void *w, int64_t rows, int64_t cols, 
     if (!w || !x || !y || rows < 0 || cols <= 0 || cols > (INT64_C(1) << 40) || batch < 0 ||
         batch > (INT64_C(1) << 24) || row_begin < 0 || row_end > rows || row_begin > row_end)
         return FLM_E_BAD_ARG;
-    /* x (batch x cols) and y (batch x rows) must be addressable: cols <= 2^40 and batch <= 2^24 keep
-     * batch * cols below 2^64; rows must keep batch * rows below 2^62 bytes */
-    if (batch > 0 && rows > (INT64_C(1) << 60) / batch)
+    /* x (batch x cols floats) and y (batch x rows) cannot be 2^60 bytes or more: so no size below (the
+     * quantized x, the tiles' buffers: about 1.2 bytes per value of x) overflows */
+    if (batch > 0 && (rows > (INT64_C(1) << 58) / batch || cols > (INT64_C(1) << 58) / batch))
         return FLM_E_BAD_ARG;
     int64_t stride = flm_row_bytes(dtype, cols);
     if (stride <= 0)

@@ -107,6 +107,7 @@ static void test_bad_args(void)
     CHECK_EQ(flm_matmul(FLM_DTYPE_F32, w, 2, 4, x, -1, y, 0, 2), FLM_E_BAD_ARG);
     CHECK_EQ(flm_matmul(FLM_DTYPE_F32, w, 2, 4, x, INT64_C(1) << 40, y, 0, 2), FLM_E_BAD_ARG);
     CHECK_EQ(flm_matmul(FLM_DTYPE_F32, w, INT64_C(1) << 50, 4, x, 1 << 20, y, 0, 2), FLM_E_BAD_ARG);
+    CHECK_EQ(flm_matmul(FLM_DTYPE_F32, w, 2, INT64_C(1) << 40, x, 1 << 20, y, 0, 2), FLM_E_BAD_ARG); /* x: 2^62 B */
     CHECK_EQ(flm_matmul(FLM_DTYPE_F32, w, 2, 4, x, 2, y, -1, 2), FLM_E_BAD_ARG);
     CHECK_EQ(flm_matmul(FLM_DTYPE_F32, w, 2, 4, x, 2, y, 0, 3), FLM_E_BAD_ARG);
     CHECK_EQ(flm_matmul(FLM_DTYPE_F32, w, 2, 4, x, 2, y, 2, 1), FLM_E_BAD_ARG);
