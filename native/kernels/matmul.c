@@ -9,14 +9,16 @@
  * per token) and the same float steps on the same exact integer sums. What changes is only the loop
  * order around those kernels:
  *
- *   - the block types (integer kernels): every token's x is quantized once; then for each tile of
- *     rows (sized to stay in L2) every token runs matvec's own FLM_ROWS-row kernel (kern_q_rows) over
- *     the tile, so tokens 2..B find the tile's weights in cache.
+ *   - the block types: every token's x is quantized once. On AVX2 the token tiles of matmul_q.c: per
+ *     tile of rows (sized to stay in L2), groups of MM_QTOK tokens, each row unpacked once per group.
+ *     On the portable path every token runs matvec's own FLM_ROWS-row kernel (kern_q_rows) over the
+ *     tile, so tokens 2..B find the tile's weights in cache.
  *   - f32, f16, bf16 on AVX2: a register tile of FLM_ROWS rows x MM_TOK tokens, each (row, token) in its
  *     own 8-lane FMA accumulator exactly as rows_f32_avx2 & co. compute one row, so each weight vector
- *     is loaded (and for f16/bf16 converted) once per MM_TOK tokens.
- *   - anything else (the portable path, f32/f16/bf16 rows whose length is not a multiple of 8): each
- *     token's flm_matvec on the tile of rows, whose result is matvec's by definition.
+ *     is loaded (and for f16/bf16 converted) once per MM_TOK tokens; columns in L1-sized chunks.
+ *   - f32/f16/bf16 on the portable path or with rows whose length is not a multiple of 8: each token's
+ *     flm_matvec on a tile of rows, whose result is matvec's by definition.
+ * Batch 1 is flm_matvec itself.
  */
 #include "flashlm.h"
 #include "matmul_internal.h"
@@ -37,7 +39,7 @@ static int64_t tile_rows(int64_t row_bytes)
     return n < FLM_ROWS ? FLM_ROWS : n;
 }
 
-/* ---- the block types: matvec's integer row kernels, every token over a tile ---- */
+/* ---- the block types: x quantized per token; the token tiles, or matvec's row kernels per token ---- */
 
 /* B tokens of x quantized (kern_quantize_x) into one heap block: token t's q, d and sum16. */
 struct mm_qx {
