@@ -160,6 +160,16 @@ int64_t flm_row_bytes(int dtype, int64_t cols);
 int flm_matvec(int dtype, const void *w, int64_t rows, int64_t cols, const float *x, float *y,
                int64_t row_begin, int64_t row_end);
 
+/*
+ * The batched product: for each of batch vectors x_t (x + t * cols, token-major) and r in
+ * [row_begin, row_end), y[t * rows + r] = dot(W[r, :], x_t); only those entries of y (batch x rows
+ * floats) are written. Each entry is, bit for bit, flm_matvec's y[r] for x_t (so batched prefill equals
+ * token-at-a-time); the weights are read once per tile of rows for all the tokens instead of once per
+ * token. Same dtypes and checks as flm_matvec; batch 0 writes nothing. FLM_E_BAD_ARG, FLM_E_NO_MEMORY.
+ */
+int flm_matmul(int dtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t batch, float *y,
+               int64_t row_begin, int64_t row_end);
+
 /* 1 when the kernels use the AVX2/FMA/F16C paths on this CPU, 0 for the portable ones. */
 int flm_kernels_simd(void);
 

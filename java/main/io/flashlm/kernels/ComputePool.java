@@ -6,7 +6,7 @@ import io.flashlm.tensor.DType;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Splits native matrix-vector products across threads by rows ({@link WorkerGang}: the caller
+ * Splits native matrix-vector (and batched matrix) products across threads by rows ({@link WorkerGang}: the caller
  * takes the first range). Nothing is allocated per call. One caller at a time; the engine's forward
  * pass is single-threaded apart from this.
  */
@@ -20,6 +20,7 @@ public final class ComputePool implements AutoCloseable {
 
     private final WorkerGang gang;
     private final WorkerGang.Part matvecPart = this::runPart;
+    private final WorkerGang.Part matmulPart = this::runMatmulPart;
 
     // The current product; set by the caller before the gang runs it.
     private DType dtype;
@@ -28,6 +29,7 @@ public final class ComputePool implements AutoCloseable {
     private MemorySegment y;
     private long rows;
     private long cols;
+    private int batch;
 
     public ComputePool(int threads) {
         this.gang = new WorkerGang(threads, "flashlm-compute");
@@ -66,6 +68,45 @@ public final class ComputePool implements AutoCloseable {
         } finally {
             this.w = this.x = this.y = null;
         }
+    }
+
+    /**
+     * The batched product (see {@link Kernels#matmul}): y[t * rows + r] = W[r, :] . x_t for the batch
+     * tokens x_t (token-major, cols floats each) and every row; each entry is {@link #matvec}'s for x_t
+     * bit for bit. The rows are split across the threads as matvec's; batch 1 is matvec. Sizes are checked
+     * (by {@link Kernels#matmul}) before the native code runs.
+     */
+    public void matmul(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, int batch, MemorySegment y) {
+        if (batch == 1) {
+            matvec(dtype, w, rows, cols, x, y);
+            return;
+        }
+        long rowBytes = Kernels.rowBytes(dtype, cols);
+        if (gang.isClosed()) {
+            throw new IllegalStateException("compute pool is closed");
+        }
+        if (gang.threads() == 1 || rows * rowBytes < PARALLEL_MIN_BYTES || rows < gang.threads()) {
+            Kernels.matmul(dtype, w, rows, cols, x, batch, y, 0, rows);
+            return;
+        }
+        this.dtype = dtype;
+        this.w = w;
+        this.x = x;
+        this.y = y;
+        this.rows = rows;
+        this.cols = cols;
+        this.batch = batch;
+        try {
+            gang.run(matmulPart);
+        } finally {
+            this.w = this.x = this.y = null;
+        }
+    }
+
+    private void runMatmulPart(int part, int parts) {
+        long begin = rows * part / parts;
+        long end = rows * (part + 1) / parts;
+        Kernels.matmul(dtype, w, rows, cols, x, batch, y, begin, end);
     }
 
     private void runPart(int part, int parts) {

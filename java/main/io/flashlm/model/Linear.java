@@ -19,9 +19,6 @@ public final class Linear {
      * W's row count the same way, each bit for bit what {@link #apply} gives.
      */
     public static void applyBatch(ComputePool pool, Tensor w, MemorySegment x, int n, MemorySegment y) {
-        long in = w.rowLength() * Float.BYTES, out = w.rowCount() * Float.BYTES;
-        for (int t = 0; t < n; t++) {
-            apply(pool, w, x.asSlice(t * in, in), y.asSlice(t * out, out));
-        }
+        pool.matmul(w.dtype(), w.data(), w.rowCount(), w.rowLength(), x, n, y);
     }
 }

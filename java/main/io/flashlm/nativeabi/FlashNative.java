@@ -118,6 +118,11 @@ final class FlashNative {
     private static final MethodHandle MATVEC_MH = LIB.bind("flm_matvec",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG,
                     JAVA_LONG));
+    // int flm_matmul(int dtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t batch,
+    //                float *y, int64_t row_begin, int64_t row_end)
+    private static final MethodHandle MATMUL_MH = LIB.bind("flm_matmul",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS,
+                    JAVA_LONG, JAVA_LONG));
     // int flm_kernels_simd(void)
     private static final MethodHandle KERNELS_SIMD_MH = LIB.bind("flm_kernels_simd",
             FunctionDescriptor.of(JAVA_INT));
@@ -256,6 +261,16 @@ final class FlashNative {
         check();
         try {
             return (int) MATVEC_MH.invokeExact(dtype, w, rows, cols, x, y, rowBegin, rowEnd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int matmul(int dtype, MemorySegment w, long rows, long cols, MemorySegment x, long batch,
+                      MemorySegment y, long rowBegin, long rowEnd) {
+        check();
+        try {
+            return (int) MATMUL_MH.invokeExact(dtype, w, rows, cols, x, batch, y, rowBegin, rowEnd);
         } catch (Throwable t) {
             throw rethrow(t);
         }

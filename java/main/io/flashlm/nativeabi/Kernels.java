@@ -90,6 +90,49 @@ public final class Kernels {
     }
 
     /**
+     * The batched product: for each of {@code batch} vectors x_t (cols floats at x + t * cols, token-major)
+     * and r in [rowBegin, rowEnd), y[t * rows + r] = W[r, :] . x_t; y holds batch x rows floats (only those
+     * entries are written). Each entry is {@link #matvec}'s bit for bit, so batched prefill equals
+     * token-at-a-time; the weights are read once per tile of rows for all the tokens.
+     */
+    public static void matmul(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, int batch,
+                              MemorySegment y, long rowBegin, long rowEnd) {
+        long rowBytes = rowBytesOrZero(dtype, cols);
+        if (rowBytes == 0 || cols > MAX_COLS || rows < 0 || batch < 0 || w.byteSize() < product(rows, rowBytes)
+                || x.byteSize() < product(batch, cols * Float.BYTES)
+                || y.byteSize() < product(batch, product(rows, Float.BYTES))
+                || rowBegin < 0 || rowBegin > rowEnd || rowEnd > rows) {
+            throw badMatmul(dtype, w, rows, cols, x, batch, y, rowBegin, rowEnd);
+        }
+        int rc = FlashNative.matmul(dtype.nativeCode(), w, rows, cols, x, batch, y, rowBegin, rowEnd);
+        if (rc != 0) {
+            throw new IllegalStateException("native matmul failed: " + FlashNative.describe(rc));
+        }
+    }
+
+    private static IllegalArgumentException badMatmul(DType dtype, MemorySegment w, long rows, long cols,
+                                                      MemorySegment x, int batch, MemorySegment y, long rowBegin,
+                                                      long rowEnd) {
+        long rowBytes = rowBytesOrZero(dtype, cols);
+        if (rowBytes == 0 || cols > MAX_COLS) {
+            return new IllegalArgumentException("matmul: " + cols + " columns are not valid for dtype " + dtype);
+        }
+        if (rows < 0 || w.byteSize() < product(rows, rowBytes)) {
+            return new IllegalArgumentException("matmul: weight holds " + w.byteSize() + " bytes, " + rows + " x "
+                    + cols + " " + dtype + " needs " + product(rows, rowBytes));
+        }
+        if (batch < 0) {
+            return new IllegalArgumentException("matmul: batch " + batch + " is negative");
+        }
+        if (x.byteSize() < product(batch, cols * Float.BYTES) || y.byteSize() < product(batch, product(rows, Float.BYTES))) {
+            return new IllegalArgumentException("matmul: x holds " + x.byteSize() + " bytes (needs "
+                    + product(batch, cols * Float.BYTES) + " for " + batch + " x " + cols + "), y holds " + y.byteSize()
+                    + " (needs " + product(batch, product(rows, Float.BYTES)) + " for " + batch + " x " + rows + ")");
+        }
+        return new IllegalArgumentException("matmul: rows [" + rowBegin + ", " + rowEnd + ") of " + rows);
+    }
+
+    /**
      * The up half of a sparse FFN over bundled neuron records: for i in [begin, end), r = order[i]
      * (or i when order is null), h[r] = act(up_r . x + bias[r]), or act(gate_r . x) * (up_r . x +
      * bias[r]) when gated. {@code rows} holds {@code count} records {@code recordBytes} apart, each
