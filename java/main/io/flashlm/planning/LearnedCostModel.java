@@ -30,9 +30,11 @@ import java.util.Locale;
  * observing and predicting allocate nothing.
  *
  * <p><b>The prior.</b> With a probe, each bucket starts with one pseudo-observation per probed read size c:
- * y = c / throughput(c, d) at x = (1, c), {@value #PRIOR_READS} reads' weight in all; it decays with the data,
- * so after N reads it weighs {@value #PRIOR_READS} e^(-N/H) against the data's H (1 - e^(-N/H)) (H the horizon):
- * equal after about {@value #PRIOR_READS} reads. Without one the prior is neutral: every bucket holds one
+ * y = c / throughput(c, d) at x = (1, c), {@value #PRIOR_READS} reads' weight in all. It decays faster than
+ * data, by exp(-n / {@value #PRIOR_READS}) per batch of n reads: a probe is one moment of the device (it may
+ * have been taken while the disk was throttled), and its large sizes sit far from the engine's reads and
+ * pull the line hard (leverage), so it only steers until the reads have spoken. After N reads it weighs
+ * {@value #PRIOR_READS} e^(-N/{@value #PRIOR_READS}): 69 reads after 1024, 9 after 2048. Without one the prior is neutral: every bucket holds one
  * permanent read of 0 bytes taking 0 ns (a ridge pulling a_d to 0), so until batches of different mean
  * sizes show a per-read cost the model is pure bandwidth and merging across a gap never pays. A fit that
  * says a_d &lt; 0 is refitted with a_d = 0; one that says b_d &le; 0 (noise) falls back to pure bandwidth.
@@ -45,7 +47,7 @@ import java.util.Locale;
 public final class LearnedCostModel implements ReadCostModel {
     /** Reads after which an observation weighs 1/e of a new one. */
     public static final int HORIZON_READS = 4096;
-    /** The probe's weight in reads, spread over its read sizes. */
+    /** The probe's weight in reads, spread over its read sizes; also the reads in which it decays by 1/e. */
     public static final int PRIOR_READS = 512;
     /** Data weight (reads, decayed) below which a bucket defers to a better-informed one. */
     public static final int MIN_DATA_READS = 64;
@@ -60,6 +62,12 @@ public final class LearnedCostModel implements ReadCostModel {
     private final double[] sy = new double[BUCKETS];
     private final double[] smy = new double[BUCKETS];
     private final double[] data = new double[BUCKETS];
+    // the probe's pseudo-observations, kept apart because they decay faster
+    private final double[] pw = new double[BUCKETS];
+    private final double[] pm = new double[BUCKETS];
+    private final double[] pmm = new double[BUCKETS];
+    private final double[] py = new double[BUCKETS];
+    private final double[] pmy = new double[BUCKETS];
     // the fitted a (ns per read) and b (ns per byte), refreshed lazily
     private final double[] a = new double[BUCKETS];
     private final double[] b = new double[BUCKETS];
@@ -92,7 +100,12 @@ public final class LearnedCostModel implements ReadCostModel {
         double w = (double) PRIOR_READS / chunks.length;
         for (int k = 0; k < BUCKETS; k++) {
             for (long c : chunks) {
-                m.add(k, w, c, probe.readNanos(c, 1 << k));
+                double y = probe.readNanos(c, 1 << k);
+                m.pw[k] += w;
+                m.pm[k] += w * c;
+                m.pmm[k] += w * (double) c * c;
+                m.py[k] += w * y;
+                m.pmy[k] += w * c * y;
             }
         }
         return m;
@@ -125,7 +138,13 @@ public final class LearnedCostModel implements ReadCostModel {
             predictedNanos = predictedNanos * decay + n * a(answering) + bytes * b(answering);
             seenReads = seenReads * decay + n;
         }
+        double priorDecay = Math.exp(-n / (double) PRIOR_READS);
         for (int j = 0; j < BUCKETS; j++) {
+            pw[j] *= priorDecay;
+            pm[j] *= priorDecay;
+            pmm[j] *= priorDecay;
+            py[j] *= priorDecay;
+            pmy[j] *= priorDecay;
             // the ridge read is permanent: take it out, decay the rest, put it back
             sw[j] = (sw[j] - RIDGE) * decay + RIDGE;
             sm[j] *= decay;
@@ -159,9 +178,9 @@ public final class LearnedCostModel implements ReadCostModel {
             if (hi < BUCKETS && data[hi] >= MIN_DATA_READS) {
                 return hi;
             }
-            if (seeded < 0 && lo >= 0 && sw[lo] - RIDGE - data[lo] > 1e-9) {
+            if (seeded < 0 && lo >= 0 && pw[lo] > 1e-9) {
                 seeded = lo;
-            } else if (seeded < 0 && hi < BUCKETS && sw[hi] - RIDGE - data[hi] > 1e-9) {
+            } else if (seeded < 0 && hi < BUCKETS && pw[hi] > 1e-9) {
                 seeded = hi;
             }
         }
@@ -194,13 +213,19 @@ public final class LearnedCostModel implements ReadCostModel {
             return;
         }
         stale[k] = false;
-        double det = sw[k] * smm[k] - sm[k] * sm[k];
-        double ak = det > 1e-12 * sw[k] * smm[k] ? (sy[k] * smm[k] - sm[k] * smy[k]) / det : 0;
-        double bk = det > 1e-12 * sw[k] * smm[k] ? (sw[k] * smy[k] - sm[k] * sy[k]) / det : -1;
+        double w = sw[k] + pw[k];
+        double m = sm[k] + pm[k];
+        double mm = smm[k] + pmm[k];
+        double y = sy[k] + py[k];
+        double my = smy[k] + pmy[k];
+        double det = w * mm - m * m;
+        boolean solvable = det > 1e-12 * w * mm;
+        double ak = solvable ? (y * mm - m * my) / det : 0;
+        double bk = solvable ? (w * my - m * y) / det : -1;
         if (ak < 0 || !(bk > 0)) {
             // through the origin: pure bandwidth, b = sum(w m y) / sum(w m^2)
             ak = 0;
-            bk = smm[k] > 0 ? smy[k] / smm[k] : 1;
+            bk = mm > 0 ? my / mm : 1;
             if (!(bk > 0)) {
                 bk = 1;
             }
