@@ -39,6 +39,13 @@ import java.util.Locale;
  * sizes show a per-read cost the model is pure bandwidth and merging across a gap never pays. A fit that
  * says a_d &lt; 0 is refitted with a_d = 0; one that says b_d &le; 0 (noise) falls back to pure bandwidth.
  *
+ * <p><b>No extrapolation upward.</b> The line is trusted only up to the largest read size it has seen: the
+ * largest mean read size of a batch in the bucket's data, or the probe's largest size while the probe still
+ * weighs a read or more. Beyond it a read is charged at that size's throughput (flat): a slope fitted on
+ * 4-32 KiB reads says little about 300 KiB ones, and a merged read larger than anything measured must
+ * not look cheaper than the reads it replaces. Merges grow the sizes seen, so the range widens as merged
+ * reads prove themselves.
+ *
  * <p><b>Which bucket answers.</b> The bucket of the asked depth if it holds at least {@value #MIN_DATA_READS}
  * reads' weight of data, else the nearest bucket that does (learned figures at a neighbouring depth are
  * nearer the truth than a stale probe), else the nearest seeded one, else none: then a read costs its bytes
@@ -62,6 +69,8 @@ public final class LearnedCostModel implements ReadCostModel {
     private final double[] sy = new double[BUCKETS];
     private final double[] smy = new double[BUCKETS];
     private final double[] data = new double[BUCKETS];
+    private final double[] seenMax = new double[BUCKETS]; // the largest batch mean read size in the data
+    private double probeMax; // the probe's largest read size
     // the probe's pseudo-observations, kept apart because they decay faster
     private final double[] pw = new double[BUCKETS];
     private final double[] pm = new double[BUCKETS];
@@ -98,6 +107,7 @@ public final class LearnedCostModel implements ReadCostModel {
         LearnedCostModel m = new LearnedCostModel(probe.source());
         long[] chunks = probe.chunks();
         double w = (double) PRIOR_READS / chunks.length;
+        m.probeMax = chunks[chunks.length - 1];
         for (int k = 0; k < BUCKETS; k++) {
             for (long c : chunks) {
                 double y = probe.readNanos(c, 1 << k);
@@ -155,6 +165,7 @@ public final class LearnedCostModel implements ReadCostModel {
             stale[j] = true;
         }
         add(k, n, bytes / (double) n, nanos / (double) n);
+        seenMax[k] = Math.max(seenMax[k], bytes / (double) n);
         data[k] += n;
         reads += n;
         batches++;
@@ -163,7 +174,17 @@ public final class LearnedCostModel implements ReadCostModel {
     @Override
     public double readNanos(long bytes, int depth) {
         int k = answering(bucket(depth));
-        return k < 0 ? bytes : a(k) + bytes * b(k);
+        if (k < 0) {
+            return bytes;
+        }
+        double limit = trustedBytes(k);
+        return bytes <= limit ? a(k) + bytes * b(k) : (a(k) + limit * b(k)) * (bytes / limit);
+    }
+
+    /** The largest read size bucket k's line is trusted for (see the class comment). */
+    private double trustedBytes(int k) {
+        double limit = Math.max(seenMax[k], pw[k] >= 1 ? probeMax : 0);
+        return limit > 0 ? limit : Double.POSITIVE_INFINITY; // no data and no probe: the ridge alone, a = 0
     }
 
     /** The bucket that answers for bucket q (see the class comment), or -1 when none knows anything. */
@@ -246,10 +267,19 @@ public final class LearnedCostModel implements ReadCostModel {
         return k < 0 ? Double.NaN : 1e9 / b(k);
     }
 
-    /** The longest gap worth reading through at {@code depth}: a_d / b_d bytes (0: only neighbours merge). */
+    /**
+     * The longest gap worth reading through at {@code depth} between two single records: a_d / b_d
+     * bytes by the line (0: only neighbours merge), at most the largest read size measured.
+     */
     public double mergeLimitBytes(int depth) {
         int k = answering(bucket(depth));
-        return k < 0 ? 0 : a(k) / b(k);
+        return k < 0 ? 0 : Math.min(a(k) / b(k), trustedBytes(k));
+    }
+
+    /** The largest read size the model is trusted for at {@code depth} (see the class comment), 0 when none. */
+    public double trustedReadBytes(int depth) {
+        int k = answering(bucket(depth));
+        return k < 0 || Double.isInfinite(trustedBytes(k)) ? 0 : trustedBytes(k);
     }
 
     /** Reads observed since the model was made. */
@@ -295,9 +325,9 @@ public final class LearnedCostModel implements ReadCostModel {
                     ByteSizes.format(Math.round(seenBytes / Math.max(1e-9, seenReads))), d));
         }
         if (answering(bucket(d)) >= 0) {
-            s.append(String.format(Locale.ROOT, "; model at d%d: %.1f us per read + %.1f MB/s, gaps merged up to %s",
-                    d, perReadNanos(d) / 1e3, bandwidthBytesPerSecond(d) / 1e6,
-                    ByteSizes.format(Math.round(mergeLimitBytes(d)))));
+            s.append(String.format(Locale.ROOT, "; model at d%d: %.1f us per read + %.1f MB/s up to %s reads, gaps"
+                            + " merged up to %s", d, perReadNanos(d) / 1e3, bandwidthBytesPerSecond(d) / 1e6,
+                    ByteSizes.format(Math.round(trustedReadBytes(d))), ByteSizes.format(Math.round(mergeLimitBytes(d)))));
         }
         return s.toString();
     }

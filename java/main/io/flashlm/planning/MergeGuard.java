@@ -40,6 +40,8 @@ public final class MergeGuard {
     private double lastPlain = Double.NaN;
     private int fallbacks;
     private int tokens;
+    private int checkedAt = -1; // the token of the last decision
+    private String verdict = "";
 
     /** Whether the current token's reads may merge across gaps. */
     public boolean merging() {
@@ -79,10 +81,13 @@ public final class MergeGuard {
                     if (!Double.isNaN(plain)) {
                         lastPlain = plain;
                     }
+                    lastMerged = reference;
                     if (!Double.isNaN(plain) && reference > plain) {
                         fallbacks++;
+                        decided("merging cost more per wanted record: fell back to plain");
                         next(Phase.PLAIN);
                     } else {
+                        decided("merging paid: kept");
                         next(Phase.MERGING);
                     }
                 }
@@ -100,15 +105,24 @@ public final class MergeGuard {
                 if (tokensInPhase >= TRIAL) {
                     double merged = perRecord();
                     if (extraBytes == 0) {
-                        next(Phase.MERGING); // the model merges nothing now: the plans are the same
+                        // the model merges nothing now: the plans are the same
+                        lastMerged = Double.NaN;
+                        decided("the merged trial merged nothing (the plans agree): back to the model's plan");
+                        next(Phase.MERGING);
                     } else {
                         lastMerged = merged;
                         boolean pays = !Double.isNaN(merged) && (Double.isNaN(reference) || merged <= reference);
+                        decided(pays ? "merging paid again: resumed" : "merging still cost more: stayed plain");
                         next(pays ? Phase.MERGING : Phase.PLAIN);
                     }
                 }
             }
         }
+    }
+
+    private void decided(String why) {
+        checkedAt = tokens;
+        verdict = why;
     }
 
     private double perRecord() {
@@ -142,9 +156,9 @@ public final class MergeGuard {
         };
         StringBuilder s = new StringBuilder("merge guard: ").append(now).append(" after ").append(tokens)
                 .append(" tokens, ").append(fallbacks).append(" fallbacks");
-        if (!Double.isNaN(lastMerged) || !Double.isNaN(lastPlain)) {
-            s.append(String.format(Locale.ROOT, "; last check: I/O per wanted record %s merged vs %s plain",
-                    us(lastMerged), us(lastPlain)));
+        if (checkedAt >= 0) {
+            s.append(String.format(Locale.ROOT, "; last check at token %d: I/O per wanted record %s merged vs %s"
+                    + " plain, %s", checkedAt, us(lastMerged), us(lastPlain), verdict));
         }
         return s.toString();
     }

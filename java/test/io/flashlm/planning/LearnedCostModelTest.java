@@ -44,10 +44,17 @@ class LearnedCostModelTest {
         LearnedCostModel m = LearnedCostModel.neutral();
         FakeDevice ssd = FakeDevice.slowSsd(); // 100 us + bytes / 500 MB/s, 32 in flight
         feed(m, ssd, LearnedCostModel.HORIZON_READS, 0.10, rnd);
-        // after one horizon (4096 reads) with 10% noise per batch: within 5% over 4 KiB .. 1 MiB
-        for (long size : new long[]{PAGE, 16 * PAGE, 256 * PAGE}) {
+        // after one horizon (4096 reads) with 10% noise per batch: within 5% over the sizes measured (the
+        // batches' mean read sizes reach about 8 pages)
+        for (long size : new long[]{PAGE, 4 * PAGE, 8 * PAGE}) {
             assertNear(ssd.readNanos(size), m.readNanos(size, 32), 0.05, "slow ssd, " + size + " B");
         }
+        // beyond them, no extrapolation: a 1 MiB read is charged at the largest measured size's throughput,
+        // never less than the device's time (whose throughput still rises)
+        double trusted = m.trustedReadBytes(32);
+        assertTrue(trusted >= 7 * PAGE && trusted <= 9 * PAGE, "trusted up to " + trusted);
+        assertNear(m.readNanos((long) trusted, 32) * (256 * PAGE / trusted), m.readNanos(256 * PAGE, 32), 1e-4, "flat");
+        assertTrue(m.readNanos(256 * PAGE, 32) >= ssd.readNanos(256 * PAGE));
         assertNear(100_000.0 / 32, m.perReadNanos(32), 0.10, "per-read cost");
         assertNear(500e6, m.bandwidthBytesPerSecond(32), 0.05, "bandwidth");
         // gaps pay up to a/b = 3125 ns * 0.5 B/ns = 1562 bytes
@@ -59,7 +66,7 @@ class LearnedCostModelTest {
         assertTrue(m.readNanos(PAGE, 32) > 1.5 * fast.readNanos(PAGE), "200 reads do not undo 4096");
         feed(m, fast, 6L * LearnedCostModel.HORIZON_READS, 0.10, rnd);
         // six horizons later the old device weighs e^-6 = 0.25%: within 5% again
-        for (long size : new long[]{PAGE, 16 * PAGE, 256 * PAGE}) {
+        for (long size : new long[]{PAGE, 4 * PAGE, 8 * PAGE}) {
             assertNear(fast.readNanos(size), m.readNanos(size, 32), 0.05, "fast ssd, " + size + " B");
         }
         assertTrue(m.reads() >= 7L * LearnedCostModel.HORIZON_READS);
@@ -80,11 +87,12 @@ class LearnedCostModelTest {
         // a device where reads are expensive and bytes cheap: 1 ms a read at depth 1, 2 GB/s
         FakeDevice latent = new FakeDevice(1_000_000, 2.0, 32);
         feed(m, latent, 5L * LearnedCostModel.HORIZON_READS, 0, new SplittableRandom(1));
-        // a/b = 31250 ns * 2 B/ns = 62500 bytes: a 1-page gap (and a 15-page one) pays, a 16-page one does not
-        String limit = "merge limit " + m.mergeLimitBytes(32);
+        // a/b = 31250 ns * 2 B/ns = 62500 bytes, within reads of about 8 pages (the sizes measured): a
+        // 5-page gap pays; a read of 22 pages is beyond what was measured, so a 20-page gap does not
+        String limit = "merge limit " + m.mergeLimitBytes(32) + ", trusted up to " + m.trustedReadBytes(32);
         assertEquals(1, p.plan(new int[]{0, 2}, 2, 32), "measured: the gap pays; " + limit);
-        assertEquals(1, p.plan(new int[]{0, 13}, 2, 32), "12 pages < 62500 bytes; " + limit);
-        assertEquals(2, p.plan(new int[]{0, 21}, 2, 32), "20 pages > 62500 bytes; " + limit);
+        assertEquals(1, p.plan(new int[]{0, 6}, 2, 32), "5 pages; " + limit);
+        assertEquals(2, p.plan(new int[]{0, 21}, 2, 32), "20 pages; " + limit);
     }
 
     /** A probe that saw small reads 10x slower than the device gives them (a throttled moment). */
