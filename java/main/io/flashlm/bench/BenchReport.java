@@ -225,8 +225,10 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
         out.printf(Locale.ROOT, "  reads: %s, backend %s, queue depth %d, %d compute threads%n", s.direct()
                 ? "O_DIRECT (the page cache is bypassed)" : "buffered (through the page cache!)", s.backend(),
                 s.queueDepth(), s.threads());
-        out.printf(Locale.ROOT, "  cost model: %s%n", s.probe() == null ? "none (no probe: flash merges only"
-                + " neighbouring records, and the I/O target is not checked)" : s.probe() + " (flashlm probe)");
+        out.printf(Locale.ROOT, "  cost model: %s%n", s.probe() == null ? "learned from the reads from a neutral"
+                + " start (no probe: flash merges only neighbouring records until its reads show that gaps pay; the"
+                + " I/O target is not checked)" : "learned from the reads, seeded by " + s.probe()
+                + " (flashlm probe); per mode below, as each run left it");
         out.printf(Locale.ROOT, "  page cache: %s%n", cacheMethod());
         out.printf(Locale.ROOT, "  predictor: %s%n", predictorText());
         if (result(EngineMode.MMAP).isPresent()) {

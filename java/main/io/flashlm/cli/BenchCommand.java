@@ -172,7 +172,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--prompt-tokens and --tokens must be at least 1, were " + promptTokens
                     + " and " + tokens);
         }
-        EngineOptions o = mixin.options(EngineMode.FLASH);
+        EngineOptions o = mixin.options(EngineMode.FLASH, pack);
         if (o.memoryBytes().isEmpty()) {
             throw new IllegalArgumentException("--memory must be positive");
         }

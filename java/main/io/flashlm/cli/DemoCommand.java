@@ -67,8 +67,8 @@ public final class DemoCommand implements Callable<Integer> {
             + " ${DEFAULT-VALUE}.")
     int promptTokens;
 
-    @Option(names = "--probe", description = "flashlm-probe.json for the flash mode's read planner and the I/O"
-            + " target. Default: ./flashlm-probe.json when present.")
+    @Option(names = "--probe", description = "A flashlm probe JSON to seed the flash mode's read planner and for the"
+            + " I/O target. Default: the probe file of the pack's device in the user's cache when present.")
     Path probe;
 
     @Option(names = "--threads", description = "Compute threads (default: all cores).")
@@ -136,10 +136,7 @@ public final class DemoCommand implements Callable<Integer> {
                     r.seconds(), r.megabytesPerSecond());
         }
         try {
-            Path costs = probe;
-            if (costs == null && Files.isRegularFile(Path.of("flashlm-probe.json"))) {
-                costs = Path.of("flashlm-probe.json");
-            }
+            Path costs = probe != null ? probe : EngineOptionsMixin.defaultProbe(dir);
             EngineOptions base = EngineOptions.builder().memory(budget).predictor(PredictorKind.TRACE).threads(t)
                     .contextLength(promptTokens + tokens + 1).probe(costs).build();
             BenchReport report = BenchCommand.run(dir, null, base, List.of(EngineMode.NAIVE, EngineMode.FLASH), promptTokens,
@@ -151,9 +148,9 @@ public final class DemoCommand implements Callable<Integer> {
                 System.out.println("wrote " + json);
             }
             if (costs == null) {
-                System.out.println("(no flashlm-probe.json here: the read planner merged only neighbouring records and"
-                        + " the I/O target was not checked; `./flashlm probe --file /var/tmp/flashlm-probe.bin` makes"
-                        + " one)");
+                System.out.println("(no probe of this device in the cache: the read planner learned the device from its"
+                        + " own reads, and the I/O target was not checked; `./flashlm probe --file "
+                        + dir.toAbsolutePath().getParent().resolve("flashlm-probe.bin") + "` makes one)");
             }
             System.out.printf(Locale.ROOT, "demo took %.0f s%s%n", (System.nanoTime() - start) / 1e9,
                     keep ? "; the pack stays in " + dir + " for the next run" : "");

@@ -8,6 +8,9 @@ import io.flashlm.predictor.PredictorKind;
 import io.flashlm.util.ByteSizes;
 import picocli.CommandLine.Option;
 
+import io.flashlm.planning.ProbeLocation;
+
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -34,8 +37,10 @@ final class EngineOptionsMixin {
             + " file its trained context, at most 4096.")
     int context;
 
-    @Option(names = "--probe", description = "flashlm-probe.json for the read planner's cost model. Default:"
-            + " ./flashlm-probe.json when present, else only neighbouring records are merged.")
+    @Option(names = "--probe", description = "A flashlm probe JSON to seed the read planner's cost model, which then"
+            + " learns from the engine's own reads. Default: the probe file of the pack's device in the user's cache"
+            + " ($XDG_CACHE_HOME/flashlm/probe-<major>-<minor>.json, as flashlm probe writes it) when present, else a"
+            + " neutral start that merges only neighbouring records until the reads show that gaps pay.")
     Path probe;
 
     @Option(names = "--buffered", description = "Read through the page cache instead of O_DIRECT.")
@@ -50,11 +55,12 @@ final class EngineOptionsMixin {
     @Option(names = "--threads", description = "Compute threads (default: all cores).")
     Integer threads;
 
-    EngineOptions options(EngineMode mode) {
-        Path costs = probe;
-        if (costs == null && Files.isRegularFile(Path.of("flashlm-probe.json"))) {
-            costs = Path.of("flashlm-probe.json");
-        }
+    /**
+     * The options for {@code mode} on the pack at {@code pack}; without --probe, the pack's device's probe
+     * file from the cache when there is one (said on stderr), never a file in the working directory.
+     */
+    EngineOptions options(EngineMode mode, Path pack) {
+        Path costs = probe != null ? probe : defaultProbe(pack);
         EngineOptions.Builder b = EngineOptions.builder().mode(mode)
                 .threads(threads != null ? threads : ComputePool.defaultThreads(256)).direct(!buffered)
                 .queueDepth(queueDepth).backend(Backend.parse(backend)).probe(costs);
@@ -74,6 +80,24 @@ final class EngineOptionsMixin {
             b.contextLength(context);
         }
         return b.build();
+    }
+
+    /** The cache's probe file for the device holding {@code pack}, if it exists (printed), else null. */
+    static Path defaultProbe(Path pack) {
+        if (pack == null || !Files.exists(pack)) {
+            return null;
+        }
+        try {
+            Path p = ProbeLocation.probeFile(pack);
+            if (Files.isRegularFile(p)) {
+                System.err.println("cost model: seeded by " + p + " (flashlm probe of this device; --probe to choose"
+                        + " another)");
+                return p;
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("cost model: no probe file (" + e.getMessage() + ")");
+        }
+        return null;
     }
 
     /** Whether any engine-only option was given (they need a flash pack). */

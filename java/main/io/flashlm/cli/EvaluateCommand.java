@@ -88,7 +88,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         int[] reference = null;
         List<ModeResult> results = new ArrayList<>();
         for (EngineMode mode : list) {
-            try (FlashEngine e = FlashEngine.open(model, engine.options(mode).toBuilder().contextLength(context).build())) {
+            try (FlashEngine e = FlashEngine.open(model, engine.options(mode, model).toBuilder().contextLength(context).build())) {
                 Progress p = new Progress(mode.id(), positions, System.err, !quiet && Progress.isTerminal());
                 int[] top1 = run(e, seqs, p);
                 p.finish();

@@ -7,6 +7,7 @@ import io.flashlm.nativeabi.NativeLibrary;
 import io.flashlm.pack.RecordAlignment;
 import io.flashlm.planning.FlashProbe;
 import io.flashlm.planning.ProbeFile;
+import io.flashlm.planning.ProbeLocation;
 import io.flashlm.planning.ProbeReport;
 import io.flashlm.planning.ProbeResult;
 import io.flashlm.planning.RecordProbe;
@@ -16,6 +17,7 @@ import io.flashlm.util.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,8 +63,9 @@ public final class ProbeCommand implements Callable<Integer> {
             + " cache below the filesystem, e.g. a VM host's, never serves offsets an earlier run read).")
     Long seed;
 
-    @Option(names = "--json", defaultValue = "flashlm-probe.json", description = "Where to write the JSON."
-            + " Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--json", description = "Where to write the JSON. Default: the device's file in the user's"
+            + " cache, $XDG_CACHE_HOME/flashlm/probe-<major>-<minor>.json (~/.cache when unset), which generate,"
+            + " bench and evaluate use for packs on the same device.")
     Path json;
 
     @Option(names = "--quiet", description = "No progress output.")
@@ -148,8 +151,13 @@ public final class ProbeCommand implements Callable<Integer> {
         }
         ProbeReport report = new ProbeReport(file, span, !buffered, seconds, baseSeed, MachineInfo.describe(file), results);
         report.printTable(System.out);
-        report.writeJson(json);
-        System.out.println("wrote " + json);
+        Path target = json;
+        if (target == null) {
+            target = ProbeLocation.probeFile(file);
+            Files.createDirectories(target.getParent());
+        }
+        report.writeJson(target);
+        System.out.println("wrote " + target + (json == null ? " (this device's cost model for the flash engine)" : ""));
         return 0;
     }
 

@@ -1,6 +1,8 @@
 package io.flashlm.engine;
 
 import java.util.Arrays;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Per-token statistics of the engine: neurons predicted, cache hits and misses, bytes and reads
@@ -39,6 +41,22 @@ public final class EngineStats {
 
     private long[] history = new long[FIELDS * 256];
     private int tokens;
+    private volatile Supplier<String> costModel;
+
+    /** Sets what {@link #costModel()} says (the flash mode's read planner). */
+    void describeCostModelWith(Supplier<String> description) {
+        costModel = description;
+    }
+
+    /**
+     * The read planner's cost model as it stands now: where it comes from, how many reads it learned
+     * from, observed against predicted throughput, and the merge guard's state; empty in the modes that
+     * plan no reads.
+     */
+    public Optional<String> costModel() {
+        Supplier<String> d = costModel;
+        return d == null ? Optional.empty() : Optional.of(d.get());
+    }
 
     /** Forgets every token. */
     public synchronized void reset() {

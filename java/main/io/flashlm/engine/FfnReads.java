@@ -10,6 +10,7 @@ import io.flashlm.nativeabi.NativeIoException;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FfnPart;
 import io.flashlm.pack.FlashPack;
+import io.flashlm.planning.ReadCostModel;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -21,7 +22,8 @@ import java.util.List;
  * reusable batch per file, filled by {@link #addRecords} (runs of whole bundled records, split into
  * reads of at most {@link #MAX_READ} bytes) or {@link #addParts} (each part on its own, as unbundled
  * storage reads it), and submitted together by {@link #submit}. Counts bytes, reads and I/O time
- * into the engine's statistics. Allocates nothing per token.
+ * into the engine's statistics, and hands each batch's figures (reads, bytes, depth, elapsed) to a cost
+ * model that learns from them, when one is set. Allocates nothing per token.
  */
 final class FfnReads implements AutoCloseable {
     /** The longest single read: larger runs are split so that the queue keeps several in flight. */
@@ -34,6 +36,10 @@ final class FfnReads implements AutoCloseable {
     private final EngineStats stats;
     private final boolean direct;
     private final int queueDepth;
+    private ReadCostModel observer;
+    // the batch being filled: reads and bytes, over every file
+    private int batchReads;
+    private long batchBytes;
 
     FfnReads(FlashPack pack, ReaderOptions options, int batchCapacity, EngineStats stats) throws IOException {
         this.g = pack.ffnGeometry();
@@ -96,6 +102,11 @@ final class FfnReads implements AutoCloseable {
         return queueDepth;
     }
 
+    /** Hands every completed batch to {@code model} from now on (null: to none). */
+    void observeWith(ReadCostModel model) {
+        observer = model;
+    }
+
     /**
      * Adds reads of the bundled records of neurons {@code first .. first+count-1} into {@code dest}
      * from byte {@code destOffset}, one record per {@link FfnGeometry#stride()} (the caller's rows must
@@ -113,6 +124,8 @@ final class FfnReads implements AutoCloseable {
             batches[0].add(g.offsetOf(first + done, parts.get(0)), bytes, dest, destOffset + done * stride);
             stats.reads++;
             stats.bytesRead += bytes;
+            batchReads++;
+            batchBytes += bytes;
         }
     }
 
@@ -124,6 +137,8 @@ final class FfnReads implements AutoCloseable {
             batches[g.fileOf(part)].add(g.offsetOf(neuron, part), partBytes, dest, destOffset + g.partOffset(part));
             stats.reads++;
             stats.bytesRead += partBytes;
+            batchReads++;
+            batchBytes += partBytes;
         }
     }
 
@@ -141,19 +156,30 @@ final class FfnReads implements AutoCloseable {
 
     /**
      * Reads everything added from layer {@code layer}'s files and waits for it, touching no statistics: a
-     * {@link ReadPipeline} worker calls it while the engine's thread computes (and keeps the statistics).
+     * {@link ReadPipeline} worker calls it while the engine's thread computes (and keeps the statistics). The
+     * cost model's observer (flash mode, whose reads are not pipelined) hears of each completed batch.
      */
     void read(int layer) throws IOException {
+        long t0 = System.nanoTime();
+        boolean done = false;
         try {
             for (int f = 0; f < batches.length; f++) {
                 if (batches[f].size() > 0) {
                     readers[layer][f].read(batches[f]);
                 }
             }
+            done = true;
         } finally {
             for (ReadBatch b : batches) {
                 b.clear();
             }
+            long elapsed = System.nanoTime() - t0;
+            if (done && observer != null && batchReads > 0) {
+                // the reader keeps up to queueDepth reads in flight; a smaller batch has all of them in flight
+                observer.observe(batchReads, batchBytes, Math.min(queueDepth, batchReads), elapsed);
+            }
+            batchReads = 0;
+            batchBytes = 0;
         }
     }
 

@@ -1,13 +1,16 @@
 package io.flashlm.engine;
 
 import io.flashlm.planning.FlashCostModel;
+import io.flashlm.planning.LearnedCostModel;
 import io.flashlm.planning.ReadPlanner;
 
 import java.io.IOException;
 
 /**
  * {@link EngineMode#FLASH}: predictor, window, and on a bundled pack whole records read as the
- * {@link ReadPlanner} merges them with the probe's cost model (on an unbundled pack, as window mode).
+ * {@link ReadPlanner} merges them (on an unbundled pack, as window mode). The planner's cost model learns
+ * from the engine's own reads ({@link LearnedCostModel}), seeded by the probe file when one is given, else
+ * neutral (no merges across gaps until the reads show that they pay).
  */
 record FlashPlan() implements WindowedPlan {
     @Override
@@ -32,16 +35,15 @@ record FlashPlan() implements WindowedPlan {
         if (!cx.bundled()) {
             return null;
         }
-        if (cx.options.probe().isEmpty()) {
-            return new ReadPlanner(null, cx.geometry.stride(), 0, capacity);
-        }
-        return new ReadPlanner(FlashCostModel.fromProbeJson(cx.options.probe().get()), cx.geometry.stride(),
-                WindowedFfn.STAGING_ROWS / 4, capacity);
+        LearnedCostModel costs = cx.options.probe().isEmpty() ? LearnedCostModel.neutral()
+                : LearnedCostModel.seededBy(FlashCostModel.fromProbeJson(cx.options.probe().get()));
+        return new ReadPlanner(costs, cx.geometry.stride(), WindowedFfn.STAGING_ROWS / 4, capacity);
     }
 
     @Override
     public String describeExtra(PlanContext cx) {
-        return cx.bundled() ? "; cost model: " + cx.options.probe().map(Object::toString)
-                .orElse("none (only neighbouring records share a read)") : "";
+        return cx.bundled() ? "; cost model: learned from the reads, " + cx.options.probe()
+                .map(p -> "seeded by " + p).orElse("from a neutral start (no probe: gaps merge only once the reads"
+                        + " show that they pay)") : "";
     }
 }

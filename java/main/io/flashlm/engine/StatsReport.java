@@ -22,6 +22,11 @@ public final class StatsReport {
                 t.hits(), t.misses(), ByteSizes.format(t.bytesRead()), t.reads());
     }
 
+    /** "cost model: ..." for the engine's read planner, or empty in the modes that plan no reads. */
+    public static java.util.Optional<String> costModel(EngineStats stats) {
+        return stats.costModel().map(d -> "cost model: " + d);
+    }
+
     /** A summary paragraph over a run of tokens. */
     public static String summary(String label, EngineStats.Summary s) {
         StringBuilder b = new StringBuilder();

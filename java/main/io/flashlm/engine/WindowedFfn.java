@@ -4,6 +4,7 @@ import io.flashlm.cache.WindowCache;
 import io.flashlm.kernels.SparseFfn;
 import io.flashlm.model.ModelConfig;
 import io.flashlm.pack.FfnGeometry;
+import io.flashlm.planning.MergeGuard;
 import io.flashlm.planning.ReadPlanner;
 import io.flashlm.predictor.Predictor;
 
@@ -22,6 +23,11 @@ import java.lang.foreign.MemorySegment;
  * goes through a staging buffer from which the wanted records are copied. Without one (window), each
  * part of each missing neuron is its own read, as unbundled storage needs.
  *
+ * <p>The planner's cost model learns from the reads as they complete ({@link FfnReads#observeWith}), and a
+ * {@link MergeGuard} compares, over windows of tokens, the I/O time per wanted record of merged plans
+ * with the plain one (neighbours only) and falls back to plain when merging does not pay. A token starts
+ * at layer 0. Which records are read never changes what is computed: the wanted ones land in the same rows.
+ *
  * <p>If the window would outgrow the cache, it shrinks for that token: the oldest tokens' neurons
  * leave early (counted in {@code windowShrinks}); a set larger than the whole cache is streamed
  * through it in chunks, after which the cache starts empty.
@@ -34,6 +40,8 @@ final class WindowedFfn extends EngineFfn {
     private final Predictor predictor;
     private final WindowCache[] caches;
     private final ReadPlanner planner;
+    private final MergeGuard guard; // null without a planner that may merge gaps
+    private boolean tokenOpen;
     private final MemorySegment staging;
     private final long rowBytes;
     private final int[] active;
@@ -59,6 +67,12 @@ final class WindowedFfn extends EngineFfn {
             caches[l] = new WindowCache(g.neurons(), g.recordBytes(), rowBytes, capacity, window, biases[l], arena);
         }
         this.staging = planner == null ? null : arena.allocate(rowBytes * STAGING_ROWS, 4096);
+        this.guard = planner != null && planner.mergesGaps() ? new MergeGuard() : null;
+        if (planner != null && planner.cost() != null) {
+            reads.observeWith(planner.cost());
+            stats.describeCostModelWith(() -> planner.cost().describe()
+                    + (guard == null ? "" : "; " + guard.describe()));
+        }
         this.active = new int[g.neurons()];
         this.order = new int[capacity];
     }
@@ -82,6 +96,13 @@ final class WindowedFfn extends EngineFfn {
 
     @Override
     protected void run(int layer, MemorySegment x, MemorySegment y) throws IOException {
+        if (guard != null && layer == 0) {
+            if (tokenOpen) {
+                guard.endToken();
+            }
+            tokenOpen = true;
+            planner.mergeGaps(guard.merging());
+        }
         long p0 = System.nanoTime();
         int n = predictor.predict(layer, x, active);
         long m0 = System.nanoTime();
@@ -125,8 +146,11 @@ final class WindowedFfn extends EngineFfn {
     private void readPlanned(int layer, WindowCache cache, int missing) throws IOException {
         int[] ids = cache.missingNeurons();
         int[] rows = cache.missingRows();
-        int runs = planner.plan(ids, missing, reads.queueDepth());
+        // as many reads in flight as the queue allows, fewer when the layer misses fewer records
+        int runs = planner.plan(ids, missing, Math.min(reads.queueDepth(), missing));
         MemorySegment matrix = cache.matrix();
+        long io0 = stats.ioNanos;
+        long extra = 0; // gap records read along
         int j = 0;
         for (int r = 0; r < runs; r++) {
             int first = planner.first(r);
@@ -149,6 +173,7 @@ final class WindowedFfn extends EngineFfn {
                 stagedRuns++;
                 reads.addRecords(first, count, staging, stagedRows * rowBytes);
                 stagedRows += count;
+                extra += count - wanted;
             } else {
                 for (int i = j; i < j + wanted; i++) {
                     reads.addRecords(ids[i], 1, matrix, rows[i] * rowBytes);
@@ -158,6 +183,9 @@ final class WindowedFfn extends EngineFfn {
         }
         reads.submit(layer);
         copyStaged(cache);
+        if (guard != null) {
+            guard.add(missing, extra * g.stride(), stats.ioNanos - io0);
+        }
     }
 
     /** Copies the wanted records of the merged runs from the staging buffer into their rows. */

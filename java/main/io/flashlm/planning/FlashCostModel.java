@@ -12,10 +12,11 @@ import java.util.Arrays;
  * {@code bytes} with {@code depth} reads in flight, bytes / throughput(size, depth), interpolated
  * log-linearly between the measured read sizes and taken at the nearest measured depth.
  */
-public final class FlashCostModel {
+public final class FlashCostModel implements ReadCostModel {
     private final long[] chunks;      // ascending
     private final int[] depths;       // ascending
     private final double[][] bytesPerNs; // [depth][chunk]
+    private String source = "given";
 
     public FlashCostModel(long[] chunks, int[] depths, double[][] bytesPerNs) {
         if (chunks.length == 0 || depths.length == 0 || bytesPerNs.length != depths.length) {
@@ -51,13 +52,31 @@ public final class FlashCostModel {
             t[di][ci] = r.path("mb_per_s").asDouble() * 1e6 / 1e9;
         }
         try {
-            return new FlashCostModel(cs, ds, t);
+            FlashCostModel m = new FlashCostModel(cs, ds, t);
+            m.source = file.toString();
+            return m;
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": results: " + e.getMessage() + " (run flashlm probe with --backends io_uring)");
         }
     }
 
+    /** The read sizes measured, ascending. */
+    public long[] chunks() {
+        return chunks.clone();
+    }
+
+    /** Where the figures come from (the probe file), for reports. */
+    public String source() {
+        return source;
+    }
+
+    @Override
+    public String describe() {
+        return "fixed, from " + source + " (flashlm probe)";
+    }
+
     /** Nanoseconds that one read of {@code bytes} costs, with {@code depth} reads in flight. */
+    @Override
     public double readNanos(long bytes, int depth) {
         double[] row = bytesPerNs[nearestDepth(depth)];
         if (bytes <= chunks[0]) {

@@ -6,9 +6,14 @@ package io.flashlm.planning;
  * records are merged when the cost model says one larger read (gap included) is cheaper than two.
  * The gap records come along as real data, so a caller can keep them as resident neurons instead of
  * throwing them away. Arrays are allocated once; planning allocates nothing.
+ *
+ * <p>The cost model may be the probe's fixed curve or one that learns from the reads as they complete
+ * ({@link LearnedCostModel}); {@link #mergeGaps(boolean) mergeGaps(false)} makes the plan the plain one
+ * (neighbours only), which the engine's {@link MergeGuard} falls back to when merging does not pay.
  */
 public final class ReadPlanner {
-    private final FlashCostModel cost;
+    private final ReadCostModel cost;
+    private boolean mergeGaps = true;
     private final long stride;
     private final int maxGap;
     private final int[] firsts;
@@ -16,11 +21,12 @@ public final class ReadPlanner {
     private int reads;
 
     /**
+     * @param cost     what a read costs; null to merge only neighbours
      * @param stride   bytes between neuron i and i+1 in the FFN file (the aligned record size)
      * @param maxGap   the longest run of unwanted records a merge may swallow
      * @param capacity the most missing neurons one plan may hold
      */
-    public ReadPlanner(FlashCostModel cost, long stride, int maxGap, int capacity) {
+    public ReadPlanner(ReadCostModel cost, long stride, int maxGap, int capacity) {
         if (stride <= 0 || maxGap < 0 || capacity < 1) {
             throw new IllegalArgumentException("read planner: stride " + stride + ", max gap " + maxGap
                     + ", capacity " + capacity);
@@ -51,7 +57,7 @@ public final class ReadPlanner {
                             + " after " + (end - 1));
                 }
                 int gap = id - end;
-                if (gap == 0 || (gap <= maxGap && mergeIsCheaper(counts[reads - 1], gap, depth))) {
+                if (gap == 0 || (mergeGaps && cost != null && gap <= maxGap && mergeIsCheaper(counts[reads - 1], gap, depth))) {
                     counts[reads - 1] += gap + 1;
                     continue;
                 }
@@ -67,6 +73,25 @@ public final class ReadPlanner {
         double separate = cost.readNanos(previousRecords * stride, depth) + cost.readNanos(stride, depth);
         double merged = cost.readNanos((previousRecords + gap + 1L) * stride, depth);
         return merged < separate;
+    }
+
+    /** Whether gaps may be merged (true) or only neighbours share a read (false: the plain plan). */
+    public void mergeGaps(boolean merge) {
+        mergeGaps = merge;
+    }
+
+    public boolean mergesGaps() {
+        return mergeGaps && cost != null && maxGap > 0;
+    }
+
+    /** The cost model the plan is made with, or null. */
+    public ReadCostModel cost() {
+        return cost;
+    }
+
+    /** Bytes between records in the file. */
+    public long stride() {
+        return stride;
     }
 
     public int reads() {

@@ -113,6 +113,9 @@ class BenchCommandTest {
         JsonNode j = new ObjectMapper().readTree(json.toFile());
         assertTrue(mode(j, "window").toString().contains("unbundled pack"), mode(j, "window").toString());
         assertFalse(mode(j, "flash").toString().contains("unbundled pack"), mode(j, "flash").toString());
+        // flash says which cost model planned its reads, as a line of its own (issue 13); window plans none
+        assertTrue(r.output().contains("flash: cost model: learned from "), r.output());
+        assertFalse(r.output().contains("window: cost model"), r.output());
         // the bundled pack is not an unbundled twin
         Run bad = run(bench(root.resolve("bad.json"), "64MiB", "window", "--unbundled", pack.toString())
                 .toArray(String[]::new));

@@ -505,7 +505,7 @@ class BenchReportTest {
               machine: Test CPU @ 2.0GHz, 8 cores, 16 GiB RAM; Linux 6.1; /packs/tiny on /dev/nvme0n1p1 (ssd) (ext4); Vendor 25
               budget: --memory 64 MiB (64% of the model); 4 prompt tokens, then 8 generated greedily; figures are over the generated tokens
               reads: O_DIRECT (the page cache is bypassed), backend io_uring, queue depth 32, 2 compute threads
-              cost model: /probes/probe.json (flashlm probe)
+              cost model: learned from the reads, seeded by /probes/probe.json (flashlm probe); per mode below, as each run left it
               page cache: dropped before 1 of 2 modes (not root); engine reads use O_DIRECT and bypass it, but mmap and the mapped dram.bin may be served from the cache
               predictor: trace: synthetic activation traces with OPT-6.7B's statistics (10.0% of the FFN predicted per token, 2.4% new with a 5-token window, popularity skew 1.0, seed 1); realised on 256 neurons with a 5-token window: 10.0% predicted, 2.4% new, 30.0% resident per token
               mmap: in a memory cgroup (v2, swap held too), limit 96 MiB (--memory + 32 MiB for the child JVM itself); peak 90 MiB, 0 OOM kills
