@@ -59,9 +59,15 @@ record ExactPlan() implements StreamingPlan {
         int pinned = sizing.cacheRows();
         Progress p = new Progress("pinning " + pinned + " neurons a layer", (long) cx.config.layers() * pinned
                 * cx.geometry.recordBytes(), cx.progress == null ? System.err : cx.progress, cx.progress != null);
-        StreamingFfn f = new StreamingFfn(cx.geometry, cx.config, cx.biases, sparse, cx.stats,
-                new FfnReads[]{first, second}, null, sizing.maxRows(), readsRecords(cx), cx.arena, pinned, p);
-        p.finish();
-        return f;
+        try {
+            StreamingFfn f = new StreamingFfn(cx.geometry, cx.config, cx.biases, sparse, cx.stats,
+                    new FfnReads[]{first, second}, null, sizing.maxRows(), readsRecords(cx), cx.arena, pinned, p);
+            p.finish();
+            return f;
+        } catch (IOException | RuntimeException e) {
+            first.close();
+            second.close();
+            throw e;
+        }
     }
 }

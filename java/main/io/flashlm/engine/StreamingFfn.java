@@ -40,7 +40,7 @@ final class StreamingFfn extends EngineFfn {
     }
 
     /**
-     * @param pinnedRows neurons 0..pinnedRows-1 of every layer read once, here, and kept in DRAM (hybrid mode;
+     * @param pinnedRows neurons 0..pinnedRows-1 of every layer read once, here, and kept in DRAM (exact mode;
      *                   no predictor); only the others are read per token
      */
     StreamingFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
@@ -71,10 +71,20 @@ final class StreamingFfn extends EngineFfn {
                 active[i] = pinnedRows + i;
             }
         }
+        try {
+            pin(g, arena, progress);
+        } catch (IOException | RuntimeException e) {
+            pipe.close(); // the caller closes the readers
+            throw e;
+        }
+    }
+
+    /** Reads neurons 0..pinnedRows-1 of every layer into DRAM, a chunk at a time. */
+    private void pin(FfnGeometry g, Arena arena, Progress progress) throws IOException {
+        FfnReads r = slots[0].reads;
+        int per = Math.max(1, chunkRows);
         for (int l = 0; l < pinned.length; l++) {
             pinned[l] = LargeBuffers.allocate(arena, rowBytes * pinnedRows);
-            FfnReads r = slots[0].reads;
-            int per = Math.max(1, chunkRows);
             for (int s = 0; s < pinnedRows; s += per) {
                 int k = Math.min(per, pinnedRows - s);
                 if (records) {
