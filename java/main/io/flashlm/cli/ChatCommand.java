@@ -88,8 +88,8 @@ public final class ChatCommand implements Callable<Integer> {
         int threads = engine.threads != null ? engine.threads : ComputePool.defaultThreads(256);
         GenerateOptions options = sampling.options();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (FlashModel m = pack ? FlashModel.open(model, engine.options(mode == null ? EngineMode.FLASH
-                : EngineMode.parse(mode), model)) : FlashModel.open(model, ModelOptions.defaults().withTokenizer(tokenizer)
+        try (FlashModel m = pack ? FlashModel.open(model, engine.options(EngineOptionsMixin.modeOrDefault(mode,
+                model), model)) : FlashModel.open(model, ModelOptions.defaults().withTokenizer(tokenizer)
                 .withThreads(threads).withContext(engine.context)); Session session = sampling.configure(m.newSession())) {
             if (template != null) {
                 m.useChatTemplate(template);

@@ -4,11 +4,11 @@ import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
 import io.flashlm.io.Backend;
 import io.flashlm.kernels.ComputePool;
+import io.flashlm.planning.ProbeLocation;
 import io.flashlm.predictor.PredictorKind;
+import io.flashlm.predictor.PredictorStore;
 import io.flashlm.util.ByteSizes;
 import picocli.CommandLine.Option;
-
-import io.flashlm.planning.ProbeLocation;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -105,4 +105,20 @@ final class EngineOptionsMixin {
         return memory != null || predictor != null || window != 0 || cacheRows != 0 || probe != null || buffered;
     }
 
+
+    /**
+     * The mode a command runs when --mode is not given: flash when the pack holds a sparsity predictor, else
+     * exact (dense's output under the budget), saying so on stderr.
+     */
+    static EngineMode modeOrDefault(String mode, Path pack) {
+        if (mode != null) {
+            return EngineMode.parse(mode);
+        }
+        if (!PredictorStore.available(pack).isEmpty()) {
+            return EngineMode.FLASH;
+        }
+        System.err.println("flashlm: " + pack + " holds no sparsity predictor (flashlm calibrate makes one): running"
+                + " --mode exact, which gives dense's output under the budget");
+        return EngineMode.EXACT;
+    }
 }

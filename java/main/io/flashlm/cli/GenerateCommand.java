@@ -103,7 +103,7 @@ public final class GenerateCommand implements Callable<Integer> {
      * a long-context model does not spend its budget on positions this run never uses.
      */
     private EngineOptions engineOptions() throws java.io.IOException {
-        EngineOptions o = engine.options(mode == null ? EngineMode.FLASH : EngineMode.parse(mode), model);
+        EngineOptions o = engine.options(EngineOptionsMixin.modeOrDefault(mode, model), model);
         if (o.contextLength().isEmpty()) {
             PackManifest manifest = ManifestCodec.read(model);
             Tokenizer tok = PackTokenizer.load(model, manifest.tokenizer(), manifest.config().vocabSize());
