@@ -26,6 +26,8 @@ public final class InferenceState implements AutoCloseable {
     final MemorySegment routerLogits; // a mixture of experts' router output (experts), or empty
     final MemorySegment expertOut;    // one expert's output (dim), or empty
     final MemorySegment parallelOut;  // the FFN output of a parallel block (dim), or empty
+    final int[] expertsChosen;        // a mixture of experts' top k (expertsUsed), or empty
+    final boolean[] expertTaken;      // scratch of the top-k search (experts), or empty
     final long layerCacheFloats;
     final int kvDim;
     private final ModelConfig config;
@@ -51,6 +53,8 @@ public final class InferenceState implements AutoCloseable {
         routerLogits = alloc(c.variant().experts());
         expertOut = alloc(c.variant().isMixtureOfExperts() ? c.dim() : 0);
         parallelOut = alloc(c.variant().parallelBlock() ? c.dim() : 0);
+        expertsChosen = new int[c.variant().expertsUsed()];
+        expertTaken = new boolean[c.variant().experts()];
     }
 
     private static int wideFloats(ModelConfig c) {

@@ -4,6 +4,7 @@ import io.flashlm.kernels.ComputePool;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static io.flashlm.model.VectorOps.get;
 import static io.flashlm.model.VectorOps.set;
@@ -44,7 +45,8 @@ final class MoeFfn implements FeedForward {
         int n = experts.length;
         Linear.apply(pool, w.router(), x, s.routerLogits);
         VectorOps.softmax(s.routerLogits, 0, n);
-        int[] chosen = topK(s.routerLogits, n, used);
+        int[] chosen = s.expertsChosen;
+        topK(s.routerLogits, n, chosen, s.expertTaken);
         float sum = 0;
         for (int e : chosen) {
             sum += get(s.routerLogits, e);
@@ -61,11 +63,10 @@ final class MoeFfn implements FeedForward {
         }
     }
 
-    /** The k indices of the largest p, largest first; among equal p the lower index first. */
-    static int[] topK(MemorySegment p, int n, int k) {
-        int[] out = new int[k];
-        boolean[] taken = new boolean[n];
-        for (int r = 0; r < k; r++) {
+    /** Writes into out the out.length indices of the largest p, largest first; among equal p the lower index first. */
+    static void topK(MemorySegment p, int n, int[] out, boolean[] taken) {
+        Arrays.fill(taken, false);
+        for (int r = 0; r < out.length; r++) {
             int best = -1;
             for (int e = 0; e < n; e++) {
                 if (!taken[e] && (best < 0 || get(p, e) > get(p, best))) {
@@ -75,6 +76,5 @@ final class MoeFfn implements FeedForward {
             taken[best] = true;
             out[r] = best;
         }
-        return out;
     }
 }
