@@ -16,6 +16,10 @@
  *   - f32, f16, bf16 on AVX2: a register tile of FLM_ROWS rows x MM_TOK tokens, each (row, token) in its
  *     own 8-lane FMA accumulator exactly as rows_f32_avx2 & co. compute one row, so each weight vector
  *     is loaded (and for f16/bf16 converted) once per MM_TOK tokens; columns in L1-sized chunks.
+ *   - f32, f16, bf16 with AVX-512 (avx512f, unless FLASHLM_NO_AVX512=1): a tile of MM5_ROWS rows x MM5_TOK
+ *     tokens, each zmm holding two of those 8-lane accumulators ([row r | row r + 1] for one token), so
+ *     every lane sees the same FMAs in the same order; the rows after the last full MM5_ROWS take the AVX2
+ *     tiles.
  *   - f32/f16/bf16 on the portable path or with rows whose length is not a multiple of 8: each token's
  *     flm_matvec on a tile of rows, whose result is matvec's by definition.
  * Batch 1 is flm_matvec itself.
