@@ -16,6 +16,10 @@
  *   - f32, f16, bf16 on AVX2: a register tile of FLM_ROWS rows x MM_TOK tokens, each (row, token) in its
  *     own 8-lane FMA accumulator exactly as rows_f32_avx2 & co. compute one row, so each weight vector
  *     is loaded (and for f16/bf16 converted) once per MM_TOK tokens; columns in L1-sized chunks.
+ *   - f32, f16, bf16 with AVX-512 (avx512f, unless FLASHLM_NO_AVX512=1): a tile of MM5_ROWS rows x MM5_TOK
+ *     tokens, each zmm holding two of those 8-lane accumulators ([row r | row r + 1] for one token), so
+ *     every lane sees the same FMAs in the same order; the rows after the last full MM5_ROWS take the AVX2
+ *     tiles.
  *   - f32/f16/bf16 on the portable path or with rows whose length is not a multiple of 8: each token's
  *     flm_matvec on a tile of rows, whose result is matvec's by definition.
  * Batch 1 is flm_matvec itself.
@@ -243,20 +247,140 @@ static const mm_ftile_fn (*mm_float_tiles(int dtype))[MM_TOK]
     }
 }
 
-/* Tokens per pass of the float path: their accumulators between column chunks, FLM_ROWS x 8 floats each,
- * on the stack (24 KiB); a larger batch runs in passes of MM_FCHUNK tokens. */
-#define MM_FCHUNK (64 * MM_TOK)
+/* ---- f32, f16, bf16 on AVX-512: MM5_ROWS rows x MM5_TOK tokens, two 8-lane accumulators per zmm ---- */
+
+/* Rows and tokens of an AVX-512 tile: MM5_ROWS / 2 row pairs x MM5_TOK tokens = 24 zmm accumulators, 6 of x
+ * and one of weights (of 32). */
+#define MM5_ROWS 8
+#define MM5_TOK 6
+#define FLM_AVX512 __attribute__((target("avx2,fma,f16c,avx512f")))
+
+/* Rows w0 and w1 at column i, 8 weights each, as [w0 | w1]: the conversions of mm_load_w per half. */
+FLM_AVX512 FLM_INLINE __m512 mm5_load_w2(const int dtype, const uint8_t *w0, const uint8_t *w1, int64_t i)
+{
+    if (dtype == FLM_DTYPE_F32) {
+        const __m256d lo = _mm256_castps_pd(_mm256_loadu_ps((const float *)w0 + i));
+        const __m256d hi = _mm256_castps_pd(_mm256_loadu_ps((const float *)w1 + i));
+        return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(lo), hi, 1));
+    }
+    const __m256i h = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)((const uint16_t *)w0 + i))),
+        _mm_loadu_si128((const __m128i *)((const uint16_t *)w1 + i)), 1);
+    if (dtype == FLM_DTYPE_F16)
+        return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/* mm_float_tile with MM5_ROWS rows: acc(r, t) is the half r % 2 of zmm acc[r / 2][t] = [row r & ~1 | row r | 1],
+ * fma(w, [x_t | x_t], acc) per 8 columns: lane by lane the FMAs of mm_float_tile and of rows_*_avx2, in their
+ * order. Between chunks acc(r, t) waits in st[(t * MM5_ROWS + r) * 8 ..]; last: y = sum8 of each half. */
+FLM_AVX512 FLM_INLINE void mm5_float_tile(const int dtype, const uint8_t *w, int64_t stride, const float *x,
+                                          int64_t xstep, int64_t i0, int64_t i1, float *st, int first, int last,
+                                          float *y, int64_t ystep, const int T)
+{
+    enum { P = MM5_ROWS / 2 };
+    __m512 acc[P][MM5_TOK];
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 8
+        for (int t = 0; t < T; t++)
+            acc[p][t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(st + (t * MM5_ROWS + 2 * p) * 8);
+    for (int64_t i = i0; i < i1; i += 8) {
+        __m512 xv[MM5_TOK];
+#pragma GCC unroll 8
+        for (int t = 0; t < T; t++)
+            xv[t] = _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(x + t * xstep + i))));
+#pragma GCC unroll 8
+        for (int p = 0; p < P; p++) {
+            const __m512 wv = mm5_load_w2(dtype, w + 2 * p * stride, w + (2 * p + 1) * stride, i);
+#pragma GCC unroll 8
+            for (int t = 0; t < T; t++)
+                acc[p][t] = _mm512_fmadd_ps(wv, xv[t], acc[p][t]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 8
+        for (int t = 0; t < T; t++) {
+            if (last) {
+                float l[16];
+                _mm512_storeu_ps(l, acc[p][t]);
+                y[t * ystep + 2 * p] = sum8(l);
+                y[t * ystep + 2 * p + 1] = sum8(l + 8);
+            } else {
+                _mm512_storeu_ps(st + (t * MM5_ROWS + 2 * p) * 8, acc[p][t]);
+            }
+        }
+}
+
+#define MM5_FTILE(name, code, T)                                                                              \
+    FLM_AVX512 static void mm5_##name##_t##T(const uint8_t *w, int64_t stride, const float *x, int64_t xstep, \
+                                             int64_t i0, int64_t i1, float *st, int first, int last, float *y, \
+                                             int64_t ystep)                                                    \
+    {                                                                                                          \
+        mm5_float_tile(code, w, stride, x, xstep, i0, i1, st, first, last, y, ystep, T);                       \
+    }
+#define MM5_FTILES(name, code)                                                                                \
+    MM5_FTILE(name, code, 1) MM5_FTILE(name, code, 2) MM5_FTILE(name, code, 3) MM5_FTILE(name, code, 4)      \
+    MM5_FTILE(name, code, 5) MM5_FTILE(name, code, 6)                                                         \
+    static const mm_ftile_fn mm5_##name##_tiles[MM5_TOK] = {mm5_##name##_t1, mm5_##name##_t2, mm5_##name##_t3, \
+                                                            mm5_##name##_t4, mm5_##name##_t5, mm5_##name##_t6};
+MM5_FTILES(f32, FLM_DTYPE_F32)
+MM5_FTILES(f16, FLM_DTYPE_F16)
+MM5_FTILES(bf16, FLM_DTYPE_BF16)
+
+static const mm_ftile_fn *mm5_float_tiles(int dtype)
+{
+    switch (dtype) {
+    case FLM_DTYPE_F32: return mm5_f32_tiles;
+    case FLM_DTYPE_F16: return mm5_f16_tiles;
+    case FLM_DTYPE_BF16: return mm5_bf16_tiles;
+    default: return NULL;
+    }
+}
+
+/* Whether the AVX-512 tiles run: the CPU (and its OS) has avx512f and FLASHLM_NO_AVX512=1 is not set (tests,
+ * comparisons: then the AVX2 tiles run). */
+static int have_avx512(void)
+{
+    static int use = -1;
+    if (use < 0) {
+        const char *off = getenv("FLASHLM_NO_AVX512");
+        __builtin_cpu_init();
+        use = !(off && off[0] == '1') && __builtin_cpu_supports("avx512f");
+    }
+    return use;
+}
+
+/* Tokens per pass of the float path: their accumulators between column chunks, MM5_ROWS x 8 floats each,
+ * on the stack (48 KiB); a larger batch runs in passes of MM_FCHUNK tokens (a multiple of MM_TOK and
+ * MM5_TOK). */
+#define MM_FCHUNK (32 * MM5_TOK)
 
 /* Per pass of tokens, per group of FLM_ROWS rows (then single rows), per chunk of columns (16 KiB of
  * the group's weights: L1), the tokens MM_TOK at a time. */
-static void matmul_float(const mm_ftile_fn tiles[2][MM_TOK], const uint8_t *base, int64_t stride, int64_t rows,
-                         int64_t cols, const float *x, int64_t batch, float *y, int64_t row_begin, int64_t row_end)
+static void matmul_float(const mm_ftile_fn tiles[2][MM_TOK], const mm_ftile_fn *tiles5, const uint8_t *base,
+                         int64_t stride, int64_t rows, int64_t cols, const float *x, int64_t batch, float *y,
+                         int64_t row_begin, int64_t row_end)
 {
-    float st[MM_FCHUNK * FLM_ROWS * 8];
+    float st[MM_FCHUNK * MM5_ROWS * 8];
     const int64_t kc = 16384 / FLM_ROWS / (stride / cols) / 8 * 8; /* stride / cols: bytes per value */
+    const int64_t kc5 = 16384 / MM5_ROWS / (stride / cols) / 8 * 8;
     for (int64_t c0 = 0; c0 < batch; c0 += MM_FCHUNK) {
         int64_t c1 = batch - c0 < MM_FCHUNK ? batch : c0 + MM_FCHUNK;
         for (int64_t r = row_begin; r < row_end;) {
+            if (tiles5 && row_end - r >= MM5_ROWS) {
+                for (int64_t i0 = 0; i0 < cols; i0 += kc5) {
+                    int64_t i1 = cols - i0 < kc5 ? cols : i0 + kc5;
+                    for (int64_t t = c0; t < c1; t += MM5_TOK) {
+                        int64_t T = c1 - t < MM5_TOK ? c1 - t : MM5_TOK;
+                        tiles5[T - 1](base + r * stride, stride, x + t * cols, cols, i0, i1,
+                                      st + (t - c0) * MM5_ROWS * 8, i0 == 0, i1 == cols, y + t * rows + r, rows);
+                    }
+                }
+                r += MM5_ROWS;
+                continue;
+            }
             const int wide = row_end - r >= FLM_ROWS;
             for (int64_t i0 = 0; i0 < cols; i0 += kc) {
                 int64_t i1 = cols - i0 < kc ? cols : i0 + kc;
@@ -312,7 +436,8 @@ FLM_EXPORT int flm_matmul(int dtype, const void *w, int64_t rows, int64_t cols, 
 #ifdef FLM_HAVE_X86
     const mm_ftile_fn(*tiles)[MM_TOK] = mm_float_tiles(dtype);
     if (tiles && flm_kernels_simd() && cols % 8 == 0) {
-        matmul_float(tiles, base, stride, rows, cols, x, batch, y, row_begin, row_end);
+        matmul_float(tiles, have_avx512() ? mm5_float_tiles(dtype) : NULL, base, stride, rows, cols, x, batch, y,
+                     row_begin, row_end);
         return 0;
     }
 #endif

@@ -1,7 +1,8 @@
 /* flm_matmul against flm_matvec: for every dtype, batch 1..9, odd row counts and row ranges, each
  * y[t * rows + r] must be flm_matvec's y[r] for x_t bit for bit (memcmp); then the argument checks.
- * ctest runs it three times: on the AVX2 kernels (VNNI tiles where the CPU has them), with FLASHLM_NO_VNNI=1
- * (the AVX2 tiles) and with FLASHLM_NO_SIMD=1 (the portable kernels). */
+ * ctest runs it four times: on the SIMD kernels (AVX-512 float tiles and VNNI tiles where the CPU has them),
+ * with FLASHLM_NO_VNNI=1 (the AVX2 integer tiles), with FLASHLM_NO_AVX512=1 (the AVX2 float tiles) and with
+ * FLASHLM_NO_SIMD=1 (the portable kernels). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,6 +91,10 @@ static void test_bit_equality(void)
          * than one pass of its accumulators (192) */
         check_case(floats[i], 9, 4104, 7, 0, 9);
         check_case(floats[i], 5, 16, 200, 0, 5);
+        /* the AVX-512 tiles (8 rows x 6 tokens): row pairs, then AVX2 rows after the last 8; a pass of 192
+         * tokens and a short last tile; rows over several column chunks (512 f32, 1024 f16/bf16 values) */
+        check_case(floats[i], 21, 40, 203, 1, 20);
+        check_case(floats[i], 17, 2056, 13, 0, 17);
     }
     /* the integer tiles: more tokens than one group, a short last group */
     check_case(FLM_DTYPE_Q4_K, 6, 256, 203, 1, 6);
