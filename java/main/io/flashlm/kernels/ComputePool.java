@@ -19,8 +19,7 @@ public final class ComputePool implements AutoCloseable {
     private static final long PARALLEL_MIN_BYTES = 1 << 20;
 
     private final WorkerGang gang;
-    private final WorkerGang.Part matvecPart = this::runPart;
-    private final WorkerGang.Part matmulPart = this::runMatmulPart;
+    private final WorkerGang.Part productPart = this::runPart;
 
     // The current product; set by the caller before the gang runs it.
     private DType dtype;
@@ -49,25 +48,7 @@ public final class ComputePool implements AutoCloseable {
      * checked (by {@link Kernels#matvec}) before the native code runs, so it never reads past a segment.
      */
     public void matvec(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, MemorySegment y) {
-        long rowBytes = Kernels.rowBytes(dtype, cols);
-        if (gang.isClosed()) {
-            throw new IllegalStateException("compute pool is closed");
-        }
-        if (gang.threads() == 1 || rows * rowBytes < PARALLEL_MIN_BYTES || rows < gang.threads()) {
-            Kernels.matvec(dtype, w, rows, cols, x, y, 0, rows);
-            return;
-        }
-        this.dtype = dtype;
-        this.w = w;
-        this.x = x;
-        this.y = y;
-        this.rows = rows;
-        this.cols = cols;
-        try {
-            gang.run(matvecPart);
-        } finally {
-            this.w = this.x = this.y = null;
-        }
+        product(dtype, w, rows, cols, x, 1, y);
     }
 
     /**
@@ -77,16 +58,18 @@ public final class ComputePool implements AutoCloseable {
      * (by {@link Kernels#matmul}) before the native code runs.
      */
     public void matmul(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, int batch, MemorySegment y) {
-        if (batch == 1) {
-            matvec(dtype, w, rows, cols, x, y);
-            return;
-        }
+        product(dtype, w, rows, cols, x, batch, y);
+    }
+
+    /** matvec (batch 1) or matmul, on this thread when small, else with the rows split across the threads. */
+    private void product(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, int batch,
+                         MemorySegment y) {
         long rowBytes = Kernels.rowBytes(dtype, cols);
         if (gang.isClosed()) {
             throw new IllegalStateException("compute pool is closed");
         }
         if (gang.threads() == 1 || rows * rowBytes < PARALLEL_MIN_BYTES || rows < gang.threads()) {
-            Kernels.matmul(dtype, w, rows, cols, x, batch, y, 0, rows);
+            part(dtype, w, rows, cols, x, batch, y, 0, rows);
             return;
         }
         this.dtype = dtype;
@@ -97,22 +80,23 @@ public final class ComputePool implements AutoCloseable {
         this.cols = cols;
         this.batch = batch;
         try {
-            gang.run(matmulPart);
+            gang.run(productPart);
         } finally {
             this.w = this.x = this.y = null;
         }
     }
 
-    private void runMatmulPart(int part, int parts) {
-        long begin = rows * part / parts;
-        long end = rows * (part + 1) / parts;
-        Kernels.matmul(dtype, w, rows, cols, x, batch, y, begin, end);
+    private static void part(DType dtype, MemorySegment w, long rows, long cols, MemorySegment x, int batch,
+                             MemorySegment y, long begin, long end) {
+        if (batch == 1) {
+            Kernels.matvec(dtype, w, rows, cols, x, y, begin, end);
+        } else {
+            Kernels.matmul(dtype, w, rows, cols, x, batch, y, begin, end);
+        }
     }
 
-    private void runPart(int part, int parts) {
-        long begin = rows * part / parts;
-        long end = rows * (part + 1) / parts;
-        Kernels.matvec(dtype, w, rows, cols, x, y, begin, end);
+    private void runPart(int p, int parts) {
+        part(dtype, w, rows, cols, x, batch, y, rows * p / parts, rows * (p + 1) / parts);
     }
 
     @Override
