@@ -9,7 +9,7 @@
 MQ_ATTR FLM_INLINE void MQ_NAME(legacy)(const int dtype, const uint8_t *w, const mm_group *g, int64_t n,
                                         float *const y[MM_QTOK])
 {
-    const int64_t bytes = mq_block_bytes(dtype);
+    const int64_t bytes = lq_block_bytes(dtype);
     const int with_min = dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_1;
     const int iq4 = dtype == FLM_DTYPE_IQ4_NL, q8 = dtype == FLM_DTYPE_Q8_0;
     const int offset = dtype == FLM_DTYPE_Q4_0 ? 8 : dtype == FLM_DTYPE_Q5_0 ? 16 : 0;
@@ -23,7 +23,7 @@ MQ_ATTR FLM_INLINE void MQ_NAME(legacy)(const int dtype, const uint8_t *w, const
             sgn = _mm256_loadu_si256((const __m256i *)(p + 2));
             u = _mm256_sign_epi8(sgn, sgn); /* |w| */
         } else {
-            u = mq_unsigned(dtype, p);
+            u = lq_unsigned(dtype, p);
             sgn = iq4 ? _mm256_shuffle_epi8(grid, u) : u; /* iq4_nl: T[nibble] */
         }
         __m256i lanes[MM_QTOK];
@@ -78,7 +78,7 @@ MQ_ATTR FLM_INLINE void MQ_NAME(kq_body)(const int dtype, const uint8_t *w, cons
     const int off_shift = dtype == FLM_DTYPE_Q6_K ? 5 : dtype == FLM_DTYPE_Q3_K ? 2 : 0;
     /* whether 8 products of a chunk's lane pair fit in int16 (the packed reduction), as in matvec_k.c */
     const int packed = dtype != FLM_DTYPE_Q6_K && dtype != FLM_DTYPE_IQ4_XS;
-    /* sub-blocks of 16: the scales per half block (lanes of mq_hsum's a and b); else one per block */
+    /* sub-blocks of 16: the scales per half block (lanes of hsum_blocks's a and b); else one per block */
     const int sub16 = dtype == FLM_DTYPE_Q6_K || dtype == FLM_DTYPE_Q3_K || dtype == FLM_DTYPE_Q2_K;
     __m256 acc[MM_QTOK];
 #pragma GCC unroll 4
@@ -100,10 +100,10 @@ MQ_ATTR FLM_INLINE void MQ_NAME(kq_body)(const int dtype, const uint8_t *w, cons
             for (int c = 0; c < 4; c++) {
                 __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
                 u[2 * c] = _mm256_and_si256(q, low4);
-                u[2 * c + 1] = MQ_FIELD(q, 4, 0, 0x0f);
+                u[2 * c + 1] = KQ_FIELD(q, 4, 0, 0x0f);
                 if (five) {
-                    u[2 * c] = _mm256_or_si256(u[2 * c], MQ_FIELD(qh, 2 * c, 4, 0x10));
-                    u[2 * c + 1] = _mm256_or_si256(u[2 * c + 1], MQ_FIELD(qh, 2 * c + 1, 4, 0x10));
+                    u[2 * c] = _mm256_or_si256(u[2 * c], KQ_FIELD(qh, 2 * c, 4, 0x10));
+                    u[2 * c + 1] = _mm256_or_si256(u[2 * c + 1], KQ_FIELD(qh, 2 * c + 1, 4, 0x10));
                 }
             }
             uint32_t wd[3];
@@ -121,12 +121,12 @@ MQ_ATTR FLM_INLINE void MQ_NAME(kq_body)(const int dtype, const uint8_t *w, cons
                 __m256i ql0 = _mm256_loadu_si256((const __m256i *)(p + 64 * h));
                 __m256i ql1 = _mm256_loadu_si256((const __m256i *)(p + 64 * h + 32));
                 __m256i qh = _mm256_loadu_si256((const __m256i *)(p + 128 + 32 * h));
-                u[4 * h] = _mm256_or_si256(_mm256_and_si256(ql0, low4), MQ_FIELD(qh, 0, 4, 0x30));
-                u[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, low4), MQ_FIELD(qh, 2, 4, 0x30));
-                u[4 * h + 2] = _mm256_or_si256(MQ_FIELD(ql0, 4, 0, 0x0f), MQ_FIELD(qh, 4, 4, 0x30));
-                u[4 * h + 3] = _mm256_or_si256(MQ_FIELD(ql1, 4, 0, 0x0f), MQ_FIELD(qh, 6, 4, 0x30));
+                u[4 * h] = _mm256_or_si256(_mm256_and_si256(ql0, low4), KQ_FIELD(qh, 0, 4, 0x30));
+                u[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, low4), KQ_FIELD(qh, 2, 4, 0x30));
+                u[4 * h + 2] = _mm256_or_si256(KQ_FIELD(ql0, 4, 0, 0x0f), KQ_FIELD(qh, 4, 4, 0x30));
+                u[4 * h + 3] = _mm256_or_si256(KQ_FIELD(ql1, 4, 0, 0x0f), KQ_FIELD(qh, 6, 4, 0x30));
             }
-            mq_scales16(_mm_loadu_si128((const __m128i *)(p + 192)), &sa, &sb);
+            scales16(_mm_loadu_si128((const __m128i *)(p + 192)), &sa, &sb);
             break;
         }
         case FLM_DTYPE_Q3_K: {
@@ -136,14 +136,14 @@ MQ_ATTR FLM_INLINE void MQ_NAME(kq_body)(const int dtype, const uint8_t *w, cons
                 __m256i q = _mm256_loadu_si256((const __m256i *)(p + 32 + 32 * h));
 #pragma GCC unroll 4
                 for (int k = 0; k < 4; k++)
-                    u[4 * h + k] = _mm256_or_si256(MQ_FIELD(q, 2 * k, 0, 3), MQ_FIELD(hm, 4 * h + k, 2, 4));
+                    u[4 * h + k] = _mm256_or_si256(KQ_FIELD(q, 2 * k, 0, 3), KQ_FIELD(hm, 4 * h + k, 2, 4));
             }
             __m128i lo8 = _mm_loadl_epi64((const __m128i *)(p + 96));
             const __m128i nib = _mm_set1_epi8(0x0f);
             __m128i low = _mm_unpacklo_epi64(_mm_and_si128(lo8, nib), _mm_and_si128(_mm_srli_epi16(lo8, 4), nib));
-            __m128i hb = _mm_srlv_epi32(_mm_set1_epi32((int)mq_load32(p + 104)), _mm_setr_epi32(0, 2, 4, 6));
+            __m128i hb = _mm_srlv_epi32(_mm_set1_epi32((int)lq_load32(p + 104)), _mm_setr_epi32(0, 2, 4, 6));
             __m128i six = _mm_or_si128(low, _mm_slli_epi16(_mm_and_si128(hb, _mm_set1_epi8(3)), 4));
-            mq_scales16(_mm_sub_epi8(six, _mm_set1_epi8(32)), &sa, &sb);
+            scales16(_mm_sub_epi8(six, _mm_set1_epi8(32)), &sa, &sb);
             break;
         }
         case FLM_DTYPE_Q2_K: {
@@ -152,11 +152,11 @@ MQ_ATTR FLM_INLINE void MQ_NAME(kq_body)(const int dtype, const uint8_t *w, cons
                 __m256i q = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * h));
 #pragma GCC unroll 4
                 for (int k = 0; k < 4; k++)
-                    u[4 * h + k] = MQ_FIELD(q, 2 * k, 0, 3);
+                    u[4 * h + k] = KQ_FIELD(q, 2 * k, 0, 3);
             }
             __m128i s = _mm_loadu_si128((const __m128i *)p);
             const __m128i nib = _mm_set1_epi8(0x0f);
-            mq_scales16(_mm_and_si128(s, nib), &sa, &sb);
+            scales16(_mm_and_si128(s, nib), &sa, &sb);
             mins16 = _mm_and_si128(_mm_srli_epi16(s, 4), nib);
             break;
         }
@@ -168,7 +168,7 @@ MQ_ATTR FLM_INLINE void MQ_NAME(kq_body)(const int dtype, const uint8_t *w, cons
                 __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + 8 + 16 * j)));
                 u[j] = _mm256_shuffle_epi8(grid, _mm256_and_si256(_mm256_srlv_epi64(q, nibble_shift), low4));
             }
-            __m128i lb = _mm_cvtsi32_si128((int)mq_load32(p + 4));
+            __m128i lb = _mm_cvtsi32_si128((int)lq_load32(p + 4));
             const __m128i nib = _mm_set1_epi8(0x0f);
             lb = _mm_unpacklo_epi8(_mm_and_si128(lb, nib), _mm_and_si128(_mm_srli_epi16(lb, 4), nib));
             __m256i high = _mm256_set1_epi32((int)((unsigned)p[2] | (unsigned)p[3] << 8));
@@ -199,7 +199,7 @@ MQ_ATTR FLM_INLINE void MQ_NAME(kq_body)(const int dtype, const uint8_t *w, cons
                 v[j] = dtype == FLM_DTYPE_IQ4_XS ? MQ_DOT(_mm256_abs_epi8(u[j]), _mm256_sign_epi8(q, u[j]))
                                                  : MQ_DOT(u[j], q);
             }
-            mq_hsum(v, &a, &b, packed);
+            hsum_blocks(v, &a, &b, packed);
             const __m256i s16 = _mm256_loadu_si256((const __m256i *)(xs[k]->sum16 + 16 * t));
             if (off_shift) {
                 a = _mm256_sub_epi32(a, _mm256_slli_epi32(_mm256_permutevar8x32_epi32(
@@ -210,9 +210,9 @@ MQ_ATTR FLM_INLINE void MQ_NAME(kq_body)(const int dtype, const uint8_t *w, cons
                                                           off_shift));
             }
             if (sub16)
-                T = mq_per_block(_mm256_mullo_epi32(a, sa), _mm256_mullo_epi32(b, sb));
+                T = per_block(_mm256_mullo_epi32(a, sa), _mm256_mullo_epi32(b, sb));
             else
-                T = _mm256_mullo_epi32(mq_per_block(a, b), scv);
+                T = _mm256_mullo_epi32(per_block(a, b), scv);
             if (dtype == FLM_DTYPE_Q2_K)
                 M = _mm256_madd_epi16(s16, _mm256_cvtepu8_epi16(mins16));
             else if (with_min)

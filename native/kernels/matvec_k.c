@@ -52,6 +52,7 @@
  */
 #include "flashlm.h"
 #include "matvec_internal.h"
+#include "quant_blocks.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -284,12 +285,6 @@ FLM_KQ_PORTABLE(iq4_xs, FLM_DTYPE_IQ4_XS)
  * 32-byte load. Every variant gives the same integers T[j] and M[j]. */
 #ifdef FLM_HAVE_X86
 
-/* The bits from..from + width - 1 of every byte of v moved to to..to + width - 1, the rest cleared by
- * mask (the bits there). 16-bit shifts are safe: what crosses into the neighbouring byte is outside the
- * field there, since the field lies within a byte before and after. */
-#define KQ_FIELD(v, from, to, mask)                                                                        \
-    _mm256_and_si256((from) < (to) ? _mm256_slli_epi16((v), (to) - (from))                                \
-                     : (from) > (to) ? _mm256_srli_epi16((v), (from) - (to)) : (v), _mm256_set1_epi8(mask))
 
 /* The int32 lanes of u (unsigned bytes) times qx (signed bytes), four products to a lane. */
 FLM_AVX2 FLM_INLINE __m256i dot_u8s8(__m256i u, __m256i qx)
@@ -302,40 +297,6 @@ FLM_AVX2 FLM_INLINE __m256i load_qx(const int8_t *qx, int j)
     return _mm256_loadu_si256((const __m256i *)(qx + 32 * j));
 }
 
-/* The eight v_j reduced: *a lane k (k < 4) = the sum of v_k's lanes 0..3 (values 0..15 of block k,
- * sub-block 2k of 16), lane 4 + k = of its lanes 4..7 (sub-block 2k + 1); *b the same for blocks 4..7
- * (sub-blocks 8 + 2k, 9 + 2k). Unpacks and adds rather than hadd (three ops, two of them shuffles on a
- * narrow port on some CPUs): in each 128-bit half, pair(x, y) = [x0 + x2, y0 + y2, x1 + x3, y1 + y3],
- * and quad(pair(v0, v1), pair(v2, v3)) = [v0, v1, v2, v3 summed]. */
-FLM_AVX2 FLM_INLINE __m256i red_pair(__m256i x, __m256i y)
-{
-    return _mm256_add_epi32(_mm256_unpacklo_epi32(x, y), _mm256_unpackhi_epi32(x, y));
-}
-
-FLM_AVX2 FLM_INLINE __m256i red_quad(__m256i p, __m256i q)
-{
-    return _mm256_add_epi32(_mm256_unpacklo_epi64(p, q), _mm256_unpackhi_epi64(p, q));
-}
-
-/* Where the sums allow it, packs_epi32 to int16 and madd_epi16 with 1 do the same in two ops instead of
- * three: pack(x, y) in each half = [x0 + x1, x2 + x3, y0 + y1, y2 + y3], and pack(pack(v0, v1),
- * pack(v2, v3)) = [v0, v1, v2, v3 summed]; packed says that a lane of v_j (4 products) and of a pack
- * (8) fit in int16. */
-FLM_AVX2 FLM_INLINE __m256i red_pack(__m256i x, __m256i y)
-{
-    return _mm256_madd_epi16(_mm256_packs_epi32(x, y), _mm256_set1_epi16(1));
-}
-
-FLM_AVX2 FLM_INLINE void hsum_blocks(const __m256i v[8], __m256i *a, __m256i *b, const int packed)
-{
-    if (packed) {
-        *a = red_pack(red_pack(v[0], v[1]), red_pack(v[2], v[3]));
-        *b = red_pack(red_pack(v[4], v[5]), red_pack(v[6], v[7]));
-    } else {
-        *a = red_quad(red_pair(v[0], v[1]), red_pair(v[2], v[3]));
-        *b = red_quad(red_pair(v[4], v[5]), red_pair(v[6], v[7]));
-    }
-}
 
 /* For the types with sub-blocks of 16 whose sub-block sums fit in int16: the maddubs pairs p_j of the
  * eight blocks (int16; low 128-bit half values 0..15 of block j = sub-block 2j, high half sub-block
@@ -363,11 +324,6 @@ FLM_AVX2 FLM_INLINE __m256i subblock_sums16(const __m256i p[8])
                                                    4, 5, 12, 13, 2, 3, 10, 11, 6, 7, 14, 15));
 }
 
-/* Lane j = block j: the two sub-blocks of 16 (lanes k and 4 + k of a, then of b) added. */
-FLM_AVX2 FLM_INLINE __m256i per_block(__m256i a, __m256i b)
-{
-    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
-}
 
 /* x's super-block, shared by the rows. */
 struct kq_xs {
@@ -410,13 +366,6 @@ FLM_AVX2 FLM_INLINE void kq_xs_load(const int dtype, const kern_qx *x, int64_t t
     }
 }
 
-/* 16 int8 sub-block scales (byte s = sub-block s) as the int32 lanes of hsum_blocks' a and b. */
-FLM_AVX2 FLM_INLINE void scales16(__m128i s, __m256i *sa, __m256i *sb)
-{
-    s = _mm_shuffle_epi8(s, _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15));
-    *sa = _mm256_cvtepi8_epi32(s);
-    *sb = _mm256_cvtepi8_epi32(_mm_srli_si128(s, 8));
-}
 
 /* T (lane j = T[j]) and, for the types with a min, M (lane j = M[j]) of super-block p. */
 FLM_AVX2 FLM_INLINE void kq_sums_avx2(const int dtype, const uint8_t *p, const int8_t *qx, const struct kq_xs *xs,

@@ -50,42 +50,12 @@
  */
 #include "flashlm.h"
 #include "matvec_internal.h"
+#include "quant_blocks.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-static inline int64_t lq_block_bytes(int dtype)
-{
-    switch (dtype) {
-    case FLM_DTYPE_Q8_0: return 34;
-    case FLM_DTYPE_Q4_1: return 20;
-    case FLM_DTYPE_Q5_0: return 22;
-    case FLM_DTYPE_Q5_1: return 24;
-    default: return 18; /* q4_0, iq4_nl */
-    }
-}
-
-/* Offset of qs in a block. */
-static inline int lq_qs(int dtype)
-{
-    switch (dtype) {
-    case FLM_DTYPE_Q4_1: return 4;
-    case FLM_DTYPE_Q5_0: return 6;
-    case FLM_DTYPE_Q5_1: return 8;
-    default: return 2; /* q4_0, iq4_nl, q8_0 */
-    }
-}
-
-static inline int lq_has_min(int dtype)
-{
-    return dtype == FLM_DTYPE_Q4_1 || dtype == FLM_DTYPE_Q5_1;
-}
-
-static inline int lq_five(int dtype)
-{
-    return dtype == FLM_DTYPE_Q5_0 || dtype == FLM_DTYPE_Q5_1;
-}
 
 /* ---- portable ---- */
 
@@ -192,12 +162,6 @@ LQ_PORTABLE(iq4_nl, FLM_DTYPE_IQ4_NL)
  * the rows' scales in lanes r and 4 + r. The R rows share x's loads and the float step. */
 #ifdef FLM_HAVE_X86
 
-FLM_AVX2 FLM_INLINE uint32_t lq_load32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
 
 /* k * S_0 in lanes 0..3, k * S_1 in lanes 4..7 (int32), from kern_qx's sum16 of block b: the pair
  * (S_0, S_1) in every 32-bit lane, times (k, 0) or (0, k) by madd. */
@@ -210,28 +174,6 @@ FLM_AVX2 FLM_INLINE __m256i lq_sums(const int16_t *sum16, const int k)
     return _mm256_madd_epi16(_mm256_set1_epi32(s), pick);
 }
 
-/* The 32 nibbles of qs (with the fifth bits from qh for the 5-bit types) as unsigned bytes 0..31 in
- * the order of the values. */
-FLM_AVX2 FLM_INLINE __m256i lq_unsigned(const int dtype, const uint8_t *blk)
-{
-    const __m256i low4 = _mm256_set1_epi8(0x0f);
-    const __m256i shift = _mm256_setr_epi64x(0, 0, 4, 4);
-    __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(blk + lq_qs(dtype))));
-    __m256i u = _mm256_and_si256(_mm256_srlv_epi64(v, shift), low4);
-    if (lq_five(dtype)) {
-        /* byte j of the vector gets byte j / 8 of qh and keeps bit j % 8 of it (t = 0 or 2^(j % 8)), then
-         * sign_epi8(c, t) gives 0 where t is 0, c where t > 0 and -c where t < 0 (bit 7, 0x80): with
-         * c = 16, and -16 in the bytes j % 8 = 7, that is 16 where the bit is set. */
-        const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
-                                                2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-        const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-        const __m256i c = _mm256_set1_epi64x((long long)0xf010101010101010ULL);
-        __m256i h = _mm256_shuffle_epi8(_mm256_set1_epi32((int)lq_load32(blk + (dtype == FLM_DTYPE_Q5_0 ? 2 : 4))),
-                                        spread);
-        u = _mm256_or_si256(u, _mm256_sign_epi8(c, _mm256_and_si256(h, bit)));
-    }
-    return u;
-}
 
 /* Four rows' int32 lanes l[r] (madd of the pairs by ones: lane k of row r the sum of values 4k..4k+3)
  * reduced to I_0 of row r in lane r and I_1 in lane 4 + r, for the types whose sums of 8 products fit
