@@ -31,13 +31,7 @@ record ExactPlan() implements StreamingPlan {
     public Sizing accountFfn(PlanContext cx) {
         long rowBytes = ResidentFfn.rowBytes(cx.geometry);
         int neurons = cx.geometry.neurons();
-        long room = Math.min(FlashEngine.MAX_SCRATCH, cx.budget.left());
-        int chunk = (int) Math.min(Math.min(neurons, Math.max(1, CHUNK_BYTES / rowBytes)), room / (2 * (rowBytes + 4)));
-        if (chunk < 1) {
-            cx.budget.add("two FFN records", 2 * (rowBytes + 4));
-            cx.budget.require("the fixed part with two FFN records");
-        }
-        cx.budget.add("FFN scratch (2 x " + chunk + " rows)", StreamingFfn.scratchBytes(cx.geometry, chunk));
+        int chunk = accountScratch(cx, Math.min(neurons, Math.max(1, CHUNK_BYTES / rowBytes)));
         long perRow = (long) cx.config.layers() * rowBytes;
         int pinned = (int) Math.min(neurons, Math.max(0, cx.budget.left()) / perRow);
         if (pinned > 0) {
@@ -48,26 +42,11 @@ record ExactPlan() implements StreamingPlan {
 
     @Override
     public EngineFfn build(PlanContext cx, Sizing sizing, SparseFfn sparse, Predictor predictor) throws IOException {
-        FfnReads first = cx.reads();
-        FfnReads second;
-        try {
-            second = cx.reads();
-        } catch (IOException | RuntimeException e) {
-            first.close();
-            throw e;
-        }
         int pinned = sizing.cacheRows();
         Progress p = new Progress("pinning " + pinned + " neurons a layer", (long) cx.config.layers() * pinned
                 * cx.geometry.recordBytes(), cx.progress == null ? System.err : cx.progress, cx.progress != null);
-        try {
-            StreamingFfn f = new StreamingFfn(cx.geometry, cx.config, cx.biases, sparse, cx.stats,
-                    new FfnReads[]{first, second}, null, sizing.maxRows(), readsRecords(cx), cx.arena, pinned, p);
-            p.finish();
-            return f;
-        } catch (IOException | RuntimeException e) {
-            first.close();
-            second.close();
-            throw e;
-        }
+        StreamingFfn f = streaming(cx, sizing, sparse, null, pinned, p);
+        p.finish();
+        return f;
     }
 }

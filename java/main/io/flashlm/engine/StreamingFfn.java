@@ -31,17 +31,12 @@ final class StreamingFfn extends EngineFfn {
     private final MemorySegment[] pinned; // per layer: neurons 0..pinnedRows-1, or none
 
     /**
-     * @param predictor null to read every neuron
-     * @param records   read whole bundled records (else each part on its own)
-     */
-    StreamingFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
-                 FfnReads[] reads, Predictor predictor, int chunkRows, boolean records, Arena arena) throws IOException {
-        this(g, c, biases, sparse, stats, reads, predictor, chunkRows, records, arena, 0, null);
-    }
-
-    /**
+     * @param reads      one reader per scratch matrix (the two are read in turn)
+     * @param predictor  null to read every neuron
+     * @param records    read whole bundled records (else each part on its own)
      * @param pinnedRows neurons 0..pinnedRows-1 of every layer read once, here, and kept in DRAM (exact mode;
      *                   no predictor); only the others are read per token
+     * @param progress   reports the pinning, or null
      */
     StreamingFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
                  FfnReads[] reads, Predictor predictor, int chunkRows, boolean records, Arena arena, int pinnedRows,
