@@ -129,8 +129,7 @@ final class LlamaAttention implements AttentionBlock {
         }
         int hd = c.headDim();
         for (int h = 0; h < n; h += hd) {
-            MemorySegment head = v.asSlice((long) h * Float.BYTES, (long) hd * Float.BYTES);
-            VectorOps.rmsNorm(head, head, weight, hd, c.normEps());
+            VectorOps.rmsNormAt(v, v, h, weight, hd, c.normEps());
         }
     }
 }

@@ -37,14 +37,19 @@ public final class VectorOps {
 
     /** out = x / rms(x) * weight. */
     public static void rmsNorm(MemorySegment out, MemorySegment x, MemorySegment weight, int n, float eps) {
+        rmsNormAt(out, x, 0, weight, n, eps);
+    }
+
+    /** As {@link #rmsNorm} over x[at .. at + n) into out[at .. at + n) (one head of a vector, in place or not). */
+    public static void rmsNormAt(MemorySegment out, MemorySegment x, long at, MemorySegment weight, int n, float eps) {
         float ss = 0;
         for (int i = 0; i < n; i++) {
-            float v = get(x, i);
+            float v = get(x, at + i);
             ss += v * v;
         }
         float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
         for (int i = 0; i < n; i++) {
-            set(out, i, get(weight, i) * (scale * get(x, i)));
+            set(out, at + i, get(weight, i) * (scale * get(x, at + i)));
         }
     }
 
