@@ -2,14 +2,12 @@ package io.flashlm.chat;
 
 import io.flashlm.tokenizer.ByteLevelBpeTokenizer;
 import io.flashlm.tokenizer.SentencePieceBpeTokenizer;
+import io.flashlm.tokenizer.SpecialTokenSplitter;
 import io.flashlm.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Tokenizes a rendered chat prompt with its special tokens (e.g. {@code <|im_start|>}, {@code [INST]},
@@ -27,30 +25,23 @@ import java.util.Map;
  * (templates usually write {@code {{ bos_token }}} themselves).
  */
 public final class ChatEncoder {
-    private record Literal(String text, int id) {
-    }
-
     private final Tokenizer tokenizer;
-    private final Map<Character, List<Literal>> literals; // by first char, longest first: the longest match wins
+    private final SpecialTokenSplitter literals; // leftmost match, the longest there
     private final int[] bosPrefix;
 
     public ChatEncoder(Tokenizer tokenizer, boolean modelAddsBos) {
         this.tokenizer = tokenizer;
         this.bosPrefix = modelAddsBos ? tokenizer.encode("", true) : new int[0];
-        List<Literal> found = new ArrayList<>();
+        List<SpecialTokenSplitter.Literal> found = new ArrayList<>();
         if (!(tokenizer instanceof ByteLevelBpeTokenizer)) {
             for (int id = 0; id < tokenizer.vocabSize(); id++) {
                 String piece = tokenizer.piece(id);
                 if (!piece.isEmpty() && cutsText(tokenizer, id)) {
-                    found.add(new Literal(piece, id));
+                    found.add(new SpecialTokenSplitter.Literal(piece, id, false, false, false));
                 }
             }
         }
-        found.sort(Comparator.comparingInt((Literal l) -> l.text().length()).reversed());
-        this.literals = new HashMap<>();
-        for (Literal l : found) {
-            literals.computeIfAbsent(l.text().charAt(0), c -> new ArrayList<>()).add(l);
-        }
+        this.literals = new SpecialTokenSplitter(found);
     }
 
     private static boolean cutsText(Tokenizer tokenizer, int id) {
@@ -74,23 +65,11 @@ public final class ChatEncoder {
 
     private int[] encodeCut(String text) {
         List<int[]> parts = new ArrayList<>();
-        int plainStart = 0;
-        int i = 0;
-        while (i < text.length()) {
-            Literal match = matchAt(text, i);
-            if (match == null) {
-                i++;
-                continue;
-            }
-            if (i > plainStart) {
-                parts.add(tokenizer.encode(text.substring(plainStart, i), false));
-            }
-            parts.add(new int[]{match.id()});
-            i += match.text().length();
-            plainStart = i;
-        }
-        if (plainStart < text.length()) {
-            parts.add(tokenizer.encode(text.substring(plainStart), false));
+        for (SpecialTokenSplitter.Segment seg : literals.split(text)) {
+            parts.add(switch (seg) {
+                case SpecialTokenSplitter.Text t -> tokenizer.encode(t.text(), false);
+                case SpecialTokenSplitter.Special sp -> new int[]{sp.id()};
+            });
         }
         int n = parts.stream().mapToInt(p -> p.length).sum();
         int[] out = new int[n];
@@ -100,15 +79,6 @@ public final class ChatEncoder {
             at += p.length;
         }
         return out;
-    }
-
-    private Literal matchAt(String text, int i) {
-        for (Literal l : literals.getOrDefault(text.charAt(i), List.of())) {
-            if (text.startsWith(l.text(), i)) {
-                return l;
-            }
-        }
-        return null;
     }
 
     private static boolean startsWith(int[] ids, int[] prefix) {

@@ -11,12 +11,12 @@ import java.util.Map;
  * or pre-tokenization (else "</s>" would be split into "</", "s", ">"). Leftmost match wins, the longest
  * one at that position, as Hugging Face's added-token matcher does.
  */
-final class SpecialTokenSplitter {
+public final class SpecialTokenSplitter {
 
     /** A literal token: {@code lstrip}/{@code rstrip} also swallow whitespace on that side, {@code singleWord}
      * only matches when not inside a word. */
-    record Literal(String content, int id, boolean lstrip, boolean rstrip, boolean singleWord) {
-        Literal {
+    public record Literal(String content, int id, boolean lstrip, boolean rstrip, boolean singleWord) {
+        public Literal {
             if (content.isEmpty()) {
                 throw new IllegalArgumentException("empty special token content for id " + id);
             }
@@ -24,20 +24,20 @@ final class SpecialTokenSplitter {
     }
 
     /** A piece of the input: plain text to tokenize, or one special token. */
-    sealed interface Segment permits Text, Special {
+    public sealed interface Segment permits Text, Special {
     }
 
-    record Text(String text, int start) implements Segment {
+    public record Text(String text, int start) implements Segment {
     }
 
-    record Special(int id) implements Segment {
+    public record Special(int id) implements Segment {
     }
 
     static final SpecialTokenSplitter NONE = new SpecialTokenSplitter(List.of());
 
     private final Map<Character, List<Literal>> byFirstChar = new HashMap<>();
 
-    SpecialTokenSplitter(List<Literal> literals) {
+    public SpecialTokenSplitter(List<Literal> literals) {
         for (Literal literal : literals) {
             byFirstChar.computeIfAbsent(literal.content().charAt(0), c -> new ArrayList<>()).add(literal);
         }
@@ -46,11 +46,11 @@ final class SpecialTokenSplitter {
         }
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return byFirstChar.isEmpty();
     }
 
-    List<Segment> split(String text) {
+    public List<Segment> split(String text) {
         List<Segment> out = new ArrayList<>();
         if (byFirstChar.isEmpty()) {
             if (!text.isEmpty()) {
