@@ -102,8 +102,8 @@ public final class EngineStats {
         }
         long[] total = {nanos, ioNanos, memoryNanos, predictNanos, predicted, hits, misses, bytesRead, reads,
             windowShrinks, readNanos};
+        long[] share = new long[total.length];
         for (int i = 0; i < count; i++) {
-            long[] share = new long[total.length];
             for (int f = 0; f < total.length; f++) {
                 share[f] = i < count - 1 ? total[f] / count : total[f] - (total[f] / count) * (count - 1);
             }
