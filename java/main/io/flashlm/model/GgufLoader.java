@@ -26,10 +26,6 @@ final class GgufLoader {
     private GgufLoader() {
     }
 
-    static LanguageModel load(Path path, int threads) throws IOException {
-        return load(path, threads, 0);
-    }
-
     /** @param context positions to allocate the KV cache for; 0 for {@link ModelFiles#defaultContext} */
     static LanguageModel load(Path path, int threads, int context) throws IOException {
         Arena arena = Arena.ofShared();

@@ -25,10 +25,6 @@ final class HfLoader {
     private HfLoader() {
     }
 
-    static LanguageModel load(Path dir, int threads) throws IOException {
-        return load(dir, threads, 0);
-    }
-
     /** @param context positions to allocate the KV cache for; 0 for {@link ModelFiles#defaultContext} */
     static LanguageModel load(Path dir, int threads, int context) throws IOException {
         Arena arena = Arena.ofShared();
