@@ -131,7 +131,9 @@ public final class EngineBench {
             progress.finish();
             EngineStats.Summary s = engine.stats().summary(promptTokens);
             // the read planner's cost model as the run left it: learned from how many reads, observed vs predicted
-            List<String> notes = engine.stats().costModel().map(d -> List.of("cost model: " + d)).orElse(List.of());
+            List<String> notes = new ArrayList<>();
+            engine.stats().costModel().ifPresent(d -> notes.add("cost model: " + d));
+            engine.stats().lookAhead().ifPresent(notes::add);
             return new Result(o.mode().id(), Status.OK, "", s, engine.budget().used(), engine.budget().limit(),
                     engine.cacheRows(), engine.predictorKind() == null ? null : engine.predictorKind().id(), o.direct(), (System.nanoTime() - start) / 1e9,
                     engine.budget().table(), notes);

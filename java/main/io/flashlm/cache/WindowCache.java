@@ -205,6 +205,102 @@ public final class WindowCache {
         return missing;
     }
 
+    /**
+     * Adds {@code active[0..activeCount)} (distinct ids, any order) to the set of the token the last
+     * {@link #plan} advanced to, instead of advancing again: the look-ahead's case, where a token's set was
+     * planned early from a guess and the true set arrives later. Resident neurons join the token's set; the
+     * others are appended as by {@link #plan} ({@link #missingNeuron(int)} and {@link #missingRow(int)} say
+     * which). When the union does not fit, the oldest tokens' neurons leave early as in {@link #plan}, and
+     * as a last resort the neurons the guess added that the true set does not hold. The rows of the guessed
+     * neurons may move, so the caller must have finished reading into them. Nothing changes when it throws.
+     *
+     * @throws IllegalArgumentException an id out of range or repeated
+     * @throws IllegalStateException    no token was planned since the last reset, or the set alone has more
+     *                                  neurons than the capacity
+     */
+    public int extend(int[] active, int activeCount) {
+        if (activeCount < 0 || activeCount > active.length) {
+            throw new IllegalArgumentException("active count " + activeCount + " of an array of " + active.length);
+        }
+        if (token == 0) {
+            throw new IllegalStateException("extend before any token was planned");
+        }
+        if (activeCount > capacity) {
+            throw new IllegalStateException("window cache overflow: token " + (token - 1) + " has " + activeCount
+                    + " active neurons but the capacity is " + capacity + " rows");
+        }
+        int stamp = ++epoch;
+        int fresh = 0;
+        for (int i = 0; i < activeCount; i++) {
+            int n = active[i];
+            if (n < 0 || n >= neurons) {
+                throw new IllegalArgumentException("neuron " + n + " is out of range 0.." + (neurons - 1));
+            }
+            if (seen[n] == stamp) {
+                throw new IllegalArgumentException("neuron " + n + " is listed twice in the active set");
+            }
+            seen[n] = stamp;
+            if (neuronRow[n] < 0) {
+                fresh++;
+            }
+        }
+        int t = token - 1;
+        int slot = t % window;
+        long after = (long) count + fresh;
+        int firstKept = Math.max(Math.max(0, t - window + 1), goneThrough + 1);
+        int keepFrom = firstKept;
+        while (after > capacity && keepFrom < t) {
+            after -= leavingAt(keepFrom, stamp);
+            keepFrom++;
+        }
+        earlyTokens = keepFrom - firstKept;
+        goneThrough = Math.max(goneThrough, keepFrom - 1);
+        evicted = 0;
+        for (int u = firstKept; u < keepFrom; u++) {
+            int[] old = ring[u % window];
+            for (int i = 0, m = ringSize[u % window]; i < m; i++) {
+                int n = old[i];
+                if (lastUsed[n] == u && seen[n] != stamp && neuronRow[n] >= 0) {
+                    remove(n);
+                }
+            }
+        }
+        int[] set = ring[slot];
+        if (after > capacity) {
+            // the guess itself is in the way: its neurons outside the true set leave
+            int kept = 0;
+            for (int i = 0, m = ringSize[slot]; i < m; i++) {
+                int n = set[i];
+                if (seen[n] != stamp && neuronRow[n] >= 0) {
+                    remove(n);
+                    lastUsed[n] = Integer.MIN_VALUE;
+                } else if (neuronRow[n] >= 0) {
+                    set[kept++] = n;
+                }
+            }
+            ringSize[slot] = kept;
+        }
+        missing = 0;
+        for (int i = 0; i < activeCount; i++) {
+            int n = active[i];
+            if (lastUsed[n] != t || neuronRow[n] < 0) {
+                lastUsed[n] = t;
+                set[ringSize[slot]++] = n;
+            }
+            if (neuronRow[n] < 0) {
+                int row = count++;
+                rowNeuron[row] = n;
+                neuronRow[n] = row;
+                rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, row,
+                        neuronBias == null ? 0f : neuronBias.getAtIndex(ValueLayout.JAVA_FLOAT, n));
+                missingNeurons[missing] = n;
+                missingRows[missing] = row;
+                missing++;
+            }
+        }
+        return missing;
+    }
+
     /** Neurons whose last use was token u and that are not in the active set being planned. */
     private int leavingAt(int u, int stamp) {
         int k = 0;

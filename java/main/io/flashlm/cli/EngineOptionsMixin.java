@@ -2,6 +2,7 @@ package io.flashlm.cli;
 
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineOptions;
+import io.flashlm.engine.LookAhead;
 import io.flashlm.io.Backend;
 import io.flashlm.kernels.ComputePool;
 import io.flashlm.planning.ProbeLocation;
@@ -55,6 +56,11 @@ final class EngineOptionsMixin {
     @Option(names = "--threads", description = "Compute threads (default: all cores).")
     Integer threads;
 
+    @Option(names = "--look-ahead", defaultValue = "auto", description = "window and flash: start each layer's reads"
+            + " from a guess made at the previous layer, while it computes: off, on, or auto (tried on the run's own"
+            + " tokens and kept while it saves time). The output is the same. Default: ${DEFAULT-VALUE}.")
+    String lookAhead;
+
     /**
      * The options for {@code mode} on the pack at {@code pack}; without --probe, the pack's device's probe
      * file from the cache when there is one (said on stderr), never a file in the working directory.
@@ -63,7 +69,7 @@ final class EngineOptionsMixin {
         Path costs = probe != null ? probe : defaultProbe(pack);
         EngineOptions.Builder b = EngineOptions.builder().mode(mode)
                 .threads(threads != null ? threads : ComputePool.defaultThreads(256)).direct(!buffered)
-                .queueDepth(queueDepth).backend(Backend.parse(backend)).probe(costs);
+                .queueDepth(queueDepth).backend(Backend.parse(backend)).probe(costs).lookAhead(LookAhead.parse(lookAhead));
         if (memory != null) {
             b.memory(ByteSizes.parse(memory));
         }
@@ -102,7 +108,8 @@ final class EngineOptionsMixin {
 
     /** Whether any engine-only option was given (they need a flash pack). */
     boolean anyGiven() {
-        return memory != null || predictor != null || window != 0 || cacheRows != 0 || probe != null || buffered;
+        return memory != null || predictor != null || window != 0 || cacheRows != 0 || probe != null || buffered
+                || !"auto".equals(lookAhead);
     }
 
 

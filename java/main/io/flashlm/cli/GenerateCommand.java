@@ -126,5 +126,6 @@ public final class GenerateCommand implements Callable<Integer> {
             System.err.println(StatsReport.summary("generated", st.summary(prompt)));
         }
         StatsReport.costModel(st).ifPresent(System.err::println);
+        st.lookAhead().ifPresent(System.err::println);
     }
 }

@@ -24,15 +24,17 @@ import java.util.OptionalLong;
  * @param queueDepth    reads in flight per reader
  * @param backend       io_uring, pread or auto
  * @param probe         a flashlm-probe.json for the read planner's cost model; empty to merge only neighbours
+ * @param lookAhead     window and flash modes: whether each layer's reads start from a guess made at the previous
+ *                      layer ({@link LookAhead#AUTO} by default; the result is the same either way)
  */
 public record EngineOptions(EngineMode mode, OptionalLong memoryBytes, Optional<PredictorKind> predictor, int window,
                             OptionalInt cacheRows, int threads, boolean direct, OptionalInt contextLength,
-                            int queueDepth, Backend backend, Optional<Path> probe) {
+                            int queueDepth, Backend backend, Optional<Path> probe, LookAhead lookAhead) {
     public static final int DEFAULT_WINDOW = 5;
 
     public EngineOptions {
         if (mode == null || backend == null || memoryBytes == null || predictor == null || cacheRows == null
-                || contextLength == null || probe == null) {
+                || contextLength == null || probe == null || lookAhead == null) {
             throw new IllegalArgumentException("engine options: every field must be given (use Optional.empty() for"
                     + " the defaults)");
         }
@@ -74,6 +76,7 @@ public record EngineOptions(EngineMode mode, OptionalLong memoryBytes, Optional<
         b.queueDepth = queueDepth;
         b.backend = backend;
         b.probe = probe;
+        b.lookAhead = lookAhead;
         return b;
     }
 
@@ -90,6 +93,7 @@ public record EngineOptions(EngineMode mode, OptionalLong memoryBytes, Optional<
         private int queueDepth = 32;
         private Backend backend = Backend.AUTO;
         private Optional<Path> probe = Optional.empty();
+        private LookAhead lookAhead = LookAhead.AUTO;
 
         private Builder() {
         }
@@ -156,9 +160,14 @@ public record EngineOptions(EngineMode mode, OptionalLong memoryBytes, Optional<
             return this;
         }
 
+        public Builder lookAhead(LookAhead l) {
+            lookAhead = l;
+            return this;
+        }
+
         public EngineOptions build() {
             return new EngineOptions(mode, memoryBytes, predictor, window, cacheRows, threads, direct, contextLength,
-                    queueDepth, backend, probe);
+                    queueDepth, backend, probe, lookAhead);
         }
     }
 }

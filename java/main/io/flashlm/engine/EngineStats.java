@@ -42,6 +42,7 @@ public final class EngineStats {
     private long[] history = new long[FIELDS * 256];
     private int tokens;
     private volatile Supplier<String> costModel;
+    private volatile Supplier<String> lookAhead;
 
     /** Sets what {@link #costModel()} says (the flash mode's read planner). */
     void describeCostModelWith(Supplier<String> description) {
@@ -55,6 +56,17 @@ public final class EngineStats {
      */
     public Optional<String> costModel() {
         Supplier<String> d = costModel;
+        return d == null ? Optional.empty() : Optional.of(d.get());
+    }
+
+    /** Sets what {@link #lookAhead()} says (the windowed modes' look-ahead). */
+    void describeLookAheadWith(Supplier<String> description) {
+        lookAhead = description;
+    }
+
+    /** What the look-ahead's guesses realised (recall, wasted reads); empty without look-ahead. */
+    public Optional<String> lookAhead() {
+        Supplier<String> d = lookAhead;
         return d == null ? Optional.empty() : Optional.of(d.get());
     }
 

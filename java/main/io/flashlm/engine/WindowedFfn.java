@@ -31,6 +31,14 @@ import java.lang.foreign.MemorySegment;
  * <p>If the window would outgrow the cache, it shrinks for that token: the oldest tokens' neurons
  * leave early (counted in {@code windowShrinks}); a set larger than the whole cache is streamed
  * through it in chunks, after which the cache starts empty.
+ *
+ * <p>Look-ahead (when a {@link ReadPipeline} is given): once layer l's own reads are in, the predictor guesses
+ * layer l + 1's set from layer l's FFN input ({@link Predictor#predictAhead}), the guess is planned into layer
+ * l + 1's cache as that token's set, and its missing records are read by the pipeline's worker while layer l's
+ * FFN and layer l + 1's attention are computed. At layer l + 1 the true set is predicted, the guessed reads are
+ * awaited, and the true set extends the token's set ({@link WindowCache#extend}): only what the guess missed is
+ * read then. The computed neurons are the true set's, in ascending order, so look-ahead changes what is read
+ * and when, never the result. Prompt chunks ({@link #runBatch}) do not look ahead.
  */
 final class WindowedFfn extends EngineFfn {
     /** Rows of the staging buffer for merged reads: a merged run longer than this is read record by record. */
@@ -53,10 +61,28 @@ final class WindowedFfn extends EngineFfn {
     private final int[] stagedWanted = new int[STAGING_ROWS];
     private int stagedRuns;
     private int stagedRows;
+    // look-ahead: null without it
+    private final ReadPipeline pipe;
+    private final ReadPipeline.Slot aheadSlot;
+    private final int[] aheadSet;
+    private final int[] aheadRead;
+    private int aheadReadCount;
+    private int aheadCount;
+    /** The layer whose guessed reads are in flight (or landed and not yet awaited), or -1. */
+    private int aheadLayer = -1;
+    private boolean batching;
+    private final LookAheadCounts lookAhead = new LookAheadCounts();
+    private final LookAheadGuard aheadGuard; // null: look ahead at every layer
 
-    /** @param planner null to read each part of each missing neuron on its own (window mode) */
+    /**
+     * @param planner    null to read each part of each missing neuron on its own (window mode)
+     * @param aheadReads the look-ahead's reader (its own file handles, read by a worker thread), or null for no
+     *                   look-ahead; closed with this FFN
+     * @param guarded    look-ahead only while it pays ({@link LookAheadGuard}), else at every layer
+     */
     WindowedFfn(FfnGeometry g, ModelConfig c, MemorySegment[] biases, SparseFfn sparse, EngineStats stats,
-                FfnReads reads, Predictor predictor, int capacity, int window, ReadPlanner planner, Arena arena) {
+                FfnReads reads, FfnReads aheadReads, boolean guarded, Predictor predictor, int capacity, int window,
+                ReadPlanner planner, Arena arena) {
         super(g, c, biases, sparse, stats, capacity);
         this.reads = reads;
         this.predictor = predictor;
@@ -75,6 +101,20 @@ final class WindowedFfn extends EngineFfn {
         }
         this.active = new int[g.neurons()];
         this.order = new int[capacity];
+        if (aheadReads != null) {
+            this.pipe = new ReadPipeline(stats);
+            this.aheadSlot = new ReadPipeline.Slot(aheadReads);
+            this.aheadSet = new int[g.neurons()];
+            this.aheadRead = new int[capacity];
+            this.aheadGuard = guarded ? new LookAheadGuard() : null;
+            stats.describeLookAheadWith(() -> lookAhead.describe() + (guarded ? "; " + aheadGuard.describe() : ""));
+        } else {
+            this.pipe = null;
+            this.aheadSlot = null;
+            this.aheadSet = null;
+            this.aheadRead = null;
+            this.aheadGuard = null;
+        }
     }
 
     /**
@@ -103,12 +143,22 @@ final class WindowedFfn extends EngineFfn {
             tokenOpen = true;
             planner.mergeGaps(guard.merging());
         }
+        if (aheadLayer >= 0 && aheadLayer != layer) {
+            settleAhead(); // a pass that stopped early left a guess in flight
+        }
         long p0 = System.nanoTime();
         int n = predictor.predict(layer, x, active);
         long m0 = System.nanoTime();
         stats.predictNanos += m0 - p0;
         stats.predicted += n;
         WindowCache cache = caches[layer];
+        boolean guessed = aheadLayer == layer;
+        int usedAhead = 0; // records read ahead that this set uses: misses, though they arrived early
+        if (guessed) {
+            awaitAhead(layer, cache);
+            m0 = System.nanoTime();
+            usedAhead = lookAhead.count(aheadSet, aheadCount, aheadRead, aheadReadCount, active, n, g.recordBytes());
+        }
         if (n > cache.capacity()) {
             // more active neurons than rows: stream them through the cache's matrix, then start afresh
             cache.reset();
@@ -119,13 +169,13 @@ final class WindowedFfn extends EngineFfn {
             cache.reset();
             return;
         }
-        int missing = cache.plan(active, n); // n fits: the window shrinks if it must
+        int missing = guessed ? cache.extend(active, n) : cache.plan(active, n); // n fits: the window shrinks if it must
         if (cache.earlyExpiredTokens() > 0) {
             stats.windowShrinks++;
         }
         stats.memoryNanos += System.nanoTime() - m0;
-        stats.hits += n - missing;
-        stats.misses += missing;
+        stats.hits += n - missing - usedAhead;
+        stats.misses += missing + usedAhead;
         if (missing > 0) {
             if (planner != null) {
                 readPlanned(layer, cache, missing);
@@ -136,11 +186,92 @@ final class WindowedFfn extends EngineFfn {
                 reads.submit(layer);
             }
         }
+        if (pipe != null && !batching) {
+            if (layer + 1 < caches.length) {
+                if (aheadGuard == null || aheadGuard.lookingAhead()) {
+                    readAhead(layer + 1, x);
+                }
+            } else if (aheadGuard != null) {
+                // the token's FFN overheads so far are all of them: the last layer's reads are in
+                aheadGuard.endToken(stats.ioNanos + stats.memoryNanos + stats.predictNanos);
+            }
+        }
         long m1 = System.nanoTime();
         cache.rowsOf(active, n, order);
         stats.memoryNanos += System.nanoTime() - m1;
         sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
                 biases[layer] == null ? null : cache.rowBiases(), order, n, x, y);
+    }
+
+    /**
+     * Guesses layer {@code layer}'s set from the previous layer's input x, plans it into the layer's cache as
+     * the next token's set, and hands the reads of its missing records to the pipeline's worker: runs of
+     * neighbours (consecutive rows, as the cache appends in ascending order) as one read on a bundled pack,
+     * else one read per part.
+     */
+    private void readAhead(int layer, MemorySegment x) {
+        long p0 = System.nanoTime();
+        int a = predictor.predictAhead(layer, x, aheadSet);
+        long m0 = System.nanoTime();
+        stats.predictNanos += m0 - p0;
+        WindowCache cache = caches[layer];
+        if (a > cache.capacity()) {
+            stats.memoryNanos += System.nanoTime() - m0;
+            return; // a guess larger than the cache: the layer reads at its turn
+        }
+        aheadCount = a;
+        int missing = cache.plan(aheadSet, a);
+        int[] ids = cache.missingNeurons();
+        int[] rows = cache.missingRows();
+        System.arraycopy(ids, 0, aheadRead, 0, missing);
+        aheadReadCount = missing;
+        MemorySegment matrix = cache.matrix();
+        FfnReads ahead = aheadSlot.reads;
+        for (int i = 0; i < missing; ) {
+            int j = i + 1;
+            if (planner != null) {
+                while (j < missing && ids[j] == ids[j - 1] + 1 && rows[j] == rows[j - 1] + 1) {
+                    j++;
+                }
+                ahead.addRecords(ids[i], j - i, matrix, rows[i] * rowBytes);
+            } else {
+                ahead.addParts(ids[i], matrix, rows[i] * rowBytes);
+            }
+            i = j;
+        }
+        stats.memoryNanos += System.nanoTime() - m0;
+        aheadLayer = layer;
+        pipe.submit(aheadSlot, layer);
+    }
+
+    /**
+     * Waits for the guessed reads of {@code layer}; on a failure the layer's cache is emptied (rows whose reads
+     * failed must not be taken for resident) before the error goes on.
+     */
+    private void awaitAhead(int layer, WindowCache cache) throws IOException {
+        aheadLayer = -1;
+        try {
+            pipe.await(aheadSlot);
+        } catch (IOException | RuntimeException e) {
+            cache.reset();
+            throw e;
+        }
+    }
+
+    /** Lets a guess in flight land and keeps it as its token's set (a pass ended before it was used). */
+    private void settleAhead() throws IOException {
+        awaitAhead(aheadLayer, caches[aheadLayer]);
+    }
+
+    /** Prompt chunks: one token after the other, without look-ahead (the next call is the same layer's). */
+    @Override
+    protected void runBatch(int layer, MemorySegment x, int n, MemorySegment y) throws IOException {
+        batching = true;
+        try {
+            super.runBatch(layer, x, n, y);
+        } finally {
+            batching = false;
+        }
     }
 
     private void readPlanned(int layer, WindowCache cache, int missing) throws IOException {
@@ -215,6 +346,17 @@ final class WindowedFfn extends EngineFfn {
 
     @Override
     public void close() {
+        if (pipe != null) {
+            if (aheadLayer >= 0) {
+                try {
+                    settleAhead(); // the worker must be done with the cache's rows before they are freed
+                } catch (IOException | RuntimeException ignored) {
+                    // closing: the failure has no caller left
+                }
+            }
+            pipe.close();
+            aheadSlot.reads.close();
+        }
         super.close();
         reads.close();
     }
@@ -224,6 +366,7 @@ final class WindowedFfn extends EngineFfn {
         WindowCache c = caches[0];
         return "the " + predictor.kind() + " predictor's neurons, a window of " + c.window() + " tokens in "
                 + c.capacity() + " rows per layer, " + (planner != null ? "bundled records with read planning"
-                : "one read per part") + (reads.direct() ? " (O_DIRECT)" : " (buffered)");
+                : "one read per part") + (reads.direct() ? " (O_DIRECT)" : " (buffered)")
+                + (pipe != null ? ", the next layer's reads started ahead from a guess" : "");
     }
 }

@@ -46,7 +46,19 @@ sealed interface WindowedPlan extends ModePlan permits WindowPlan, FlashPlan {
 
     @Override
     default EngineFfn build(PlanContext cx, Sizing sizing, SparseFfn sparse, Predictor predictor) throws IOException {
-        return new WindowedFfn(cx.geometry, cx.config, cx.biases, sparse, cx.stats, cx.reads(), predictor,
-                sizing.cacheRows(), cx.options.window(), planner(cx, sizing.cacheRows()), cx.arena);
+        FfnReads reads = cx.reads();
+        FfnReads ahead = null;
+        try {
+            ahead = cx.options.lookAhead() != LookAhead.OFF && cx.config.layers() > 1 ? cx.reads() : null;
+            return new WindowedFfn(cx.geometry, cx.config, cx.biases, sparse, cx.stats, reads, ahead,
+                    cx.options.lookAhead() == LookAhead.AUTO, predictor, sizing.cacheRows(), cx.options.window(),
+                    planner(cx, sizing.cacheRows()), cx.arena);
+        } catch (IOException | RuntimeException e) {
+            reads.close();
+            if (ahead != null) {
+                ahead.close();
+            }
+            throw e;
+        }
     }
 }

@@ -15,6 +15,18 @@ public sealed interface Predictor permits OraclePredictor, LowRankPredictor, Thr
      */
     int predict(int layer, MemorySegment x, int[] outActive);
 
+    /**
+     * A look-ahead guess of layer {@code layer}'s set from an earlier input (the previous layer's FFN input),
+     * made before the layer's own input exists so that its reads can start early; same contract as
+     * {@link #predict}. The set {@link #predict} later returns for the layer's own input is what is computed;
+     * the guess only decides what is read ahead. By default the layer's predictor applied to the earlier
+     * input (the predictors that depend only on their input); a predictor with per-layer state overrides it
+     * so that the guess does not advance that state.
+     */
+    default int predictAhead(int layer, MemorySegment earlierX, int[] outActive) {
+        return predict(layer, earlierX, outActive);
+    }
+
     /** The predictor's kind, as stored and chosen on the command line. */
     PredictorKind kind();
 

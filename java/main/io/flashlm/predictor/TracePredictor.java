@@ -35,6 +35,8 @@ public final class TracePredictor implements Predictor {
 
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
     private static final int PERMUTATION = 0, STREAM = 1;
+    /** Mixed into a layer's stream seed for the look-ahead's own stream. */
+    private static final long AHEAD_STREAM = 0x6C6F6F6B61686561L;
 
     /**
      * The process's parameters. {@code predictedShare}: share of the FFN in each token's set (what a
@@ -101,8 +103,41 @@ public final class TracePredictor implements Predictor {
 
     @Override
     public int predict(int layer, MemorySegment x, int[] outActive) {
-        return process.next(layers[layer], keep, outActive);
+        Layer s = layers[layer];
+        if (s.stashed) { // drawn early by predictAhead: this token's set
+            s.stashed = false;
+            System.arraycopy(s.stash, 0, outActive, 0, s.stashCount);
+            return s.stashCount;
+        }
+        return process.next(s, keep, outActive);
     }
+
+    /**
+     * Draws the layer's next set now (the following {@link #predict} returns it) and returns an imperfect guess
+     * of it, as a look-ahead predictor fed the previous layer's input would make: each neuron of the set kept
+     * with probability {@link #AHEAD_RECALL}, plus {@link #AHEAD_EXTRA} times the set's size of other neurons
+     * drawn from the popularity distribution (wasted reads). Both from their own random streams, so the sets
+     * themselves are the same with or without look-ahead.
+     */
+    @Override
+    public int predictAhead(int layer, MemorySegment earlierX, int[] outActive) {
+        Layer s = layers[layer];
+        if (!s.stashed) {
+            s.stashCount = process.next(s, keep, s.stash);
+            s.stashed = true;
+        }
+        return process.guess(s, outActive);
+    }
+
+    /**
+     * The share of a layer's set that the look-ahead guess holds: about what the trained predictor of
+     * tinyopt-relu recalls of its own set when fed the previous layer's FFN input, in the layers after the
+     * first (0.85 and 0.88 for layers 3 and 2; layer 1, guessed from the much denser layer 0, gets 0.71; see
+     * docs/benchmarks.md, look-ahead).
+     */
+    public static final double AHEAD_RECALL = 0.85;
+    /** Neurons outside the set that the guess adds, per neuron of the set (tinyopt-relu: 0.43 and 0.53 there). */
+    public static final double AHEAD_EXTRA = 0.50;
 
     /** Rewinds every layer to token 0. */
     public void reset() {
@@ -292,6 +327,48 @@ public final class TracePredictor implements Predictor {
             }
         }
 
+        /** The look-ahead guess of layer s's stashed set into out (ascending); returns its size. */
+        int guess(Layer s, int[] out) {
+            long[] b = bits;
+            for (int i = 0; i < s.stashCount; i++) {
+                int v = s.stash[i];
+                b[v >>> 6] |= 1L << v;
+            }
+            long base = mix64(s.aheadSeed + GOLDEN * s.token);
+            long rng = base;
+            int extras = (int) Math.min(n - s.stashCount, Math.round(AHEAD_EXTRA * s.stashCount));
+            int added = 0;
+            for (long budget = 32L * extras + 64; added < extras && budget > 0; budget--) {
+                long z = mix64(rng += GOLDEN);
+                int col = (int) (((z >>> 32) * n) >>> 32);
+                int v = s.perm[(z & 0xFFFFFFFFL) * 0x1.0p-32 < prob[col] ? col : alias[col]];
+                long bit = 1L << v;
+                if ((b[v >>> 6] & bit) == 0) {
+                    b[v >>> 6] |= bit;
+                    added++;
+                }
+            }
+            long dropBelow = (long) ((1 - AHEAD_RECALL) * 0x1.0p53);
+            for (int i = 0; i < s.stashCount; i++) {
+                int v = s.stash[i];
+                if ((mix64(base ^ (v + 1L) * GOLDEN) >>> 11) < dropBelow) {
+                    b[v >>> 6] &= ~(1L << v);
+                }
+            }
+            int c = 0;
+            for (int w = 0; w < b.length; w++) {
+                long word = b[w];
+                if (word != 0) {
+                    b[w] = 0;
+                    do {
+                        out[c++] = (w << 6) + Long.numberOfTrailingZeros(word);
+                        word &= word - 1;
+                    } while (word != 0);
+                }
+            }
+            return c;
+        }
+
         /** Layer s's next set into out (ascending), keeping {@code keep} of its previous set; returns m. */
         int next(Layer s, int keep, int[] out) {
             long[] b = bits;
@@ -353,6 +430,11 @@ public final class TracePredictor implements Predictor {
         final int[] perm;
         final int[] prev;
         final long seed;
+        /** The set drawn early by predictAhead, returned by the next predict. */
+        final int[] stash;
+        final long aheadSeed;
+        int stashCount;
+        boolean stashed;
         long rng;
         int count;
         long token;
@@ -361,7 +443,9 @@ public final class TracePredictor implements Predictor {
         Layer(Process proc, long seed, int layer) {
             perm = new int[proc.n];
             prev = new int[proc.m];
+            stash = new int[proc.m];
             this.seed = streamSeed(seed, layer, STREAM);
+            this.aheadSeed = mix64(this.seed ^ AHEAD_STREAM);
             rng = streamSeed(seed, layer, PERMUTATION);
             for (int i = 0; i < perm.length; i++) {
                 perm[i] = i;
@@ -379,6 +463,7 @@ public final class TracePredictor implements Predictor {
             rng = seed;
             count = 0;
             token = 0;
+            stashed = false;
         }
 
         long nextLong() {

@@ -239,6 +239,120 @@ class WindowCacheTest {
         }
     }
 
+    /**
+     * Look-ahead: each token is planned from a guess (part of the true set plus wrong neurons), then extended
+     * by the true set. The true set is always resident with its own bytes; with room for the window's worst
+     * case the resident set is the union of the last k tokens' guesses and true sets; with less, nothing
+     * exceeds the capacity and the rows stay consistent.
+     */
+    @Test
+    void aGuessExtendedByTheTrueSetKeepsEveryInvariant() {
+        int neurons = 300;
+        int maxActive = 30;
+        for (int k = 1; k <= 5; k++) {
+            for (int capacity : new int[] {Math.min(neurons, 2 * k * maxActive), 35 + 5 * k}) {
+                Random rnd = new Random(77L * k + capacity);
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment biases = arena.allocate((long) neurons * 4);
+                    for (int n = 0; n < neurons; n++) {
+                        biases.setAtIndex(ValueLayout.JAVA_FLOAT, n, bias(n));
+                    }
+                    WindowCache cache = new WindowCache(neurons, RECORD, ROW, capacity, k, biases, arena);
+                    ArrayDeque<Set<Integer>> recent = new ArrayDeque<>();
+                    boolean roomy = capacity >= 2 * k * maxActive;
+                    for (int step = 0; step < 800; step++) {
+                        Set<Integer> truth = randomSet(rnd, neurons, 1 + rnd.nextInt(maxActive));
+                        Set<Integer> guess = new HashSet<>();
+                        for (int n : truth) {
+                            if (rnd.nextInt(10) < 8) {
+                                guess.add(n);
+                            }
+                        }
+                        guess.addAll(randomSet(rnd, neurons, rnd.nextInt(maxActive / 2)));
+                        while (guess.size() > maxActive) {
+                            guess.remove(guess.iterator().next());
+                        }
+                        int[] g = guess.stream().mapToInt(Integer::intValue).sorted().toArray();
+                        int loaded = cache.plan(g, g.length);
+                        for (int i = 0; i < loaded; i++) {
+                            load(cache, cache.missingNeuron(i), cache.missingRow(i));
+                        }
+                        int[] t = truth.stream().mapToInt(Integer::intValue).sorted().toArray();
+                        Set<Integer> residentBefore = new HashSet<>();
+                        for (int n = 0; n < neurons; n++) {
+                            if (cache.rowOf(n) >= 0) {
+                                residentBefore.add(n);
+                            }
+                        }
+                        int fresh = cache.extend(t, t.length);
+                        int expectFresh = 0;
+                        for (int n : t) {
+                            if (!residentBefore.contains(n)) {
+                                assertEquals(n, cache.missingNeuron(expectFresh), "step " + step);
+                                expectFresh++;
+                            }
+                        }
+                        assertEquals(expectFresh, fresh, "step " + step);
+                        for (int i = 0; i < fresh; i++) {
+                            load(cache, cache.missingNeuron(i), cache.missingRow(i));
+                        }
+                        assertEquals(step + 1, cache.tokens(), "extend does not advance the window");
+                        assertTrue(cache.count() <= capacity);
+                        for (int n : t) {
+                            assertTrue(cache.rowOf(n) >= 0, "true neuron " + n + " resident at step " + step);
+                        }
+                        Set<Integer> union = new HashSet<>(truth);
+                        union.addAll(guess);
+                        while (recent.size() > k - 1) {
+                            recent.removeFirst();
+                        }
+                        recent.addLast(union);
+                        Set<Integer> window = new HashSet<>();
+                        recent.forEach(window::addAll);
+                        if (roomy) {
+                            assertEquals(0, cache.earlyExpiredTokens());
+                            check(cache, window, neurons, step);
+                        } else {
+                            Set<Integer> resident = new HashSet<>();
+                            for (int n = 0; n < neurons; n++) {
+                                if (cache.rowOf(n) >= 0) {
+                                    resident.add(n);
+                                }
+                            }
+                            assertTrue(window.containsAll(resident), "only the window's neurons, step " + step);
+                            check(cache, resident, neurons, step);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static Set<Integer> randomSet(Random rnd, int neurons, int size) {
+        Set<Integer> s = new HashSet<>();
+        while (s.size() < size) {
+            s.add(rnd.nextInt(rnd.nextBoolean() ? 50 : neurons));
+        }
+        return s;
+    }
+
+    @Test
+    void extendIsRefusedBeforeAnyTokenAndForBadSets() {
+        try (Arena arena = Arena.ofConfined()) {
+            WindowCache cache = new WindowCache(100, RECORD, ROW, 4, 2, null, arena);
+            assertThrows(IllegalStateException.class, () -> cache.extend(new int[] {1}, 1));
+            assertEquals(2, cache.plan(new int[] {1, 2}, 2));
+            assertThrows(IllegalArgumentException.class, () -> cache.extend(new int[] {3, 3}, 2));
+            assertThrows(IllegalStateException.class, () -> cache.extend(new int[] {3, 4, 5, 6, 7}, 5));
+            assertEquals(2, cache.count());
+            // the guess's 1 and 2 are in the way of a true set of four: they leave
+            assertEquals(4, cache.extend(new int[] {3, 4, 5, 6}, 4));
+            assertEquals(-1, cache.rowOf(1));
+            assertEquals(4, cache.count());
+            assertEquals(1, cache.tokens());
+        }
+    }
+
     @Test
     void largeMatricesAreHugePageAligned() {
         try (Arena arena = Arena.ofConfined()) {

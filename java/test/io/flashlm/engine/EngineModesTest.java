@@ -6,6 +6,7 @@ import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackLayout;
 import io.flashlm.pack.RecordAlignment;
 import io.flashlm.predictor.PredictorKind;
+import io.flashlm.predictor.TracePredictor;
 import io.flashlm.synth.SyntheticPackWriter;
 import io.flashlm.synth.SyntheticShape;
 import io.flashlm.tensor.DType;
@@ -122,6 +123,51 @@ class EngineModesTest {
                 "flash, merging gaps");
         assertNull(Logits.firstDifference(dense, run(pack, oracle(EngineMode.FLASH).toBuilder().threads(1).direct(false).build())),
                 "flash, 1 thread, buffered");
+    }
+
+    /**
+     * Issue 13: look-ahead at every layer (the oracle's guess from the previous layer's input, so guesses miss
+     * and add neurons) changes what is read and when, never the logits: window and flash, caches that overflow
+     * or are smaller than a guess, reads merged across gaps.
+     */
+    @ParameterizedTest(name = "{0} {1} align {2}")
+    @CsvSource({"F32, bundled, 4096", "F16, unbundled, 4096", "Q4_0, bundled, 1"})
+    void lookAheadGivesTheLogitsOfDense(DType dtype, String layout, int alignment) throws IOException {
+        Path pack = pack(dtype + "-" + layout + "-" + alignment, dtype, PackLayout.parse(layout), alignment);
+        float[][] dense = run(pack, oracle(EngineMode.DENSE));
+        for (EngineMode mode : new EngineMode[] {EngineMode.WINDOW, EngineMode.FLASH}) {
+            EngineOptions on = oracle(mode).toBuilder().lookAhead(LookAhead.ON).build();
+            assertNull(Logits.firstDifference(dense, run(pack, on)), mode.id());
+            assertNull(Logits.firstDifference(dense, run(pack, on.toBuilder().cacheRows(90).build())), mode.id() + ", 90 rows");
+            assertNull(Logits.firstDifference(dense, run(pack, on.toBuilder().cacheRows(20).build())), mode.id() + ", 20 rows");
+        }
+        EngineOptions merging = oracle(EngineMode.FLASH).toBuilder().lookAhead(LookAhead.ON).probe(probe).window(2).build();
+        assertNull(Logits.firstDifference(dense, run(pack, merging)), "flash, merging gaps");
+    }
+
+    /**
+     * The trace predictor's guesses hold about {@link TracePredictor#AHEAD_RECALL} of each set and add wrong
+     * neurons: more bytes are read, the computed sets (and logits) are those without look-ahead, and the
+     * statistics say what the guesses realised.
+     */
+    @Test
+    void lookAheadWithTracesReadsMoreAndComputesTheSame() throws IOException {
+        Path pack = pack("F16-bundled-512", DType.F16, PackLayout.BUNDLED, 512);
+        EngineOptions off = oracle(EngineMode.FLASH).toBuilder().predictor(PredictorKind.TRACE)
+                .lookAhead(LookAhead.OFF).build();
+        try (FlashEngine a = FlashEngine.open(pack, off);
+             FlashEngine b = FlashEngine.open(pack, off.toBuilder().lookAhead(LookAhead.ON).build())) {
+            float[][] without = generate(a, null);
+            float[][] with = generate(b, null);
+            assertNull(Logits.firstDifference(without, with));
+            EngineStats.Summary sa = a.stats().summary(0);
+            EngineStats.Summary sb = b.stats().summary(0);
+            assertEquals(sa.meanPredicted(), sb.meanPredicted(), 1e-9);
+            assertTrue(sb.meanBytesRead() > sa.meanBytesRead(), sb.meanBytesRead() + " vs " + sa.meanBytesRead());
+            assertTrue(a.stats().lookAhead().isEmpty());
+            String said = b.stats().lookAhead().orElseThrow();
+            assertTrue(said.startsWith("look-ahead: " + 2 * (PROMPT.length + GENERATED) + " layer guesses held"), said);
+        }
     }
 
     /**
