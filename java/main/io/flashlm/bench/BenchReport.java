@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import io.flashlm.api.Session;
 import io.flashlm.engine.EngineMode;
 import io.flashlm.engine.EngineStats;
 import io.flashlm.planning.FlashCostModel;
@@ -52,6 +53,8 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
     public static final double IO_EFFICIENCY = 1.5;
     public static final double BUNDLING_GAIN = 1.7;
     public static final double MEMORY_SHARE = 0.15;
+    /** Prompt tokens per second against generated ones, with the model in DRAM (the native engine: 6.2x). */
+    public static final double PREFILL_SPEEDUP = 5.0;
 
     /**
      * What was run, on what.
@@ -178,6 +181,18 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
                             window.get().readBytesPerSecond() / 1e6)));
         }
 
+        String prefillName = "dense prefill vs decode (tokens/s)";
+        Optional<EngineBench.Result> dense = result(EngineMode.DENSE).filter(EngineBench.Result::ok);
+        if (dense.isEmpty()) {
+            t.add(na(prefillName, "x", true, PREFILL_SPEEDUP, "dense " + notRun(EngineMode.DENSE)));
+        } else if (Double.isNaN(dense.get().prefillTokensPerSecond())) {
+            t.add(na(prefillName, "x", true, PREFILL_SPEEDUP, "no prefill figure"));
+        } else {
+            double decode = 1e9 / dense.get().summary().medianNanos();
+            t.add(check(prefillName, dense.get().prefillTokensPerSecond() / decode, "x", true, PREFILL_SPEEDUP,
+                    fmt("%.1f vs %.1f tokens/s", dense.get().prefillTokensPerSecond(), decode)));
+        }
+
         String memName = "flash memory management share of latency";
         t.add(flash.isEmpty() ? na(memName, "%", false, MEMORY_SHARE, noFlash)
                 : check(memName, flash.get().meanMemoryNanos() / flash.get().meanNanos(), "%", false, MEMORY_SHARE,
@@ -235,9 +250,9 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
             out.printf(Locale.ROOT, "  mmap: %s%n", mmapText());
         }
         out.println();
-        out.printf(Locale.ROOT, "%-10s %9s %9s %9s | %9s %9s %9s %9s | %10s %8s %9s %6s | %8s%n", "mode",
+        out.printf(Locale.ROOT, "%-10s %9s %9s %9s | %9s %9s %9s %9s | %10s %8s %9s %6s | %8s | %9s%n", "mode",
                 "median ms", "p90 ms", "mean ms", "I/O ms", "mem ms", "compute", "predict", "read/tok", "MB/s",
-                "mean read", "hits", "speed-up");
+                "mean read", "hits", "speed-up", "prefill/s");
         for (EngineBench.Result r : results) {
             String name = r.mode() + (r.mode().equals("mmap") && (mmap == null || !mmap.bounded()) ? "*" : "");
             if (!r.ok()) {
@@ -246,7 +261,7 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
             }
             EngineStats.Summary m = r.summary();
             boolean mapped = r.mode().equals("mmap"); // page faults: I/O hides inside compute
-            out.printf(Locale.ROOT, "%-10s %9.1f %9.1f %9.1f | %9s %9.1f %9.1f %9.1f | %10s %8s %9s %6s | %8s%n",
+            out.printf(Locale.ROOT, "%-10s %9.1f %9.1f %9.1f | %9s %9.1f %9.1f %9.1f | %10s %8s %9s %6s | %8s | %9s%n",
                     name, ms(m.medianNanos()), ms(m.p90Nanos()), ms(m.meanNanos()),
                     mapped ? "-" : fmt("%.1f", ms(m.meanIoNanos())), ms(m.meanMemoryNanos()),
                     ms(m.meanComputeNanos()), ms(m.meanPredictNanos()),
@@ -254,11 +269,13 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
                     m.readBytesPerSecond() == 0 ? "-" : fmt("%.1f", m.readBytesPerSecond() / 1e6),
                     m.meanReads() == 0 ? "-" : ByteSizes.format((long) m.meanReadBytes()),
                     Double.isNaN(m.hitRate()) ? "-" : fmt("%.0f%%", 100 * m.hitRate()),
-                    Double.isNaN(speedupVsNaive(r)) ? "-" : fmt("%.2fx", speedupVsNaive(r)));
+                    Double.isNaN(speedupVsNaive(r)) ? "-" : fmt("%.2fx", speedupVsNaive(r)),
+                    Double.isNaN(r.prefillTokensPerSecond()) ? "-" : fmt("%.1f", r.prefillTokensPerSecond()));
         }
         out.println("  ms per token. I/O, mem (memory management), compute and predict are means; they add up to the"
                 + " mean. read/tok: bytes read from flash per token; MB/s: while reading; hits: neurons already in"
-                + " DRAM; speed-up: naive's median over the mode's.");
+                + " DRAM; speed-up: naive's median over the mode's; prefill/s: the prompt's tokens per second, run"
+                + " again in chunks of " + Session.DEFAULT_PREFILL_CHUNK + " once the mode is warm.");
         if (result(EngineMode.MMAP).filter(EngineBench.Result::ok).isPresent()) {
             out.println("  mmap: bytes are what the kernel fetched (/proc/self/io); its I/O time is inside compute"
                     + " (page faults)." + (mmap == null || !mmap.bounded() ? " * page cache NOT held to --memory."
@@ -426,6 +443,7 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
             x.put("hit_rate", s.hitRate());
             x.put("tokens_per_s", s.tokensPerSecond());
             x.put("speedup_vs_naive", speedup);
+            x.put("prefill_tokens_per_s", r.prefillTokensPerSecond());
             x.put("summary", s);
         }
         x.put("budget_used_bytes", r.budgetUsed());
@@ -454,7 +472,8 @@ public record BenchReport(Setup setup, MachineInfo machine, List<EngineBench.Res
         return new EngineBench.Result(x.path("mode").asText(), status, x.path("error").asText(), summary,
                 x.path("budget_used_bytes").asLong(), x.path("budget_limit_bytes").asLong(),
                 x.path("cache_rows").asInt(), x.path("predictor").isNull() ? null : x.path("predictor").asText(null),
-                x.path("direct").asBoolean(), x.path("seconds").asDouble(), x.path("budget_table").asText(), notes);
+                x.path("direct").asBoolean(), x.path("seconds").asDouble(), x.path("budget_table").asText(), notes,
+                x.path("prefill_tokens_per_s").isNumber() ? x.path("prefill_tokens_per_s").asDouble() : Double.NaN);
     }
 
     /** Reads a bench JSON file's modes. */

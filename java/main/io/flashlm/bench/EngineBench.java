@@ -1,5 +1,6 @@
 package io.flashlm.bench;
 
+import io.flashlm.api.Session;
 import io.flashlm.engine.EngineOptions;
 import io.flashlm.engine.EngineStats;
 import io.flashlm.engine.FlashEngine;
@@ -66,10 +67,12 @@ public final class EngineBench {
      * @param budgetTable the engine's memory account, for the JSON
      * @param seconds     wall time of the mode, opening included
      * @param notes       anything the reader of the table must know (page cache unbounded, cgroup figures ...)
+     * @param prefillTokensPerSecond the prompt's tokens per second run again in chunks with the model warm (NaN
+     *                    when not measured)
      */
     public record Result(String mode, Status status, String error, EngineStats.Summary summary, long budgetUsed,
                          long budgetLimit, int cacheRows, String predictor, boolean direct, double seconds,
-                         String budgetTable, List<String> notes) {
+                         String budgetTable, List<String> notes, double prefillTokensPerSecond) {
         public Result {
             notes = List.copyOf(notes);
         }
@@ -82,12 +85,12 @@ public final class EngineBench {
             List<String> all = new ArrayList<>(notes);
             all.addAll(more);
             return new Result(mode, status, error, summary, budgetUsed, budgetLimit, cacheRows, predictor, direct,
-                    seconds, budgetTable, all);
+                    seconds, budgetTable, all, prefillTokensPerSecond);
         }
 
         public static Result failed(String mode, Status status, String error, long limit, double seconds,
                                     List<String> notes) {
-            return new Result(mode, status, error, null, 0, limit, 0, null, false, seconds, "", notes);
+            return new Result(mode, status, error, null, 0, limit, 0, null, false, seconds, "", notes, Double.NaN);
         }
     }
 
@@ -115,7 +118,7 @@ public final class EngineBench {
             int nl = m.indexOf('\n');
             return new Result(o.mode().id(), Status.DOES_NOT_FIT, (nl < 0 ? m : m.substring(0, nl)).trim(), null, 0,
                     o.memoryBytes().orElse(0), 0, null, o.direct(), (System.nanoTime() - start) / 1e9,
-                    nl < 0 ? "" : m.substring(nl + 1), List.of());
+                    nl < 0 ? "" : m.substring(nl + 1), List.of(), Double.NaN);
         }
         try (engine; InferenceState state = engine.newState()) {
             int[] prompt = promptIds(engine.tokenizer(), engine.addBos(), promptTokens);
@@ -129,14 +132,31 @@ public final class EngineBench {
                 progress.token(pos + 1, engine.stats().last().nanos());
             }
             progress.finish();
-            EngineStats.Summary s = engine.stats().summary(promptTokens);
+            EngineStats.Summary s = engine.stats().summary(promptTokens, total);
+            double prefill = warmPrefill(engine, prompt);
             // the read planner's cost model as the run left it: learned from how many reads, observed vs predicted
             List<String> notes = new ArrayList<>();
             engine.stats().costModel().ifPresent(d -> notes.add("cost model: " + d));
             engine.stats().lookAhead().ifPresent(notes::add);
             return new Result(o.mode().id(), Status.OK, "", s, engine.budget().used(), engine.budget().limit(),
-                    engine.cacheRows(), engine.predictorKind() == null ? null : engine.predictorKind().id(), o.direct(), (System.nanoTime() - start) / 1e9,
-                    engine.budget().table(), notes);
+                    engine.cacheRows(), engine.predictorKind() == null ? null : engine.predictorKind().id(), o.direct(),
+                    (System.nanoTime() - start) / 1e9, engine.budget().table(), notes, prefill);
+        }
+    }
+
+    /**
+     * Prompt tokens per second with the model warm (after the generation, as the native engine's pp figure is
+     * taken): the prompt again from position 0 in a fresh state, in chunks of {@link Session#DEFAULT_PREFILL_CHUNK}
+     * tokens through {@link FlashEngine#forwardBatch}, as generate and chat run prompts.
+     */
+    static double warmPrefill(FlashEngine engine, int[] prompt) {
+        try (InferenceState state = engine.newState()) {
+            long t0 = System.nanoTime();
+            for (int from = 0; from < prompt.length; from += Session.DEFAULT_PREFILL_CHUNK) {
+                int n = Math.min(Session.DEFAULT_PREFILL_CHUNK, prompt.length - from);
+                engine.forwardBatch(state, prompt, from, n, from);
+            }
+            return prompt.length / ((System.nanoTime() - t0) / 1e9);
         }
     }
 

@@ -147,6 +147,7 @@ class BenchCommandTest {
             assertTrue(m.path("median_ms").asDouble() > 0, id);
             assertTrue(m.path("p90_ms").asDouble() >= m.path("median_ms").asDouble(), id);
             assertTrue(m.path("budget_used_bytes").asLong() > 0, id);
+            assertTrue(m.path("prefill_tokens_per_s").asDouble() > 0, id);
             assertTrue(r.output().contains("\n" + id), "table row for " + id + ":\n" + r.output());
         }
         for (String id : List.of("naive", "hybrid", "predictor", "window", "flash")) {
@@ -172,7 +173,7 @@ class BenchCommandTest {
             assertTrue(r.output().contains("mmap*"), r.output());
         }
         // every target is checked here (a probe was given, every mode ran) except possibly flash vs mmap
-        assertEquals(5, j.path("targets").size());
+        assertEquals(6, j.path("targets").size());
         for (JsonNode t : j.path("targets")) {
             String status = t.path("status").asText();
             assertTrue(status.equals("pass") || status.startsWith("MISS") || status.equals("n/a"), t.toString());

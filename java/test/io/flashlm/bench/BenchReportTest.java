@@ -52,7 +52,7 @@ class BenchReportTest {
 
     static EngineBench.Result ok(String mode, EngineStats.Summary s, String predictor, List<String> notes) {
         return new EngineBench.Result(mode, EngineBench.Status.OK, "", s, 50L << 20, 64L << 20, 128, predictor, true,
-                1.75, "dram 10 MiB\ncache 40 MiB", notes);
+                1.75, "dram 10 MiB\ncache 40 MiB", notes, 40.0);
     }
 
     static BenchReport.Setup setup(TracePredictor.Params traces, TracePredictor.Stats stats, Path probe,
@@ -138,6 +138,20 @@ class BenchReportTest {
     @Test
     void jsonKeepsItsNamesNestingAndNumberFormats() throws IOException {
         assertEquals(FULL_JSON, json(full()));
+    }
+
+    @Test
+    void densePrefillIsCheckedAgainstDenseDecode() {
+        // median 12.5 ms: 80 tokens/s generated
+        EngineBench.Result dense = new EngineBench.Result("dense", EngineBench.Status.OK, "", summary(1, 0, 0, 0, 0),
+                50L << 20, 64L << 20, 0, null, true, 1.0, "", List.of(), 400.0);
+        BenchReport r = new BenchReport(setup(null, null, null, "trained"), MACHINE, List.of(dense), Map.of(), null,
+                null, CREATED);
+        BenchReport.Target t = r.targets().stream().filter(x -> x.name().startsWith("dense prefill")).findFirst()
+                .orElseThrow();
+        assertEquals(5.0, t.measured(), 1e-9);
+        assertEquals("pass", t.status());
+        assertEquals("400.0 vs 80.0 tokens/s", t.detail());
     }
 
     @Test
@@ -276,6 +290,7 @@ class BenchReportTest {
                 "hit_rate" : null,
                 "tokens_per_s" : 19.083969465648856,
                 "speedup_vs_naive" : 1.0,
+                "prefill_tokens_per_s" : 40.0,
                 "summary" : {
                   "tokens" : 4,
                   "median_nanos" : 5.0E7,
@@ -321,6 +336,7 @@ class BenchReportTest {
                 "hit_rate" : 0.7960199004975125,
                 "tokens_per_s" : 50.89058524173028,
                 "speedup_vs_naive" : 2.6666666666666665,
+                "prefill_tokens_per_s" : 40.0,
                 "summary" : {
                   "tokens" : 4,
                   "median_nanos" : 1.875E7,
@@ -366,6 +382,7 @@ class BenchReportTest {
                 "hit_rate" : 0.8,
                 "tokens_per_s" : 76.33587786259542,
                 "speedup_vs_naive" : 4.0,
+                "prefill_tokens_per_s" : 40.0,
                 "summary" : {
                   "tokens" : 4,
                   "median_nanos" : 1.25E7,
@@ -411,6 +428,7 @@ class BenchReportTest {
                 "hit_rate" : null,
                 "tokens_per_s" : 38.16793893129771,
                 "speedup_vs_naive" : 2.0,
+                "prefill_tokens_per_s" : 40.0,
                 "summary" : {
                   "tokens" : 4,
                   "median_nanos" : 2.5E7,
@@ -489,6 +507,12 @@ class BenchReportTest {
                 "status" : "pass",
                 "detail" : "800.0 vs 279.6 MB/s"
               }, {
+                "name" : "dense prefill vs decode (tokens/s)",
+                "measured" : null,
+                "required" : ">= 5.0x",
+                "status" : "n/a",
+                "detail" : "dense does not fit: --memory 64 MiB < 80 MiB"
+              }, {
                 "name" : "flash memory management share of latency",
                 "measured" : 0.09541984732824428,
                 "required" : "< 15%",
@@ -510,14 +534,14 @@ class BenchReportTest {
               predictor: trace: synthetic activation traces with OPT-6.7B's statistics (10.0% of the FFN predicted per token, 2.4% new with a 5-token window, popularity skew 1.0, seed 1); realised on 256 neurons with a 5-token window: 10.0% predicted, 2.4% new, 30.0% resident per token
               mmap: in a memory cgroup (v2, swap held too), limit 96 MiB (--memory + 32 MiB for the child JVM itself); peak 90 MiB, 0 OOM kills
             
-            mode       median ms    p90 ms   mean ms |    I/O ms    mem ms   compute   predict |   read/tok     MB/s mean read   hits | speed-up
-            naive           50.0      60.0      52.4 |      10.0       1.3       8.6       0.8 |    2.9 MiB    300.0   9.8 KiB      - |    1.00x
-            window          18.8      22.5      19.7 |       3.8       1.3       8.6       0.8 |      1 MiB    279.6    16 KiB    80% |    2.67x
-            flash           12.5      15.0      13.1 |       2.5       1.3       8.6       0.8 |    1.9 MiB    800.0 120.2 KiB    80% |    4.00x
-            mmap            25.0      30.0      26.2 |         -       1.3       8.6       0.8 |    3.8 MiB    800.0         -      - |    2.00x
+            mode       median ms    p90 ms   mean ms |    I/O ms    mem ms   compute   predict |   read/tok     MB/s mean read   hits | speed-up | prefill/s
+            naive           50.0      60.0      52.4 |      10.0       1.3       8.6       0.8 |    2.9 MiB    300.0   9.8 KiB      - |    1.00x |      40.0
+            window          18.8      22.5      19.7 |       3.8       1.3       8.6       0.8 |      1 MiB    279.6    16 KiB    80% |    2.67x |      40.0
+            flash           12.5      15.0      13.1 |       2.5       1.3       8.6       0.8 |    1.9 MiB    800.0 120.2 KiB    80% |    4.00x |      40.0
+            mmap            25.0      30.0      26.2 |         -       1.3       8.6       0.8 |    3.8 MiB    800.0         -      - |    2.00x |      40.0
             dense      does not fit: --memory 64 MiB < 80 MiB
             hybrid     failed: boom
-              ms per token. I/O, mem (memory management), compute and predict are means; they add up to the mean. read/tok: bytes read from flash per token; MB/s: while reading; hits: neurons already in DRAM; speed-up: naive's median over the mode's.
+              ms per token. I/O, mem (memory management), compute and predict are means; they add up to the mean. read/tok: bytes read from flash per token; MB/s: while reading; hits: neurons already in DRAM; speed-up: naive's median over the mode's; prefill/s: the prompt's tokens per second, run again in chunks of 64 once the mode is warm.
               mmap: bytes are what the kernel fetched (/proc/self/io); its I/O time is inside compute (page faults).
               flash: a note
               flash: another
@@ -529,6 +553,7 @@ class BenchReportTest {
               flash vs mmap (median latency)                          2.00x  >= 3.0x  MISS: 33% short
               flash I/O time vs the probe's (bytes / throughput)      1.63x  <= 1.5x  MISS: 9% over (2.50 ms measured, 1.53 ms expected for 1.9 MiB per token at 120.2 KiB reads, depth 32)
               bundling: flash read throughput vs window's             2.86x  >= 1.7x  pass (800.0 vs 279.6 MB/s)
+              dense prefill vs decode (tokens/s)                        n/a  >= 5.0x  n/a (dense does not fit: --memory 64 MiB < 80 MiB)
               flash memory management share of latency                 9.5%  < 15%    pass (1.25 of 13.10 ms (means))
             """;
 }
