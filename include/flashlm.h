@@ -170,6 +170,11 @@ int flm_matvec(int dtype, const void *w, int64_t rows, int64_t cols, const float
 int flm_matmul(int dtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t batch, float *y,
                int64_t row_begin, int64_t row_end);
 
+/* flm_matmul over rows stride bytes apart (stride >= flm_row_bytes(dtype, cols)): row r at w + r * stride,
+ * as the gate or up parts of bundled records are. The same bits. */
+int flm_matmul_strided(int dtype, const void *w, int64_t stride, int64_t rows, int64_t cols, const float *x,
+                       int64_t batch, float *y, int64_t row_begin, int64_t row_end);
+
 /* 1 when the kernels use the AVX2/FMA/F16C paths on this CPU, 0 for the portable ones. */
 int flm_kernels_simd(void);
 
@@ -240,6 +245,26 @@ int flm_bundle_ffn_up(int row_dtype, int down_dtype, const void *rows, int64_t c
 int flm_bundle_ffn_down(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes,
                         int64_t dim, int gated, const float *h, const int32_t *order, int64_t n, float *y,
                         int64_t col_begin, int64_t col_end);
+
+/*
+ * flm_bundle_ffn_up for batch inputs (x + t * dim) over the rows [row_begin, row_end) in place (no order):
+ * h[t * count + r] gets, bit for bit, what flm_bundle_ffn_up gives h[r] for x_t. The dots run as
+ * flm_matmul_strided over the records' parts, so each weight is read once per tile of rows for all the
+ * inputs. g (batch x count floats) is scratch for the gate dots of a gated FFN (may be NULL otherwise).
+ */
+int flm_bundle_ffn_up_batch(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes,
+                            int64_t dim, int gated, int activation, const float *bias, const float *x, int64_t batch,
+                            float *h, float *g, int64_t row_begin, int64_t row_end);
+
+/*
+ * flm_bundle_ffn_down for batch inputs: for each t < batch, y + t * dim gets, bit for bit, what
+ * flm_bundle_ffn_down gives y for h + t * count (the same rows in the same order, h == 0 skipped). f32 and
+ * f16 down parts on the SIMD path apply each group of rows to every input while it is in L1; the other
+ * types run flm_bundle_ffn_down input after input.
+ */
+int flm_bundle_ffn_down_batch(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes,
+                              int64_t dim, int gated, const float *h, int64_t batch, const int32_t *order, int64_t n,
+                              float *y, int64_t col_begin, int64_t col_end);
 
 /* Advises the kernel to back the 2 MiB-aligned interior of [p, p + bytes) with huge pages
  * (madvise MADV_HUGEPAGE). Returns 0, 1 when the advice was not taken (harmless), or FLM_E_BAD_ARG. */

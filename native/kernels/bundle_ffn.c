@@ -53,16 +53,10 @@ static int takes(int dtype)
     return dtype == FLM_DTYPE_F32 || dtype == FLM_DTYPE_F16 || kern_block_values(dtype) > 0;
 }
 
-/* The record's parts: rows of row_dtype ([gate,] up), then the down column in down_dtype. */
-struct geometry {
-    int64_t row_part;  /* bytes of a gate or up part */
-    int64_t down_part; /* bytes of the down part */
-    int64_t up_off;    /* offset of the up part in a record */
-    int64_t down_off;  /* offset of the down part */
-};
+#define geometry kern_bundle_geometry
 
 /* Validates the geometry shared by all entry points; 0 or a negative code. */
-static int check_geometry(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes,
+int kern_bundle_check_geometry(int row_dtype, int down_dtype, const void *rows, int64_t count, int64_t record_bytes,
                           int64_t dim, int gated, struct geometry *g)
 {
     if (!takes(row_dtype) || !takes(down_dtype))
@@ -81,7 +75,7 @@ static int check_geometry(int row_dtype, int down_dtype, const void *rows, int64
 }
 
 /* Checks that every index of order[0..n) is a row in [0, count). */
-static int check_order(const int32_t *order, int64_t n, int64_t count)
+int kern_bundle_check_order(const int32_t *order, int64_t n, int64_t count)
 {
     if (n < 0 || n > count || (n > 0 && !order))
         return FLM_E_BAD_ARG;
@@ -167,7 +161,7 @@ BF_AVX2 static void dots4_avx2(int dtype, const uint8_t *const w[4], const float
 #endif
 
 /* h of row r from its dots. */
-static inline float neuron_h(int gated, int activation, const float *bias, int64_t r, float u, float g)
+float kern_neuron_h(int gated, int activation, const float *bias, int64_t r, float u, float g)
 {
     if (bias)
         u = u + bias[r];
@@ -199,7 +193,7 @@ static int up_integer(qrows_fn one, qrows_fn many, const uint8_t *base, int64_t 
         if (gated)
             many(gate, &buf.qx, dim, gt, 1);
         for (int q = 0; q < FLM_ROWS; q++)
-            h[r[q]] = neuron_h(gated, activation, bias, r[q], u[q], gt[q]);
+            h[r[q]] = kern_neuron_h(gated, activation, bias, r[q], u[q], gt[q]);
     }
     for (; i < end; i++) {
         int64_t r = order ? order[i] : i;
@@ -208,7 +202,7 @@ static int up_integer(qrows_fn one, qrows_fn many, const uint8_t *base, int64_t 
         one(&up, &buf.qx, dim, &u, 0);
         if (gated)
             one(&gate, &buf.qx, dim, &gt, 0);
-        h[r] = neuron_h(gated, activation, bias, r, u, gt);
+        h[r] = kern_neuron_h(gated, activation, bias, r, u, gt);
     }
     kern_qx_release(&buf);
     return 0;
@@ -219,13 +213,13 @@ FLM_EXPORT int flm_bundle_ffn_up(int row_dtype, int down_dtype, const void *rows
                                  const int32_t *order, int64_t begin, int64_t end, float *h)
 {
     struct geometry g;
-    int rc = check_geometry(row_dtype, down_dtype, rows, count, record_bytes, dim, gated, &g);
+    int rc = kern_bundle_check_geometry(row_dtype, down_dtype, rows, count, record_bytes, dim, gated, &g);
     if (rc != 0)
         return rc;
     if (activation < FLM_ACT_RELU || activation > FLM_ACT_GELU_TANH || !x || !h || begin < 0 || begin > end ||
         end > count)
         return FLM_E_BAD_ARG;
-    if (order && check_order(order + begin, end - begin, count) != 0)
+    if (order && kern_bundle_check_order(order + begin, end - begin, count) != 0)
         return FLM_E_BAD_ARG;
     const uint8_t *base = (const uint8_t *)rows;
     qrows_fn qone, qmany;
@@ -248,7 +242,7 @@ FLM_EXPORT int flm_bundle_ffn_up(int row_dtype, int down_dtype, const void *rows
             if (gated)
                 dots4_avx2(row_dtype, gate, x, dim, gt);
             for (int q = 0; q < 4; q++)
-                h[r[q]] = neuron_h(gated, activation, bias, r[q], u[q], gt[q]);
+                h[r[q]] = kern_neuron_h(gated, activation, bias, r[q], u[q], gt[q]);
         }
     }
 #endif
@@ -262,7 +256,7 @@ FLM_EXPORT int flm_bundle_ffn_up(int row_dtype, int down_dtype, const void *rows
             rc = flm_matvec(row_dtype, rec, 1, dim, x, &gt, 0, 1);
         if (rc != 0)
             return rc;
-        h[r] = neuron_h(gated, activation, bias, r, u, gt);
+        h[r] = kern_neuron_h(gated, activation, bias, r, u, gt);
     }
     return 0;
 }
@@ -507,12 +501,12 @@ FLM_EXPORT int flm_bundle_ffn_down(int row_dtype, int down_dtype, const void *ro
                                    int64_t n, float *y, int64_t col_begin, int64_t col_end)
 {
     struct geometry g;
-    int rc = check_geometry(row_dtype, down_dtype, rows, count, record_bytes, dim, gated, &g);
+    int rc = kern_bundle_check_geometry(row_dtype, down_dtype, rows, count, record_bytes, dim, gated, &g);
     if (rc != 0)
         return rc;
     if (!y || (n > 0 && !h) || col_begin < 0 || col_begin > col_end || col_end > dim)
         return FLM_E_BAD_ARG;
-    if (check_order(order, n, count) != 0)
+    if (kern_bundle_check_order(order, n, count) != 0)
         return FLM_E_BAD_ARG;
     const uint8_t *base = (const uint8_t *)rows;
     const int dtype = down_dtype;

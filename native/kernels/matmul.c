@@ -360,12 +360,12 @@ static int have_avx512(void)
 /* Per pass of tokens, per group of FLM_ROWS rows (then single rows), per chunk of columns (16 KiB of
  * the group's weights: L1), the tokens MM_TOK at a time. */
 static void matmul_float(const mm_ftile_fn tiles[2][MM_TOK], const mm_ftile_fn *tiles5, const uint8_t *base,
-                         int64_t stride, int64_t rows, int64_t cols, const float *x, int64_t batch, float *y,
-                         int64_t row_begin, int64_t row_end)
+                         int64_t stride, int64_t row_bytes, int64_t rows, int64_t cols, const float *x, int64_t batch,
+                         float *y, int64_t row_begin, int64_t row_end)
 {
     float st[MM_FCHUNK * MM5_ROWS * 8];
-    const int64_t kc = 16384 / FLM_ROWS / (stride / cols) / 8 * 8; /* stride / cols: bytes per value */
-    const int64_t kc5 = 16384 / MM5_ROWS / (stride / cols) / 8 * 8;
+    const int64_t kc = 16384 / FLM_ROWS / (row_bytes / cols) / 8 * 8; /* row_bytes / cols: bytes per value */
+    const int64_t kc5 = 16384 / MM5_ROWS / (row_bytes / cols) / 8 * 8;
     for (int64_t c0 = 0; c0 < batch; c0 += MM_FCHUNK) {
         int64_t c1 = batch - c0 < MM_FCHUNK ? batch : c0 + MM_FCHUNK;
         for (int64_t r = row_begin; r < row_end;) {
@@ -396,24 +396,33 @@ static void matmul_float(const mm_ftile_fn tiles[2][MM_TOK], const mm_ftile_fn *
 }
 #endif
 
-/* Any dtype: each token's flm_matvec over a tile of rows (bits: matvec's, trivially). */
-static int matmul_by_matvec(int dtype, const uint8_t *base, int64_t stride, int64_t rows, int64_t cols,
-                            const float *x, int64_t batch, float *y, int64_t row_begin, int64_t row_end)
+/* Any dtype: each token's flm_matvec over a tile of rows (bits: matvec's, trivially); rows stride bytes apart
+ * (one flm_matvec per row when they are not back to back). */
+static int matmul_by_matvec(int dtype, const uint8_t *base, int64_t stride, int64_t row_bytes, int64_t rows,
+                            int64_t cols, const float *x, int64_t batch, float *y, int64_t row_begin, int64_t row_end)
 {
-    int64_t tile = tile_rows(stride);
+    int64_t tile = tile_rows(row_bytes);
     for (int64_t r0 = row_begin; r0 < row_end; r0 += tile) {
         int64_t r1 = row_end - r0 < tile ? row_end : r0 + tile;
         for (int64_t t = 0; t < batch; t++) {
-            int rc = flm_matvec(dtype, base, rows, cols, x + t * cols, y + t * rows, r0, r1);
-            if (rc != 0)
-                return rc;
+            if (stride == row_bytes) {
+                int rc = flm_matvec(dtype, base, rows, cols, x + t * cols, y + t * rows, r0, r1);
+                if (rc != 0)
+                    return rc;
+                continue;
+            }
+            for (int64_t r = r0; r < r1; r++) {
+                int rc = flm_matvec(dtype, base + r * stride, 1, cols, x + t * cols, y + t * rows + r, 0, 1);
+                if (rc != 0)
+                    return rc;
+            }
         }
     }
     return 0;
 }
 
-FLM_EXPORT int flm_matmul(int dtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t batch,
-                          float *y, int64_t row_begin, int64_t row_end)
+FLM_EXPORT int flm_matmul_strided(int dtype, const void *w, int64_t stride, int64_t rows, int64_t cols,
+                                  const float *x, int64_t batch, float *y, int64_t row_begin, int64_t row_end)
 {
     if (!w || !x || !y || rows < 0 || cols <= 0 || cols > (INT64_C(1) << 40) || batch < 0 ||
         batch > (INT64_C(1) << 24) || row_begin < 0 || row_end > rows || row_begin > row_end)
@@ -422,13 +431,13 @@ FLM_EXPORT int flm_matmul(int dtype, const void *w, int64_t rows, int64_t cols, 
      * quantized x, the tiles' buffers: about 1.2 bytes per value of x) overflows */
     if (batch > 0 && (rows > (INT64_C(1) << 58) / batch || cols > (INT64_C(1) << 58) / batch))
         return FLM_E_BAD_ARG;
-    int64_t stride = flm_row_bytes(dtype, cols);
-    if (stride <= 0)
+    int64_t row_bytes = flm_row_bytes(dtype, cols);
+    if (row_bytes <= 0 || stride < row_bytes || stride > (INT64_C(1) << 40))
         return FLM_E_BAD_ARG;
     if (batch == 0 || row_begin == row_end)
         return 0;
     const uint8_t *base = (const uint8_t *)w;
-    if (batch == 1)
+    if (batch == 1 && stride == row_bytes)
         return flm_matvec(dtype, w, rows, cols, x, y, row_begin, row_end);
     qrows_fn qone, qmany;
     if (kern_q_rows(dtype, &qone, &qmany))
@@ -436,10 +445,17 @@ FLM_EXPORT int flm_matmul(int dtype, const void *w, int64_t rows, int64_t cols, 
 #ifdef FLM_HAVE_X86
     const mm_ftile_fn(*tiles)[MM_TOK] = mm_float_tiles(dtype);
     if (tiles && flm_kernels_simd() && cols % 8 == 0) {
-        matmul_float(tiles, have_avx512() ? mm5_float_tiles(dtype) : NULL, base, stride, rows, cols, x, batch, y,
-                     row_begin, row_end);
+        matmul_float(tiles, have_avx512() ? mm5_float_tiles(dtype) : NULL, base, stride, row_bytes, rows, cols, x,
+                     batch, y, row_begin, row_end);
         return 0;
     }
 #endif
-    return matmul_by_matvec(dtype, base, stride, rows, cols, x, batch, y, row_begin, row_end);
+    return matmul_by_matvec(dtype, base, stride, row_bytes, rows, cols, x, batch, y, row_begin, row_end);
+}
+
+FLM_EXPORT int flm_matmul(int dtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t batch,
+                          float *y, int64_t row_begin, int64_t row_end)
+{
+    int64_t row_bytes = flm_row_bytes(dtype, cols > 0 ? cols : 1);
+    return flm_matmul_strided(dtype, w, row_bytes > 0 ? row_bytes : 1, rows, cols, x, batch, y, row_begin, row_end);
 }

@@ -62,6 +62,19 @@ static void check_case(int dtype, int64_t rows, int64_t cols, int64_t batch, int
     CHECK_MSG(bad < 0, "dtype %d rows %lld cols %lld batch %lld [%lld,%lld): token %lld row %lld: %.9g vs matvec %.9g",
               dtype, (long long)rows, (long long)cols, (long long)batch, (long long)rb, (long long)re,
               (long long)(bad / rows), (long long)(bad % rows), bad >= 0 ? y[bad] : 0.0, bad >= 0 ? ref[bad] : 0.0);
+    /* the same rows stride + 40 bytes apart (as the parts of bundled records): the same bits */
+    int64_t wide = stride + 40;
+    uint8_t *spread = malloc((size_t)(wide * rows + 1));
+    for (int64_t r = 0; r < rows; r++)
+        memcpy(spread + r * wide, w + r * stride, (size_t)stride);
+    for (int64_t i = 0; i < batch * rows; i++)
+        y[i] = -7.0f - (float)i;
+    rc = flm_matmul_strided(dtype, spread, wide, rows, cols, x, batch, y, rb, re);
+    CHECK_MSG(rc == 0, "strided: dtype %d rc %d", dtype, rc);
+    CHECK_MSG(memcmp(y, ref, sizeof(float) * (size_t)(batch * rows)) == 0,
+              "strided: dtype %d rows %lld cols %lld batch %lld differs from matvec", dtype, (long long)rows,
+              (long long)cols, (long long)batch);
+    free(spread);
     free(w);
     free(x);
     free(y);
@@ -120,6 +133,9 @@ static void test_bad_args(void)
     CHECK_EQ(flm_matmul(FLM_DTYPE_Q8_0, w, 1, 31, x, 2, y, 0, 1), FLM_E_BAD_ARG); /* not whole blocks */
     CHECK_EQ(flm_matmul(FLM_DTYPE_Q4_K, w, 1, 32, x, 2, y, 0, 1), FLM_E_BAD_ARG);
     CHECK_EQ(flm_matmul(FLM_DTYPE_F32, w, 2, INT64_C(1) << 41, x, 2, y, 0, 2), FLM_E_BAD_ARG);
+    /* a stride shorter than a row */
+    CHECK_EQ(flm_matmul_strided(FLM_DTYPE_F32, w, 15, 2, 4, x, 2, y, 0, 2), FLM_E_BAD_ARG);
+    CHECK_EQ(flm_matmul_strided(FLM_DTYPE_F32, w, 16, 2, 4, x, 2, y, 0, 2), 0);
     /* batch 0 and an empty range write nothing */
     y[0] = 5.0f;
     CHECK_EQ(flm_matmul(FLM_DTYPE_F32, w, 2, 4, x, 0, y, 0, 2), 0);

@@ -22,11 +22,14 @@ record DensePlan() implements ModePlan {
     public Sizing accountFfn(PlanContext cx) {
         cx.budget.add("FFN, all layers", (long) cx.config.layers() * cx.geometry.neurons()
                 * ResidentFfn.rowBytes(cx.geometry));
+        cx.budget.add("batched prefill buffers (" + SparseFfn.BATCH_INPUTS + " tokens)",
+                SparseFfn.batchBytes(cx.geometry.neurons(), cx.geometry.gated()));
         return new Sizing(cx.geometry.neurons(), 0);
     }
 
     @Override
     public EngineFfn build(PlanContext cx, Sizing sizing, SparseFfn sparse, Predictor predictor) throws IOException {
+        sparse.allocateBatch(cx.arena, cx.geometry.gated());
         try (FfnReads reads = cx.reads()) {
             Progress p = new Progress("loading the FFN", (long) cx.config.layers() * cx.geometry.neurons()
                     * cx.geometry.recordBytes(), cx.progress == null ? System.err : cx.progress, cx.progress != null);

@@ -13,7 +13,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * {@link EngineMode#DENSE}: every layer's FFN read once, at open, into a matrix of bundled records in
- * neuron order, and every token computed over all of it (rows whose activation is zero add nothing).
+ * neuron order, and every token computed over all of it (rows whose activation is zero add nothing). A prompt
+ * chunk runs its tokens together ({@link SparseFfn#computeBatch}), with each token's bits.
  */
 final class ResidentFfn extends EngineFfn {
     private final MemorySegment[] matrices;
@@ -54,6 +55,15 @@ final class ResidentFfn extends EngineFfn {
         computeInOrder(matrices[layer], neurons, rowBytes, biases[layer], x, y);
         stats.predicted += neurons;
         stats.hits += neurons;
+    }
+
+    /** A prompt chunk: every input over all rows, each weight read once per {@link SparseFfn#BATCH_INPUTS} inputs. */
+    @Override
+    protected void runBatch(int layer, MemorySegment x, int n, MemorySegment y) {
+        sparse.computeBatch(rowDtype, downDtype, matrices[layer], neurons, rowBytes, dim, gated, activation,
+                biases[layer], x, n, y);
+        stats.predicted += (long) neurons * n;
+        stats.hits += (long) neurons * n;
     }
 
     @Override

@@ -23,6 +23,13 @@ import java.util.Objects;
 public final class SparseFfn implements AutoCloseable {
     private static final int PHASE_UP = 1;
     private static final int PHASE_DOWN = 2;
+    private static final int PHASE_UP_BATCH = 3;
+    private static final int PHASE_DOWN_BATCH = 4;
+    /**
+     * Inputs {@link #computeBatch} runs together: each weight is read once per this many (from L2 for the
+     * rest); h and the gate scratch hold this many rows of h.
+     */
+    public static final int BATCH_INPUTS = 32;
 
     private final WorkerGang gang;
     private final WorkerGang.Part phasePart = this::runPart;
@@ -45,6 +52,11 @@ public final class SparseFfn implements AutoCloseable {
     private MemorySegment x;
     private MemorySegment y;
     private long n;
+    private int batch;
+    // computeBatch's buffers (null until allocateBatch): BATCH_INPUTS x maxRows floats each
+    private MemorySegment hBatch;
+    private MemorySegment gBatch;
+    private MemorySegment identity;
 
     /**
      * @param threads          threads, the caller included (1..256)
@@ -81,6 +93,68 @@ public final class SparseFfn implements AutoCloseable {
                     + "q4_0, ..., the k-quants), not " + dtype);
         }
         return dtype;
+    }
+
+    /** Bytes {@link #allocateBatch} takes for records of a gated or ReLU FFN of {@code maxRows} rows. */
+    public static long batchBytes(int maxRows, boolean gated) {
+        return (long) BATCH_INPUTS * maxRows * Float.BYTES * (gated ? 2 : 1) + (long) maxRows * Integer.BYTES;
+    }
+
+    /** Allocates {@link #computeBatch}'s buffers ({@link #batchBytes}) from the arena. */
+    public void allocateBatch(Arena arena, boolean gated) {
+        hBatch = arena.allocate((long) BATCH_INPUTS * Math.max(1, maxRows) * Float.BYTES, 64);
+        gBatch = gated ? arena.allocate((long) BATCH_INPUTS * Math.max(1, maxRows) * Float.BYTES, 64) : null;
+        identity = arena.allocate(Math.max(1, maxRows) * 4L, 64);
+        for (int i = 0; i < maxRows; i++) {
+            identity.setAtIndex(ValueLayout.JAVA_INT, i, i);
+        }
+    }
+
+    /**
+     * For each of {@code inputs} inputs (x and y hold that many vectors of dim floats, one after another):
+     * y += the FFN over all {@code count} rows in order, as {@link #compute} with rows 0..count-1 gives it,
+     * bit for bit; the weights are read once per {@link #BATCH_INPUTS} inputs. Needs {@link #allocateBatch}.
+     */
+    public void computeBatch(DType rowDtype, DType downDtype, MemorySegment rows, int count, long recordBytes, int dim,
+                             boolean gated, FfnActivation activation, MemorySegment bias, MemorySegment x, int inputs,
+                             MemorySegment y) {
+        if (hBatch == null || (gated && gBatch == null)) {
+            throw new IllegalStateException("computeBatch needs allocateBatch(arena, " + gated + ") first");
+        }
+        requireSupported(rowDtype);
+        requireSupported(downDtype);
+        Objects.requireNonNull(activation, "activation");
+        if (count > maxRows || inputs < 0 || x.byteSize() < (long) inputs * dim * 4
+                || y.byteSize() < (long) inputs * dim * 4) {
+            throw new IllegalArgumentException(count + " rows (buffers for " + maxRows + "), " + inputs + " inputs of "
+                    + dim + ": x holds " + x.byteSize() + " bytes, y " + y.byteSize());
+        }
+        if (gang.isClosed()) {
+            throw new IllegalStateException("sparse FFN is closed");
+        }
+        this.rowDtype = rowDtype;
+        this.downDtype = downDtype;
+        this.rows = rows;
+        this.count = count;
+        this.recordBytes = recordBytes;
+        this.dim = dim;
+        this.gated = gated;
+        this.activation = activation;
+        this.bias = bias;
+        this.n = count;
+        boolean parallel = gang.threads() > 1;
+        long vec = (long) dim * Float.BYTES;
+        try {
+            for (int s = 0; s < inputs; s += BATCH_INPUTS) {
+                this.batch = Math.min(BATCH_INPUTS, inputs - s);
+                this.x = x.asSlice(s * vec, batch * vec);
+                this.y = y.asSlice(s * vec, batch * vec);
+                runPhase(PHASE_UP_BATCH, parallel);
+                runPhase(PHASE_DOWN_BATCH, parallel);
+            }
+        } finally {
+            this.rows = this.x = this.y = this.bias = null;
+        }
     }
 
     /** h per row after the last call (indexed by row). */
@@ -169,19 +243,38 @@ public final class SparseFfn implements AutoCloseable {
     }
 
     private void runPart(int part, int parts) {
+        if (phase == PHASE_UP_BATCH) {
+            // rows on FLM_ROWS boundaries, so that a thread's share keeps the kernels' row groups whole
+            long begin = n * part / parts / 4 * 4;
+            long end = part == parts - 1 ? n : n * (part + 1) / parts / 4 * 4;
+            Kernels.bundleFfnUpBatch(rowDtype, downDtype, rows, count, recordBytes, dim, gated, activation, bias, x,
+                    batch, hBatch, gBatch, begin, end);
+            return;
+        }
+        if (phase == PHASE_DOWN_BATCH) {
+            Kernels.bundleFfnDownBatch(rowDtype, downDtype, rows, count, recordBytes, dim, gated, hBatch, batch,
+                    identity, n, y, columnBegin(part, parts), columnBegin(part + 1, parts));
+            return;
+        }
         if (phase == PHASE_UP) {
             long begin = n * part / parts;
             long end = n * (part + 1) / parts;
             Kernels.bundleFfnUp(rowDtype, downDtype, rows, count, recordBytes, dim, gated, activation, bias, x, order, begin, end, h);
         } else {
-            // column slices on block boundaries (whole blocks of the down type, at least 32 values: whole
-            // vector tiles), so that no block is decoded by two threads
-            int unit = Math.max(32, downDtype.blockSize());
-            long blocks = (dim + unit - 1) / unit;
-            long begin = Math.min(dim, blocks * part / parts * unit);
-            long end = Math.min(dim, blocks * (part + 1) / parts * unit);
-            Kernels.bundleFfnDown(rowDtype, downDtype, rows, count, recordBytes, dim, gated, h, order, n, y, begin, end);
+            Kernels.bundleFfnDown(rowDtype, downDtype, rows, count, recordBytes, dim, gated, h, order, n, y,
+                    columnBegin(part, parts), columnBegin(part + 1, parts));
         }
+    }
+
+    /**
+     * Where thread {@code part} of {@code parts}' slice of the down columns begins (part = parts: dim): slices on
+     * block boundaries (whole blocks of the down type, at least 32 values: whole vector tiles), so that no block
+     * is decoded by two threads.
+     */
+    private long columnBegin(int part, int parts) {
+        int unit = Math.max(32, downDtype.blockSize());
+        long blocks = (dim + unit - 1) / unit;
+        return Math.min(dim, blocks * part / parts * unit);
     }
 
     private static long partBytes(DType dtype, int dim) {

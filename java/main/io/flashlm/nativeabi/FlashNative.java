@@ -151,6 +151,19 @@ final class FlashNative {
     private static final MethodHandle BUNDLE_FFN_DOWN_MH = LIB.bind("flm_bundle_ffn_down",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS,
                     ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG));
+    // int flm_bundle_ffn_up_batch(int row_dtype, int down_dtype, const void *rows, int64_t count,
+    //                             int64_t record_bytes, int64_t dim, int gated, int activation, const float *bias,
+    //                             const float *x, int64_t batch, float *h, float *g, int64_t row_begin,
+    //                             int64_t row_end)
+    private static final MethodHandle BUNDLE_FFN_UP_BATCH_MH = LIB.bind("flm_bundle_ffn_up_batch",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT,
+                    JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG));
+    // int flm_bundle_ffn_down_batch(int row_dtype, int down_dtype, const void *rows, int64_t count,
+    //                               int64_t record_bytes, int64_t dim, int gated, const float *h, int64_t batch,
+    //                               const int32_t *order, int64_t n, float *y, int64_t col_begin, int64_t col_end)
+    private static final MethodHandle BUNDLE_FFN_DOWN_BATCH_MH = LIB.bind("flm_bundle_ffn_down_batch",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT,
+                    ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG));
     // int flm_advise_hugepage(void *p, int64_t bytes)
     private static final MethodHandle ADVISE_HUGEPAGE_MH = LIB.bind("flm_advise_hugepage",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
@@ -337,6 +350,32 @@ final class FlashNative {
         try {
             return (int) BUNDLE_FFN_DOWN_MH.invokeExact(rowDtype, downDtype, rows, count, recordBytes, dim, gated, h, order, n, y,
                     colBegin, colEnd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** flm_bundle_ffn_up for batch inputs over rows [rowBegin, rowEnd): h and g are batch x count floats. */
+    static int bundleFfnUpBatch(int rowDtype, int downDtype, MemorySegment rows, long count, long recordBytes, long dim,
+                                int gated, int activation, MemorySegment bias, MemorySegment x, long batch,
+                                MemorySegment h, MemorySegment g, long rowBegin, long rowEnd) {
+        check();
+        try {
+            return (int) BUNDLE_FFN_UP_BATCH_MH.invokeExact(rowDtype, downDtype, rows, count, recordBytes, dim, gated,
+                    activation, bias, x, batch, h, g, rowBegin, rowEnd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** flm_bundle_ffn_down for batch inputs: h is batch x count floats, y batch x dim. */
+    static int bundleFfnDownBatch(int rowDtype, int downDtype, MemorySegment rows, long count, long recordBytes,
+                                  long dim, int gated, MemorySegment h, long batch, MemorySegment order, long n,
+                                  MemorySegment y, long colBegin, long colEnd) {
+        check();
+        try {
+            return (int) BUNDLE_FFN_DOWN_BATCH_MH.invokeExact(rowDtype, downDtype, rows, count, recordBytes, dim, gated,
+                    h, batch, order, n, y, colBegin, colEnd);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -182,6 +182,57 @@ public final class Kernels {
         }
     }
 
+    /**
+     * {@link #bundleFfnUp} for {@code batch} inputs (x: batch vectors of dim floats) over the rows
+     * [rowBegin, rowEnd) in place: h (and g, the gate dots' scratch, for a gated FFN; null otherwise) hold
+     * batch x count floats, input t's h at t * count. Each input's h has the bits bundleFfnUp gives it.
+     */
+    public static void bundleFfnUpBatch(DType rowDtype, DType downDtype, MemorySegment rows, long count,
+                                        long recordBytes, long dim, boolean gated, FfnActivation activation,
+                                        MemorySegment bias, MemorySegment x, int batch, MemorySegment h,
+                                        MemorySegment g, long rowBegin, long rowEnd) {
+        checkRecords(rowDtype, downDtype, rows, count, recordBytes, dim, gated);
+        long perInput = product(count, Float.BYTES);
+        if (batch < 0 || rowBegin < 0 || rowBegin > rowEnd || rowEnd > count
+                || x.byteSize() < product(batch, dim * Float.BYTES) || h.byteSize() < product(batch, perInput)
+                || (gated && (g == null || g.byteSize() < product(batch, perInput)))
+                || (bias != null && bias.byteSize() < perInput)) {
+            throw new IllegalArgumentException("batched sparse FFN: " + batch + " inputs of " + dim + " over rows ["
+                    + rowBegin + ", " + rowEnd + ") of " + count + ": x holds " + x.byteSize() + " bytes, h "
+                    + h.byteSize() + ", g " + (g == null ? "none" : g.byteSize()) + ", bias "
+                    + (bias == null ? "none" : bias.byteSize()));
+        }
+        int rc = FlashNative.bundleFfnUpBatch(rowDtype.nativeCode(), downDtype.nativeCode(), rows, count, recordBytes,
+                dim, gated ? 1 : 0, activation.code, bias == null ? MemorySegment.NULL : bias, x, batch, h,
+                g == null ? MemorySegment.NULL : g, rowBegin, rowEnd);
+        if (rc != 0) {
+            throw new IllegalStateException("native batched sparse FFN (up) failed: " + FlashNative.describe(rc));
+        }
+    }
+
+    /**
+     * {@link #bundleFfnDown} for {@code batch} inputs: h holds batch x count floats (input t's at t * count), y
+     * batch x dim (input t's at t * dim); each input's y gets the bits bundleFfnDown gives it.
+     */
+    public static void bundleFfnDownBatch(DType rowDtype, DType downDtype, MemorySegment rows, long count,
+                                          long recordBytes, long dim, boolean gated, MemorySegment h, int batch,
+                                          MemorySegment order, long n, MemorySegment y, long colBegin, long colEnd) {
+        checkRecords(rowDtype, downDtype, rows, count, recordBytes, dim, gated);
+        if (batch < 0 || n < 0 || n > count || colBegin < 0 || colBegin > colEnd || colEnd > dim
+                || order.byteSize() < product(n, Integer.BYTES)
+                || (n > 0 && h.byteSize() < product(batch, product(count, Float.BYTES)))
+                || y.byteSize() < product(batch, dim * Float.BYTES)) {
+            throw new IllegalArgumentException("batched sparse FFN: " + batch + " inputs, " + n + " rows of " + count
+                    + ", columns [" + colBegin + ", " + colEnd + ") of " + dim + ": h holds " + h.byteSize()
+                    + " bytes, order " + order.byteSize() + ", y " + y.byteSize());
+        }
+        int rc = FlashNative.bundleFfnDownBatch(rowDtype.nativeCode(), downDtype.nativeCode(), rows, count,
+                recordBytes, dim, gated ? 1 : 0, h, batch, order, n, y, colBegin, colEnd);
+        if (rc != 0) {
+            throw new IllegalStateException("native batched sparse FFN (down) failed: " + FlashNative.describe(rc));
+        }
+    }
+
     private static IllegalArgumentException badUp(long count, long dim, MemorySegment bias, MemorySegment x,
                                                   MemorySegment order, long begin, long end, MemorySegment h) {
         if (begin < 0 || begin > end || end > count) {

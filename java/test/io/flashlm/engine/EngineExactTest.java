@@ -67,6 +67,35 @@ class EngineExactTest {
         }
     }
 
+    /**
+     * Dense mode runs a chunk's tokens through the FFN together ({@link io.flashlm.kernels.SparseFfn#computeBatch},
+     * in sub-batches of {@link io.flashlm.kernels.SparseFfn#BATCH_INPUTS}): chunks longer than a sub-batch, on
+     * gated and ReLU (biased) models in several storage types, still give the logits of one token at a time.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"llama, F16", "llama, Q8_0", "opt, F32", "opt, F16"})
+    void denseChunksLongerThanABatchGiveTheLogitsOfSingleTokens(String arch, DType dtype) throws IOException {
+        Path pack = root.resolve(arch + "-" + dtype);
+        if (!Files.exists(pack)) {
+            SyntheticShape shape = SyntheticShape.custom(arch, 2, 64, 256, 4, 300, 128, null);
+            SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(pack, dtype, PackLayout.BUNDLED, 512, 5,
+                    0.9, 1, false), EngineModesTest.QUIET, false);
+        }
+        int[] prompt = new int[45];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = (i * 37 + 11) % 300;
+        }
+        EngineOptions o = EngineModesTest.oracle(EngineMode.DENSE);
+        float[] one, chunked;
+        try (FlashEngine e = FlashEngine.open(pack, o); InferenceState s = e.newState()) {
+            one = last(e, s, prompt, 1);
+        }
+        try (FlashEngine e = FlashEngine.open(pack, o); InferenceState s = e.newState()) {
+            chunked = last(e, s, prompt, 40);
+        }
+        assertNull(Logits.firstDifference(new float[][]{one}, new float[][]{chunked}), arch + " " + dtype);
+    }
+
     private static float[] last(FlashEngine e, InferenceState s, int[] prompt, int chunk) {
         float[] out = null;
         for (int i = 0; i < prompt.length; i += chunk) {
