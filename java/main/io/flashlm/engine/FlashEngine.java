@@ -127,7 +127,9 @@ public final class FlashEngine implements LanguageModel {
         if (kind != null && kind.needsUpGate()) {
             predictor = kind.load(pack.dir(), c, upGateRows(pack, c, cx.biases, arena));
         }
-        SparseFfn sparse = new SparseFfn(o.threads(), Math.max(1, sizing.maxRows()), arena);
+        // the most rows one call computes: a chunk or cache (maxRows), or exact mode's pinned neurons (cacheRows)
+        SparseFfn sparse = new SparseFfn(o.threads(), Math.max(1, Math.max(sizing.maxRows(), sizing.cacheRows())),
+                arena);
         EngineFfn ffn;
         try {
             ffn = plan.build(cx, sizing, sparse, predictor);

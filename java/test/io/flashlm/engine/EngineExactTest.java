@@ -68,6 +68,37 @@ class EngineExactTest {
     }
 
     /**
+     * Rows of 12 KiB (d_model 2048, f16, gated): a streamed chunk holds 682 of them, fewer than the neurons that
+     * 70 % of the FFN pins, and the pinned ones are still computed in one call (a sparse kernel sized for the
+     * chunk refused them once).
+     */
+    @ParameterizedTest(name = "{0} % of the FFN")
+    @CsvSource({"70", "90"})
+    void morePinnedNeuronsThanAChunkHolds(int percent) throws IOException {
+        Path pack = root.resolve("llama-wide");
+        if (!Files.exists(pack)) {
+            SyntheticShape shape = SyntheticShape.custom("llama", 1, 2048, 1024, 16, 300, 128, null);
+            SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(pack, DType.F16, PackLayout.BUNDLED, 4096,
+                    3, 0.9, 1, false), EngineModesTest.QUIET, false);
+        }
+        float[][] dense = EngineModesTest.run(pack, EngineModesTest.oracle(EngineMode.DENSE));
+        long fixed, ffn, scratch;
+        try (FlashPack p = FlashPack.open(pack); FlashEngine e = FlashEngine.open(pack,
+                EngineModesTest.oracle(EngineMode.DENSE))) {
+            long rowBytes = ResidentFfn.rowBytes(p.ffnGeometry());
+            ffn = (long) p.ffnGeometry().neurons() * rowBytes;
+            scratch = StreamingFfn.scratchBytes(p.ffnGeometry(), (int) (ExactPlan.CHUNK_BYTES / rowBytes));
+            fixed = e.budget().used() - ffn;
+        }
+        EngineOptions o = EngineModesTest.oracle(EngineMode.EXACT).toBuilder()
+                .memory(fixed + scratch + ffn * percent / 100).build();
+        try (FlashEngine e = FlashEngine.open(pack, o)) {
+            assertTrue(e.cacheRows() > 682, "pinned " + e.cacheRows());
+            assertNull(Logits.firstDifference(dense, EngineModesTest.generate(e, null)), percent + " %");
+        }
+    }
+
+    /**
      * Dense mode runs a chunk's tokens through the FFN together ({@link io.flashlm.kernels.SparseFfn#computeBatch},
      * in sub-batches of {@link io.flashlm.kernels.SparseFfn#BATCH_INPUTS}): chunks longer than a sub-batch, on
      * gated and ReLU (biased) models in several storage types, still give the logits of one token at a time.
