@@ -11,6 +11,7 @@ import io.flashlm.predictor.Predictor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * {@link EngineMode#WINDOW} and {@link EngineMode#FLASH}: per layer, a {@link WindowCache} keeps the
@@ -70,7 +71,11 @@ final class WindowedFfn extends EngineFfn {
     private int aheadCount;
     /** The layer whose guessed reads are in flight (or landed and not yet awaited), or -1. */
     private int aheadLayer = -1;
-    private boolean batching;
+    // prompt chunks: the tokens' sets one after another (token t's from chunkStart[t]), their union
+    private int[] chunkSets = new int[0];
+    private int[] chunkStart = new int[0];
+    private final long[] unionBits;
+    private final int[] unionList;
     private final LookAheadCounts lookAhead = new LookAheadCounts();
     private final LookAheadGuard aheadGuard; // null: look ahead at every layer
 
@@ -101,6 +106,8 @@ final class WindowedFfn extends EngineFfn {
         }
         this.active = new int[g.neurons()];
         this.order = new int[capacity];
+        this.unionBits = new long[(g.neurons() + 63) >>> 6];
+        this.unionList = new int[g.neurons()];
         if (aheadReads != null) {
             this.pipe = new ReadPipeline(stats);
             this.aheadSlot = new ReadPipeline.Slot(aheadReads);
@@ -136,6 +143,15 @@ final class WindowedFfn extends EngineFfn {
 
     @Override
     protected void run(int layer, MemorySegment x, MemorySegment y) throws IOException {
+        beginLayer(layer);
+        long p0 = System.nanoTime();
+        int n = predictor.predict(layer, x, active);
+        stats.predictNanos += System.nanoTime() - p0;
+        computeSet(layer, n, true, x, y);
+    }
+
+    /** Before a layer: the merge guard's token boundary at layer 0, and a guess a stopped pass left in flight. */
+    private void beginLayer(int layer) throws IOException {
         if (guard != null && layer == 0) {
             if (tokenOpen) {
                 guard.endToken();
@@ -146,10 +162,16 @@ final class WindowedFfn extends EngineFfn {
         if (aheadLayer >= 0 && aheadLayer != layer) {
             settleAhead(); // a pass that stopped early left a guess in flight
         }
-        long p0 = System.nanoTime();
-        int n = predictor.predict(layer, x, active);
+    }
+
+    /**
+     * One token's layer over its predicted set {@code active[0..n)}: plan it into the window (extending the
+     * token's guessed set when there is one), read what is missing, start the next layer's guess when
+     * {@code guessNext}, and compute.
+     */
+    private void computeSet(int layer, int n, boolean guessNext, MemorySegment x, MemorySegment y)
+            throws IOException {
         long m0 = System.nanoTime();
-        stats.predictNanos += m0 - p0;
         stats.predicted += n;
         WindowCache cache = caches[layer];
         boolean guessed = aheadLayer == layer;
@@ -177,16 +199,9 @@ final class WindowedFfn extends EngineFfn {
         stats.hits += n - missing - usedAhead;
         stats.misses += missing + usedAhead;
         if (missing > 0) {
-            if (planner != null) {
-                readPlanned(layer, cache, missing);
-            } else {
-                for (int i = 0; i < missing; i++) {
-                    reads.addParts(cache.missingNeuron(i), cache.matrix(), cache.missingRow(i) * rowBytes);
-                }
-                reads.submit(layer);
-            }
+            readMissing(layer, cache, missing);
         }
-        if (pipe != null && !batching) {
+        if (pipe != null && guessNext) {
             if (layer + 1 < caches.length) {
                 if (aheadGuard == null || aheadGuard.lookingAhead()) {
                     readAhead(layer + 1, x);
@@ -263,14 +278,122 @@ final class WindowedFfn extends EngineFfn {
         awaitAhead(aheadLayer, caches[aheadLayer]);
     }
 
-    /** Prompt chunks: one token after the other, without look-ahead (the next call is the same layer's). */
+    /**
+     * A prompt chunk: every token's set predicted first, then the tokens in groups whose union fits the cache:
+     * a group's union is planned into the window as one token and its missing neurons read once; each token is
+     * computed over its own set in ascending order, so it gets the bits it gets alone. A token whose set alone
+     * exceeds the cache runs as a single token does. No look-ahead (the next call is the same layer's).
+     */
     @Override
     protected void runBatch(int layer, MemorySegment x, int n, MemorySegment y) throws IOException {
-        batching = true;
-        try {
-            super.runBatch(layer, x, n, y);
-        } finally {
-            batching = false;
+        beginLayer(layer);
+        if (aheadLayer >= 0) {
+            settleAhead(); // a guess for this very layer: its token's set stays, the chunk plans its own
+        }
+        long vec = dim * 4L;
+        long p0 = System.nanoTime();
+        if (chunkStart.length < n + 1) {
+            chunkStart = new int[n + 1];
+        }
+        int total = 0;
+        for (int t = 0; t < n; t++) {
+            int k = predictor.predict(layer, x.asSlice(t * vec, vec), active);
+            if (chunkSets.length < total + k) {
+                chunkSets = Arrays.copyOf(chunkSets, Math.max(total + k, 2 * chunkSets.length));
+            }
+            System.arraycopy(active, 0, chunkSets, total, k);
+            chunkStart[t] = total;
+            total += k;
+        }
+        chunkStart[n] = total;
+        stats.predictNanos += System.nanoTime() - p0;
+        int capacity = caches[layer].capacity();
+        int first = 0; // the group being gathered: tokens first..t-1, their union in unionBits (size u)
+        int u = 0;
+        Arrays.fill(unionBits, 0L);
+        for (int t = 0; t <= n; t++) {
+            int grown = t < n ? u + fresh(t) : Integer.MAX_VALUE;
+            if (grown > capacity && t > first) {
+                computeGroup(layer, first, t, x, y);
+                Arrays.fill(unionBits, 0L);
+                first = t;
+                u = 0;
+                grown = t < n ? fresh(t) : 0;
+            }
+            if (t == n) {
+                break;
+            }
+            if (grown > capacity) { // this token alone exceeds the cache
+                int k = chunkStart[t + 1] - chunkStart[t];
+                System.arraycopy(chunkSets, chunkStart[t], active, 0, k);
+                computeSet(layer, k, false, x.asSlice(t * vec, vec), y.asSlice(t * vec, vec));
+                first = t + 1;
+                continue;
+            }
+            for (int i = chunkStart[t]; i < chunkStart[t + 1]; i++) {
+                int v = chunkSets[i];
+                unionBits[v >>> 6] |= 1L << v;
+            }
+            u = grown;
+        }
+    }
+
+    /** Neurons of token t's set not yet in the group's union. */
+    private int fresh(int t) {
+        int k = 0;
+        for (int i = chunkStart[t]; i < chunkStart[t + 1]; i++) {
+            int v = chunkSets[i];
+            if ((unionBits[v >>> 6] & 1L << v) == 0) {
+                k++;
+            }
+        }
+        return k;
+    }
+
+    /** Tokens first..end-1 of the chunk, whose union (in unionBits) fits the cache: planned and read once. */
+    private void computeGroup(int layer, int first, int end, MemorySegment x, MemorySegment y) throws IOException {
+        long vec = dim * 4L;
+        long m0 = System.nanoTime();
+        int u = 0;
+        for (int w = 0; w < unionBits.length; w++) {
+            for (long word = unionBits[w]; word != 0; word &= word - 1) {
+                unionList[u++] = (w << 6) + Long.numberOfTrailingZeros(word);
+            }
+        }
+        WindowCache cache = caches[layer];
+        int missing = cache.plan(unionList, u);
+        if (cache.earlyExpiredTokens() > 0) {
+            stats.windowShrinks++;
+        }
+        stats.memoryNanos += System.nanoTime() - m0;
+        int sets = chunkStart[end] - chunkStart[first];
+        stats.predicted += sets;
+        stats.hits += sets - missing;
+        stats.misses += missing;
+        if (missing > 0) {
+            readMissing(layer, cache, missing);
+        }
+        for (int t = first; t < end; t++) {
+            int k = chunkStart[t + 1] - chunkStart[t];
+            long m1 = System.nanoTime();
+            System.arraycopy(chunkSets, chunkStart[t], active, 0, k);
+            cache.rowsOf(active, k, order);
+            stats.memoryNanos += System.nanoTime() - m1;
+            sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
+                    biases[layer] == null ? null : cache.rowBiases(), order, k, x.asSlice(t * vec, vec),
+                    y.asSlice(t * vec, vec));
+        }
+    }
+
+    /** Reads the {@code missing} neurons the cache's last plan appended: planned on a bundled pack, else part by part. */
+    private void readMissing(int layer, WindowCache cache, int missing) throws IOException {
+        if (planner != null) {
+            readPlanned(layer, cache, missing);
+        } else {
+            for (int i = 0; i < missing; i++) {
+                reads.addParts(cache.missingNeuron(i), cache.matrix(), cache.missingRow(i) * rowBytes);
+            }
+            reads.submit(layer);
         }
     }
 
