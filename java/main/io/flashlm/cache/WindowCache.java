@@ -15,9 +15,11 @@ import java.util.Arrays;
  * a row count, and the last-k activity.
  *
  * <p>The resident set is always the union of the active sets of the last {@link #window()} tokens.
- * {@link #plan(int[], int)} advances by one token: neurons whose last use drops out of the window are
- * deleted by copying the <em>last</em> rows into their holes (nothing shifts, nothing is reallocated),
- * and the active neurons that are not resident are appended at the end. Their rows are returned with
+ * {@link #plan(int[], int)} advances by one token: neurons whose last use drops out of the window free
+ * their rows, the active neurons that are not resident are read into those holes first and appended at
+ * the end when there are more of them, and holes that remain are filled by copying the <em>last</em> rows
+ * into them (nothing shifts, nothing is reallocated; in a steady window about as many neurons come as go,
+ * so few records are copied). Their rows are returned with
  * the address each record must be read to ({@link #rowAddress(int)}), so a reader fills the cache in
  * place. The rows of a newly appended neuron hold stale bytes until the caller loads them.
  *
@@ -47,6 +49,8 @@ public final class WindowCache {
 
     private final int[] missingNeurons;
     private final int[] missingRows;
+    /** The rows freed by the neurons leaving in a plan (scratch). */
+    private final int[] holeRows;
     private int missing;
     private int evicted;
     private int earlyTokens;
@@ -95,6 +99,7 @@ public final class WindowCache {
         this.ringSize = new int[window];
         this.missingNeurons = new int[capacity];
         this.missingRows = new int[capacity];
+        this.holeRows = new int[capacity];
         reset();
     }
 
@@ -172,26 +177,34 @@ public final class WindowCache {
         earlyTokens = keepFrom - firstKept;
         goneThrough = Math.max(goneThrough, keepFrom - 1);
 
-        // delete the neurons that left the window: the last row fills each hole
+        // the neurons that left the window free their rows (holes)
         evicted = 0;
+        int holes = 0;
         for (int u = Math.max(0, expired); u < keepFrom; u++) {
             int[] old = ring[u % window];
             for (int i = 0, m = ringSize[u % window]; i < m; i++) {
                 int n = old[i];
                 if (lastUsed[n] == u && seen[n] != stamp && neuronRow[n] >= 0) {
-                    remove(n);
+                    int row = neuronRow[n];
+                    neuronRow[n] = -1;
+                    rowNeuron[row] = -1;
+                    holeRows[holes++] = row;
+                    evicted++;
                 }
             }
         }
-        // record this token's set, then append the active neurons that are not resident
+        // record this token's set; the active neurons that are not resident take the lowest holes, then rows at
+        // the end
+        Arrays.sort(holeRows, 0, holes);
         System.arraycopy(active, 0, ring[slot], 0, activeCount);
         ringSize[slot] = activeCount;
         missing = 0;
+        int filled = 0;
         for (int i = 0; i < activeCount; i++) {
             int n = active[i];
             lastUsed[n] = t;
             if (neuronRow[n] < 0) {
-                int row = count++;
+                int row = filled < holes ? holeRows[filled++] : count++;
                 rowNeuron[row] = n;
                 neuronRow[n] = row;
                 rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, row,
@@ -199,6 +212,18 @@ public final class WindowCache {
                 missingNeurons[missing] = n;
                 missingRows[missing] = row;
                 missing++;
+            }
+        }
+        // more left than came: the last rows fill the holes that remain, lowest first. No new neuron moves: the
+        // new ones took lower holes than these and none was appended, so every row moved lies above them.
+        for (int h = filled; h < holes; h++) {
+            while (count > 0 && rowNeuron[count - 1] < 0) {
+                count--;
+            }
+            int hole = holeRows[h];
+            if (hole < count) {
+                moveRow(count - 1, hole);
+                count--;
             }
         }
         token = t + 1;
@@ -317,17 +342,23 @@ public final class WindowCache {
     private void remove(int n) {
         int row = neuronRow[n];
         int last = count - 1;
+        neuronRow[n] = -1;
         if (row != last) {
-            int moved = rowNeuron[last];
-            MemorySegment.copy(matrix, last * rowBytes, matrix, row * rowBytes, recordBytes);
-            rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, row, rowBias.getAtIndex(ValueLayout.JAVA_FLOAT, last));
-            rowNeuron[row] = moved;
-            neuronRow[moved] = row;
+            moveRow(last, row);
         }
         rowNeuron[last] = -1;
-        neuronRow[n] = -1;
         count = last;
         evicted++;
+    }
+
+    /** Moves the record, bias and neuron of row {@code from} into the free row {@code to}; {@code from} becomes free. */
+    private void moveRow(int from, int to) {
+        int moved = rowNeuron[from];
+        MemorySegment.copy(matrix, from * rowBytes, matrix, to * rowBytes, recordBytes);
+        rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, to, rowBias.getAtIndex(ValueLayout.JAVA_FLOAT, from));
+        rowNeuron[to] = moved;
+        neuronRow[moved] = to;
+        rowNeuron[from] = -1;
     }
 
     /**
