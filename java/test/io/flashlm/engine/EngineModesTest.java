@@ -171,6 +171,37 @@ class EngineModesTest {
     }
 
     /**
+     * An unbundled pack's part files are read at the same time (the files after the first by side readers): a
+     * file that fails mid-run (here the down parts of layer 1, truncated while the engine has them open) gives
+     * an error naming it, in the streaming and the windowed modes, and closing the engine afterwards is clean.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"hybrid", "window"})
+    void aFailingPartFileIsReportedByName(String mode) throws IOException {
+        Path pack = root.resolve("damaged-" + mode);
+        SyntheticShape shape = SyntheticShape.custom("opt", 3, 64, 512, 4, 300, 128, null);
+        SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(pack, DType.F16, PackLayout.UNBUNDLED, 4096, 7,
+                0.9, 1, false), QUIET, false);
+        FfnGeometry g;
+        try (FlashPack p = FlashPack.open(pack)) {
+            g = p.ffnGeometry();
+        }
+        assertTrue(g.filesPerLayer() > 1);
+        String damaged = g.fileName(1, g.filesPerLayer() - 1);
+        try (FlashEngine e = FlashEngine.open(pack, oracle(EngineMode.parse(mode)))) {
+            try (var ch = java.nio.channels.FileChannel.open(pack.resolve(damaged),
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(0);
+            }
+            java.io.UncheckedIOException x = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.io.UncheckedIOException.class, () -> generate(e, null));
+            assertTrue(x.getMessage().contains("layer 1"), x.getMessage());
+            assertTrue(String.valueOf(x.getCause()).contains(damaged.substring(damaged.lastIndexOf('/') + 1)),
+                    String.valueOf(x.getCause()));
+        }
+    }
+
+    /**
      * Issue 11: records stored back to back (stride = record bytes: 512 for f32, 256 for f16, 136 for q8_0 at
      * d_model 64, so the last two are not whole 512-byte blocks and every O_DIRECT read is widened and
      * bounced) give the logits of the same model padded to 4096, in flash mode (single records, runs, reads
