@@ -59,7 +59,7 @@ final class EngineOptionsMixin {
     @Option(names = "--look-ahead", defaultValue = "auto", description = "window and flash: start each layer's reads"
             + " from a guess made at the previous layer, while it computes: off, on, or auto (tried on the run's own"
             + " tokens and kept while it saves time). The output is the same. Default: ${DEFAULT-VALUE}.")
-    String lookAhead;
+    String lookAhead = "auto";
 
     /**
      * The options for {@code mode} on the pack at {@code pack}; without --probe, the pack's device's probe

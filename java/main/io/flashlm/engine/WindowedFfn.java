@@ -33,7 +33,7 @@ import java.util.Arrays;
  * leave early (counted in {@code windowShrinks}); a set larger than the whole cache is streamed
  * through it in chunks, after which the cache starts empty.
  *
- * <p>Look-ahead (when a {@link ReadPipeline} is given): once layer l's own reads are in, the predictor guesses
+ * <p>Look-ahead ({@link LookAheadReads}, when a reader for it is given): once layer l's own reads are in, the predictor guesses
  * layer l + 1's set from layer l's FFN input ({@link Predictor#predictAhead}), the guess is planned into layer
  * l + 1's cache as that token's set, and its missing records are read by the pipeline's worker while layer l's
  * FFN and layer l + 1's attention are computed. At layer l + 1 the true set is predicted, the guessed reads are
@@ -62,22 +62,9 @@ final class WindowedFfn extends EngineFfn {
     private final int[] stagedWanted = new int[STAGING_ROWS];
     private int stagedRuns;
     private int stagedRows;
-    // look-ahead: null without it
-    private final ReadPipeline pipe;
-    private final ReadPipeline.Slot aheadSlot;
-    private final int[] aheadSet;
-    private final int[] aheadRead;
-    private int aheadReadCount;
-    private int aheadCount;
-    /** The layer whose guessed reads are in flight (or landed and not yet awaited), or -1. */
-    private int aheadLayer = -1;
-    // prompt chunks: the tokens' sets one after another (token t's from chunkStart[t]), their union
-    private int[] chunkSets = new int[0];
-    private int[] chunkStart = new int[0];
-    private final long[] unionBits;
+    private final LookAheadReads ahead; // null without look-ahead
+    private final ChunkSets chunk;
     private final int[] unionList;
-    private final LookAheadCounts lookAhead = new LookAheadCounts();
-    private final LookAheadGuard aheadGuard; // null: look ahead at every layer
 
     /**
      * @param planner    null to read each part of each missing neuron on its own (window mode)
@@ -106,22 +93,9 @@ final class WindowedFfn extends EngineFfn {
         }
         this.active = new int[g.neurons()];
         this.order = new int[capacity];
-        this.unionBits = new long[(g.neurons() + 63) >>> 6];
+        this.chunk = new ChunkSets(g.neurons());
         this.unionList = new int[g.neurons()];
-        if (aheadReads != null) {
-            this.pipe = new ReadPipeline(stats);
-            this.aheadSlot = new ReadPipeline.Slot(aheadReads);
-            this.aheadSet = new int[g.neurons()];
-            this.aheadRead = new int[capacity];
-            this.aheadGuard = guarded ? new LookAheadGuard() : null;
-            stats.describeLookAheadWith(() -> lookAhead.describe() + (guarded ? "; " + aheadGuard.describe() : ""));
-        } else {
-            this.pipe = null;
-            this.aheadSlot = null;
-            this.aheadSet = null;
-            this.aheadRead = null;
-            this.aheadGuard = null;
-        }
+        this.ahead = aheadReads == null ? null : new LookAheadReads(aheadReads, stats, g.neurons(), capacity, guarded);
     }
 
     /**
@@ -159,8 +133,8 @@ final class WindowedFfn extends EngineFfn {
             tokenOpen = true;
             planner.mergeGaps(guard.merging());
         }
-        if (aheadLayer >= 0 && aheadLayer != layer) {
-            settleAhead(); // a pass that stopped early left a guess in flight
+        if (ahead != null && ahead.pendingLayer() >= 0 && ahead.pendingLayer() != layer) {
+            ahead.settle(caches[ahead.pendingLayer()]); // a pass that stopped early left a guess in flight
         }
     }
 
@@ -174,12 +148,11 @@ final class WindowedFfn extends EngineFfn {
         long m0 = System.nanoTime();
         stats.predicted += n;
         WindowCache cache = caches[layer];
-        boolean guessed = aheadLayer == layer;
+        boolean guessed = ahead != null && ahead.pendingLayer() == layer;
         int usedAhead = 0; // records read ahead that this set uses: misses, though they arrived early
         if (guessed) {
-            awaitAhead(layer, cache);
+            usedAhead = ahead.await(cache, active, n, g.recordBytes());
             m0 = System.nanoTime();
-            usedAhead = lookAhead.count(aheadSet, aheadCount, aheadRead, aheadReadCount, active, n, g.recordBytes());
         }
         if (n > cache.capacity()) {
             // more active neurons than rows: stream them through the cache's matrix, then start afresh
@@ -201,14 +174,14 @@ final class WindowedFfn extends EngineFfn {
         if (missing > 0) {
             readMissing(layer, cache, missing);
         }
-        if (pipe != null && guessNext) {
+        if (ahead != null && guessNext) {
             if (layer + 1 < caches.length) {
-                if (aheadGuard == null || aheadGuard.lookingAhead()) {
-                    readAhead(layer + 1, x);
+                if (ahead.wanted()) {
+                    ahead.start(layer + 1, caches[layer + 1], predictor, x, planner != null, rowBytes);
                 }
-            } else if (aheadGuard != null) {
+            } else {
                 // the token's FFN overheads so far are all of them: the last layer's reads are in
-                aheadGuard.endToken(stats.ioNanos + stats.memoryNanos + stats.predictNanos);
+                ahead.endToken(stats.ioNanos + stats.memoryNanos + stats.predictNanos);
             }
         }
         long m1 = System.nanoTime();
@@ -216,66 +189,6 @@ final class WindowedFfn extends EngineFfn {
         stats.memoryNanos += System.nanoTime() - m1;
         sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
                 biases[layer] == null ? null : cache.rowBiases(), order, n, x, y);
-    }
-
-    /**
-     * Guesses layer {@code layer}'s set from the previous layer's input x, plans it into the layer's cache as
-     * the next token's set, and hands the reads of its missing records to the pipeline's worker: runs of
-     * neighbours (consecutive rows, as the cache appends in ascending order) as one read on a bundled pack,
-     * else one read per part.
-     */
-    private void readAhead(int layer, MemorySegment x) {
-        long p0 = System.nanoTime();
-        int a = predictor.predictAhead(layer, x, aheadSet);
-        long m0 = System.nanoTime();
-        stats.predictNanos += m0 - p0;
-        WindowCache cache = caches[layer];
-        if (a > cache.capacity()) {
-            stats.memoryNanos += System.nanoTime() - m0;
-            return; // a guess larger than the cache: the layer reads at its turn
-        }
-        aheadCount = a;
-        int missing = cache.plan(aheadSet, a);
-        int[] ids = cache.missingNeurons();
-        int[] rows = cache.missingRows();
-        System.arraycopy(ids, 0, aheadRead, 0, missing);
-        aheadReadCount = missing;
-        MemorySegment matrix = cache.matrix();
-        FfnReads ahead = aheadSlot.reads;
-        for (int i = 0; i < missing; ) {
-            int j = i + 1;
-            if (planner != null) {
-                while (j < missing && ids[j] == ids[j - 1] + 1 && rows[j] == rows[j - 1] + 1) {
-                    j++;
-                }
-                ahead.addRecords(ids[i], j - i, matrix, rows[i] * rowBytes);
-            } else {
-                ahead.addParts(ids[i], matrix, rows[i] * rowBytes);
-            }
-            i = j;
-        }
-        stats.memoryNanos += System.nanoTime() - m0;
-        aheadLayer = layer;
-        pipe.submit(aheadSlot, layer);
-    }
-
-    /**
-     * Waits for the guessed reads of {@code layer}; on a failure the layer's cache is emptied (rows whose reads
-     * failed must not be taken for resident) before the error goes on.
-     */
-    private void awaitAhead(int layer, WindowCache cache) throws IOException {
-        aheadLayer = -1;
-        try {
-            pipe.await(aheadSlot);
-        } catch (IOException | RuntimeException e) {
-            cache.reset();
-            throw e;
-        }
-    }
-
-    /** Lets a guess in flight land and keeps it as its token's set (a pass ended before it was used). */
-    private void settleAhead() throws IOException {
-        awaitAhead(aheadLayer, caches[aheadLayer]);
     }
 
     /**
@@ -287,86 +200,52 @@ final class WindowedFfn extends EngineFfn {
     @Override
     protected void runBatch(int layer, MemorySegment x, int n, MemorySegment y) throws IOException {
         beginLayer(layer);
-        if (aheadLayer >= 0) {
-            settleAhead(); // a guess for this very layer: its token's set stays, the chunk plans its own
+        if (ahead != null && ahead.pendingLayer() >= 0) {
+            ahead.settle(caches[layer]); // a guess for this very layer: its token's set stays, the chunk plans its own
         }
         long vec = dim * 4L;
         long p0 = System.nanoTime();
-        if (chunkStart.length < n + 1) {
-            chunkStart = new int[n + 1];
-        }
-        int total = 0;
-        for (int t = 0; t < n; t++) {
-            int k = predictor.predict(layer, x.asSlice(t * vec, vec), active);
-            if (chunkSets.length < total + k) {
-                chunkSets = Arrays.copyOf(chunkSets, Math.max(total + k, 2 * chunkSets.length));
-            }
-            System.arraycopy(active, 0, chunkSets, total, k);
-            chunkStart[t] = total;
-            total += k;
-        }
-        chunkStart[n] = total;
+        chunk.predict(predictor, layer, x, n, dim, active);
         stats.predictNanos += System.nanoTime() - p0;
         int capacity = caches[layer].capacity();
-        int first = 0; // the group being gathered: tokens first..t-1, their union in unionBits (size u)
+        int first = 0; // the group being gathered: tokens first..t-1, their union of u neurons
         int u = 0;
-        Arrays.fill(unionBits, 0L);
+        chunk.clearUnion();
         for (int t = 0; t <= n; t++) {
-            int grown = t < n ? u + fresh(t) : Integer.MAX_VALUE;
+            int grown = t < n ? u + chunk.fresh(t) : Integer.MAX_VALUE;
             if (grown > capacity && t > first) {
                 computeGroup(layer, first, t, x, y);
-                Arrays.fill(unionBits, 0L);
+                chunk.clearUnion();
                 first = t;
                 u = 0;
-                grown = t < n ? fresh(t) : 0;
+                grown = t < n ? chunk.fresh(t) : 0;
             }
             if (t == n) {
                 break;
             }
             if (grown > capacity) { // this token alone exceeds the cache
-                int k = chunkStart[t + 1] - chunkStart[t];
-                System.arraycopy(chunkSets, chunkStart[t], active, 0, k);
+                int k = chunk.copySet(t, active);
                 computeSet(layer, k, false, x.asSlice(t * vec, vec), y.asSlice(t * vec, vec));
                 first = t + 1;
                 continue;
             }
-            for (int i = chunkStart[t]; i < chunkStart[t + 1]; i++) {
-                int v = chunkSets[i];
-                unionBits[v >>> 6] |= 1L << v;
-            }
+            chunk.addToUnion(t);
             u = grown;
         }
     }
 
-    /** Neurons of token t's set not yet in the group's union. */
-    private int fresh(int t) {
-        int k = 0;
-        for (int i = chunkStart[t]; i < chunkStart[t + 1]; i++) {
-            int v = chunkSets[i];
-            if ((unionBits[v >>> 6] & 1L << v) == 0) {
-                k++;
-            }
-        }
-        return k;
-    }
-
-    /** Tokens first..end-1 of the chunk, whose union (in unionBits) fits the cache: planned and read once. */
+    /** Tokens first..end-1 of the chunk, whose union fits the cache: planned and read once, each token computed. */
     private void computeGroup(int layer, int first, int end, MemorySegment x, MemorySegment y) throws IOException {
         long vec = dim * 4L;
         long m0 = System.nanoTime();
-        int u = 0;
-        for (int w = 0; w < unionBits.length; w++) {
-            for (long word = unionBits[w]; word != 0; word &= word - 1) {
-                unionList[u++] = (w << 6) + Long.numberOfTrailingZeros(word);
-            }
-        }
+        int u = chunk.union(unionList);
         WindowCache cache = caches[layer];
         int missing = cache.plan(unionList, u);
         if (cache.earlyExpiredTokens() > 0) {
             stats.windowShrinks++;
         }
         stats.memoryNanos += System.nanoTime() - m0;
-        int sets = chunkStart[end] - chunkStart[first];
+        int sets = chunk.total(first, end);
         stats.predicted += sets;
         stats.hits += sets - missing;
         stats.misses += missing;
@@ -374,9 +253,8 @@ final class WindowedFfn extends EngineFfn {
             readMissing(layer, cache, missing);
         }
         for (int t = first; t < end; t++) {
-            int k = chunkStart[t + 1] - chunkStart[t];
             long m1 = System.nanoTime();
-            System.arraycopy(chunkSets, chunkStart[t], active, 0, k);
+            int k = chunk.copySet(t, active);
             cache.rowsOf(active, k, order);
             stats.memoryNanos += System.nanoTime() - m1;
             sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
@@ -469,16 +347,8 @@ final class WindowedFfn extends EngineFfn {
 
     @Override
     public void close() {
-        if (pipe != null) {
-            if (aheadLayer >= 0) {
-                try {
-                    settleAhead(); // the worker must be done with the cache's rows before they are freed
-                } catch (IOException | RuntimeException ignored) {
-                    // closing: the failure has no caller left
-                }
-            }
-            pipe.close();
-            aheadSlot.reads.close();
+        if (ahead != null) {
+            ahead.close();
         }
         super.close();
         reads.close();
@@ -490,6 +360,6 @@ final class WindowedFfn extends EngineFfn {
         return "the " + predictor.kind() + " predictor's neurons, a window of " + c.window() + " tokens in "
                 + c.capacity() + " rows per layer, " + (planner != null ? "bundled records with read planning"
                 : "one read per part") + (reads.direct() ? " (O_DIRECT)" : " (buffered)")
-                + (pipe != null ? ", the next layer's reads started ahead from a guess" : "");
+                + (ahead != null ? ", the next layer's reads started ahead from a guess" : "");
     }
 }
