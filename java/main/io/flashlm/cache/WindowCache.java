@@ -130,24 +130,8 @@ public final class WindowCache {
      *                                  instead: {@link #earlyExpiredTokens()})
      */
     public int plan(int[] active, int activeCount) {
-        if (activeCount < 0 || activeCount > active.length) {
-            throw new IllegalArgumentException("active count " + activeCount + " of an array of " + active.length);
-        }
-        int stamp = ++epoch;
-        int fresh = 0;
-        for (int i = 0; i < activeCount; i++) {
-            int n = active[i];
-            if (n < 0 || n >= neurons) {
-                throw new IllegalArgumentException("neuron " + n + " is out of range 0.." + (neurons - 1));
-            }
-            if (seen[n] == stamp) {
-                throw new IllegalArgumentException("neuron " + n + " is listed twice in the active set");
-            }
-            seen[n] = stamp;
-            if (neuronRow[n] < 0) {
-                fresh++;
-            }
-        }
+        int fresh = stampActive(active, activeCount);
+        int stamp = epoch;
         int t = token;
         int slot = t % window;
         int expired = t - window;
@@ -204,14 +188,7 @@ public final class WindowCache {
             int n = active[i];
             lastUsed[n] = t;
             if (neuronRow[n] < 0) {
-                int row = filled < holes ? holeRows[filled++] : count++;
-                rowNeuron[row] = n;
-                neuronRow[n] = row;
-                rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, row,
-                        neuronBias == null ? 0f : neuronBias.getAtIndex(ValueLayout.JAVA_FLOAT, n));
-                missingNeurons[missing] = n;
-                missingRows[missing] = row;
-                missing++;
+                admit(n, filled < holes ? holeRows[filled++] : count++);
             }
         }
         // more left than came: the last rows fill the holes that remain, lowest first. No new neuron moves: the
@@ -244,9 +221,6 @@ public final class WindowCache {
      *                                  neurons than the capacity
      */
     public int extend(int[] active, int activeCount) {
-        if (activeCount < 0 || activeCount > active.length) {
-            throw new IllegalArgumentException("active count " + activeCount + " of an array of " + active.length);
-        }
         if (token == 0) {
             throw new IllegalStateException("extend before any token was planned");
         }
@@ -254,21 +228,8 @@ public final class WindowCache {
             throw new IllegalStateException("window cache overflow: token " + (token - 1) + " has " + activeCount
                     + " active neurons but the capacity is " + capacity + " rows");
         }
-        int stamp = ++epoch;
-        int fresh = 0;
-        for (int i = 0; i < activeCount; i++) {
-            int n = active[i];
-            if (n < 0 || n >= neurons) {
-                throw new IllegalArgumentException("neuron " + n + " is out of range 0.." + (neurons - 1));
-            }
-            if (seen[n] == stamp) {
-                throw new IllegalArgumentException("neuron " + n + " is listed twice in the active set");
-            }
-            seen[n] = stamp;
-            if (neuronRow[n] < 0) {
-                fresh++;
-            }
-        }
+        int fresh = stampActive(active, activeCount);
+        int stamp = epoch;
         int t = token - 1;
         int slot = t % window;
         long after = (long) count + fresh;
@@ -313,17 +274,47 @@ public final class WindowCache {
                 set[ringSize[slot]++] = n;
             }
             if (neuronRow[n] < 0) {
-                int row = count++;
-                rowNeuron[row] = n;
-                neuronRow[n] = row;
-                rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, row,
-                        neuronBias == null ? 0f : neuronBias.getAtIndex(ValueLayout.JAVA_FLOAT, n));
-                missingNeurons[missing] = n;
-                missingRows[missing] = row;
-                missing++;
+                admit(n, count++);
             }
         }
         return missing;
+    }
+
+    /**
+     * Checks {@code active[0..activeCount)} (ids in range, none twice), marks them with a new stamp
+     * ({@code epoch}) and returns how many are not resident.
+     */
+    private int stampActive(int[] active, int activeCount) {
+        if (activeCount < 0 || activeCount > active.length) {
+            throw new IllegalArgumentException("active count " + activeCount + " of an array of " + active.length);
+        }
+        int stamp = ++epoch;
+        int fresh = 0;
+        for (int i = 0; i < activeCount; i++) {
+            int n = active[i];
+            if (n < 0 || n >= neurons) {
+                throw new IllegalArgumentException("neuron " + n + " is out of range 0.." + (neurons - 1));
+            }
+            if (seen[n] == stamp) {
+                throw new IllegalArgumentException("neuron " + n + " is listed twice in the active set");
+            }
+            seen[n] = stamp;
+            if (neuronRow[n] < 0) {
+                fresh++;
+            }
+        }
+        return fresh;
+    }
+
+    /** Puts neuron n in the free row {@code row} and lists it as missing (its record is to be read there). */
+    private void admit(int n, int row) {
+        rowNeuron[row] = n;
+        neuronRow[n] = row;
+        rowBias.setAtIndex(ValueLayout.JAVA_FLOAT, row,
+                neuronBias == null ? 0f : neuronBias.getAtIndex(ValueLayout.JAVA_FLOAT, n));
+        missingNeurons[missing] = n;
+        missingRows[missing] = row;
+        missing++;
     }
 
     /** Neurons whose last use was token u and that are not in the active set being planned. */

@@ -132,15 +132,7 @@ public final class SparseFfn implements AutoCloseable {
         if (gang.isClosed()) {
             throw new IllegalStateException("sparse FFN is closed");
         }
-        this.rowDtype = rowDtype;
-        this.downDtype = downDtype;
-        this.rows = rows;
-        this.count = count;
-        this.recordBytes = recordBytes;
-        this.dim = dim;
-        this.gated = gated;
-        this.activation = activation;
-        this.bias = bias;
+        setRecords(rowDtype, downDtype, rows, count, recordBytes, dim, gated, activation, bias);
         this.n = count;
         boolean parallel = gang.threads() > 1;
         long vec = (long) dim * Float.BYTES;
@@ -212,15 +204,7 @@ public final class SparseFfn implements AutoCloseable {
             }
             order.setAtIndex(ValueLayout.JAVA_INT, i, r);
         }
-        this.rowDtype = rowDtype;
-        this.downDtype = downDtype;
-        this.rows = rows;
-        this.count = count;
-        this.recordBytes = recordBytes;
-        this.dim = dim;
-        this.gated = gated;
-        this.activation = activation;
-        this.bias = bias;
+        setRecords(rowDtype, downDtype, rows, count, recordBytes, dim, gated, activation, bias);
         this.x = x;
         this.y = y;
         this.n = n;
@@ -231,6 +215,20 @@ public final class SparseFfn implements AutoCloseable {
         } finally {
             this.rows = this.x = this.y = this.bias = null;
         }
+    }
+
+    /** The call's records, for the phases the gang runs. */
+    private void setRecords(DType rowDtype, DType downDtype, MemorySegment rows, long count, long recordBytes, long dim,
+                            boolean gated, FfnActivation activation, MemorySegment bias) {
+        this.rowDtype = rowDtype;
+        this.downDtype = downDtype;
+        this.rows = rows;
+        this.count = count;
+        this.recordBytes = recordBytes;
+        this.dim = dim;
+        this.gated = gated;
+        this.activation = activation;
+        this.bias = bias;
     }
 
     private void runPhase(int p, boolean parallel) {

@@ -355,6 +355,12 @@ public final class TracePredictor implements Predictor {
                     b[v >>> 6] &= ~(1L << v);
                 }
             }
+            return drainAscending(out);
+        }
+
+        /** The set bits of the bitmap into out, ascending, clearing it for the next call; returns how many. */
+        int drainAscending(int[] out) {
+            long[] b = bits;
             int c = 0;
             for (int w = 0; w < b.length; w++) {
                 long word = b[w];
@@ -406,19 +412,8 @@ public final class TracePredictor implements Predictor {
                 }
             }
             // Ascending out of the bitmap, clearing it for the next call.
-            int c = 0;
-            for (int w = 0; w < b.length; w++) {
-                long word = b[w];
-                if (word != 0) {
-                    b[w] = 0;
-                    do {
-                        int v = (w << 6) + Long.numberOfTrailingZeros(word);
-                        out[c] = v;
-                        prev[c++] = v;
-                        word &= word - 1;
-                    } while (word != 0);
-                }
-            }
+            int c = drainAscending(out);
+            System.arraycopy(out, 0, prev, 0, c);
             s.count = c;
             s.token++;
             return c;

@@ -31,6 +31,15 @@ class WindowCacheTest {
         return neuron * 0.5f - 3f;
     }
 
+    /** Every neuron's bias, {@link #bias(int)}. */
+    private static MemorySegment biases(int neurons, Arena arena) {
+        MemorySegment b = arena.allocate((long) neurons * 4);
+        for (int n = 0; n < neurons; n++) {
+            b.setAtIndex(ValueLayout.JAVA_FLOAT, n, bias(n));
+        }
+        return b;
+    }
+
     /** What a reader would do: put the neuron's record at the row's address. */
     private static void load(WindowCache cache, int neuron, int row) {
         MemorySegment dst = MemorySegment.ofAddress(cache.rowAddress(row)).reinterpret(RECORD);
@@ -56,11 +65,7 @@ class WindowCacheTest {
         int maxActive = 40;
         int capacity = tight > 0 ? tight : Math.min(neurons, k * maxActive);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment biases = arena.allocate((long) neurons * 4);
-            for (int n = 0; n < neurons; n++) {
-                biases.setAtIndex(ValueLayout.JAVA_FLOAT, n, bias(n));
-            }
-            WindowCache cache = new WindowCache(neurons, RECORD, ROW, capacity, k, biases, arena);
+            WindowCache cache = new WindowCache(neurons, RECORD, ROW, capacity, k, biases(neurons, arena), arena);
             ArrayDeque<Set<Integer>> recent = new ArrayDeque<>();
             int[] active = new int[neurons];
             int[] byNeuron = new int[capacity];
@@ -253,11 +258,8 @@ class WindowCacheTest {
             for (int capacity : new int[] {Math.min(neurons, 2 * k * maxActive), 35 + 5 * k}) {
                 Random rnd = new Random(77L * k + capacity);
                 try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment biases = arena.allocate((long) neurons * 4);
-                    for (int n = 0; n < neurons; n++) {
-                        biases.setAtIndex(ValueLayout.JAVA_FLOAT, n, bias(n));
-                    }
-                    WindowCache cache = new WindowCache(neurons, RECORD, ROW, capacity, k, biases, arena);
+                    WindowCache cache = new WindowCache(neurons, RECORD, ROW, capacity, k, biases(neurons, arena),
+                            arena);
                     ArrayDeque<Set<Integer>> recent = new ArrayDeque<>();
                     boolean roomy = capacity >= 2 * k * maxActive;
                     for (int step = 0; step < 800; step++) {
