@@ -56,6 +56,11 @@ final class EngineOptionsMixin {
     @Option(names = "--threads", description = "Compute threads (default: all cores).")
     Integer threads;
 
+    @Option(names = "--no-verify-reads", description = "Do not check the FFN records read from flash against the"
+            + " pack's CRC-32C checksums (checked by default: a record that fails is read again once, then the run"
+            + " stops with an error naming the file, layer, neuron and offset).")
+    boolean noVerifyReads;
+
     @Option(names = "--look-ahead", defaultValue = "auto", description = "window and flash: start each layer's reads"
             + " from a guess made at the previous layer, while it computes: off, on, or auto (tried on the run's own"
             + " tokens and kept while it saves time). The output is the same. Default: ${DEFAULT-VALUE}.")
@@ -69,7 +74,7 @@ final class EngineOptionsMixin {
         Path costs = probe != null ? probe : defaultProbe(pack);
         EngineOptions.Builder b = EngineOptions.builder().mode(mode)
                 .threads(threads != null ? threads : ComputePool.defaultThreads(256)).direct(!buffered)
-                .queueDepth(queueDepth).backend(Backend.parse(backend)).probe(costs).lookAhead(LookAhead.parse(lookAhead));
+                .queueDepth(queueDepth).backend(Backend.parse(backend)).probe(costs).lookAhead(LookAhead.parse(lookAhead)).verifyReads(!noVerifyReads);
         if (memory != null) {
             b.memory(ByteSizes.parse(memory));
         }
@@ -109,7 +114,7 @@ final class EngineOptionsMixin {
     /** Whether any engine-only option was given (they need a flash pack). */
     boolean anyGiven() {
         return memory != null || predictor != null || window != 0 || cacheRows != 0 || probe != null || buffered
-                || !"auto".equals(lookAhead);
+                || !"auto".equals(lookAhead) || noVerifyReads;
     }
 
 

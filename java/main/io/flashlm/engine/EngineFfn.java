@@ -116,6 +116,7 @@ abstract sealed class EngineFfn implements AutoCloseable
             int k = Math.min(chunkRows, n - s);
             addChunk(reads, layer, ids, s, k, matrix, rowBytes, rowBias, records);
             reads.submit(layer);
+            reads.verifyPending(); // the next chunk overwrites the matrix: no check may wait
             computeInOrder(matrix, k, rowBytes, bias == null ? null : rowBias, x, y);
         }
     }

@@ -24,12 +24,14 @@ import java.util.OptionalLong;
  * @param queueDepth    reads in flight per reader
  * @param backend       io_uring, pread or auto
  * @param probe         a flashlm-probe.json for the read planner's cost model; empty to merge only neighbours
+ * @param verifyReads   check every whole FFN record read from flash against the pack's CRC-32C (on by default)
  * @param lookAhead     window and flash modes: whether each layer's reads start from a guess made at the previous
  *                      layer ({@link LookAhead#AUTO} by default; the result is the same either way)
  */
 public record EngineOptions(EngineMode mode, OptionalLong memoryBytes, Optional<PredictorKind> predictor, int window,
                             OptionalInt cacheRows, int threads, boolean direct, OptionalInt contextLength,
-                            int queueDepth, Backend backend, Optional<Path> probe, LookAhead lookAhead) {
+                            int queueDepth, Backend backend, Optional<Path> probe, LookAhead lookAhead,
+                            boolean verifyReads) {
     public static final int DEFAULT_WINDOW = 5;
 
     public EngineOptions {
@@ -77,6 +79,7 @@ public record EngineOptions(EngineMode mode, OptionalLong memoryBytes, Optional<
         b.backend = backend;
         b.probe = probe;
         b.lookAhead = lookAhead;
+        b.verifyReads = verifyReads;
         return b;
     }
 
@@ -94,6 +97,7 @@ public record EngineOptions(EngineMode mode, OptionalLong memoryBytes, Optional<
         private Backend backend = Backend.AUTO;
         private Optional<Path> probe = Optional.empty();
         private LookAhead lookAhead = LookAhead.AUTO;
+        private boolean verifyReads = true;
 
         private Builder() {
         }
@@ -165,9 +169,14 @@ public record EngineOptions(EngineMode mode, OptionalLong memoryBytes, Optional<
             return this;
         }
 
+        public Builder verifyReads(boolean on) {
+            verifyReads = on;
+            return this;
+        }
+
         public EngineOptions build() {
             return new EngineOptions(mode, memoryBytes, predictor, window, cacheRows, threads, direct, contextLength,
-                    queueDepth, backend, probe, lookAhead);
+                    queueDepth, backend, probe, lookAhead, verifyReads);
         }
     }
 }

@@ -9,13 +9,17 @@ import io.flashlm.nativeabi.NativeIo;
 import io.flashlm.nativeabi.NativeIoException;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FfnPart;
+import io.flashlm.pack.Crc32c;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.planning.ReadCostModel;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * Reads neurons of the pack's FFN files into memory: one {@link FlashReader} per layer file, one
@@ -40,9 +44,39 @@ final class FfnReads implements AutoCloseable {
     // the batch being filled: reads and bytes, over every file
     private int batchReads;
     private long batchBytes;
+    // whole units read in the batch being filled, to check against the pack's CRC-32C (null arrays: no checks)
+    private final int[][] checksums;
+    private final int[] unitNeuron;
+    private final MemorySegment[] unitDest;
+    private final long[] unitOffset;
+    private int units;
+    // units read into a deferrable destination, checked later by verifyPending (while they are in cache)
+    private final IdentityHashMap<MemorySegment, Boolean> deferrable = new IdentityHashMap<>();
+    private final int[] pendingNeuron;
+    private final MemorySegment[] pendingDest;
+    private final long[] pendingOffset;
+    private final int[] pendingLayer;
+    private int pending;
+    private final CRC32C crc = new CRC32C();
+    /** A ByteBuffer view of each destination seen (they are few and long-lived), so a check allocates nothing. */
+    private final IdentityHashMap<MemorySegment, ByteBuffer> views = new IdentityHashMap<>();
 
-    FfnReads(FlashPack pack, ReaderOptions options, int batchCapacity, EngineStats stats) throws IOException {
+    /**
+     * @param checksums per layer, the CRC-32C of every unit of the layer's FFN files (file-major, as the pack
+     *                  stores them), to check every whole unit read against; null to check nothing
+     */
+    FfnReads(FlashPack pack, ReaderOptions options, int batchCapacity, EngineStats stats, int[][] checksums)
+            throws IOException {
         this.g = pack.ffnGeometry();
+        this.checksums = checksums;
+        int checked = checksums == null ? 0 : batchCapacity;
+        this.unitNeuron = new int[checked];
+        this.unitDest = new MemorySegment[checked];
+        this.unitOffset = new long[checked];
+        this.pendingNeuron = new int[checked];
+        this.pendingDest = new MemorySegment[checked];
+        this.pendingOffset = new long[checked];
+        this.pendingLayer = new int[checked];
         this.parts = g.parts();
         this.stats = stats;
         this.queueDepth = options.queueDepth();
@@ -122,6 +156,14 @@ final class FfnReads implements AutoCloseable {
             // copies these bytes out of a bounce slot.
             long bytes = n * stride;
             batches[0].add(g.offsetOf(first + done, parts.get(0)), bytes, dest, destOffset + done * stride);
+            if (checksums != null) {
+                for (long i = done; i < done + n && units < unitNeuron.length; i++) {
+                    unitNeuron[units] = (int) (first + i);
+                    unitDest[units] = dest;
+                    unitOffset[units] = destOffset + i * stride;
+                    units++;
+                }
+            }
             stats.reads++;
             stats.bytesRead += bytes;
             batchReads++;
@@ -169,11 +211,13 @@ final class FfnReads implements AutoCloseable {
                 }
             }
             done = true;
+            verifyUnits(layer);
         } finally {
+            units = 0;
             for (ReadBatch b : batches) {
                 b.clear();
             }
-            long elapsed = System.nanoTime() - t0;
+            long elapsed = System.nanoTime() - t0; // (the checks included: they take a few % of the reads)
             if (done && observer != null && batchReads > 0) {
                 // the reader keeps up to queueDepth reads in flight; a smaller batch has all of them in flight
                 observer.observe(batchReads, batchBytes, Math.min(queueDepth, batchReads), elapsed);
@@ -181,6 +225,101 @@ final class FfnReads implements AutoCloseable {
             batchReads = 0;
             batchBytes = 0;
         }
+    }
+
+    /**
+     * Lets the checks of units read into {@code dest} wait for {@link #verifyPending} (called by the owner once
+     * it has computed over them, when they are in the CPU's caches and the check costs a few % instead of a cold
+     * pass over memory). The owner must not move or overwrite those units before it calls verifyPending.
+     */
+    void deferChecksOf(MemorySegment dest) {
+        if (checksums != null) {
+            deferrable.put(dest, Boolean.TRUE);
+        }
+    }
+
+    /**
+     * Checks the units whose checks were deferred; returns how many failed once and were read again (the caller
+     * must then compute over them again), or throws when one fails twice.
+     */
+    int verifyPending() throws IOException {
+        int reread = 0;
+        try {
+            for (int u = 0; u < pending; u++) {
+                if (check(pendingLayer[u], pendingNeuron[u], pendingDest[u], pendingOffset[u])) {
+                    reread++;
+                }
+            }
+        } finally {
+            pending = 0;
+        }
+        return reread;
+    }
+
+    /** Forgets the deferred checks (their units were dropped by the owner after a failure). */
+    void dropPending() {
+        pending = 0;
+    }
+
+    /**
+     * Checks every whole unit read in this batch against its CRC-32C, or sets it aside for {@link #verifyPending}
+     * when its destination defers checks. Part reads (unbundled storage) are not checked: a unit's checksum covers
+     * its padding, which they do not read.
+     */
+    private void verifyUnits(int layer) throws IOException {
+        for (int u = 0; u < units; u++) {
+            if (deferrable.containsKey(unitDest[u]) && pending < pendingNeuron.length) {
+                pendingNeuron[pending] = unitNeuron[u];
+                pendingDest[pending] = unitDest[u];
+                pendingOffset[pending] = unitOffset[u];
+                pendingLayer[pending] = layer;
+                pending++;
+            } else {
+                check(layer, unitNeuron[u], unitDest[u], unitOffset[u]);
+            }
+        }
+    }
+
+    /**
+     * Checks one unit; one that fails is read again once (a transient fault of the device or the bus), and if it
+     * fails again the read fails naming the file, layer, neuron and offset. Returns whether it was read again.
+     */
+    private boolean check(int layer, int neuron, MemorySegment dest, long offset) throws IOException {
+        long stride = g.stride();
+        int want = checksums[layer][neuron];
+        if (crcOf(dest, offset, stride) == want) {
+            return false;
+        }
+        long fileOffset = g.offsetOf(neuron, parts.get(0));
+        readers[layer][0].read(fileOffset, dest.asSlice(offset, stride)); // once more
+        int again = crcOf(dest, offset, stride);
+        if (again != want) {
+            throw new IOException(readers[layer][0].file() + ": the record of neuron " + neuron + " (layer "
+                    + layer + ", " + stride + " bytes at offset " + fileOffset + ") fails its CRC-32C check twice"
+                    + " (expected " + Crc32c.hex(want) + ", read " + Crc32c.hex(again) + "): the pack is damaged or"
+                    + " the device returns bad data (flashlm verify --model <pack> lists every damaged record;"
+                    + " --no-verify-reads skips this check)");
+        }
+        return true;
+    }
+
+    /** The CRC-32C of {@code bytes} bytes of {@code dest} at {@code offset}, through a cached view (no allocation). */
+    private int crcOf(MemorySegment dest, long offset, long bytes) {
+        ByteBuffer view = views.get(dest);
+        if (view == null) {
+            if (dest.byteSize() > Integer.MAX_VALUE || views.size() >= 64) {
+                crc.reset();
+                crc.update(dest.asSlice(offset, bytes).asByteBuffer());
+                return (int) crc.getValue();
+            }
+            view = dest.asByteBuffer();
+            views.put(dest, view);
+        }
+        view.clear();
+        view.position((int) offset).limit((int) (offset + bytes));
+        crc.reset();
+        crc.update(view);
+        return (int) crc.getValue();
     }
 
     @Override

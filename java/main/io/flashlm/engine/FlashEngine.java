@@ -118,6 +118,18 @@ public final class FlashEngine implements LanguageModel {
                     ioBytes(readerOptions, g, FfnReads.directBlock(pack.ffnFile(0, 0)), readers, cx.batchCapacity,
                             plan.readsRecords(cx)));
         }
+        if (plan.usesReaders() && o.verifyReads()) {
+            budget.add("FFN record checksums (CRC-32C)", (long) c.layers() * g.filesPerLayer() * g.neurons() * 4);
+            cx.checksums = new int[c.layers()][];
+            for (int l = 0; l < c.layers(); l++) {
+                cx.checksums[l] = pack.unitChecksums(l);
+                if (cx.checksums[l].length != g.filesPerLayer() * g.neurons()) {
+                    throw new IOException(pack.dir().resolve(FfnGeometry.checksumFileName(l)) + ": holds "
+                            + cx.checksums[l].length + " checksums, expected one per unit of each FFN file ("
+                            + g.filesPerLayer() * g.neurons() + ")");
+                }
+            }
+        }
         budget.require("the fixed part with the I/O buffers");
         ModePlan.Sizing sizing = plan.accountFfn(cx);
         budget.require("the engine");

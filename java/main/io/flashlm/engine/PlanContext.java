@@ -34,6 +34,8 @@ final class PlanContext {
     MemorySegment[] biases;
     /** The naive mode's staging of each layer's matrices; null in the other modes. */
     LayerStager stager;
+    /** Per layer, the CRC-32C of every FFN unit (file-major), to check reads against; null when not checked. */
+    int[][] checksums;
 
     PlanContext(FlashPack pack, ModelConfig config, EngineOptions options, ReaderOptions readerOptions,
                 MemoryBudget budget, EngineStats stats, Arena arena, List<AutoCloseable> opened, PrintStream progress) {
@@ -52,7 +54,7 @@ final class PlanContext {
 
     /** A new reader of the pack's FFN files with this context's options and statistics. */
     FfnReads reads() throws IOException {
-        return new FfnReads(pack, readerOptions, batchCapacity, stats);
+        return new FfnReads(pack, readerOptions, batchCapacity, stats, checksums);
     }
 
     boolean bundled() {

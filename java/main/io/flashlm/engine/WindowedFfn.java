@@ -83,6 +83,7 @@ final class WindowedFfn extends EngineFfn {
         this.caches = new WindowCache[c.layers()];
         for (int l = 0; l < caches.length; l++) {
             caches[l] = new WindowCache(g.neurons(), g.recordBytes(), rowBytes, capacity, window, biases[l], arena);
+            reads.deferChecksOf(caches[l].matrix()); // checked after the layer's compute, from cache
         }
         this.staging = planner == null ? null : arena.allocate(rowBytes * STAGING_ROWS, 4096);
         this.guard = planner != null && planner.mergesGaps() ? new MergeGuard() : null;
@@ -171,24 +172,56 @@ final class WindowedFfn extends EngineFfn {
         stats.memoryNanos += System.nanoTime() - m0;
         stats.hits += n - missing - usedAhead;
         stats.misses += missing + usedAhead;
-        if (missing > 0) {
-            readMissing(layer, cache, missing);
-        }
-        if (ahead != null && guessNext) {
-            if (layer + 1 < caches.length) {
-                if (ahead.wanted()) {
-                    ahead.start(layer + 1, caches[layer + 1], predictor, x, planner != null, rowBytes);
-                }
-            } else {
-                // the token's FFN overheads so far are all of them: the last layer's reads are in
-                ahead.endToken(stats.ioNanos + stats.memoryNanos + stats.predictNanos);
+        try {
+            if (missing > 0) {
+                readMissing(layer, cache, missing);
             }
+            if (ahead != null && guessNext) {
+                if (layer + 1 < caches.length) {
+                    if (ahead.wanted()) {
+                        ahead.start(layer + 1, caches[layer + 1], predictor, x, planner != null, rowBytes);
+                    }
+                } else {
+                    // the token's FFN overheads so far are all of them: the last layer's reads are in
+                    ahead.endToken(stats.ioNanos + stats.memoryNanos + stats.predictNanos);
+                }
+            }
+            long m1 = System.nanoTime();
+            cache.rowsOf(active, n, order);
+            stats.memoryNanos += System.nanoTime() - m1;
+            sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
+                    biases[layer] == null ? null : cache.rowBiases(), order, n, x, y);
+            if (verifyReads()) { // a record failed its check and was read again: compute over the good bytes
+                y.asSlice(0, dim * 4L).fill((byte) 0);
+                sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
+                        biases[layer] == null ? null : cache.rowBiases(), order, n, x, y);
+            }
+        } catch (IOException | RuntimeException e) {
+            forget(cache);
+            throw e;
         }
-        long m1 = System.nanoTime();
-        cache.rowsOf(active, n, order);
-        stats.memoryNanos += System.nanoTime() - m1;
-        sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
-                biases[layer] == null ? null : cache.rowBiases(), order, n, x, y);
+    }
+
+    /**
+     * After a failure between a layer's reads and their checks: the layer's cache starts empty (no row whose
+     * read failed or went unchecked is taken for resident later) and the unchecked reads are forgotten.
+     */
+    private void forget(WindowCache cache) {
+        cache.reset();
+        reads.dropPending();
+    }
+
+    /**
+     * Checks the records this layer read into its cache, now that the compute has brought them into the CPU's
+     * caches (I/O time); true when one failed once and was read again.
+     */
+    private boolean verifyReads() throws IOException {
+        long t0 = System.nanoTime();
+        try {
+            return reads.verifyPending() > 0;
+        } finally {
+            stats.ioNanos += System.nanoTime() - t0;
+        }
     }
 
     /**
@@ -249,9 +282,24 @@ final class WindowedFfn extends EngineFfn {
         stats.predicted += sets;
         stats.hits += sets - missing;
         stats.misses += missing;
-        if (missing > 0) {
-            readMissing(layer, cache, missing);
+        try {
+            if (missing > 0) {
+                readMissing(layer, cache, missing);
+            }
+            computeTokens(layer, cache, first, end, x, y);
+            if (verifyReads()) { // a record failed its check and was read again: compute over the good bytes
+                y.asSlice(first * vec, (end - first) * vec).fill((byte) 0);
+                computeTokens(layer, cache, first, end, x, y);
+            }
+        } catch (IOException | RuntimeException e) {
+            forget(cache);
+            throw e;
         }
+    }
+
+    /** Tokens first..end-1 of the chunk, each over its own set of the cache's rows. */
+    private void computeTokens(int layer, WindowCache cache, int first, int end, MemorySegment x, MemorySegment y) {
+        long vec = dim * 4L;
         for (int t = first; t < end; t++) {
             long m1 = System.nanoTime();
             int k = chunk.copySet(t, active);
