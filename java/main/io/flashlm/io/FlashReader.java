@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
 /**
  * Batched reads of one file through the native reader (io_uring or a pread pool, O_DIRECT by
  * default). Any offset, length and destination is accepted; unaligned O_DIRECT requests are widened
@@ -23,6 +25,8 @@ public final class FlashReader implements AutoCloseable {
     private final NativeReader reader;
     private final ReadBatch single = new ReadBatch(1);
     private final Backend backend;
+    /** -EIO, as the native reader reports an I/O error. */
+    private static final int EIO = -5;
 
     private FlashReader(Path file, NativeReader reader) {
         this.file = file;
@@ -63,10 +67,21 @@ public final class FlashReader implements AutoCloseable {
             return;
         }
         batch.checkDestinationsAlive();
+        int eio = ReadFaults.hit(file, batch, ReadFaults.Kind.EIO);
+        if (eio >= 0) {
+            long off = batch.offset(eio), len = batch.length(eio);
+            throw new FlashIOException(file, off, len, EIO, "read of " + len + " bytes at offset " + off + " in "
+                    + file + " failed: Input/output error (injected by ReadFaults)");
+        }
         try {
             reader.read(batch.size(), batch.offsets, batch.lengths, batch.addresses);
         } catch (NativeIoException e) {
             throw failure(e, batch);
+        }
+        int bad = ReadFaults.hit(file, batch, ReadFaults.Kind.CORRUPT);
+        if (bad >= 0) {
+            ReadFaults.corrupt(batch, bad, MemorySegment.ofAddress(batch.addresses.getAtIndex(JAVA_LONG, bad))
+                    .reinterpret(batch.length(bad)));
         }
     }
 
