@@ -7,9 +7,9 @@ import io.flashlm.io.ReaderOptions;
 import io.flashlm.nativeabi.NativeError;
 import io.flashlm.nativeabi.NativeIo;
 import io.flashlm.nativeabi.NativeIoException;
+import io.flashlm.pack.Crc32c;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FfnPart;
-import io.flashlm.pack.Crc32c;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.planning.ReadCostModel;
 
@@ -217,7 +217,7 @@ final class FfnReads implements AutoCloseable {
             for (ReadBatch b : batches) {
                 b.clear();
             }
-            long elapsed = System.nanoTime() - t0; // (the checks included: they take a few % of the reads)
+            long elapsed = System.nanoTime() - t0; // (the checks not deferred included)
             if (done && observer != null && batchReads > 0) {
                 // the reader keeps up to queueDepth reads in flight; a smaller batch has all of them in flight
                 observer.observe(batchReads, batchBytes, Math.min(queueDepth, batchReads), elapsed);
