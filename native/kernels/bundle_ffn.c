@@ -286,8 +286,8 @@ static inline float down_weight(int dtype, const uint8_t *p, int64_t j)
     }
 }
 
-/* Columns [j0, j1) element by element: the reference arithmetic. */
-static void down_scalar(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off, const float *h,
+/* Columns [j0, j1) element by element: the reference arithmetic (bundle_ffn_internal.h). */
+void kern_bundle_down_scalar(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off, const float *h,
                         const int32_t *order, int64_t n, float *y, int64_t j0, int64_t j1)
 {
     for (int64_t k = 0; k < n; k++) {
@@ -526,12 +526,12 @@ FLM_EXPORT int flm_bundle_ffn_down(int row_dtype, int down_dtype, const void *ro
          * gives the same bits) */
         int64_t b = col_begin + (col_end - col_begin) / 8 * 8;
         down_float_avx2(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, b);
-        down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, b, col_end);
+        kern_bundle_down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, b, col_end);
         return 0;
     }
 #endif
     if (is_float || dtype == FLM_DTYPE_Q8_0)
-        down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
+        kern_bundle_down_scalar(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
     else
         down_decoded(dtype, base, record_bytes, down_off, h, order, n, y, col_begin, col_end);
     return 0;

@@ -15,9 +15,7 @@
 #include "bundle_ffn_internal.h"
 #include "kernels_internal.h"
 
-#include <math.h>
 #include <stdint.h>
-#include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -56,31 +54,6 @@ FLM_EXPORT int flm_bundle_ffn_up_batch(int row_dtype, int down_dtype, const void
             ht[r] = kern_neuron_h(gated, activation, bias, r, ht[r], gated ? gt[r] : 0.0f);
     }
     return 0;
-}
-
-/* y[j] = fmaf(h, w[j], y[j]) for rows order[k0..k1) of one input over columns [j0, j1): the reference
- * sequence, for the columns the vector passes leave. */
-static void down_rows_scalar(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off, const float *h,
-                             const int32_t *order, int64_t k0, int64_t k1, float *y, int64_t j0, int64_t j1)
-{
-    for (int64_t k = k0; k < k1; k++) {
-        int32_t r = order[k];
-        float hv = h[r];
-        if (hv == 0.0f)
-            continue;
-        const uint8_t *p = base + r * record_bytes + down_off;
-        for (int64_t j = j0; j < j1; j++) {
-            float w;
-            if (dtype == FLM_DTYPE_F32)
-                memcpy(&w, p + 4 * j, 4);
-            else {
-                uint16_t v;
-                memcpy(&v, p + 2 * j, 2);
-                w = kern_f16_to_f32(v);
-            }
-            y[j] = fmaf(hv, w, y[j]);
-        }
-    }
 }
 
 #ifdef DB_HAVE_X86
@@ -166,8 +139,8 @@ FLM_EXPORT int flm_bundle_ffn_down_batch(int row_dtype, int down_dtype, const vo
         down_batch_avx2(down_dtype, base, record_bytes, geo.down_off, h, count, batch, order, n, y, dim, col_begin,
                         b);
         for (int64_t t = 0; t < batch && b < col_end; t++)
-            down_rows_scalar(down_dtype, base, record_bytes, geo.down_off, h + t * count, order, 0, n, y + t * dim,
-                             b, col_end);
+            kern_bundle_down_scalar(down_dtype, base, record_bytes, geo.down_off, h + t * count, order, n,
+                                    y + t * dim, b, col_end);
         return 0;
     }
 #endif

@@ -27,6 +27,11 @@ int kern_bundle_check_geometry(int row_dtype, int down_dtype, const void *rows, 
 /* 0 when every index of order[0..n) is a row in [0, count), else FLM_E_BAD_ARG. */
 int kern_bundle_check_order(const int32_t *order, int64_t n, int64_t count);
 
+/* y[j] = fmaf(h[r], down_r[j], y[j]) for r = order[0..n) with h[r] != 0, columns [j0, j1), element by element:
+ * the reference arithmetic for f32, f16 and q8_0 down parts (which every path's bits equal). */
+void kern_bundle_down_scalar(int dtype, const uint8_t *base, int64_t record_bytes, int64_t down_off, const float *h,
+                             const int32_t *order, int64_t n, float *y, int64_t j0, int64_t j1);
+
 /* h of row r from its dots u (up) and g (gate): act(g) * (u + bias[r]) when gated, else act(u + bias[r]). */
 float kern_neuron_h(int gated, int activation, const float *bias, int64_t r, float u, float g);
 

@@ -15,9 +15,11 @@ final class ChunkSets {
     private int[] start = new int[1];
     private int tokens;
     private final long[] union;
+    private final int[] unionIds;
 
     ChunkSets(int neurons) {
         this.union = new long[(neurons + 63) >>> 6];
+        this.unionIds = new int[neurons];
     }
 
     /** Predicts layer {@code layer}'s set for each of the n inputs in x (vectors of dim floats); scratch holds n ints. */
@@ -77,15 +79,20 @@ final class ChunkSets {
         }
     }
 
-    /** Writes the union into out (ascending) and returns its size. */
-    int union(int[] out) {
+    /** Lists the union (ascending) in {@link #unionIds()} and returns its size. */
+    int union() {
         int u = 0;
         for (int w = 0; w < union.length; w++) {
             for (long word = union[w]; word != 0; word &= word - 1) {
-                out[u++] = (w << 6) + Long.numberOfTrailingZeros(word);
+                unionIds[u++] = (w << 6) + Long.numberOfTrailingZeros(word);
             }
         }
         return u;
+    }
+
+    /** The union as the last {@link #union()} listed it (valid up to the size it returned). */
+    int[] unionIds() {
+        return unionIds;
     }
 
     int tokens() {

@@ -198,20 +198,7 @@ abstract sealed class EngineFfn implements AutoCloseable
             }
             stats.memoryNanos += System.nanoTime() - m0;
         }
-        if (records) {
-            for (int i = 0; i < k; ) {
-                int j = i + 1;
-                while (j < k && ids[s + j] == ids[s + j - 1] + 1) {
-                    j++;
-                }
-                reads.addRecords(ids[s + i], j - i, matrix, i * rowBytes);
-                i = j;
-            }
-        } else {
-            for (int i = 0; i < k; i++) {
-                reads.addParts(ids[s + i], matrix, i * rowBytes);
-            }
-        }
+        reads.addNeurons(ids, s, k, null, matrix, rowBytes, records);
     }
 
     @Override

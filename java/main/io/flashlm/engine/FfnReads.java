@@ -171,6 +171,28 @@ final class FfnReads implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds the reads of neurons {@code ids[from .. from+n)} (ascending) into rows of {@code rowBytes} in
+     * {@code dest}: row {@code rows[from + i]}, or row i when rows is null. With {@code records}, neighbours whose
+     * rows are consecutive too share a read of whole bundled records; else one read per part.
+     */
+    void addNeurons(int[] ids, int from, int n, int[] rows, MemorySegment dest, long rowBytes, boolean records) {
+        for (int i = 0; i < n; ) {
+            int j = i + 1;
+            long row = rows == null ? i : rows[from + i];
+            if (records) {
+                while (j < n && ids[from + j] == ids[from + j - 1] + 1
+                        && (rows == null || rows[from + j] == rows[from + j - 1] + 1)) {
+                    j++;
+                }
+                addRecords(ids[from + i], j - i, dest, row * rowBytes);
+            } else {
+                addParts(ids[from + i], dest, row * rowBytes);
+            }
+            i = j;
+        }
+    }
+
     /** Adds one read per part of neuron {@code neuron} into a record at {@code dest + destOffset}. */
     void addParts(int neuron, MemorySegment dest, long destOffset) {
         for (int p = 0; p < parts.size(); p++) {

@@ -77,20 +77,7 @@ final class LookAheadReads implements AutoCloseable {
         int[] rows = cache.missingRows();
         System.arraycopy(ids, 0, read, 0, missing);
         readCount = missing;
-        MemorySegment matrix = cache.matrix();
-        FfnReads reads = slot.reads;
-        for (int i = 0; i < missing; ) {
-            int j = i + 1;
-            if (records) {
-                while (j < missing && ids[j] == ids[j - 1] + 1 && rows[j] == rows[j - 1] + 1) {
-                    j++;
-                }
-                reads.addRecords(ids[i], j - i, matrix, rows[i] * rowBytes);
-            } else {
-                reads.addParts(ids[i], matrix, rows[i] * rowBytes);
-            }
-            i = j;
-        }
+        slot.reads.addNeurons(ids, 0, missing, rows, cache.matrix(), rowBytes, records);
         stats.memoryNanos += System.nanoTime() - m0;
         layer = next;
         pipe.submit(slot, next);

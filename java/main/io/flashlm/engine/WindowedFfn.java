@@ -64,7 +64,6 @@ final class WindowedFfn extends EngineFfn {
     private int stagedRows;
     private final LookAheadReads ahead; // null without look-ahead
     private final ChunkSets chunk;
-    private final int[] unionList;
 
     /**
      * @param planner    null to read each part of each missing neuron on its own (window mode)
@@ -95,7 +94,6 @@ final class WindowedFfn extends EngineFfn {
         this.active = new int[g.neurons()];
         this.order = new int[capacity];
         this.chunk = new ChunkSets(g.neurons());
-        this.unionList = new int[g.neurons()];
         this.ahead = aheadReads == null ? null : new LookAheadReads(aheadReads, stats, g.neurons(), capacity, guarded);
     }
 
@@ -189,12 +187,10 @@ final class WindowedFfn extends EngineFfn {
             long m1 = System.nanoTime();
             cache.rowsOf(active, n, order);
             stats.memoryNanos += System.nanoTime() - m1;
-            sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
-                    biases[layer] == null ? null : cache.rowBiases(), order, n, x, y);
+            computeRows(layer, cache, n, x, y);
             if (verifyReads()) { // a record failed its check and was read again: compute over the good bytes
                 y.asSlice(0, dim * 4L).fill((byte) 0);
-                sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
-                        biases[layer] == null ? null : cache.rowBiases(), order, n, x, y);
+                computeRows(layer, cache, n, x, y);
             }
         } catch (IOException | RuntimeException e) {
             forget(cache);
@@ -271,9 +267,9 @@ final class WindowedFfn extends EngineFfn {
     private void computeGroup(int layer, int first, int end, MemorySegment x, MemorySegment y) throws IOException {
         long vec = dim * 4L;
         long m0 = System.nanoTime();
-        int u = chunk.union(unionList);
+        int u = chunk.union();
         WindowCache cache = caches[layer];
-        int missing = cache.plan(unionList, u);
+        int missing = cache.plan(chunk.unionIds(), u);
         if (cache.earlyExpiredTokens() > 0) {
             stats.windowShrinks++;
         }
@@ -305,10 +301,14 @@ final class WindowedFfn extends EngineFfn {
             int k = chunk.copySet(t, active);
             cache.rowsOf(active, k, order);
             stats.memoryNanos += System.nanoTime() - m1;
-            sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
-                    biases[layer] == null ? null : cache.rowBiases(), order, k, x.asSlice(t * vec, vec),
-                    y.asSlice(t * vec, vec));
+            computeRows(layer, cache, k, x.asSlice(t * vec, vec), y.asSlice(t * vec, vec));
         }
+    }
+
+    /** y += the FFN over the cache rows {@code order[0..n)} (a set in ascending neuron id). */
+    private void computeRows(int layer, WindowCache cache, int n, MemorySegment x, MemorySegment y) {
+        sparse.compute(rowDtype, downDtype, cache.matrix(), cache.count(), rowBytes, dim, gated, activation,
+                biases[layer] == null ? null : cache.rowBiases(), order, n, x, y);
     }
 
     /** Reads the {@code missing} neurons the cache's last plan appended: planned on a bundled pack, else part by part. */
@@ -316,9 +316,7 @@ final class WindowedFfn extends EngineFfn {
         if (planner != null) {
             readPlanned(layer, cache, missing);
         } else {
-            for (int i = 0; i < missing; i++) {
-                reads.addParts(cache.missingNeuron(i), cache.matrix(), cache.missingRow(i) * rowBytes);
-            }
+            reads.addNeurons(cache.missingNeurons(), 0, missing, cache.missingRows(), cache.matrix(), rowBytes, false);
             reads.submit(layer);
         }
     }

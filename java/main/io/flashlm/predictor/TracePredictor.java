@@ -327,6 +327,12 @@ public final class TracePredictor implements Predictor {
             }
         }
 
+        /** A neuron drawn from the popularity distribution with the 64 random bits z: column, then alias. */
+        int draw(long z, int[] perm) {
+            int col = (int) (((z >>> 32) * n) >>> 32);
+            return perm[(z & 0xFFFFFFFFL) * 0x1.0p-32 < prob[col] ? col : alias[col]];
+        }
+
         /** The look-ahead guess of layer s's stashed set into out (ascending); returns its size. */
         int guess(Layer s, int[] out) {
             long[] b = bits;
@@ -340,8 +346,7 @@ public final class TracePredictor implements Predictor {
             int added = 0;
             for (long budget = 32L * extras + 64; added < extras && budget > 0; budget--) {
                 long z = mix64(rng += GOLDEN);
-                int col = (int) (((z >>> 32) * n) >>> 32);
-                int v = s.perm[(z & 0xFFFFFFFFL) * 0x1.0p-32 < prob[col] ? col : alias[col]];
+                int v = draw(z, s.perm);
                 long bit = 1L << v;
                 if ((b[v >>> 6] & bit) == 0) {
                     b[v >>> 6] |= bit;
@@ -395,8 +400,7 @@ public final class TracePredictor implements Predictor {
             long budget = 32L * (m - size) + 64;
             while (size < m && budget-- > 0) {
                 long z = s.nextLong();
-                int col = (int) (((z >>> 32) * n) >>> 32);
-                int v = perm[(z & 0xFFFFFFFFL) * 0x1.0p-32 < prob[col] ? col : alias[col]];
+                int v = draw(z, perm);
                 long bit = 1L << v;
                 if ((b[v >>> 6] & bit) == 0) {
                     b[v >>> 6] |= bit;

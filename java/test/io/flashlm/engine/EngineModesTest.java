@@ -64,11 +64,16 @@ class EngineModesTest {
     static Path pack(String name, DType dtype, PackLayout layout, int alignment) throws IOException {
         Path dir = root.resolve(name);
         if (!Files.exists(dir)) {
-            SyntheticShape shape = SyntheticShape.custom("opt", 3, 64, 512, 4, 300, 128, null);
-            SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(dir, dtype, layout, alignment, 7, 0.9, 1,
-                    false), QUIET, false);
+            writeSmallOpt(dir, dtype, layout, alignment);
         }
         return dir;
+    }
+
+    /** Writes the small OPT pack of {@link #pack} (3 layers, d_model 64, 512 neurons, seed 7) into dir. */
+    static void writeSmallOpt(Path dir, DType dtype, PackLayout layout, int alignment) throws IOException {
+        SyntheticShape shape = SyntheticShape.custom("opt", 3, 64, 512, 4, 300, 128, null);
+        SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(dir, dtype, layout, alignment, 7, 0.9, 1,
+                false), QUIET, false);
     }
 
     static EngineOptions oracle(EngineMode mode) {
@@ -179,9 +184,7 @@ class EngineModesTest {
     @CsvSource({"hybrid", "window"})
     void aFailingPartFileIsReportedByName(String mode) throws IOException {
         Path pack = root.resolve("damaged-" + mode);
-        SyntheticShape shape = SyntheticShape.custom("opt", 3, 64, 512, 4, 300, 128, null);
-        SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(pack, DType.F16, PackLayout.UNBUNDLED, 4096, 7,
-                0.9, 1, false), QUIET, false);
+        writeSmallOpt(pack, DType.F16, PackLayout.UNBUNDLED, 4096);
         FfnGeometry g;
         try (FlashPack p = FlashPack.open(pack)) {
             g = p.ffnGeometry();

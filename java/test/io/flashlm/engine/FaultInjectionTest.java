@@ -2,8 +2,6 @@ package io.flashlm.engine;
 
 import io.flashlm.io.ReadFaults;
 import io.flashlm.pack.PackLayout;
-import io.flashlm.synth.SyntheticPackWriter;
-import io.flashlm.synth.SyntheticShape;
 import io.flashlm.tensor.DType;
 import io.flashlm.testing.Logits;
 import io.flashlm.testing.TestFiles;
@@ -36,9 +34,7 @@ class FaultInjectionTest {
     static void setUp() throws IOException {
         root = TestFiles.newDirectory("fault-injection");
         pack = root.resolve("pack");
-        SyntheticShape shape = SyntheticShape.custom("opt", 3, 64, 512, 4, 300, 128, null);
-        SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(pack, DType.F16, PackLayout.BUNDLED, 512, 7,
-                0.9, 1, false), EngineModesTest.QUIET, false);
+        EngineModesTest.writeSmallOpt(pack, DType.F16, PackLayout.BUNDLED, 512);
     }
 
     @AfterEach

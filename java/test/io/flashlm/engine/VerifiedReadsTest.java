@@ -3,8 +3,6 @@ package io.flashlm.engine;
 import io.flashlm.pack.FfnGeometry;
 import io.flashlm.pack.FlashPack;
 import io.flashlm.pack.PackLayout;
-import io.flashlm.synth.SyntheticPackWriter;
-import io.flashlm.synth.SyntheticShape;
 import io.flashlm.tensor.DType;
 import io.flashlm.testing.Logits;
 import io.flashlm.testing.TestFiles;
@@ -41,9 +39,7 @@ class VerifiedReadsTest {
     static void setUp() throws IOException {
         root = TestFiles.newDirectory("verified-reads");
         clean = root.resolve("clean");
-        SyntheticShape shape = SyntheticShape.custom("opt", 3, 64, 512, 4, 300, 128, null);
-        SyntheticPackWriter.write(shape, new SyntheticPackWriter.Options(clean, DType.F16, PackLayout.BUNDLED, 512, 7,
-                0.9, 1, false), EngineModesTest.QUIET, false);
+        EngineModesTest.writeSmallOpt(clean, DType.F16, PackLayout.BUNDLED, 512);
     }
 
     @AfterAll
