@@ -63,7 +63,8 @@ final class JinjaSource {
     // not <operand> is [not] <test>[(args)], the operand a name with .attribute and [index] accesses.
     private static final Pattern NOT_IS = Pattern.compile("\\bnot\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\s*(?:\\.\\s*"
             + "[A-Za-z_][A-Za-z0-9_]*|\\[[^\\]]*]))*\\s+is\\s+(?:not\\s+)?[A-Za-z_][A-Za-z0-9_]*(?:\\([^)]*\\))?)");
-    private static final char MASK = '\uE000'; // a private-use character stands for a string literal while rewriting
+    /** Private-use characters: one the code does not contain stands for a string literal while rewriting. */
+    private static final char FIRST_MASK = '\uE000', LAST_MASK = '\uF8FF';
 
     /**
      * The template with {@code not x is test} written {@code not (x is test)}: Jinja's {@code not} binds more loosely
@@ -83,6 +84,13 @@ final class JinjaSource {
     }
 
     private static String rewriteNotIs(String code) {
+        char mask = FIRST_MASK;
+        while (code.indexOf(mask) >= 0) {
+            if (mask == LAST_MASK) {
+                return code; // every private-use character occurs: no marker is safe, leave the code as written
+            }
+            mask++;
+        }
         List<String> literals = new ArrayList<>();
         StringBuilder masked = new StringBuilder(code.length());
         for (int i = 0; i < code.length(); i++) {
@@ -97,18 +105,18 @@ final class JinjaSource {
             }
             j = Math.min(j, code.length() - 1);
             literals.add(code.substring(i, j + 1));
-            masked.append(MASK).append(literals.size() - 1).append(MASK);
+            masked.append(mask).append(literals.size() - 1).append(mask);
             i = j;
         }
         String rewritten = NOT_IS.matcher(masked).replaceAll(r -> Matcher.quoteReplacement("not (" + r.group(1) + ")"));
         StringBuilder out = new StringBuilder(rewritten.length());
         for (int i = 0; i < rewritten.length(); i++) {
             char c = rewritten.charAt(i);
-            if (c != MASK) {
+            if (c != mask) {
                 out.append(c);
                 continue;
             }
-            int end = rewritten.indexOf(MASK, i + 1);
+            int end = rewritten.indexOf(mask, i + 1);
             out.append(literals.get(Integer.parseInt(rewritten.substring(i + 1, end))));
             i = end;
         }

@@ -103,6 +103,13 @@ final class GgufModelFixture {
         return this;
     }
 
+    /** Dimensions 8 and 16: the smallest model the loader takes, as a fuzzing seed. */
+    GgufModelFixture tiny() {
+        this.dim = 8;
+        this.hidden = 16;
+        return this;
+    }
+
     /** The storage type of each weight matrix, by GGML tensor name. */
     GgufModelFixture weightTypes(Function<String, WeightType> byGgmlName) {
         this.typeOf = byGgmlName;
