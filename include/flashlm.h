@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define FLM_ABI_VERSION 1
+#define FLM_ABI_VERSION 2
 
 /* flashlm's own error codes (chosen far from any errno value). */
 #define FLM_E_BAD_ARG      (-100001) /* an argument is out of range or null */
@@ -47,7 +47,15 @@ extern "C" {
 #define FLM_INFO_DIRECT          5 /* 1 when the file is open with O_DIRECT */
 #define FLM_INFO_REGISTERED_FILE 6 /* 1 when the fd is registered with the ring */
 #define FLM_INFO_REGISTERED_BUFS 7 /* 1 when the bounce buffers are registered with the ring */
-#define FLM_INFO_COUNT           8
+#define FLM_INFO_FAULTS_LEFT     8 /* armed faults not yet taken (flm_reader_inject) */
+#define FLM_INFO_SLOTS_BUSY      9 /* io_uring slots holding a read (0 between calls; pread: 0) */
+#define FLM_INFO_COUNT           10
+
+/* Faults for flm_reader_inject. */
+#define FLM_FAULT_NONE   0 /* disarm */
+#define FLM_FAULT_SHORT  1 /* a read reports about half of what arrived (whole blocks under O_DIRECT) */
+#define FLM_FAULT_EAGAIN 2 /* a read fails with EAGAIN before anything is read */
+#define FLM_FAULT_EIO    3 /* a read fails with EIO before anything is read */
 
 /* Indices of the values written by flm_probe. */
 #define FLM_PROBE_IOS        0 /* reads completed */
@@ -95,6 +103,18 @@ int flm_reader_read(int64_t handle, int count, const int64_t *offsets, const int
 
 /* Closes the reader; its handle becomes invalid (later calls get FLM_E_BAD_HANDLE). */
 int flm_reader_close(int64_t handle);
+
+/*
+ * For tests of what a failing device does: the next `count` reads the reader makes (each
+ * piece of a request, each retry) report the FLM_FAULT_* kind instead of what the kernel
+ * returned. Short reads and EAGAIN are retried as real ones are, so reads stay exact; EIO fails
+ * the call. Replaces any faults armed before; FLM_FAULT_NONE (or count 0) disarms.
+ * FLM_E_BAD_ARG for an unknown kind or a negative count.
+ */
+int flm_reader_inject(int64_t handle, int kind, int64_t count);
+
+/* Readers open in this process (handles not yet closed), for leak checks. */
+int flm_readers_open(void);
 
 /*
  * Measures random-read performance on path, the way fio's randread job does: chunk-byte

@@ -91,6 +91,16 @@ void flm_handles_release(int64_t handle)
     pthread_mutex_unlock(&flm_slot_of(handle)->lock);
 }
 
+int flm_handles_count(void)
+{
+    int n = 0;
+    pthread_mutex_lock(&flm_table_lock);
+    for (int i = 0; i < FLM_TABLE_SLOTS; i++)
+        n += flm_table[i].in_use;
+    pthread_mutex_unlock(&flm_table_lock);
+    return n;
+}
+
 struct flm_reader *flm_handles_remove(int64_t handle)
 {
     struct flm_slot *s = flm_slot_of(handle);

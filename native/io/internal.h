@@ -5,6 +5,7 @@
 #define FLM_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "../export.h"
@@ -65,6 +66,17 @@ int flm_needs_bounce(const struct flm_geometry *g, int64_t off, int64_t len, uin
 int flm_plan_next(const struct flm_geometry *g, int64_t off, int64_t len, uintptr_t dest,
                   int64_t *consumed, struct flm_piece *out);
 int flm_piece_advance(const struct flm_piece *p, int64_t block, int64_t *done, int64_t res);
+
+/* ---- faults.c: faults a test arms on a reader (flm_reader_inject) ---- */
+
+struct flm_faults {
+    atomic_int kind;          /* FLM_FAULT_* */
+    atomic_llong left;        /* reads still to hit */
+};
+
+void flm_faults_arm(struct flm_faults *f, int kind, int64_t count);
+/* What a read that returned res (bytes, or -errno) reports: res itself unless a fault is armed. */
+int64_t flm_faults_apply(struct flm_faults *f, int64_t res, int64_t block);
 
 /* ---- batch.c: one validated flm_reader_read call ---- */
 

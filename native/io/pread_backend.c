@@ -28,6 +28,7 @@ struct flm_pread_worker {
 struct flm_pread_backend {
     int fd;
     const struct flm_geometry *geo;
+    struct flm_faults *faults;
     struct flm_bounce bounce;  /* slot i belongs to participant i */
     int threads;
     int started;               /* workers running */
@@ -50,15 +51,17 @@ struct flm_pread_backend {
 };
 
 /* Reads one piece to completion, retrying EINTR, EAGAIN and short reads. */
-static int flm_pread_piece(int fd, const struct flm_piece *p, char *bounce, int64_t block)
+static int flm_pread_piece(int fd, const struct flm_piece *p, char *bounce, int64_t block,
+                           struct flm_faults *faults)
 {
     char *buf = p->direct_dst != NULL ? p->direct_dst : bounce;
     int64_t done = 0;
     for (;;) {
         ssize_t n = pread(fd, buf + done, (size_t)(p->read_len - done), p->file_off + done);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        int64_t res = flm_faults_apply(faults, n < 0 ? -errno : (int64_t)n, block);
+        if (res == -EINTR || res == -EAGAIN)
             continue;
-        int st = flm_piece_advance(p, block, &done, n < 0 ? -errno : (int64_t)n);
+        int st = flm_piece_advance(p, block, &done, res);
         if (st == FLM_PIECE_DONE)
             break;
         if (st != FLM_PIECE_MORE)
@@ -76,7 +79,7 @@ static int flm_pread_request(const struct flm_pread_backend *p, int i, char *bou
     struct flm_piece piece;
     while (flm_plan_next(p->geo, b->offsets[i], b->lengths[i], (uintptr_t)b->dests[i],
                          &consumed, &piece)) {
-        int rc = flm_pread_piece(p->fd, &piece, bounce, p->geo->block);
+        int rc = flm_pread_piece(p->fd, &piece, bounce, p->geo->block, p->faults);
         if (rc != 0)
             return rc;
     }
@@ -212,13 +215,14 @@ void flm_pread_backend_close(struct flm_pread_backend *p)
 }
 
 int flm_pread_backend_open(const struct flm_file *f, const struct flm_geometry *g, int threads,
-                           struct flm_pread_backend **out)
+                           struct flm_faults *faults, struct flm_pread_backend **out)
 {
     struct flm_pread_backend *p = calloc(1, sizeof *p);
     if (p == NULL)
         return FLM_E_NO_MEMORY;
     p->fd = f->fd;
     p->geo = g;
+    p->faults = faults;
     p->threads = threads;
     p->bounce.slot_bytes = g->slot_bytes;
     p->bounce.slots = threads;

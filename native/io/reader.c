@@ -26,7 +26,7 @@ static int flm_reader_start_backend(struct flm_reader *r, int backend)
 {
     if (backend != FLM_BACKEND_PREAD) {
         flm_reader_geometry(r, r->queue_depth);
-        int rc = flm_uring_backend_open(&r->file, &r->geo, r->queue_depth, &r->uring);
+        int rc = flm_uring_backend_open(&r->file, &r->geo, r->queue_depth, &r->faults, &r->uring);
         if (rc == 0) {
             r->backend = FLM_BACKEND_IO_URING;
             return 0;
@@ -36,7 +36,7 @@ static int flm_reader_start_backend(struct flm_reader *r, int backend)
     }
     flm_reader_geometry(r, r->threads);
     r->backend = FLM_BACKEND_PREAD;
-    return flm_pread_backend_open(&r->file, &r->geo, r->threads, &r->pread);
+    return flm_pread_backend_open(&r->file, &r->geo, r->threads, &r->faults, &r->pread);
 }
 
 static int flm_open_args_valid(const char *path, int flags, int backend, int queue_depth,
@@ -80,9 +80,11 @@ FLM_EXPORT int flm_reader_info(int64_t handle, int64_t *out, int n)
     if (r == NULL)
         return FLM_E_BAD_HANDLE;
 
-    int reg_file = 0, reg_bufs = 0;
-    if (r->uring != NULL)
+    int reg_file = 0, reg_bufs = 0, busy = 0;
+    if (r->uring != NULL) {
         flm_uring_backend_registered(r->uring, &reg_file, &reg_bufs);
+        busy = flm_uring_backend_busy_slots(r->uring);
+    }
     const int64_t values[FLM_INFO_COUNT] = {
         [FLM_INFO_FILE_SIZE] = r->file.size,
         [FLM_INFO_BACKEND] = r->backend,
@@ -92,6 +94,8 @@ FLM_EXPORT int flm_reader_info(int64_t handle, int64_t *out, int n)
         [FLM_INFO_DIRECT] = r->file.direct,
         [FLM_INFO_REGISTERED_FILE] = reg_file,
         [FLM_INFO_REGISTERED_BUFS] = reg_bufs,
+        [FLM_INFO_FAULTS_LEFT] = atomic_load(&r->faults.left),
+        [FLM_INFO_SLOTS_BUSY] = busy,
     };
     flm_handles_release(handle);
 
@@ -132,4 +136,21 @@ FLM_EXPORT int flm_reader_close(int64_t handle)
         return FLM_E_BAD_HANDLE;
     flm_reader_destroy(r);
     return 0;
+}
+
+FLM_EXPORT int flm_reader_inject(int64_t handle, int kind, int64_t count)
+{
+    if (kind < FLM_FAULT_NONE || kind > FLM_FAULT_EIO || count < 0)
+        return FLM_E_BAD_ARG;
+    struct flm_reader *r = flm_handles_acquire(handle);
+    if (r == NULL)
+        return FLM_E_BAD_HANDLE;
+    flm_faults_arm(&r->faults, count == 0 ? FLM_FAULT_NONE : kind, count);
+    flm_handles_release(handle);
+    return 0;
+}
+
+FLM_EXPORT int flm_readers_open(void)
+{
+    return flm_handles_count();
 }

@@ -14,6 +14,7 @@ struct flm_reader {
     int threads;
     struct flm_uring_backend *uring;
     struct flm_pread_backend *pread;
+    struct flm_faults faults;  /* armed by flm_reader_inject, taken by the backends */
 };
 
 /* handle_table.c. A handle is (generation << 16 | slot); readers are owned by the table. */
@@ -21,6 +22,8 @@ int flm_handles_insert(struct flm_reader *r, int64_t *out_handle);
 /* Locks the reader behind handle for one call; NULL when the handle is not live. */
 struct flm_reader *flm_handles_acquire(int64_t handle);
 void flm_handles_release(int64_t handle);
+/* Handles in use (readers open). */
+int flm_handles_count(void);
 /* Unlinks the reader (waiting for a call in progress); NULL when the handle is not live. */
 struct flm_reader *flm_handles_remove(int64_t handle);
 

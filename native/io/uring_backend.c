@@ -31,6 +31,7 @@ struct flm_uring_backend {
     int broken;            /* io_uring_enter failed: in-flight reads are unaccounted for */
     int depth;
     const struct flm_geometry *geo;
+    struct flm_faults *faults;
     struct flm_bounce bounce;
     struct flm_uring_slot *slots;
     int *free_slots;       /* stack of idle slot numbers */
@@ -119,6 +120,7 @@ static void flm_uring_complete(struct flm_uring_run *run, int slot, int res)
         flm_uring_finish(run, slot, 0);
         return;
     }
+    res = (int)flm_faults_apply(u->faults, res, u->geo->block);
     int st = (res == -EAGAIN || res == -EINTR)
                  ? FLM_PIECE_MORE
                  : flm_piece_advance(&s->piece, u->geo->block, &s->done, res);
@@ -209,7 +211,7 @@ static void flm_uring_free(struct flm_uring_backend *u)
 }
 
 int flm_uring_backend_open(const struct flm_file *f, const struct flm_geometry *g, int depth,
-                           struct flm_uring_backend **out)
+                           struct flm_faults *faults, struct flm_uring_backend **out)
 {
     struct flm_uring_backend *u = calloc(1, sizeof *u);
     if (u == NULL)
@@ -227,6 +229,7 @@ int flm_uring_backend_open(const struct flm_file *f, const struct flm_geometry *
     }
     u->depth = depth;
     u->geo = g;
+    u->faults = faults;
     u->bounce.slot_bytes = g->slot_bytes;
     u->bounce.slots = depth;
     u->file_registered = flm_uring_register_file(&u->ring, f->fd);
@@ -236,6 +239,11 @@ int flm_uring_backend_open(const struct flm_file *f, const struct flm_geometry *
     u->n_free = depth;
     *out = u;
     return 0;
+}
+
+int flm_uring_backend_busy_slots(const struct flm_uring_backend *u)
+{
+    return u->depth - u->n_free;
 }
 
 void flm_uring_backend_close(struct flm_uring_backend *u)

@@ -73,15 +73,32 @@ public final class FlashReader implements AutoCloseable {
             throw new FlashIOException(file, off, len, EIO, "read of " + len + " bytes at offset " + off + " in "
                     + file + " failed: Input/output error (injected by ReadFaults)");
         }
+        NativeReader.Fault armed = ReadFaults.nativeFault(file, batch);
         try {
+            if (armed != null) {
+                reader.inject(armed, ReadFaults.NATIVE_READS);
+            }
             reader.read(batch.size(), batch.offsets, batch.lengths, batch.addresses);
         } catch (NativeIoException e) {
             throw failure(e, batch);
+        } finally {
+            if (armed != null) {
+                ReadFaults.countTaken(ReadFaults.NATIVE_READS - reader.faultsLeft());
+                disarm();
+            }
         }
         int bad = ReadFaults.hit(file, batch, ReadFaults.Kind.CORRUPT);
         if (bad >= 0) {
             ReadFaults.corrupt(batch, bad, MemorySegment.ofAddress(batch.addresses.getAtIndex(JAVA_LONG, bad))
                     .reinterpret(batch.length(bad)));
+        }
+    }
+
+    private void disarm() throws IOException {
+        try {
+            reader.inject(NativeReader.Fault.NONE, 0);
+        } catch (NativeIoException e) {
+            throw failure(e, single);
         }
     }
 

@@ -1,13 +1,16 @@
 package io.flashlm.io;
 
+import io.flashlm.nativeabi.NativeReader;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 
 /**
  * Faults injected into {@link FlashReader}'s reads, for tests of what a user sees when a device fails (issue 14):
- * an I/O error (EIO) on the requests that cover a chosen byte of a file, before anything is read, or bytes that
- * arrive corrupted (a chosen byte XORed after the read), each for a number of reads. A process-wide plan: install
+ * an I/O error (EIO) on the requests that cover a chosen byte of a file, before anything is read, bytes that
+ * arrive corrupted (a chosen byte XORed after the read), or, inside the C reader, short reads and EAGAIN storms
+ * that it must retry, each for a number of batches. A process-wide plan: install
  * it, run, {@link #clear()} it. Without a plan a read costs one volatile read more. Not for production use.
  */
 public final class ReadFaults {
@@ -16,8 +19,18 @@ public final class ReadFaults {
         /** The batch fails as the native reader fails on EIO (-5), at that request, before it is read. */
         EIO,
         /** The read lands, then the byte is XORed with 0x5A (a bad sector, a flipped bus bit). */
-        CORRUPT
+        CORRUPT,
+        /**
+         * The C reader's reads of the batch report about half of what arrived ({@code flm_reader_inject}), up to
+         * {@link #NATIVE_READS} of them; it reads the rest again, so the bytes stay exact.
+         */
+        SHORT,
+        /** The C reader's reads of the batch fail with EAGAIN, a storm of {@link #NATIVE_READS}; it tries again. */
+        EAGAIN
     }
+
+    /** Native reads a SHORT or EAGAIN hit arms for its batch. */
+    public static final int NATIVE_READS = 48;
 
     /**
      * A fault at byte {@code offset} of files whose name ends with {@code fileSuffix} (a negative offset: the first
@@ -28,6 +41,7 @@ public final class ReadFaults {
 
     private static volatile Fault plan;
     private static int left;
+    private static long nativeTaken;
 
     private ReadFaults() {
     }
@@ -35,6 +49,7 @@ public final class ReadFaults {
     /** Installs a fault (replacing any other). */
     public static synchronized void install(Fault fault) {
         left = fault.times();
+        nativeTaken = 0;
         plan = fault;
     }
 
@@ -42,6 +57,25 @@ public final class ReadFaults {
     public static synchronized void clear() {
         plan = null;
         left = 0;
+        nativeTaken = 0;
+    }
+
+    /** Native reads that took a SHORT or EAGAIN fault since the plan was installed or cleared. */
+    public static synchronized long nativeTaken() {
+        return nativeTaken;
+    }
+
+    /** The native fault a SHORT or EAGAIN plan arms for this batch (consuming one hit), or null. */
+    static NativeReader.Fault nativeFault(Path file, ReadBatch batch) {
+        Fault f = plan;
+        if (f == null || (f.kind() != Kind.SHORT && f.kind() != Kind.EAGAIN) || hit(file, batch, f.kind()) < 0) {
+            return null;
+        }
+        return f.kind() == Kind.SHORT ? NativeReader.Fault.SHORT : NativeReader.Fault.EAGAIN;
+    }
+
+    static synchronized void countTaken(long reads) {
+        nativeTaken += reads;
     }
 
     /** Reads the fault has still to hit. */

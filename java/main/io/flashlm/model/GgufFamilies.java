@@ -90,9 +90,13 @@ final class GgufFamilies {
         }
         ModelConfig.RopeStyle style = arch.equals("llama") ? ModelConfig.RopeStyle.INTERLEAVED
                 : ModelConfig.RopeStyle.HALF_SPLIT;
-        return new ModelConfig(ModelConfig.Architecture.LLAMA, dim, hidden, layers, heads,
-                m.getInt(a + "attention.head_count_kv", heads), vocab, ctx, eps,
-                m.getFloat(a + "rope.freq_base", 10000f), style, act, gated, dim, true, 0, v);
+        try {
+            return new ModelConfig(ModelConfig.Architecture.LLAMA, dim, hidden, layers, heads,
+                    m.getInt(a + "attention.head_count_kv", heads), vocab, ctx, eps,
+                    m.getFloat(a + "rope.freq_base", 10000f), style, act, gated, dim, true, 0, v);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(path, "hyperparameters", e.getMessage(), e);
+        }
     }
 
     /**

@@ -114,9 +114,13 @@ final class HfFamilies {
             v = v.withExperts(experts, cfg.integer("num_experts_per_tok"), normalize);
         }
         double theta = cfg.number("rope_theta", 10000);
-        return new ModelConfig(ModelConfig.Architecture.LLAMA, dim, hidden, layers, heads, kvHeads,
-                cfg.integer("vocab_size"), ctx, eps, (float) theta, ModelConfig.RopeStyle.HALF_SPLIT, act, !falcon,
-                dim, true, 0, v);
+        try {
+            return new ModelConfig(ModelConfig.Architecture.LLAMA, dim, hidden, layers, heads, kvHeads,
+                    cfg.integer("vocab_size"), ctx, eps, (float) theta, ModelConfig.RopeStyle.HALF_SPLIT, act, !falcon,
+                    dim, true, 0, v);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(cfg.file(), "hyperparameters", e.getMessage(), e);
+        }
     }
 
     private static int falconKvHeads(HfConfig cfg, int heads) throws ModelFormatException {

@@ -73,10 +73,15 @@ final class HfLoader {
         int proj = cfg.integer("word_embed_proj_dim", dim);
         boolean normBefore = cfg.bool("do_layer_norm_before", true);
         int heads = cfg.integer("num_attention_heads");
-        ModelConfig c = new ModelConfig(ModelConfig.Architecture.OPT, dim, cfg.integer("ffn_dim"),
-                cfg.integer("num_hidden_layers"), heads, heads, cfg.integer("vocab_size"),
-                cfg.integer("max_position_embeddings"), 1e-5f, 0f, ModelConfig.RopeStyle.HALF_SPLIT,
-                GgufLoader.activation(cfg.file(), cfg.text("activation_function", "relu")), false, proj, normBefore, 2);
+        ModelConfig.Activation act = GgufLoader.activation(cfg.file(), cfg.text("activation_function", "relu"));
+        ModelConfig c;
+        try {
+            c = new ModelConfig(ModelConfig.Architecture.OPT, dim, cfg.integer("ffn_dim"), cfg.integer("num_hidden_layers"),
+                    heads, heads, cfg.integer("vocab_size"), cfg.integer("max_position_embeddings"), 1e-5f, 0f,
+                    ModelConfig.RopeStyle.HALF_SPLIT, act, false, proj, normBefore, 2);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(cfg.file(), "hyperparameters", e.getMessage(), e);
+        }
         ShapeCheck s = new ShapeCheck(ckpt);
         String root = ckpt.contains("model.decoder.embed_tokens.weight") ? "model.decoder." : "decoder.";
         long hidden = c.hiddenDim(), vocab = c.vocabSize();

@@ -22,7 +22,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link NativeLibraryUnavailableException} with the reason.
  */
 final class FlashNative {
-    static final int ABI_VERSION = 1;
+    static final int ABI_VERSION = 2;
 
     static final int E_BAD_ARG = -100001;
     static final int E_BAD_HANDLE = -100002;
@@ -47,7 +47,14 @@ final class FlashNative {
     static final int INFO_DIRECT = 5;
     static final int INFO_REGISTERED_FILE = 6;
     static final int INFO_REGISTERED_BUFS = 7;
-    static final int INFO_COUNT = 8;
+    static final int INFO_FAULTS_LEFT = 8;
+    static final int INFO_SLOTS_BUSY = 9;
+    static final int INFO_COUNT = 10;
+
+    static final int FAULT_NONE = 0;
+    static final int FAULT_SHORT = 1;
+    static final int FAULT_EAGAIN = 2;
+    static final int FAULT_EIO = 3;
 
     static final int PROBE_IOS = 0;
     static final int PROBE_BYTES = 1;
@@ -101,6 +108,11 @@ final class FlashNative {
     // int flm_reader_close(int64_t handle)
     private static final MethodHandle READER_CLOSE_MH = LIB.bind("flm_reader_close",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+    // int flm_reader_inject(int64_t handle, int kind, int64_t count)
+    private static final MethodHandle READER_INJECT_MH = LIB.bind("flm_reader_inject",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG));
+    // int flm_readers_open(void)
+    private static final MethodHandle READERS_OPEN_MH = LIB.bind("flm_readers_open", FunctionDescriptor.of(JAVA_INT));
     // int flm_probe(const char *path, int flags, int backend, int64_t chunk, int depth, int64_t span,
     //               int64_t duration_ns, int64_t max_ios, int64_t seed, int64_t *out, int n)
     private static final MethodHandle PROBE_MH = LIB.bind("flm_probe",
@@ -235,6 +247,24 @@ final class FlashNative {
         check();
         try {
             return (int) READER_CLOSE_MH.invokeExact(handle);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int readerInject(long handle, int kind, long count) {
+        check();
+        try {
+            return (int) READER_INJECT_MH.invokeExact(handle, kind, count);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int readersOpen() {
+        check();
+        try {
+            return (int) READERS_OPEN_MH.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -94,6 +94,65 @@ public final class NativeReader implements AutoCloseable {
         }
     }
 
+    /** A fault the C reader reports instead of what the kernel returned (flm_reader_inject), for tests. */
+    public enum Fault {
+        /** Disarms. */
+        NONE(FlashNative.FAULT_NONE),
+        /** A read reports about half of what arrived (whole blocks under O_DIRECT); the reader reads the rest. */
+        SHORT(FlashNative.FAULT_SHORT),
+        /** A read fails with EAGAIN before reading; the reader tries again. */
+        EAGAIN(FlashNative.FAULT_EAGAIN),
+        /** A read fails with EIO; the call fails. */
+        EIO(FlashNative.FAULT_EIO);
+
+        final int code;
+
+        Fault(int code) {
+            this.code = code;
+        }
+    }
+
+    /** Arms {@code fault} for the next {@code count} reads this reader makes (pieces and retries); NONE disarms. */
+    public synchronized void inject(Fault fault, long count) throws NativeIoException {
+        int rc = FlashNative.readerInject(liveHandle(), fault.code, count);
+        if (rc != 0) {
+            throw new NativeIoException(rc, -1, FlashNative.describe(rc));
+        }
+    }
+
+    /** Armed faults not yet taken. */
+    public synchronized long faultsLeft() {
+        return info(FlashNative.INFO_FAULTS_LEFT);
+    }
+
+    /** io_uring slots holding a read: 0 between calls unless one leaked (always 0 for pread). */
+    public synchronized long busySlots() {
+        return info(FlashNative.INFO_SLOTS_BUSY);
+    }
+
+    /** Readers open in this process (native handles not yet closed), for leak checks. */
+    public static int openReaders() {
+        return FlashNative.readersOpen();
+    }
+
+    private long info(int index) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_LONG, FlashNative.INFO_COUNT);
+            int rc = FlashNative.readerInfo(liveHandle(), out, FlashNative.INFO_COUNT);
+            if (rc != 0) {
+                throw new IllegalStateException("cannot query the reader of " + file + ": " + FlashNative.describe(rc));
+            }
+            return out.getAtIndex(JAVA_LONG, index);
+        }
+    }
+
+    private long liveHandle() {
+        if (handle == 0) {
+            throw new IllegalStateException("native reader for " + file + " is closed");
+        }
+        return handle;
+    }
+
     /** The handle, for tests of the raw ABI; 0 once closed. */
     long handle() {
         return handle;
